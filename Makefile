@@ -1,0 +1,56 @@
+# 基层党建组织网络图谱服务 / Grassroots Graph — `make run` and `make test` do all set-up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NEO4J_JAR := neo4j-local/target/neo4j-local-0.1.0.jar
+NEO4J_SRC := neo4j-local/pom.xml $(shell find neo4j-local/src -type f 2>/dev/null)
+
+.PHONY: setup run test lint format neo4j neo4j-local bench clean tools
+
+## setup: tools, virtual environment, Python packages and the local Neo4j module
+setup: $(STAMP) $(NEO4J_JAR)
+
+tools:
+	@PYTHON=$(PYTHON) scripts/check-tools.sh
+
+$(STAMP): pyproject.toml
+	@PYTHON=$(PYTHON) scripts/check-tools.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+neo4j-local: $(NEO4J_JAR)
+
+$(NEO4J_JAR): $(NEO4J_SRC)
+	@PYTHON=$(PYTHON) scripts/check-tools.sh
+	cd neo4j-local && mvn -B -q package dependency:copy-dependencies
+	@touch $@
+
+## run: the service on http://127.0.0.1:8000/graphql over the embedded local Neo4j (or NEO4J_URI)
+run: setup
+	$(BIN)/grassroots serve
+
+## neo4j: only the local Neo4j, in the foreground
+neo4j: setup
+	$(BIN)/grassroots neo4j
+
+## test: the whole suite against its own Neo4j (own port, own throw-away data directory)
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: benchmarks, results written to docs/benchmarks.md
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) neo4j-local/target .pytest_cache .ruff_cache

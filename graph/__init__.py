@@ -1,0 +1,1 @@
+"""Neo4j: settings, the local embedded server, the one async driver and schema migrations."""

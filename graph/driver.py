@@ -1,0 +1,119 @@
+"""The one async Neo4j driver of the process, and managed-transaction helpers around it.
+
+Reads go through `execute_read` (routed to followers on a cluster), writes through
+`execute_write`; both retry transient errors for at most NEO4J_MAX_RETRY_TIME seconds, so a
+request fails fast with `GraphUnavailable` while the database is away, and the pool reconnects
+by itself when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, unit_of_work
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from graph.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Work = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
+
+COMPONENTS: LiteralString = "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition"
+PING: LiteralString = "RETURN 1 AS ok"
+
+
+class GraphUnavailable(RuntimeError):
+    """Neo4j cannot be reached now; the message says so in Chinese and English."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"图数据库暂不可用 / The graph database is unavailable: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What `CALL dbms.components()` says about the server."""
+
+    name: str
+    versions: list[str]
+    edition: str
+
+
+class Graph:
+    """Owns the driver; every query path of the service runs through `read` or `write`."""
+
+    def __init__(self, settings: Settings, uri: str | None = None) -> None:
+        self.uri = uri or settings.effective_uri
+        self.database = settings.neo4j_database
+        self.query_timeout = settings.neo4j_query_timeout
+        self.driver: AsyncDriver = AsyncGraphDatabase.driver(
+            self.uri,
+            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+            connection_timeout=settings.neo4j_connection_timeout,
+            connection_acquisition_timeout=max(5.0, 2 * settings.neo4j_connection_timeout),
+            max_transaction_retry_time=settings.neo4j_retry_time,
+            max_connection_pool_size=settings.neo4j_pool_size,
+            liveness_check_timeout=30.0,
+            keep_alive=True,
+            user_agent="grassroots-graph/0.1",
+            notifications_min_severity="OFF",  # no server notifications: nothing to log per query
+        )
+        #: Transactions run so far: the N+1 tests count round trips with it.
+        self.round_trips = 0
+
+    async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `work(tx, ...)` in a managed read transaction."""
+        return await self._run(True, work, *args, **kwargs)
+
+    async def write(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `work(tx, ...)` in a managed write transaction (one commit, retried as a whole)."""
+        return await self._run(False, work, *args, **kwargs)
+
+    async def read_rows(self, cypher: LiteralString, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One named read query, its rows as dicts."""
+        return await self.read(_rows, cypher, dict(params or {}))
+
+    async def write_rows(self, cypher: LiteralString, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One named write query, its rows as dicts."""
+        return await self.write(_rows, cypher, dict(params or {}))
+
+    async def _run(self, readonly: bool, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        timed = unit_of_work(timeout=self.query_timeout)(work)
+        self.round_trips += 1
+        try:
+            async with self.driver.session(database=self.database) as session:
+                if readonly:
+                    return await session.execute_read(timed, *args, **kwargs)
+                return await session.execute_write(timed, *args, **kwargs)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise GraphUnavailable(str(exc) or type(exc).__name__) from exc
+        except Neo4jError:
+            raise
+        except (DriverError, OSError) as exc:
+            raise GraphUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def ping(self, within: float = 3.0) -> None:
+        """Raise `GraphUnavailable` unless a query answers within `within` seconds."""
+        try:
+            await asyncio.wait_for(self.read_rows(PING), timeout=within)
+        except TimeoutError as exc:
+            raise GraphUnavailable(f"no answer within {within:.0f} s") from exc
+
+    async def server_info(self) -> list[ServerInfo]:
+        """The server's components (name, versions, edition)."""
+        rows = await self.read_rows(COMPONENTS)
+        return [ServerInfo(r["name"], list(r["versions"]), r["edition"]) for r in rows]
+
+    async def close(self) -> None:
+        """Close the pool."""
+        await self.driver.close()
+
+
+async def _rows(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]) -> list[dict[str, Any]]:
+    result = await tx.run(cypher, params)
+    return [record.data() async for record in result]

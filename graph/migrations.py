@@ -1,0 +1,120 @@
+"""Versioned, idempotent schema migrations, applied at start-up.
+
+Each migration is a fixed list of Cypher schema statements (`IF NOT EXISTS`, so re-running one is
+harmless); `(:_Migration {version})` nodes record what has been applied. A released migration is
+never edited: change the schema by appending a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from graph.driver import Graph
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step."""
+
+    version: int
+    name: str
+    statements: tuple[LiteralString, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "code uniqueness for every entity / 每类实体编码唯一",
+        (
+            "CREATE CONSTRAINT migration_version IF NOT EXISTS FOR (n:_Migration) REQUIRE n.version IS UNIQUE",
+            "CREATE CONSTRAINT city_code IF NOT EXISTS FOR (n:City) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT district_code IF NOT EXISTS FOR (n:District) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT street_code IF NOT EXISTS FOR (n:Street) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT community_code IF NOT EXISTS FOR (n:Community) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT grid_code IF NOT EXISTS FOR (n:Grid) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT compound_code IF NOT EXISTS FOR (n:Compound) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT building_code IF NOT EXISTS FOR (n:Building) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT household_code IF NOT EXISTS FOR (n:Household) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT street_working_committee_code IF NOT EXISTS "
+            "FOR (n:StreetWorkingCommittee) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT community_committee_code IF NOT EXISTS "
+            "FOR (n:CommunityCommittee) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT grid_branch_code IF NOT EXISTS FOR (n:GridBranch) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT building_group_code IF NOT EXISTS FOR (n:BuildingGroup) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT central_household_code IF NOT EXISTS FOR (n:CentralHousehold) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT unit_code IF NOT EXISTS FOR (n:Unit) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT party_member_code IF NOT EXISTS FOR (n:PartyMember) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT residents_committee_code IF NOT EXISTS "
+            "FOR (n:ResidentsCommittee) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT owners_committee_code IF NOT EXISTS FOR (n:OwnersCommittee) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT property_company_code IF NOT EXISTS FOR (n:PropertyCompany) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT service_center_code IF NOT EXISTS FOR (n:ServiceCenter) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT red_station_code IF NOT EXISTS FOR (n:RedStation) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT resource_code IF NOT EXISTS FOR (n:Resource) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT need_code IF NOT EXISTS FOR (n:Need) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT service_code IF NOT EXISTS FOR (n:Service) REQUIRE n.code IS UNIQUE",
+        ),
+    ),
+    Migration(
+        2,
+        "name search and area indexes / 名称检索与区域索引",
+        (
+            # Substring search by Chinese name (CONTAINS) uses text indexes.
+            "CREATE TEXT INDEX street_name IF NOT EXISTS FOR (n:Street) ON (n.name)",
+            "CREATE TEXT INDEX community_name IF NOT EXISTS FOR (n:Community) ON (n.name)",
+            "CREATE TEXT INDEX grid_name IF NOT EXISTS FOR (n:Grid) ON (n.name)",
+            "CREATE TEXT INDEX compound_name IF NOT EXISTS FOR (n:Compound) ON (n.name)",
+            "CREATE TEXT INDEX building_name IF NOT EXISTS FOR (n:Building) ON (n.name)",
+            "CREATE TEXT INDEX unit_name IF NOT EXISTS FOR (n:Unit) ON (n.name)",
+            "CREATE TEXT INDEX grid_branch_name IF NOT EXISTS FOR (n:GridBranch) ON (n.name)",
+            # Scope filters: every area-bound node carries the codes of the areas above it.
+            "CREATE INDEX household_building IF NOT EXISTS FOR (n:Household) ON (n.buildingCode)",
+            "CREATE INDEX party_member_community IF NOT EXISTS FOR (n:PartyMember) ON (n.communityCode)",
+        ),
+    ),
+)
+
+APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"
+RECORD_MIGRATION: LiteralString = (
+    "MERGE (m:_Migration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = $appliedAt"
+)
+AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes($seconds)"
+
+
+async def applied_versions(graph: Graph) -> list[int]:
+    """Versions already recorded in the database."""
+    return [row["version"] for row in await graph.read_rows(APPLIED_VERSIONS)]
+
+
+async def migrate(graph: Graph, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Apply every migration not yet recorded, in order; return the versions applied now."""
+    done = set(await applied_versions(graph))
+    applied: list[int] = []
+    for migration in sorted(migrations, key=lambda m: m.version):
+        if migration.version in done:
+            continue
+        log.info("迁移 / applying migration %d: %s", migration.version, migration.name)
+        for statement in migration.statements:
+            # Schema commands cannot share a transaction with writes: one transaction each.
+            await graph.write(_run, statement, {})
+        await graph.write(
+            _run,
+            RECORD_MIGRATION,
+            {"version": migration.version, "name": migration.name, "appliedAt": datetime.now(UTC).isoformat()},
+        )
+        applied.append(migration.version)
+    if applied:
+        await graph.write(_run, AWAIT_INDEXES, {"seconds": 600})
+    return applied
+
+
+async def _run(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, object]) -> None:
+    result = await tx.run(cypher, params)
+    await result.consume()

@@ -1,0 +1,81 @@
+"""Settings from the environment (and an optional `.env` file), one place for every variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The documented local default password (NEO4J_PASSWORD). Local, loopback-only development use.
+LOCAL_DEFAULT_PASSWORD = "grassroots-local"
+
+
+class Settings(BaseSettings):
+    """Every environment variable the service reads; README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # The server to use. Unset: the main command starts the embedded local Neo4j itself.
+    neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", validation_alias="NEO4J_USER")
+    neo4j_password: SecretStr = Field(default=SecretStr(LOCAL_DEFAULT_PASSWORD), validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
+
+    # Driver behaviour: fail fast when the database is away, recover when it is back.
+    neo4j_connection_timeout: float = Field(default=3.0, validation_alias="NEO4J_CONNECTION_TIMEOUT")
+    neo4j_retry_time: float = Field(default=2.0, validation_alias="NEO4J_MAX_RETRY_TIME")
+    neo4j_query_timeout: float = Field(default=60.0, validation_alias="NEO4J_QUERY_TIMEOUT")
+    neo4j_pool_size: int = Field(default=50, validation_alias="NEO4J_POOL_SIZE")
+
+    # The embedded local Neo4j (used only when NEO4J_URI is unset).
+    local_home: Path = Field(default=PROJECT_ROOT / "data" / "neo4j", validation_alias="NEO4J_LOCAL_HOME")
+    local_listen: str = Field(default="127.0.0.1", validation_alias="NEO4J_LOCAL_LISTEN")
+    local_port: int = Field(default=7687, validation_alias="NEO4J_LOCAL_PORT")
+    local_heap: str = Field(default="4g", validation_alias="NEO4J_HEAP")
+    local_pagecache: str = Field(default="4g", validation_alias="NEO4J_PAGECACHE")
+    local_start_timeout: float = Field(default=300.0, validation_alias="NEO4J_LOCAL_START_TIMEOUT")
+    local_dist: Path = Field(default=PROJECT_ROOT / "neo4j-local", validation_alias="NEO4J_LOCAL_DIST")
+
+    # The HTTP service.
+    host: str = Field(default="127.0.0.1", validation_alias="GRASSROOTS_HOST")
+    port: int = Field(default=8000, validation_alias="GRASSROOTS_PORT")
+    log_level: str = Field(default="info", validation_alias="GRASSROOTS_LOG_LEVEL")
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if not value.startswith(schemes):
+            raise ValueError(
+                f"NEO4J_URI 协议不支持 / unsupported scheme in NEO4J_URI={value!r}: use one of {', '.join(schemes)}"
+            )
+        return value
+
+    @field_validator("local_port", "port")
+    @classmethod
+    def _valid_port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError(f"端口无效 / port {value} is outside 1-65535")
+        return value
+
+    @property
+    def uses_local(self) -> bool:
+        """True when no server is named and the embedded local Neo4j is the database."""
+        return self.neo4j_uri is None
+
+    @property
+    def effective_uri(self) -> str:
+        """The Bolt URI the driver connects to."""
+        return self.neo4j_uri or f"bolt://{self.local_listen}:{self.local_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Files (Excel workbooks, CSV folders) turned into validated, batched graph writes."""

@@ -1,0 +1,72 @@
+"""Test fixtures: the suite's own Neo4j (own port, own throw-away data directory), stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from graph.driver import Graph
+from graph.local import LocalNeo4j, free_port
+from graph.settings import Settings
+
+TEST_PASSWORD = "test-password-1"
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for tests: never the `make run` data; values given by their environment names."""
+    base: dict[str, object] = {
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": TEST_PASSWORD,
+        "NEO4J_HEAP": os.environ.get("TEST_NEO4J_HEAP", "1g"),
+        "NEO4J_PAGECACHE": os.environ.get("TEST_NEO4J_PAGECACHE", "512m"),
+        "NEO4J_MAX_RETRY_TIME": 1.0,
+        "NEO4J_CONNECTION_TIMEOUT": 2.0,
+    }
+    base.update(overrides)
+    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+
+
+def start_local(home: Path, port: int | None = None) -> LocalNeo4j:
+    """A started local Neo4j in `home` on a free (or given) port."""
+    settings = make_settings(NEO4J_LOCAL_HOME=str(home), NEO4J_LOCAL_PORT=port or free_port())
+    return LocalNeo4j.from_settings(settings).start()
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    """The suite's own Neo4j, in a temporary directory on a free port."""
+    home = tmp_path_factory.mktemp("neo4j-home")
+    server = start_local(home)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(neo4j_server: LocalNeo4j) -> Settings:
+    """Settings pointing at the suite's Neo4j."""
+    return make_settings(NEO4J_URI=neo4j_server.uri)
+
+
+@pytest.fixture(scope="session")
+async def graph(settings: Settings) -> AsyncIterator[Graph]:
+    """One driver for the session."""
+    g = Graph(settings)
+    yield g
+    await g.close()
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[AsyncClient]:
+    """An HTTP client on the app, its lifespan run (migrations applied)."""
+    from server import create_app
+
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield http
