@@ -105,7 +105,9 @@ def make_test_times() -> str:
         times = []
         for _ in range(2):
             t0 = time.perf_counter()
-            subprocess.run(["make", "test"], cwd=clone, check=True, capture_output=True)
+            run = subprocess.run(["make", "test"], cwd=clone, capture_output=True, text=True)
+            if run.returncode != 0:
+                raise RuntimeError("make test failed on a fresh clone:\n" + (run.stdout + run.stderr)[-5000:])
             times.append(time.perf_counter() - t0)
         shutil.rmtree(clone, ignore_errors=True)
     return "\n".join(
