@@ -1,11 +1,15 @@
-"""`grassroots`: the project's command line (serve, neo4j, migrate, info)."""
+"""`grassroots`: the project's command line (serve, neo4j, migrate, info, template, load, demo)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import tempfile
 import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
@@ -14,6 +18,9 @@ from graph.driver import Graph
 from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
 from graph.migrations import migrate
 from graph.settings import get_settings
+from loaders.problems import InvalidInput
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="基层党建组织网络图谱服务 / Grassroots party-organization network graph service.",
@@ -112,6 +119,94 @@ def info() -> None:
             asyncio.run(go(uri))
     except LocalNeo4jError as exc:
         raise _fail(str(exc)) from None
+
+
+def _with_graph(work: Callable[[Graph], Awaitable[T]]) -> T:
+    """Run `work(graph)` on the configured Neo4j (the local one started if needed), migrations applied."""
+    settings = get_settings()
+
+    async def go(uri: str) -> T:
+        graph = Graph(settings, uri=uri)
+        try:
+            await migrate(graph)
+            return await work(graph)
+        finally:
+            await graph.close()
+
+    try:
+        with database_uri(settings) as uri:
+            return asyncio.run(go(uri))
+    except LocalNeo4jError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def template(out: Annotated[Path, typer.Argument(help="输出文件 / the .xlsx to write")]) -> None:
+    """写出空白导入模板 / Write the blank import workbook (with an instructions sheet)."""
+    from loaders.workbooks import write_template
+
+    write_template(out)
+    typer.echo(f"已写出模板 / template written: {out}")
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="工作簿 .xlsx 或 CSV 文件夹 / workbook or CSV folder")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="跳过错误行 / load valid rows, write rejected ones to --errors")
+    ] = False,
+    errors: Annotated[Path | None, typer.Option(help="错误工作簿 / where rejected rows go (.xlsx)")] = None,
+) -> None:
+    """导入 / Validate everything, then load; with any problem nothing is written (unless --skip-invalid)."""
+    from loaders.load import load_file
+    from loaders.workbooks import write_error_workbook
+
+    _logging()
+    try:
+        result = _with_graph(lambda graph: load_file(path, graph, skip_invalid=skip_invalid, show_progress=True))
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise _fail(str(exc)) from None
+    summary = result.summary
+    typer.echo(f"导入完成 / loaded {summary.rows:,} rows in {result.seconds:.1f} s")
+    typer.echo(f"{'实体 entity':<24}{'新建 created':>14}{'更新 updated':>14}{'未变 unchanged':>16}")
+    for label, c in summary.nodes.items():
+        typer.echo(f"{label:<24}{c['created']:>14,}{c['updated']:>14,}{c['unchanged']:>16,}")
+    for key, c in summary.links.items():
+        if any(c.values()):
+            typer.echo(f"{key:<40} " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.items())))
+    if result.skipped:
+        target = errors or Path(path).with_name(Path(path).stem + ".errors.xlsx")
+        count = write_error_workbook(result.plan, target)
+        typer.echo(f"已跳过 {count} 行,原因见 / skipped {count} rows, reasons in {target}", err=True)
+
+
+@app.command()
+def demo(
+    profile: Annotated[str, typer.Option(help="small | city | province")] = "small",
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="输出 .xlsx 或文件夹 / write a workbook (.xlsx) or CSV folder")
+    ] = None,
+    load_it: Annotated[bool, typer.Option("--load", help="生成后导入 / load it into the graph")] = False,
+) -> None:
+    """生成演示城市 / Generate a demo city with injected gaps (and its manifest), write and/or load it."""
+    from loaders.demo import PROFILES, write_demo
+    from loaders.load import load_file
+
+    if profile not in PROFILES:
+        raise _fail(f"未知的规模 / unknown profile {profile!r}: use small, city or province")
+    if out is None and not load_it:
+        raise _fail("请指定 --out 或 --load / give --out FILE, --load, or both")
+    _logging()
+    with tempfile.TemporaryDirectory(prefix="grassroots-demo-") as tmp:
+        target = out or Path(tmp) / profile
+        manifest = write_demo(profile, seed, target)
+        typer.echo(f"已生成 / generated {sum(manifest['entities'].values()):,} rows → {target}")
+        if load_it:
+            result = _with_graph(lambda graph: load_file(target, graph, show_progress=True))
+            typer.echo(f"导入完成 / loaded {result.summary.rows:,} rows in {result.seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,50 +1,554 @@
-"""The graph's entity labels: one registry that migrations, loaders, the schema and docs read.
+"""The organization graph's model: one declarative definition that everything else reads.
 
-Issue #3 grows this into the full model (properties and typed relationships); what is fixed here
-is that every entity has a label and a stable `code`, unique per label.
+Every entity is a node label with a stable, unique `code`; every sheet of the import workbook is
+either a node sheet (one row a node, with link columns naming other nodes by code) or a link
+sheet (one row a dated relationship between two nodes). The loader's validation and Cypher, the
+blank template, the GraphQL types and `docs/model.md` (with its diagram) are all derived from
+`SHEETS`, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Value kinds a column can hold; each has its own validation in `loaders.validate`."""
+
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    DATE = "date"
+    AREA_CODE = "area_code"  # 统计用区划代码, 12 digits
+    USCC = "uscc"  # 统一社会信用代码, GB 32100-2015
+    ID_NUMBER = "id_number"  # 身份证号, GB 11643-1999 (sensitive)
+    CODE = "code"  # the project's own codes: PREFIX-<12-digit area code>-<local part>
+    ENUM = "enum"
 
 
 @dataclass(frozen=True)
-class Entity:
-    """A node label with its Chinese and English names."""
+class Column:
+    """A property column: graph property `name`, Chinese and English headers, kind and bounds."""
 
-    label: str
+    name: str
     zh: str
     en: str
+    kind: Kind = Kind.TEXT
+    required: bool = False
+    choices: tuple[str, ...] = ()  # for ENUM: the accepted (Chinese) values
+    minimum: float | None = None
+    maximum: float | None = None
+    sensitive: bool = False  # personal information (PIPL): masked unless the role allows
+    past: bool = False  # a date that cannot lie in the future (reports, services, joining)
+    doc: str = ""
 
 
-ENTITIES: tuple[Entity, ...] = (
-    # Administrative and spatial units, top down.
-    Entity("City", "市", "city"),
-    Entity("District", "区", "district"),
-    Entity("Street", "街道", "street (subdistrict)"),
-    Entity("Community", "社区", "community"),
-    Entity("Grid", "网格", "grid"),
-    Entity("Compound", "小区", "compound"),
-    Entity("Building", "楼栋", "building"),
-    Entity("Household", "户", "household"),
-    # The organization chain and the widened committees.
-    Entity("StreetWorkingCommittee", "街道大工委", "street working committee"),
-    Entity("CommunityCommittee", "社区党委(大党委)", "community party committee"),
-    Entity("GridBranch", "网格(小区)党支部", "grid/compound party branch"),
-    Entity("BuildingGroup", "楼栋(单元)党小组", "building/unit party group"),
-    Entity("CentralHousehold", "党员中心户", "party-member central household"),
-    # Partners, people, the three-party mechanism, places and the three lists.
-    Entity("Unit", "共建单位", "partner unit"),
-    Entity("PartyMember", "党员", "party member"),
-    Entity("ResidentsCommittee", "居委会", "residents' committee"),
-    Entity("OwnersCommittee", "业委会", "owners' committee"),
-    Entity("PropertyCompany", "物业服务公司", "property company"),
-    Entity("ServiceCenter", "党群服务中心", "party-masses service center"),
-    Entity("RedStation", "红色驿站", "red station"),
-    Entity("Resource", "资源清单", "resource (list entry)"),
-    Entity("Need", "需求清单", "need (list entry)"),
-    Entity("Service", "服务清单", "service (list entry)"),
+@dataclass(frozen=True)
+class Link:
+    """A column that names other nodes by code, written as relationships from (or to) the row's node."""
+
+    zh: str
+    en: str
+    rel: str
+    targets: tuple[str, ...]  # labels the code may name
+    required: bool = False
+    many: bool = False  # several codes separated by ; or ,
+    incoming: bool = False  # (target)-[rel]->(row node) instead of (row node)-[rel]->(target)
+    parent: bool = False  # the row's place in the hierarchy (its area path is inherited from it)
+    same_area: str = ""  # "community" or "street": the target must lie in the row's own community or street
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of the workbook: a node sheet (`label` set) or a link sheet (`source`/`target` set)."""
+
+    key: str  # English sheet name, also the CSV file stem
+    zh: str  # Chinese sheet name
+    doc: str
+    label: str = ""  # node sheets
+    prefix: str = ""  # own-code prefix (CODE kind), e.g. WG for grids
+    code_kind: Kind = Kind.CODE
+    area_level: str = ""  # for AREA_CODE entities: city, district, street or community
+    columns: tuple[Column, ...] = ()
+    links: tuple[Link, ...] = ()
+    # link sheets
+    rel: str = ""
+    source: Link | None = None
+    target: Link | None = None
+    gaps: tuple[str, ...] = field(default=())
+
+    @property
+    def is_node(self) -> bool:
+        """True for node sheets."""
+        return bool(self.label)
+
+    @property
+    def parent(self) -> Link | None:
+        """The link that places the node in the hierarchy, if any."""
+        return next((link for link in self.links if link.parent), None)
+
+
+CODE = Column("code", "编码", "code", Kind.CODE, required=True, doc="稳定编码 / stable code")
+NAME = Column("name", "名称", "name", required=True)
+SINCE = Column("since", "起始日期", "since", Kind.DATE, doc="开始日期 / from")
+UNTIL = Column("until", "终止日期", "until", Kind.DATE, doc="结束日期 / until (empty: still in force)")
+TERM_START = Column("termStart", "本届起始日期", "term_start", Kind.DATE, doc="本届委员会任期开始 / current term began")
+TERM_YEARS = Column("termYears", "任期年限", "term_years", Kind.INT, minimum=1, maximum=10)
+
+ORG_LABELS = ("StreetWorkingCommittee", "CommunityCommittee", "GridBranch", "BuildingGroup")
+PROVIDERS = ("PartyMember", "Unit")
+
+
+def _area(code: Column) -> Column:
+    return Column(code.name, code.zh, code.en, Kind.AREA_CODE, required=True, doc="统计用区划代码 / 12-digit area code")
+
+
+SHEETS: tuple[Sheet, ...] = (
+    # ------------------------------------------------------------------ areas
+    Sheet(
+        "City",
+        "市",
+        "城市 / the city",
+        label="City",
+        code_kind=Kind.AREA_CODE,
+        area_level="city",
+        columns=(_area(CODE), NAME),
+    ),
+    Sheet(
+        "District",
+        "区",
+        "区(县、市) / district or county",
+        label="District",
+        code_kind=Kind.AREA_CODE,
+        area_level="district",
+        columns=(_area(CODE), NAME),
+        links=(Link("所属市编码", "city_code", "IN", ("City",), required=True, parent=True),),
+    ),
+    Sheet(
+        "Street",
+        "街道",
+        "街道(乡镇) / street (subdistrict)",
+        label="Street",
+        code_kind=Kind.AREA_CODE,
+        area_level="street",
+        columns=(_area(CODE), NAME),
+        links=(Link("所属区编码", "district_code", "IN", ("District",), required=True, parent=True),),
+    ),
+    Sheet(
+        "Community",
+        "社区",
+        "社区 / community (target 3000-5000 households)",
+        label="Community",
+        code_kind=Kind.AREA_CODE,
+        area_level="community",
+        columns=(
+            _area(CODE),
+            NAME,
+            Column("centralCity", "是否中心城区", "central_city", Kind.BOOL, doc="中心城区 / in the central city"),
+        ),
+        links=(Link("所属街道编码", "street_code", "IN", ("Street",), required=True, parent=True),),
+        gaps=("community_size_out_of_range", "community_without_service_center"),
+    ),
+    Sheet(
+        "Grid",
+        "网格",
+        "网格 / grid (多网合一)",
+        label="Grid",
+        prefix="WG",
+        columns=(CODE, NAME),
+        links=(Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),),
+    ),
+    Sheet(
+        "Compound",
+        "小区",
+        "小区 / residential compound",
+        label="Compound",
+        prefix="XQ",
+        columns=(
+            CODE,
+            NAME,
+            Column("address", "地址", "address"),
+            Column("centralCity", "是否中心城区", "central_city", Kind.BOOL),
+        ),
+        links=(
+            Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
+            Link(
+                "所属网格编码",
+                "grid_codes",
+                "COVERS",
+                ("Grid",),
+                many=True,
+                incoming=True,
+                same_area="community",
+                doc="可多个 / several",
+            ),
+        ),
+        gaps=("compound_without_branch", "compound_without_property_company"),
+    ),
+    Sheet(
+        "Building",
+        "楼栋",
+        "楼栋 / building",
+        label="Building",
+        prefix="LD",
+        columns=(
+            CODE,
+            NAME,
+            Column("floors", "层数", "floors", Kind.INT, minimum=1, maximum=200),
+            Column("units", "单元数", "units", Kind.INT, minimum=1, maximum=50),
+        ),
+        links=(
+            Link("所属网格编码", "grid_code", "IN", ("Grid",), required=True, parent=True),
+            Link(
+                "所属小区编码",
+                "compound_code",
+                "IN_COMPOUND",
+                ("Compound",),
+                same_area="community",
+                doc="开放式楼栋可空 / empty: open block",
+            ),
+        ),
+        gaps=("building_without_group",),
+    ),
+    Sheet(
+        "Household",
+        "住户",
+        "户 / household",
+        label="Household",
+        prefix="HU",
+        columns=(
+            CODE,
+            Column("unit", "单元", "unit"),
+            Column("room", "门牌号", "room"),
+            Column("size", "人口数", "size", Kind.INT, minimum=0, maximum=50),
+        ),
+        links=(
+            Link("所属楼栋编码", "building_code", "IN", ("Building",), required=True, parent=True),
+            Link(
+                "联系党员中心户编码",
+                "central_household_code",
+                "CONTACTS",
+                ("CentralHousehold",),
+                incoming=True,
+                same_area="community",
+                doc="联系本户的党员中心户 / the central household keeping in touch",
+            ),
+        ),
+        gaps=("household_without_central_household",),
+    ),
+    # ------------------------------------------------------------------ organizations
+    Sheet(
+        "StreetWorkingCommittee",
+        "街道大工委",
+        "街道\u201c大工委\u201d / street working committee",
+        label="StreetWorkingCommittee",
+        prefix="DGW",
+        columns=(CODE, NAME),
+        links=(Link("所属街道编码", "street_code", "LEADS", ("Street",), required=True, parent=True),),
+    ),
+    Sheet(
+        "CommunityCommittee",
+        "社区党委",
+        "社区党委(大党委) / community party committee",
+        label="CommunityCommittee",
+        prefix="SQDW",
+        columns=(
+            CODE,
+            NAME,
+            Column("widened", "是否大党委", "widened", Kind.BOOL, doc="吸纳兼职委员单位 / takes in member units"),
+            TERM_START,
+            TERM_YEARS,
+        ),
+        links=(
+            Link("所属社区编码", "community_code", "LEADS", ("Community",), required=True, parent=True),
+            Link("上级大工委编码", "working_committee_code", "UNDER", ("StreetWorkingCommittee",), same_area="street"),
+        ),
+        gaps=("expired_committee_term",),
+    ),
+    Sheet(
+        "GridBranch",
+        "网格党支部",
+        "网格(小区)党支部 / grid or compound party branch",
+        label="GridBranch",
+        prefix="DZB",
+        columns=(
+            CODE,
+            NAME,
+            Column("dualReport", "是否双报到支部", "dual_report", Kind.BOOL),
+            Column("hasCommittee", "是否设支委会", "has_committee", Kind.BOOL, doc="支部委员会 / branch committee"),
+            TERM_START,
+            TERM_YEARS,
+        ),
+        links=(
+            Link("上级社区党委编码", "committee_code", "UNDER", ("CommunityCommittee",), required=True, parent=True),
+            Link("覆盖网格编码", "grid_codes", "COVERS", ("Grid",), many=True, same_area="community"),
+            Link("覆盖小区编码", "compound_codes", "COVERS", ("Compound",), many=True, same_area="community"),
+        ),
+        gaps=("branch_under_three_full_members", "branch_without_committee", "expired_committee_term"),
+    ),
+    Sheet(
+        "BuildingGroup",
+        "楼栋党小组",
+        "楼栋(单元)党小组 / building or unit party group",
+        label="BuildingGroup",
+        prefix="DXZ",
+        columns=(CODE, NAME),
+        links=(
+            Link("所属党支部编码", "branch_code", "UNDER", ("GridBranch",), required=True, parent=True),
+            Link("覆盖楼栋编码", "building_codes", "COVERS", ("Building",), many=True, same_area="community"),
+        ),
+        gaps=("group_without_central_household",),
+    ),
+    Sheet(
+        "CentralHousehold",
+        "党员中心户",
+        "党员中心户 / party-member central household",
+        label="CentralHousehold",
+        prefix="ZXH",
+        columns=(CODE, NAME, SINCE),
+        links=(
+            Link("所属党小组编码", "group_code", "UNDER", ("BuildingGroup",), required=True, parent=True),
+            Link("所在住户编码", "household_code", "AT", ("Household",), required=True, same_area="community"),
+        ),
+    ),
+    # ------------------------------------------------------------------ partners and people
+    Sheet(
+        "Unit",
+        "共建单位",
+        "共建单位 / partner unit (机关、企事业单位、\u201c两新\u201d组织)",
+        label="Unit",
+        code_kind=Kind.USCC,
+        columns=(
+            Column("code", "统一社会信用代码", "credit_code", Kind.USCC, required=True),
+            NAME,
+            Column("kind", "单位类型", "kind", Kind.ENUM, required=True, choices=("机关", "企事业单位", "两新组织")),
+            Column("address", "地址", "address"),
+        ),
+        gaps=("unit_never_reported",),
+    ),
+    Sheet(
+        "PartyMember",
+        "党员",
+        "党员 / party member",
+        label="PartyMember",
+        prefix="DY",
+        columns=(
+            CODE,
+            NAME,
+            Column("idNumber", "身份证号", "id_number", Kind.ID_NUMBER, sensitive=True),
+            Column("status", "党员类别", "status", Kind.ENUM, required=True, choices=("正式党员", "预备党员")),
+            Column("inService", "是否在职党员", "in_service", Kind.BOOL),
+            Column("joinedAt", "入党日期", "joined_at", Kind.DATE, past=True),
+            Column("phone", "联系电话", "phone", sensitive=True),
+        ),
+        links=(
+            Link(
+                "党组织关系所在支部编码",
+                "branch_code",
+                "MEMBER_OF",
+                ("GridBranch",),
+                doc="在职党员的组织关系在工作单位,可空 / empty for in-service members (membership at the employer)",
+            ),
+            Link("居住住户编码", "household_code", "LIVES_IN", ("Household",), required=True, parent=True),
+            Link("工作单位信用代码", "unit_code", "WORKS_AT", ("Unit",)),
+        ),
+        gaps=("member_never_reported",),
+    ),
+    Sheet(
+        "ResidentsCommittee",
+        "居委会",
+        "居民委员会 / residents' committee",
+        label="ResidentsCommittee",
+        prefix="JWH",
+        columns=(CODE, NAME),
+        links=(Link("所属社区编码", "community_code", "SERVES", ("Community",), required=True, parent=True),),
+    ),
+    Sheet(
+        "OwnersCommittee",
+        "业委会",
+        "业主委员会 / owners' committee",
+        label="OwnersCommittee",
+        prefix="YWH",
+        columns=(CODE, NAME, TERM_START),
+        links=(Link("所属小区编码", "compound_code", "OF", ("Compound",), required=True, parent=True),),
+    ),
+    Sheet(
+        "PropertyCompany",
+        "物业服务公司",
+        "物业服务公司 / property company",
+        label="PropertyCompany",
+        code_kind=Kind.USCC,
+        columns=(Column("code", "统一社会信用代码", "credit_code", Kind.USCC, required=True), NAME),
+    ),
+    Sheet(
+        "ServiceCenter",
+        "党群服务中心",
+        "党群服务中心 / party-masses service center",
+        label="ServiceCenter",
+        prefix="DQZX",
+        columns=(CODE, NAME, Column("area", "面积(平方米)", "area_m2", Kind.FLOAT, minimum=0, maximum=100000)),
+        links=(Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),),
+    ),
+    Sheet(
+        "RedStation",
+        "红色驿站",
+        "红色驿站 / red station",
+        label="RedStation",
+        prefix="HSYZ",
+        columns=(CODE, NAME, Column("address", "地址", "address")),
+        links=(
+            Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
+            Link("所在小区编码", "compound_code", "IN_COMPOUND", ("Compound",), same_area="community"),
+        ),
+    ),
+    # ------------------------------------------------------------------ the three lists
+    Sheet(
+        "Resource",
+        "资源清单",
+        "资源清单 / resources offered",
+        label="Resource",
+        prefix="ZY",
+        columns=(CODE, Column("title", "内容", "title", required=True), Column("category", "类别", "category")),
+        links=(
+            Link("所属社区编码", "community_code", "FOR", ("Community",), required=True, parent=True),
+            Link(
+                "提供方编码", "provider_code", "OFFERED_BY", PROVIDERS, required=True, doc="党员或单位 / member or unit"
+            ),
+        ),
+    ),
+    Sheet(
+        "Need",
+        "需求清单",
+        "需求清单 / needs raised",
+        label="Need",
+        prefix="XU",
+        columns=(
+            CODE,
+            Column("title", "内容", "title", required=True),
+            Column("category", "类别", "category"),
+            Column("raisedAt", "提出日期", "raised_at", Kind.DATE, required=True, past=True),
+        ),
+        links=(
+            Link("所属社区编码", "community_code", "RAISED_IN", ("Community",), required=True, parent=True),
+            Link("认领方编码", "claimed_by_code", "CLAIMED_BY", PROVIDERS, doc="认领的党员或单位 / who claimed it"),
+        ),
+        gaps=("need_unserved",),
+    ),
+    Sheet(
+        "Service",
+        "服务清单",
+        "服务清单 / services delivered (服务登记卡)",
+        label="Service",
+        prefix="FW",
+        columns=(
+            CODE,
+            Column("title", "内容", "title", required=True),
+            Column("date", "服务日期", "date", Kind.DATE, required=True, past=True),
+            Column("hours", "服务时长(小时)", "hours", Kind.FLOAT, required=True, minimum=0, maximum=24),
+        ),
+        links=(
+            Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
+            Link("服务提供方编码", "provider_code", "DELIVERED_BY", PROVIDERS, required=True),
+            Link("对应需求编码", "need_code", "FULFILS", ("Need",), same_area="community"),
+        ),
+    ),
+    # ------------------------------------------------------------------ dated relationships
+    Sheet(
+        "Role",
+        "任职",
+        "党员任职 / roles held (书记、委员、组长...)",
+        rel="HOLDS",
+        source=Link("党员编码", "member_code", "HOLDS", ("PartyMember",), required=True),
+        target=Link("组织编码", "organization_code", "HOLDS", ORG_LABELS, required=True),
+        columns=(
+            Column(
+                "role",
+                "职务",
+                "role",
+                Kind.ENUM,
+                required=True,
+                choices=("书记", "副书记", "委员", "组长", "楼栋长", "单元长"),
+            ),
+            SINCE,
+            UNTIL,
+        ),
+    ),
+    Sheet(
+        "UnitMembership",
+        "兼职委员单位",
+        "大工委/大党委成员单位 / member units of working and widened committees",
+        rel="MEMBER_UNIT_OF",
+        source=Link("单位信用代码", "unit_code", "MEMBER_UNIT_OF", ("Unit",), required=True),
+        target=Link(
+            "大工委或社区党委编码",
+            "committee_code",
+            "MEMBER_UNIT_OF",
+            ("StreetWorkingCommittee", "CommunityCommittee"),
+            required=True,
+        ),
+        columns=(SINCE, UNTIL),
+    ),
+    Sheet(
+        "UnitReport",
+        "单位报到",
+        "单位党组织\u201c双报到\u201d / unit reports to the community where it sits",
+        rel="REPORTED_TO",
+        source=Link("单位信用代码", "unit_code", "REPORTED_TO", ("Unit",), required=True),
+        target=Link("报到社区编码", "community_code", "REPORTED_TO", ("Community",), required=True),
+        columns=(
+            Column("date", "报到日期", "date", Kind.DATE, required=True, past=True),
+            Column("receiptReturned", "回执是否已反馈", "receipt_returned", Kind.BOOL),
+        ),
+    ),
+    Sheet(
+        "MemberReport",
+        "党员报到",
+        "在职党员\u201c双报到\u201d / in-service members report to the community where they live",
+        rel="REPORTED_TO",
+        source=Link("党员编码", "member_code", "REPORTED_TO", ("PartyMember",), required=True),
+        target=Link("报到社区编码", "community_code", "REPORTED_TO", ("Community",), required=True),
+        columns=(
+            Column("date", "报到日期", "date", Kind.DATE, required=True, past=True),
+            Column("receiptReturned", "回执是否已反馈", "receipt_returned", Kind.BOOL),
+        ),
+    ),
+    Sheet(
+        "PropertyService",
+        "物业服务",
+        "物业服务公司服务小区 / property company manages compound",
+        rel="MANAGES",
+        source=Link("物业公司信用代码", "company_code", "MANAGES", ("PropertyCompany",), required=True),
+        target=Link("小区编码", "compound_code", "MANAGES", ("Compound",), required=True),
+        columns=(SINCE, UNTIL),
+    ),
 )
 
-LABELS: frozenset[str] = frozenset(e.label for e in ENTITIES)
+SHEETS_BY_KEY: dict[str, Sheet] = {s.key: s for s in SHEETS}
+NODE_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if s.is_node)
+LINK_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if not s.is_node)
+SHEET_BY_LABEL: dict[str, Sheet] = {s.label: s for s in NODE_SHEETS}
+LABELS: frozenset[str] = frozenset(SHEET_BY_LABEL)
+
+#: Area levels in order; an area-bound node carries the codes of its areas (`streetCode`...) for scoping.
+AREA_LEVELS: tuple[str, ...] = ("city", "district", "street", "community")
+AREA_LABELS: dict[str, str] = {"city": "City", "district": "District", "street": "Street", "community": "Community"}
+
+#: Gap kinds (the generator's manifest and the API's GapKind use these names).
+GAP_KINDS: tuple[str, ...] = (
+    "compound_without_branch",
+    "building_without_group",
+    "group_without_central_household",
+    "household_without_central_household",
+    "branch_under_three_full_members",
+    "branch_without_committee",
+    "expired_committee_term",
+    "community_size_out_of_range",
+    "compound_without_property_company",
+    "unit_never_reported",
+    "member_never_reported",
+    "need_unserved",
+    "community_without_service_center",
+)

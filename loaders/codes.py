@@ -1,0 +1,134 @@
+"""Identifier checks: 统计用区划代码, 统一社会信用代码 (GB 32100-2015), 身份证号 (GB 11643-1999), own codes.
+
+Each `check_*` returns None when the value is valid, or a (Chinese, English) reason when it is not.
+The `make_*` helpers compute check characters; the demo generator uses them to produce valid codes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+Reason = tuple[str, str]
+
+# ---------------------------------------------------------------- 统计用区划代码
+PROVINCES = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54}
+    | {61, 62, 63, 64, 65, 71, 81, 82}
+)
+_AREA = re.compile(r"\d{12}")
+
+
+def area_level(code: str) -> str:
+    """The level a well-formed 12-digit area code names, from its trailing zeros."""
+    if code[4:] == "00000000":
+        return "city"
+    if code[6:] == "000000":
+        return "district"
+    if code[9:] == "000":
+        return "street"
+    return "community"
+
+
+def check_area_code(code: str, level: str | None = None) -> Reason | None:
+    """12 digits: 6-digit county (GB/T 2260) + 3-digit street + 3-digit community, at the expected level."""
+    if not _AREA.fullmatch(code):
+        return ("统计用区划代码应为12位数字", "an area code (统计用区划代码) must be 12 digits")
+    if int(code[:2]) not in PROVINCES:
+        return (f"省级代码 {code[:2]} 不存在", f"province prefix {code[:2]} does not exist (GB/T 2260)")
+    if code[2:4] == "00" and code[4:] != "00000000":
+        return ("地市级代码不能为00", "the prefecture digits (3-4) cannot be 00 below province level")
+    if level is not None and area_level(code) != level:
+        names = {"city": "市", "district": "区县", "street": "街道", "community": "社区"}
+        return (
+            f"应为{names[level]}级代码,实为{names[area_level(code)]}级",
+            f"expected a {level}-level code, this one is {area_level(code)}-level",
+        )
+    return None
+
+
+def area_parent_prefix(code: str, level: str) -> str:
+    """The leading digits a child area's code shares with this area's code."""
+    return code[: {"city": 4, "district": 6, "street": 9, "community": 12}[level]]
+
+
+# ---------------------------------------------------------------- 统一社会信用代码
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC = re.compile(f"[{USCC_ALPHABET}]{{18}}")
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th character of a 统一社会信用代码."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def check_uscc(code: str) -> Reason | None:
+    """18 characters over 0-9ABCDEFGHJKLMNPQRTUWXY with the GB 32100-2015 check character."""
+    if len(code) != 18:
+        return ("统一社会信用代码应为18位", f"a unified social credit code has 18 characters, not {len(code)}")
+    if not _USCC.fullmatch(code):
+        bad = sorted({c for c in code if c not in USCC_ALPHABET})
+        return (
+            f"含有不允许的字符 {''.join(bad)}(不含I、O、Z、S、V)",
+            f"characters {''.join(bad)!r} are not allowed (the alphabet excludes I, O, Z, S, V)",
+        )
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        return (f"校验码错误,应为 {expected}", f"wrong check character: expected {expected}")
+    return None
+
+
+# ---------------------------------------------------------------- 身份证号
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+_ID = re.compile(r"\d{17}[\dX]")
+
+
+def id_check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character of a 身份证号."""
+    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def check_id_number(value: str) -> Reason | None:
+    """18 characters, a real birth date, and the MOD 11-2 check character. Never echoes the value."""
+    if not _ID.fullmatch(value):
+        return ("身份证号应为17位数字加1位数字或X", "an ID number is 17 digits and a digit or X")
+    if int(value[:2]) not in PROVINCES:
+        return ("身份证号地区码不存在", "the ID number's region prefix does not exist")
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return ("身份证号出生日期无效", "the ID number's birth date is not a real date")
+    if born.year < 1900 or born > date.today():
+        return ("身份证号出生日期不合理", "the ID number's birth date is out of range")
+    expected = id_check_char(value[:17])
+    if value[17] != expected:
+        return ("身份证号校验码错误", "the ID number's check character is wrong")
+    return None
+
+
+def mask_id_number(value: str) -> str:
+    """Region and check character only: 420602********123X style masking."""
+    return value[:6] + "*" * 8 + value[14:] if len(value) == 18 else "*" * len(value)
+
+
+# ---------------------------------------------------------------- the project's own codes
+_OWN = re.compile(r"(?P<prefix>[A-Z]{2,4})-(?P<area>\d{12})-(?P<local>[0-9A-Z]{1,12}(?:-[0-9A-Z]{1,12}){0,3})")
+
+
+def check_own_code(code: str, prefix: str) -> Reason | None:
+    """PREFIX-<12-digit area code>-<local part>, e.g. WG-420602001001-03 for a grid."""
+    m = _OWN.fullmatch(code)
+    if m is None:
+        return (
+            f"编码格式应为 {prefix}-12位区划代码-序号",
+            f"expected {prefix}-<12-digit area code>-<local part> (capital letters, digits and '-')",
+        )
+    if m["prefix"] != prefix:
+        return (f"编码前缀应为 {prefix},实为 {m['prefix']}", f"the prefix must be {prefix}, not {m['prefix']}")
+    reason = check_area_code(m["area"])
+    if reason is not None:
+        return (f"编码中的区划代码无效:{reason[0]}", f"the area code inside is invalid: {reason[1]}")
+    return None

@@ -1,0 +1,77 @@
+"""Loading a workbook or CSV folder: read, validate everything, then write (or write nothing)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from graph.driver import Graph
+from loaders.problems import InvalidInput, Problem
+from loaders.read import read_input
+from loaders.validate import AREA_KEYS, Plan, build_plan
+from loaders.write import Summary, lookup_codes, write_plan
+
+
+@dataclass
+class LoadResult:
+    """The outcome of a load."""
+
+    plan: Plan
+    summary: Summary
+    seconds: float
+    skipped: int
+
+
+def graph_lookup(graph: Graph):  # noqa: ANN201 - returns loaders.validate.Lookup
+    """Look codes up in the graph, a label at a time, in chunks."""
+
+    async def lookup(label: str, codes: list[str]) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for i in range(0, len(codes), 10_000):
+            for row in await graph.read_rows(lookup_codes(label), {"codes": codes[i : i + 10_000]}):
+                found[row["code"]] = {k: row[k] for k in AREA_KEYS if row.get(k)}
+        return found
+
+    return lookup
+
+
+async def validate_file(path: Path, graph: Graph | None) -> Plan:
+    """Read and validate; nothing is written."""
+    data = read_input(Path(path))
+    return await build_plan(data, graph_lookup(graph) if graph is not None else None)
+
+
+async def load_file(path: Path, graph: Graph, *, skip_invalid: bool = False, show_progress: bool = False) -> LoadResult:
+    """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`."""
+    started = time.perf_counter()
+    plan = await validate_file(path, graph)
+    if plan.problems and not skip_invalid:
+        raise InvalidInput(plan.problems)
+    if not plan.row_count and not plan.problems:
+        raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
+    skipped = sum(1 for rows in plan.rows.values() for r in rows if r.bad)
+    total = plan.row_count - skipped
+    if show_progress:
+        columns = (
+            TextColumn("导入 / loading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} 行/秒 rows/s"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns) as bar:
+            task = bar.add_task("load", total=total, rate="-")
+            t0 = time.perf_counter()
+
+            def tick(n: int) -> None:
+                bar.advance(task, n)
+                done = bar.tasks[0].completed
+                bar.update(task, rate=f"{done / max(time.perf_counter() - t0, 1e-6):,.0f}")
+
+            summary = await write_plan(graph, plan, tick)
+    else:
+        summary = await write_plan(graph, plan)
+    return LoadResult(plan, summary, time.perf_counter() - started, skipped)

@@ -1,0 +1,34 @@
+"""A problem found in the input: where (file/sheet, row, column), what value, and why, in Chinese and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One reason a row (or a sheet, or the file) cannot be loaded."""
+
+    sheet: str
+    row: int  # 1-based as the user sees it; 0 for the sheet or file as a whole
+    column: str  # the column's letter or header; empty for the whole row
+    value: str
+    reason_zh: str
+    reason_en: str
+
+    def __str__(self) -> str:
+        where = self.sheet
+        if self.row:
+            where += f" 第{self.row}行 row {self.row}"
+        if self.column:
+            where += f" 列 column {self.column}"
+        value = f" 值 value {self.value!r}" if self.value else ""
+        return f"{where}{value}: {self.reason_zh} / {self.reason_en}"
+
+
+class InvalidInput(Exception):
+    """The input has problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} 个问题,未写入任何数据 / {len(problems)} problems: nothing was written")
+        self.problems = problems

@@ -1,0 +1,216 @@
+"""Batched, idempotent graph writes: `UNWIND` batches in managed write transactions, one per batch.
+
+The Cypher is built once per (sheet, link, label) from the model's identifiers — labels and
+relationship types, which Cypher cannot take as parameters; every value is a parameter.
+Nodes are upserted with MERGE on `code` and `SET n = props` (so loading the same rows twice
+changes nothing); a node sheet's link columns replace that node's relationships of the type, so a
+building moved to another group moves; link sheets MERGE dated relationships by their key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
+
+from graph.driver import Graph
+from graph.model import LABELS, NODE_SHEETS, SHEETS, Link, Sheet
+from loaders.validate import AREA_KEYS, Plan, Row
+
+BATCH = 5000
+_IDENT = re.compile(r"[A-Z][A-Za-z]*|[A-Z][A-Z_]*")
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.fullmatch(name):
+        raise ValueError(f"not a model identifier: {name!r}")
+    return name
+
+
+@cache
+def upsert_nodes(label: str) -> LiteralString:
+    """MERGE nodes by code, replace their properties, say what changed."""
+    if label not in LABELS:
+        raise ValueError(label)
+    return cast(
+        LiteralString,
+        f"""
+UNWIND $rows AS row
+MERGE (n:{_ident(label)} {{code: row.code}})
+WITH n, row, properties(n) AS before
+SET n = row.props
+RETURN sum(CASE WHEN before = {{code: row.code}} THEN 1 ELSE 0 END) AS created,
+       sum(CASE WHEN before <> {{code: row.code}} AND before <> row.props THEN 1 ELSE 0 END) AS updated,
+       sum(CASE WHEN before = row.props THEN 1 ELSE 0 END) AS unchanged
+""",
+    )
+
+
+@cache
+def replace_links(label: str, rel: str, target: str, incoming: bool) -> tuple[LiteralString, LiteralString]:
+    """Delete this node's `rel` links to `target` nodes not listed, then MERGE the listed ones."""
+    n, r, t = _ident(label), _ident(rel), _ident(target)
+    pattern = f"(old:{t})-[r:{r}]->(n)" if incoming else f"(n)-[r:{r}]->(old:{t})"
+    delete = f"""
+UNWIND $rows AS row
+MATCH (n:{n} {{code: row.code}})
+MATCH {pattern}
+WHERE NOT old.code IN row.targets
+DELETE r
+"""
+    merge = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
+    create = f"""
+UNWIND $pairs AS p
+MATCH (n:{n} {{code: p.code}})
+MATCH (m:{t} {{code: p.target}})
+MERGE {merge}
+"""
+    return cast(LiteralString, delete), cast(LiteralString, create)
+
+
+@cache
+def upsert_links(source: str, rel: str, target: str) -> LiteralString:
+    """MERGE dated relationships of a link sheet by (source, target, key); replace their properties."""
+    s, r, t = _ident(source), _ident(rel), _ident(target)
+    return cast(
+        LiteralString,
+        f"""
+UNWIND $rows AS row
+MATCH (a:{s} {{code: row.source}})
+MATCH (b:{t} {{code: row.target}})
+MERGE (a)-[l:{r} {{key: row.key}}]->(b)
+WITH l, row, properties(l) AS before
+SET l = row.props
+RETURN sum(CASE WHEN before = {{key: row.key}} THEN 1 ELSE 0 END) AS created,
+       sum(CASE WHEN before <> {{key: row.key}} AND before <> row.props THEN 1 ELSE 0 END) AS updated,
+       sum(CASE WHEN before = row.props THEN 1 ELSE 0 END) AS unchanged
+""",
+    )
+
+
+@cache
+def propagate_area(child: str, rel: str, parent: str) -> LiteralString:
+    """Copy the parent's area codes to children whose codes differ (after a move)."""
+    c, r, p = _ident(child), _ident(rel), _ident(parent)
+    sets = ", ".join(f"c.{k} = p.{k}" for k in AREA_KEYS)
+    differs = " OR ".join(f"c.{k} IS DISTINCT FROM p.{k}" for k in AREA_KEYS)
+    return cast(LiteralString, f"MATCH (c:{c})-[:{r}]->(p:{p}) WHERE {differs} SET {sets} RETURN count(c) AS moved")
+
+
+@cache
+def lookup_codes(label: str) -> LiteralString:
+    """Codes of `label` already in the graph, with their area codes."""
+    fields = ", ".join(f"n.{k} AS {k}" for k in AREA_KEYS)
+    return cast(LiteralString, f"MATCH (n:{_ident(label)}) WHERE n.code IN $codes RETURN n.code AS code, {fields}")
+
+
+@dataclass
+class Summary:
+    """What a load did, per entity: created, updated, unchanged; relationships created and deleted."""
+
+    nodes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    links: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    rows: int = 0
+
+
+def node_props(row: Row) -> dict[str, Any]:
+    """The properties a node gets: its columns and its area codes."""
+    props = dict(row.props)
+    props["code"] = row.code
+    props.update({k: v for k, v in row.area.items() if v})
+    return props
+
+
+def _batches(items: list[Any], size: int = BATCH) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] | None = None) -> Summary:
+    """Write every valid row: nodes first (parents first), then relationships; one transaction per batch."""
+    summary = Summary()
+    tick = progress or (lambda _n: None)
+    for sheet in NODE_SHEETS:
+        rows = plan.valid_rows(sheet.key)
+        for batch in _batches(rows):
+            payload = [{"code": r.code, "props": node_props(r)} for r in batch]
+            result = await graph.write(_counts, upsert_nodes(sheet.label), {"rows": payload})
+            summary.nodes[sheet.label].update(result)
+            tick(len(batch))
+    for sheet in SHEETS:
+        rows = plan.valid_rows(sheet.key)
+        if sheet.is_node:
+            for link in sheet.links:
+                await _write_node_links(graph, sheet, link, rows, summary)
+        else:
+            await _write_link_sheet(graph, sheet, rows, summary, tick)
+    await _propagate(graph, summary)
+    summary.rows = sum(len(plan.valid_rows(s.key)) for s in SHEETS)
+    return summary
+
+
+async def _write_node_links(graph: Graph, sheet: Sheet, link: Link, rows: list[Row], summary: Summary) -> None:
+    for target in link.targets:
+        delete, create = replace_links(sheet.label, link.rel, target, link.incoming)
+        for batch in _batches(rows):
+            listed = [
+                {"code": r.code, "targets": [c for lbl, c in r.resolved.get(link.en, []) if lbl == target]}
+                for r in batch
+            ]
+            pairs = [{"code": x["code"], "target": c} for x in listed for c in x["targets"]]
+            counters = await graph.write(_replace, delete, create, listed, pairs)
+            summary.links[f"{sheet.label}-{link.rel}->{target}"].update(counters)
+
+
+async def _write_link_sheet(
+    graph: Graph, sheet: Sheet, rows: list[Row], summary: Summary, tick: Callable[[int], None]
+) -> None:
+    assert sheet.source is not None
+    assert sheet.target is not None
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        (src_label, src), (dst_label, dst) = r.resolved[sheet.source.en][0], r.resolved[sheet.target.en][0]
+        key = str(r.props.get("role", ""))
+        groups[(src_label, dst_label)].append(
+            {"source": src, "target": dst, "key": key, "props": {**r.props, "key": key}}
+        )
+    for (src_label, dst_label), items in groups.items():
+        for batch in _batches(items):
+            result = await graph.write(_counts, upsert_links(src_label, sheet.rel, dst_label), {"rows": batch})
+            summary.links[sheet.key].update(result)
+            tick(len(batch))
+
+
+async def _propagate(graph: Graph, summary: Summary) -> None:
+    """After moves, children inherit their new parent's area codes."""
+    moved = any(c["updated"] for c in summary.nodes.values()) or any(c["deleted"] for c in summary.links.values())
+    if not moved:
+        return
+    for sheet in NODE_SHEETS:
+        parent = sheet.parent
+        if parent is None or sheet.area_level:
+            continue
+        for target in parent.targets:
+            await graph.write_rows(propagate_area(sheet.label, parent.rel, target))
+
+
+async def _counts(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]) -> Counter[str]:
+    result = await tx.run(cypher, params)
+    record = await result.single()
+    return Counter({k: int(v or 0) for k, v in (record.data() if record else {}).items()})
+
+
+async def _replace(
+    tx: AsyncManagedTransaction,
+    delete: LiteralString,
+    create: LiteralString,
+    listed: list[dict[str, Any]],
+    pairs: list[dict[str, Any]],
+) -> Counter[str]:
+    deleted = (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
+    created = (await (await tx.run(create, {"pairs": pairs})).consume()).counters.relationships_created
+    return Counter({"created": created, "deleted": deleted})
