@@ -98,7 +98,7 @@ def propagate_area(child: str, rel: str, parent: str) -> LiteralString:
     """Copy the parent's area codes to children whose codes differ (after a move)."""
     c, r, p = _ident(child), _ident(rel), _ident(parent)
     sets = ", ".join(f"c.{k} = p.{k}" for k in AREA_KEYS)
-    differs = " OR ".join(f"c.{k} IS DISTINCT FROM p.{k}" for k in AREA_KEYS)
+    differs = " OR ".join(f"coalesce(c.{k}, '') <> coalesce(p.{k}, '')" for k in AREA_KEYS)
     return cast(LiteralString, f"MATCH (c:{c})-[:{r}]->(p:{p}) WHERE {differs} SET {sets} RETURN count(c) AS moved")
 
 
