@@ -18,6 +18,7 @@ from graph.driver import Graph
 from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
 from graph.migrations import migrate
 from graph.settings import get_settings
+from loaders.load import LoadResult
 from loaders.problems import InvalidInput
 
 T = TypeVar("T")
@@ -48,6 +49,8 @@ def serve() -> None:
     settings = get_settings()
     try:
         with database_uri(settings) as uri:
+            if settings.demo_profile != "none":
+                asyncio.run(_load_demo_if_empty(settings.demo_profile, uri))
             typer.echo(f"Neo4j: {uri}  GraphQL: http://{settings.host}:{settings.port}/graphql")
             uvicorn.run(
                 create_app(settings, uri=uri),
@@ -57,6 +60,26 @@ def serve() -> None:
             )
     except LocalNeo4jError as exc:
         raise _fail(str(exc)) from None
+
+
+async def _load_demo_if_empty(profile: str, uri: str) -> None:
+    """An empty database gets the demo city, through the same path as a department's workbook."""
+    from loaders.demo import write_demo
+    from loaders.load import load_file
+
+    graph = Graph(get_settings(), uri=uri)
+    try:
+        await migrate(graph)
+        if (await graph.read_rows("MATCH (c:City) RETURN count(c) AS n"))[0]["n"]:
+            return
+        typer.echo(f"数据库为空,导入演示城市 / empty database: loading the demo profile '{profile}'")
+        with tempfile.TemporaryDirectory(prefix="grassroots-demo-") as tmp:
+            target = Path(tmp) / profile
+            write_demo(profile, 1, target)
+            result = await load_file(target, graph, show_progress=True)
+            typer.echo(f"导入完成 / loaded {result.summary.rows:,} rows in {result.seconds:.1f} s")
+    finally:
+        await graph.close()
 
 
 @app.command("neo4j")
@@ -156,23 +179,42 @@ def load(
         bool, typer.Option("--skip-invalid", help="跳过错误行 / load valid rows, write rejected ones to --errors")
     ] = False,
     errors: Annotated[Path | None, typer.Option(help="错误工作簿 / where rejected rows go (.xlsx)")] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="删除本区域内工作簿未列出的数据 / delete what the workbook no longer lists, in its area"
+        ),
+    ] = False,
 ) -> None:
     """导入 / Validate everything, then load; with any problem nothing is written (unless --skip-invalid)."""
     from loaders.load import load_file
-    from loaders.workbooks import write_error_workbook
 
     _logging()
+
+    async def work(graph: Graph) -> None:
+        # Everything happens inside the event loop: a city's plan is millions of objects, and handing it
+        # out of asyncio.run() costs minutes of teardown; only None leaves this coroutine.
+        result = await load_file(path, graph, skip_invalid=skip_invalid, show_progress=True, prune_missing=prune)
+        _report(result, path, errors)
+
     try:
-        result = _with_graph(lambda graph: load_file(path, graph, skip_invalid=skip_invalid, show_progress=True))
+        _with_graph(work)
     except InvalidInput as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise _fail(str(exc)) from None
+
+
+def _report(result: LoadResult, path: Path, errors: Path | None) -> None:
+    """Print the per-entity summary; write rejected rows to the error workbook."""
+    from loaders.workbooks import write_error_workbook
+
     summary = result.summary
     typer.echo(f"导入完成 / loaded {summary.rows:,} rows in {result.seconds:.1f} s")
     typer.echo(f"{'实体 entity':<24}{'新建 created':>14}{'更新 updated':>14}{'未变 unchanged':>16}")
     for label, c in summary.nodes.items():
-        typer.echo(f"{label:<24}{c['created']:>14,}{c['updated']:>14,}{c['unchanged']:>16,}")
+        pruned = f"{c['deleted']:>12,} deleted" if c["deleted"] else ""
+        typer.echo(f"{label:<24}{c['created']:>14,}{c['updated']:>14,}{c['unchanged']:>16,}{pruned}")
     for key, c in summary.links.items():
         if any(c.values()):
             typer.echo(f"{key:<40} " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.items())))
@@ -205,8 +247,12 @@ def demo(
         manifest = write_demo(profile, seed, target)
         typer.echo(f"已生成 / generated {sum(manifest['entities'].values()):,} rows → {target}")
         if load_it:
-            result = _with_graph(lambda graph: load_file(target, graph, show_progress=True))
-            typer.echo(f"导入完成 / loaded {result.summary.rows:,} rows in {result.seconds:.1f} s")
+
+            async def work(graph: Graph) -> None:
+                result = await load_file(target, graph, show_progress=True)
+                typer.echo(f"导入完成 / loaded {result.summary.rows:,} rows in {result.seconds:.1f} s")
+
+            _with_graph(work)
 
 
 if __name__ == "__main__":

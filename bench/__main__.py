@@ -1,19 +1,24 @@
-"""`python -m bench [startup] [make-test]`: run benchmarks, write docs/benchmarks.md."""
+"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province]`: run, write docs/benchmarks.md."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import startup
+from bench import load, startup
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", default=["startup"], choices=["startup", "make-test"])
+    choices = ["startup", "make-test", "load-small", "load-city", "load-province"]
+    parser.add_argument("names", nargs="*", default=["startup", "load-city"], choices=choices)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    startup.main(with_make_test="make-test" in args.names)
+    if "startup" in args.names or "make-test" in args.names:
+        startup.main(with_startup="startup" in args.names, with_make_test="make-test" in args.names)
+    profiles = [n.removeprefix("load-") for n in args.names if n.startswith("load-")]
+    if profiles:
+        load.main(profiles)
 
 
 if __name__ == "__main__":

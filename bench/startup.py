@@ -76,7 +76,13 @@ def startup_and_memory() -> str:
 
 def _service_idle_rss(uri: str) -> float:
     port = free_port()
-    env = {**os.environ, "NEO4J_URI": uri, "GRASSROOTS_PORT": str(port), "GRASSROOTS_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "NEO4J_URI": uri,
+        "GRASSROOTS_PORT": str(port),
+        "GRASSROOTS_LOG_LEVEL": "warning",
+        "GRASSROOTS_DEMO": "none",
+    }
     proc = subprocess.Popen([sys.executable, "-m", "cli", "serve"], env=env, cwd=PROJECT_ROOT)
     try:
         deadline = time.monotonic() + 120
@@ -122,7 +128,8 @@ def make_test_times() -> str:
     )
 
 
-def main(with_make_test: bool) -> None:
-    write_section("startup", "## Neo4j start-up and idle memory / 启动时间与空闲内存\n\n" + startup_and_memory())
+def main(with_startup: bool, with_make_test: bool) -> None:
+    if with_startup:
+        write_section("startup", "## Neo4j start-up and idle memory / 启动时间与空闲内存\n\n" + startup_and_memory())
     if with_make_test:
         write_section("make-test", "## `make test` wall time / 测试总耗时\n\n" + make_test_times())

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias="GRASSROOTS_HOST")
     port: int = Field(default=8000, validation_alias="GRASSROOTS_PORT")
     log_level: str = Field(default="info", validation_alias="GRASSROOTS_LOG_LEVEL")
+    demo_profile: str = Field(default="city", validation_alias="GRASSROOTS_DEMO")
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -12,7 +12,7 @@ from graph.driver import Graph
 from loaders.problems import InvalidInput, Problem
 from loaders.read import read_input
 from loaders.validate import AREA_KEYS, Plan, build_plan
-from loaders.write import Summary, lookup_codes, write_plan
+from loaders.write import Summary, lookup_codes, prune, write_plan
 
 
 @dataclass
@@ -44,8 +44,13 @@ async def validate_file(path: Path, graph: Graph | None) -> Plan:
     return await build_plan(data, graph_lookup(graph) if graph is not None else None)
 
 
-async def load_file(path: Path, graph: Graph, *, skip_invalid: bool = False, show_progress: bool = False) -> LoadResult:
-    """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`."""
+async def load_file(
+    path: Path, graph: Graph, *, skip_invalid: bool = False, show_progress: bool = False, prune_missing: bool = False
+) -> LoadResult:
+    """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`.
+
+    With `prune_missing`, what the workbook's sheets no longer list is deleted, inside its own area only.
+    """
     started = time.perf_counter()
     plan = await validate_file(path, graph)
     if plan.problems and not skip_invalid:
@@ -74,4 +79,6 @@ async def load_file(path: Path, graph: Graph, *, skip_invalid: bool = False, sho
             summary = await write_plan(graph, plan, tick)
     else:
         summary = await write_plan(graph, plan)
+    if prune_missing:
+        await prune(graph, plan, summary)
     return LoadResult(plan, summary, time.perf_counter() - started, skipped)

@@ -44,9 +44,11 @@ UNWIND $rows AS row
 MERGE (n:{_ident(label)} {{code: row.code}})
 WITH n, row, properties(n) AS before
 SET n = row.props
-RETURN sum(CASE WHEN before = {{code: row.code}} THEN 1 ELSE 0 END) AS created,
-       sum(CASE WHEN before <> {{code: row.code}} AND before <> row.props THEN 1 ELSE 0 END) AS updated,
-       sum(CASE WHEN before = row.props THEN 1 ELSE 0 END) AS unchanged
+WITH row, before = {{code: row.code}} AS created, before = row.props AS unchanged
+RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
+       sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
+       sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
+       collect(CASE WHEN NOT created THEN row.code END) AS existed
 """,
     )
 
@@ -134,18 +136,21 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
     """Write every valid row: nodes first (parents first), then relationships; one transaction per batch."""
     summary = Summary()
     tick = progress or (lambda _n: None)
+    existed: dict[str, set[str]] = {}
     for sheet in NODE_SHEETS:
         rows = plan.valid_rows(sheet.key)
+        existed[sheet.label] = set()
         for batch in _batches(rows):
             payload = [{"code": r.code, "props": node_props(r)} for r in batch]
-            result = await graph.write(_counts, upsert_nodes(sheet.label), {"rows": payload})
+            result, codes = await graph.write(_upsert, upsert_nodes(sheet.label), {"rows": payload})
             summary.nodes[sheet.label].update(result)
+            existed[sheet.label].update(codes)
             tick(len(batch))
     for sheet in SHEETS:
         rows = plan.valid_rows(sheet.key)
         if sheet.is_node:
             for link in sheet.links:
-                await _write_node_links(graph, sheet, link, rows, summary)
+                await _write_node_links(graph, sheet, link, rows, summary, existed[sheet.label])
         else:
             await _write_link_sheet(graph, sheet, rows, summary, tick)
     await _propagate(graph, summary)
@@ -153,7 +158,10 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
     return summary
 
 
-async def _write_node_links(graph: Graph, sheet: Sheet, link: Link, rows: list[Row], summary: Summary) -> None:
+async def _write_node_links(
+    graph: Graph, sheet: Sheet, link: Link, rows: list[Row], summary: Summary, existed: set[str]
+) -> None:
+    """Replace each row's links of this column; nodes created by this load have none to delete."""
     for target in link.targets:
         delete, create = replace_links(sheet.label, link.rel, target, link.incoming)
         for batch in _batches(rows):
@@ -162,7 +170,10 @@ async def _write_node_links(graph: Graph, sheet: Sheet, link: Link, rows: list[R
                 for r in batch
             ]
             pairs = [{"code": x["code"], "target": c} for x in listed for c in x["targets"]]
-            counters = await graph.write(_replace, delete, create, listed, pairs)
+            stale = [x for x in listed if x["code"] in existed]
+            if not pairs and not stale:
+                continue
+            counters = await graph.write(_replace, delete, create, stale, pairs)
             summary.links[f"{sheet.label}-{link.rel}->{target}"].update(counters)
 
 
@@ -204,6 +215,15 @@ async def _counts(tx: AsyncManagedTransaction, cypher: LiteralString, params: di
     return Counter({k: int(v or 0) for k, v in (record.data() if record else {}).items()})
 
 
+async def _upsert(
+    tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]
+) -> tuple[Counter[str], list[str]]:
+    record = await (await tx.run(cypher, params)).single()
+    assert record is not None
+    counts = Counter({k: int(record[k] or 0) for k in ("created", "updated", "unchanged")})
+    return counts, list(record["existed"])
+
+
 async def _replace(
     tx: AsyncManagedTransaction,
     delete: LiteralString,
@@ -211,6 +231,94 @@ async def _replace(
     listed: list[dict[str, Any]],
     pairs: list[dict[str, Any]],
 ) -> Counter[str]:
-    deleted = (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
-    created = (await (await tx.run(create, {"pairs": pairs})).consume()).counters.relationships_created
+    deleted = created = 0
+    if listed:
+        deleted = (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
+    if pairs:
+        created = (await (await tx.run(create, {"pairs": pairs})).consume()).counters.relationships_created
     return Counter({"created": created, "deleted": deleted})
+
+
+@cache
+def prune_nodes(label: str) -> LiteralString:
+    """Delete `label` nodes inside the area that the workbook no longer lists."""
+    return cast(
+        LiteralString,
+        f"""
+MATCH (n:{_ident(label)})
+WHERE (n.districtCode IN $districts OR n.streetCode IN $streets OR n.communityCode IN $communities)
+  AND NOT n.code IN $codes
+WITH n LIMIT 10000
+DETACH DELETE n
+RETURN count(*) AS deleted
+""",
+    )
+
+
+@cache
+def prune_links(source: str, rel: str, target: str) -> LiteralString:
+    """Delete a link sheet's relationships inside the area that the workbook no longer lists."""
+    s, r, t = _ident(source), _ident(rel), _ident(target)
+    inside = " OR ".join(
+        f"{n}.{k} IN ${v}"
+        for n in ("a", "b")
+        for k, v in (("districtCode", "districts"), ("streetCode", "streets"), ("communityCode", "communities"))
+    )
+    return cast(
+        LiteralString,
+        f"""
+MATCH (a:{s})-[l:{r}]->(b:{t})
+WHERE ({inside}) AND NOT [a.code, b.code, coalesce(l.key, '')] IN $keys
+DELETE l
+RETURN count(*) AS deleted
+""",
+    )
+
+
+def prune_area(plan: Plan) -> dict[str, list[str]]:
+    """The workbook's own area: its highest area sheet's codes, else the communities its rows lie in."""
+    for key, level in (("District", "districts"), ("Street", "streets"), ("Community", "communities")):
+        rows = plan.valid_rows(key)
+        if rows:
+            return {"districts": [], "streets": [], "communities": [], level: sorted({r.code for r in rows})}
+    communities = sorted(
+        {
+            r.area["communityCode"]
+            for rows in plan.rows.values()
+            for r in rows
+            if not r.bad and r.area.get("communityCode")
+        }
+    )
+    return {"districts": [], "streets": [], "communities": communities}
+
+
+async def prune(graph: Graph, plan: Plan, summary: Summary) -> None:
+    """With --prune: remove, inside the workbook's area only, what its sheets no longer list."""
+    area = prune_area(plan)
+    if not any(area.values()):
+        return
+    present = {s.key for s in SHEETS if plan.rows.get(s.key)}
+    for sheet in reversed(SHEETS):  # children first
+        if sheet.key not in present:
+            continue
+        if sheet.is_node:
+            if sheet.label in {"City", "Unit", "PropertyCompany"}:
+                continue  # city-wide entities are never pruned by an area's workbook
+            codes = [r.code for r in plan.valid_rows(sheet.key)]
+            while True:
+                rows = await graph.write_rows(prune_nodes(sheet.label), {**area, "codes": codes})
+                summary.nodes[sheet.label]["deleted"] += rows[0]["deleted"]
+                if rows[0]["deleted"] < 10000:
+                    break
+        else:
+            assert sheet.source is not None
+            assert sheet.target is not None
+            keys = []
+            for r in plan.valid_rows(sheet.key):
+                keys.append(
+                    [r.resolved[sheet.source.en][0][1], r.resolved[sheet.target.en][0][1], str(r.props.get("role", ""))]
+                )
+            for src in sheet.source.targets:
+                for dst in sheet.target.targets:
+                    rows = await graph.write_rows(prune_links(src, sheet.rel, dst), {**area, "keys": keys})
+                    summary.links[sheet.key]["deleted"] += rows[0]["deleted"]

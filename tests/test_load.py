@@ -313,3 +313,93 @@ async def test_template_lists_every_sheet_and_loads_empty(tmp_path: Path) -> Non
     plan = await validate_file(out, None)
     assert plan.problems == []
     assert plan.row_count == 0
+
+
+async def test_skip_invalid_loads_valid_rows_and_writes_rejected_ones(empty: Graph, tmp_path: Path) -> None:
+    path = _write_xlsx(
+        tmp_path / "mixed.xlsx",
+        {
+            **AREA,
+            "网格": [
+                _zh("Grid"),
+                ["WG-420602001001-01", "第1网格", "420602001001"],
+                ["WG-420602001001-02", "第2网格", "420602009999"],  # unknown community
+            ],
+            "楼栋": [
+                _zh("Building"),
+                ["LD-420602001001-0001", "1栋", "6", "2", "WG-420602001001-01", ""],
+                ["LD-420602001001-0002", "2栋", "6", "2", "WG-420602001001-02", ""],  # names a rejected grid
+            ],
+        },
+    )
+    result = await load_file(path, empty, skip_invalid=True)
+    assert result.skipped == 2
+    assert sorted(r["code"] for r in await empty.read_rows("MATCH (n:Grid|Building) RETURN n.code AS code")) == [
+        "LD-420602001001-0001",
+        "WG-420602001001-01",
+    ]
+    from loaders.workbooks import write_error_workbook
+
+    out = tmp_path / "errors.xlsx"
+    assert write_error_workbook(result.plan, out) == 2
+    wb = load_workbook(out)
+    grid_rows = [list(r) for r in wb["网格"].iter_rows(min_row=2, values_only=True)]
+    assert grid_rows[0][0] == 3
+    assert "unknown Community 420602009999" in grid_rows[0][1]
+    assert grid_rows[0][2] == "WG-420602001001-02"
+    building_rows = [list(r) for r in wb["楼栋"].iter_rows(min_row=2, values_only=True)]
+    assert "a row it names was rejected" in building_rows[0][1]
+
+
+async def test_prune_deletes_only_inside_the_workbooks_area(empty: Graph, tmp_path: Path) -> None:
+    grids = [_zh("Grid")] + [
+        [f"WG-42060200100{c}-0{i}", f"第{i}网格", f"42060200100{c}"] for c in (1, 2) for i in (1, 2)
+    ]
+    await load_file(_write_xlsx(tmp_path / "all.xlsx", {**AREA, "网格": grids}), empty)
+    # community 1's own workbook, without its grid 2
+    own = {
+        "社区": [_zh("Community"), ["420602001001", "檀溪社区", "是", "420602001000"]],
+        "网格": [_zh("Grid"), ["WG-420602001001-01", "第1网格", "420602001001"]],
+    }
+    without = await load_file(_write_xlsx(tmp_path / "own.xlsx", own), empty)
+    assert len(await empty.read_rows("MATCH (g:Grid) RETURN g")) == 4  # nothing deleted without --prune
+    assert without.summary.nodes["Grid"]["unchanged"] == 1
+    result = await load_file(tmp_path / "own.xlsx", empty, prune_missing=True)
+    assert result.summary.nodes["Grid"]["deleted"] == 1
+    left = sorted(r["code"] for r in await empty.read_rows("MATCH (g:Grid) RETURN g.code AS code"))
+    assert left == ["WG-420602001001-01", "WG-420602001002-01", "WG-420602001002-02"]
+    assert len(await empty.read_rows("MATCH (c:Community) RETURN c")) == 2  # the other community is outside the area
+
+
+async def test_a_sheet_of_100000_rows(empty: Graph, tmp_path: Path) -> None:
+    from openpyxl import Workbook as WriteBook
+
+    wb = WriteBook(write_only=True)
+    for name, rows in {**AREA, "网格": [_zh("Grid"), ["WG-420602001001-01", "第1网格", "420602001001"]]}.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    ws = wb.create_sheet("楼栋")
+    ws.append(_zh("Building"))
+    for b in range(1, 501):
+        ws.append([f"LD-420602001001-{b:04d}", f"{b}栋", 20, 5, "WG-420602001001-01", ""])
+    ws = wb.create_sheet("住户")
+    ws.append(_zh("Household"))
+    for i in range(100_000):
+        b, k = divmod(i, 200)
+        ws.append(
+            [
+                f"HU-420602001001-{b + 1:04d}-{k:03d}",
+                f"{k // 40 + 1}单元",
+                f"{k % 40 + 101}",
+                3,
+                f"LD-420602001001-{b + 1:04d}",
+                "",
+            ]
+        )
+    path = tmp_path / "big.xlsx"
+    wb.save(path)
+    result = await load_file(path, empty)
+    assert result.summary.nodes["Household"]["created"] == 100_000
+    rows = await empty.read_rows("MATCH (h:Household)-[:IN]->(:Building) RETURN count(h) AS n")
+    assert rows == [{"n": 100_000}]

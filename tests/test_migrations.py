@@ -54,3 +54,9 @@ async def test_code_uniqueness_is_enforced(graph: Graph) -> None:
             await graph.write_rows("CREATE (:Street {code: 'test-unique-1'})")
     finally:
         await graph.write_rows("MATCH (s:Street {code: 'test-unique-1'}) DETACH DELETE s")
+
+
+def test_model_doc_is_generated_from_the_current_model() -> None:
+    from graph.modeldoc import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "docs/model.md is stale: run python -m graph.modeldoc"

@@ -1,0 +1,97 @@
+"""Loader benchmark: generate a profile, load it into a fresh local Neo4j, and measure time, rows per
+second and peak memory of the loader and of Neo4j. Targets: city ≤ 120 s, province ≤ 20 min."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.report import write_section
+from bench.startup import rss_mib
+from graph.local import LocalNeo4j, free_port
+from graph.settings import PROJECT_ROOT, Settings
+
+TARGETS = {"small": None, "city": 120.0, "province": 1200.0}
+
+
+def _peak_rss(pid: int, stop: threading.Event, out: list[float]) -> None:
+    peak = 0.0
+    while not stop.wait(0.5):
+        try:
+            peak = max(peak, rss_mib(pid))
+        except (OSError, RuntimeError):
+            break
+    out.append(peak)
+
+
+def load_profile(profile: str, seed: int = 1) -> dict[str, float | str]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-load-{profile}-") as tmp:
+        data = Path(tmp) / profile
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "cli", "demo", "--profile", profile, "--seed", str(seed), "--out", str(data)],
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+        )
+        generate_s = time.perf_counter() - t0
+        manifest = json.loads((data / "manifest.json").read_text())
+        rows = sum(manifest["entities"].values())
+        settings = Settings(_env_file=None, NEO4J_LOCAL_HOME=str(Path(tmp) / "neo4j"), NEO4J_LOCAL_PORT=free_port())  # type: ignore[call-arg]
+        local = LocalNeo4j.from_settings(settings).start()
+        try:
+            stop, neo4j_peak = threading.Event(), []
+            watcher = threading.Thread(target=_peak_rss, args=(local.pid, stop, neo4j_peak))
+            watcher.start()
+            env = {**os.environ, "NEO4J_URI": local.uri, "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
+            t0 = time.perf_counter()
+            run = subprocess.run(
+                ["/usr/bin/time", "-v", sys.executable, "-m", "cli", "load", str(data)],
+                cwd=PROJECT_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            load_s = time.perf_counter() - t0
+            stop.set()
+            watcher.join()
+            if run.returncode != 0:
+                raise RuntimeError(f"load failed:\n{(run.stdout + run.stderr)[-3000:]}")
+            loader_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)[1])  # type: ignore[index]
+        finally:
+            local.stop()
+    return {
+        "profile": profile,
+        "rows": rows,
+        "generate_s": generate_s,
+        "load_s": load_s,
+        "rows_per_s": rows / load_s,
+        "loader_peak_mib": loader_kib / 1024,
+        "neo4j_peak_mib": neo4j_peak[0] if neo4j_peak else 0.0,
+    }
+
+
+def main(profiles: list[str]) -> None:
+    results = [load_profile(p) for p in profiles]
+    lines = [
+        "One run per profile (a city load takes minutes); `grassroots load` of a CSV folder made by "
+        "`grassroots demo`, into a fresh local Neo4j (heap 4g, page cache 4g), wall time including validation.",
+        "",
+        "| profile | rows | load time | target | rows/s | loader peak RSS | Neo4j peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        target = TARGETS[str(r["profile"])]
+        verdict = "" if target is None else (f"≤ {target:.0f} s ✔" if r["load_s"] <= target else f"≤ {target:.0f} s ✘")
+        lines.append(
+            f"| {r['profile']} | {r['rows']:,} | {r['load_s']:.0f} s | {verdict} | {r['rows_per_s']:,.0f} | "
+            f"{r['loader_peak_mib']:,.0f} MiB | {r['neo4j_peak_mib']:,.0f} MiB |"
+        )
+    write_section("load", "## Loading / 导入\n\n" + "\n".join(lines))

@@ -1,0 +1,139 @@
+"""`docs/model.md`, generated from `graph.model` (run `python -m graph.modeldoc`; a test checks it is current)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from graph.model import GAP_KINDS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind
+from graph.settings import PROJECT_ROOT
+
+DOC = PROJECT_ROOT / "docs" / "model.md"
+
+GAP_RULES = {
+    "compound_without_branch": "小区没有党支部覆盖(支部直接覆盖小区,或覆盖小区所在网格)/ no branch covers the compound "
+    "or any grid covering it — report target: organization covers every compound",
+    "building_without_group": "楼栋没有党小组 / no building group covers the building — report target",
+    "group_without_central_household": "党小组没有党员中心户 / the group has no central household",
+    "household_without_central_household": "住户未联系党员中心户 / no central household keeps in touch with the "
+    "household (nor lives there)",
+    "branch_under_three_full_members": "支部正式党员少于3名 / fewer than 3 full members — 支部工作条例(试行)第六条",
+    "branch_without_committee": "正式党员7人以上未设支委会 / 7+ full members and no branch committee — "
+    "支部工作条例(试行)第二章 组织设置",
+    "expired_committee_term": "委员会任期届满未换届 / the term (termStart + termYears, default 5) has ended — "
+    "支部工作条例(试行)第二章;社区党组织每届5年",
+    "community_size_out_of_range": "社区户数不在3000–5000 / households outside 3000-5000 — the report's target",
+    "compound_without_property_company": "中心城区小区无物业服务 / a central-city compound with no property company "
+    "in force — the report's target",
+    "unit_never_reported": "成员单位从未报到 / a member unit of a working or widened committee never reported",
+    "member_never_reported": "在职党员从未报到 / an in-service member never reported to a community",
+    "need_unserved": "需求无人服务 / a need no service fulfils",
+    "community_without_service_center": "社区无党群服务中心 / a community with no service center — the report's target",
+}
+
+
+def _kind(column: Column) -> str:
+    text = column.kind.value
+    if column.kind is Kind.ENUM:
+        text += " (" + " / ".join(column.choices) + ")"
+    if column.sensitive:
+        text += ", sensitive"
+    return text
+
+
+def render() -> str:
+    """The whole document."""
+    out = [
+        "# 数据模型 / The graph model",
+        "",
+        "_Generated from `graph/model.py` by `python -m graph.modeldoc`; do not edit by hand._",
+        "",
+        "Every node has a unique `code`. Area-bound nodes also carry `cityCode`, `districtCode`, `streetCode` and",
+        "`communityCode` (inherited from their parent), so every read can be scoped to an area inside its Cypher.",
+        "",
+        "## Diagram / 关系图",
+        "",
+        "```mermaid",
+        "flowchart BT",
+    ]
+    for sheet in NODE_SHEETS:
+        out.append(f'  {sheet.label}["{sheet.zh}<br/>{sheet.label}"]')
+    for sheet in NODE_SHEETS:
+        for link in sheet.links:
+            for target in link.targets:
+                a, b = (target, sheet.label) if link.incoming else (sheet.label, target)
+                arrow = "==>" if link.parent else "-->"
+                out.append(f"  {a} {arrow}|{link.rel}| {b}")
+    for sheet in LINK_SHEETS:
+        assert sheet.source is not None
+        assert sheet.target is not None
+        for a in sheet.source.targets:
+            for b in sheet.target.targets:
+                out.append(f"  {a} -.->|{sheet.rel}| {b}")
+    out += ["```", "", "Thick arrows: the parent (hierarchy) link; dotted: dated relationships from link sheets.", ""]
+    out += ["## Nodes / 节点", ""]
+    for sheet in NODE_SHEETS:
+        out += [f"### {sheet.label} — {sheet.zh}", "", sheet.doc, ""]
+        code = f"`{sheet.prefix}-<12-digit area code>-<local>`" if sheet.prefix else sheet.code_kind.value
+        out += [f"Code: {code}. Import sheet: `{sheet.zh}` or `{sheet.key}`.", ""]
+        out += ["| property | 列名 | header | kind | required |", "|---|---|---|---|---|"]
+        for c in sheet.columns:
+            out.append(f"| `{c.name}` | {c.zh} | `{c.en}` | {_kind(c)} | {'yes' if c.required else ''} |")
+        if sheet.links:
+            out += ["", "| relationship | 列名 | header | to | required |", "|---|---|---|---|---|"]
+            for link in sheet.links:
+                direction = "←" if link.incoming else "→"
+                many = " (several)" if link.many else ""
+                targets = ", ".join(link.targets)
+                out.append(
+                    f"| {direction} `{link.rel}`{many} | {link.zh} | `{link.en}` | {targets} | "
+                    f"{'yes' if link.required else ''} |"
+                )
+        out.append("")
+    out += ["## Dated relationships / 关系表", ""]
+    for sheet in LINK_SHEETS:
+        assert sheet.source is not None
+        assert sheet.target is not None
+        props = ", ".join(f"`{c.name}` ({c.zh})" for c in sheet.columns)
+        out.append(
+            f"- **{sheet.key} — {sheet.zh}**: ({'|'.join(sheet.source.targets)})-[`{sheet.rel}` {{{props}}}]->"
+            f"({'|'.join(sheet.target.targets)}). {sheet.doc}"
+        )
+    out += ["", "## Gap kinds / 空白点类型", "", "| kind | rule |", "|---|---|"]
+    for kind in GAP_KINDS:
+        out.append(f"| `{kind}` | {GAP_RULES[kind]} |")
+    out += ["", f"Labels: {len(SHEET_BY_LABEL)}; link sheets: {len(LINK_SHEETS)}.", ""]
+    out += _demo_section()
+    return "\n".join(out)
+
+
+def _demo_section() -> list[str]:
+    from loaders.demo import PROFILES, RATES  # the generator documents its own rates
+
+    out = ["## The generated city / 演示城市", "", "`grassroots demo --profile small|city|province --seed N`.", ""]
+    out += ["| profile | cities | streets | communities | grids | compounds | units | red stations | list entries |"]
+    out += ["|---|---|---|---|---|---|---|---|---|"]
+    for p in PROFILES.values():
+        out.append(
+            f"| {p.name} | {p.cities} | {p.streets * p.cities} | {p.communities * p.cities} | {p.grids * p.cities} | "
+            f"{p.compounds * p.cities} | {p.units * p.cities} | {p.red_stations * p.cities} | "
+            f"{p.list_entries * p.cities:,} |"
+        )
+    out += ["", "Households: 3000-5000 per community, except the injected out-of-range ones.", ""]
+    out += ["Injected rates (share of the eligible entities; the manifest has the exact resulting counts):", ""]
+    out += ["| rate | value |", "|---|---|"]
+    out += [f"| `{k}` | {v:.0%} |" for k, v in RATES.items()]
+    out.append("")
+    return out
+
+
+def main() -> None:
+    """Write docs/model.md (or check it with --check)."""
+    text = render()
+    if "--check" in sys.argv:
+        sys.exit(0 if DOC.exists() and DOC.read_text(encoding="utf-8") == text else 1)
+    Path(DOC).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

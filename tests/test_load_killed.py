@@ -1,0 +1,67 @@
+"""A load killed half-way leaves only whole batches; a re-run completes and equals a clean load."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graph.driver import Graph
+from graph.settings import PROJECT_ROOT, Settings
+from loaders.demo import write_demo
+from loaders.write import BATCH
+from tests.test_load import FINGERPRINT, _clear, _counts
+
+LABEL_COUNTS = "MATCH (n) WHERE NOT n:_Migration RETURN labels(n)[0] AS label, count(n) AS n"
+
+
+@pytest.mark.slow
+async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings: Settings, tmp_path: Path) -> None:
+    data = tmp_path / "small"
+    manifest = write_demo("small", 11, data)
+    await _clear(graph)
+    env = {
+        **os.environ,
+        "NEO4J_URI": settings.effective_uri,
+        "NEO4J_USER": settings.neo4j_user,
+        "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+    }
+    proc = await _start(env, data, subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while (await _counts(graph))["nodes"] < 2 * BATCH:  # some batches are in
+        assert proc.returncode is None, "the load finished before it could be killed"
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+
+    partial = {r["label"]: r["n"] for r in await graph.read_rows(LABEL_COUNTS)}
+    for label, n in partial.items():
+        full = manifest["entities"][label]
+        assert n == full or n % BATCH == 0, f"{label}: {n} is not a whole number of batches of {BATCH}"
+    assert sum(partial.values()) < sum(v for k, v in manifest["entities"].items() if k in partial) + 1
+
+    await _run(env, data)
+    after_rerun = (await _counts(graph), await graph.read_rows(FINGERPRINT))
+
+    await _clear(graph)
+    await _run(env, data)
+    assert (await _counts(graph), await graph.read_rows(FINGERPRINT)) == after_rerun
+
+
+async def _start(env: dict[str, str], data: Path, out: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "load", str(data), env=env, cwd=PROJECT_ROOT, stdout=out, stderr=out
+    )
+
+
+async def _run(env: dict[str, str], data: Path) -> None:
+    proc = await _start(env, data, subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=600)
+    assert proc.returncode == 0, (out + err).decode()[-2000:]
