@@ -19,7 +19,7 @@ from typing import Any, LiteralString, cast
 from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
-from graph.model import LABELS, NODE_SHEETS, SHEETS, Link, Sheet
+from graph.model import LABELS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from loaders.validate import AREA_KEYS, Plan, Row
 
 BATCH = 5000
@@ -32,25 +32,47 @@ def _ident(name: str) -> str:
     return name
 
 
+def node_fields(label: str) -> tuple[tuple[str, bool], ...]:
+    """(property, is_date) in payload order after `code`: the sheet's columns, then the area codes."""
+    sheet = SHEET_BY_LABEL[label]
+    fields = [(c.name, c.kind is Kind.DATE) for c in sheet.columns if c.name != "code"]
+    return (*fields, *((k, False) for k in AREA_KEYS))
+
+
 @cache
 def upsert_nodes(label: str) -> LiteralString:
-    """MERGE nodes by code, replace their properties, say what changed."""
+    """MERGE nodes by code, replace their properties, say what changed.
+
+    Rows travel as lists ([code, value...] in `node_fields` order, dates as ISO text) — far cheaper for the
+    driver to pack than maps; Neo4j builds the property map and parses the dates.
+    """
     if label not in LABELS:
         raise ValueError(label)
+    entries = ["code: r[0]"]
+    for i, (name, is_date) in enumerate(node_fields(label), start=1):
+        entries.append(f"{_prop(name)}: " + (f"date(r[{i}])" if is_date else f"r[{i}]"))
+    props = ", ".join(entries)
     return cast(
         LiteralString,
         f"""
-UNWIND $rows AS row
-MERGE (n:{_ident(label)} {{code: row.code}})
-WITH n, row, properties(n) AS before
-SET n = row.props
-WITH row, before = {{code: row.code}} AS created, before = row.props AS unchanged
+UNWIND $rows AS r
+MERGE (n:{_ident(label)} {{code: r[0]}})
+WITH n, r, properties(n) AS before
+SET n = {{{props}}}
+WITH r, before, properties(n) AS after
+WITH r, before = {{code: r[0]}} AS created, before = after AS unchanged
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
        sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
-       collect(CASE WHEN NOT created THEN row.code END) AS existed
+       collect(CASE WHEN NOT created THEN r[0] END) AS existed
 """,
     )
+
+
+def _prop(name: str) -> str:
+    if not re.fullmatch(r"[a-z][A-Za-z0-9]*", name):
+        raise ValueError(f"not a model property: {name!r}")
+    return name
 
 
 @cache
@@ -60,16 +82,16 @@ def replace_links(label: str, rel: str, target: str, incoming: bool) -> tuple[Li
     pattern = f"(old:{t})-[r:{r}]->(n)" if incoming else f"(n)-[r:{r}]->(old:{t})"
     delete = f"""
 UNWIND $rows AS row
-MATCH (n:{n} {{code: row.code}})
+MATCH (n:{n} {{code: row[0]}})
 MATCH {pattern}
-WHERE NOT old.code IN row.targets
+WHERE NOT old.code IN row[1]
 DELETE r
 """
     merge = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
     create = f"""
 UNWIND $pairs AS p
-MATCH (n:{n} {{code: p.code}})
-MATCH (m:{t} {{code: p.target}})
+MATCH (n:{n} {{code: p[0]}})
+MATCH (m:{t} {{code: p[1]}})
 MERGE {merge}
 """
     return cast(LiteralString, delete), cast(LiteralString, create)
@@ -120,12 +142,14 @@ class Summary:
     rows: int = 0
 
 
-def node_props(row: Row) -> dict[str, Any]:
-    """The properties a node gets: its columns and its area codes."""
-    props = dict(row.props)
-    props["code"] = row.code
-    props.update({k: v for k, v in row.area.items() if v})
-    return props
+def node_payload(row: Row, fields: tuple[tuple[str, bool], ...]) -> list[Any]:
+    """A node's row as sent: [code, values in `node_fields` order]; dates as ISO text, absent as null."""
+    props, area = row.props, row.area
+    out: list[Any] = [row.code]
+    for name, is_date in fields:
+        value = props.get(name) if name in props else area.get(name) or None
+        out.append(value.isoformat() if is_date and value is not None else value)
+    return out
 
 
 def _batches(items: list[Any], size: int = BATCH) -> list[list[Any]]:
@@ -140,8 +164,9 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
     for sheet in NODE_SHEETS:
         rows = plan.valid_rows(sheet.key)
         existed[sheet.label] = set()
+        fields = node_fields(sheet.label)
         for batch in _batches(rows):
-            payload = [{"code": r.code, "props": node_props(r)} for r in batch]
+            payload = [node_payload(r, fields) for r in batch]
             result, codes = await graph.write(_upsert, upsert_nodes(sheet.label), {"rows": payload})
             summary.nodes[sheet.label].update(result)
             existed[sheet.label].update(codes)
@@ -165,12 +190,9 @@ async def _write_node_links(
     for target in link.targets:
         delete, create = replace_links(sheet.label, link.rel, target, link.incoming)
         for batch in _batches(rows):
-            listed = [
-                {"code": r.code, "targets": [c for lbl, c in r.resolved.get(link.en, []) if lbl == target]}
-                for r in batch
-            ]
-            pairs = [{"code": x["code"], "target": c} for x in listed for c in x["targets"]]
-            stale = [x for x in listed if x["code"] in existed]
+            listed = [[r.code, [c for lbl, c in r.resolved.get(link.en, ()) if lbl == target]] for r in batch]
+            pairs = [[code, c] for code, targets in listed for c in targets]
+            stale = [x for x in listed if x[0] in existed]
             if not pairs and not stale:
                 continue
             counters = await graph.write(_replace, delete, create, stale, pairs)
