@@ -211,6 +211,7 @@ def _report(result: LoadResult, path: Path, errors: Path | None) -> None:
 
     summary = result.summary
     typer.echo(f"导入完成 / loaded {summary.rows:,} rows in {result.seconds:.1f} s")
+    typer.echo("阶段 / phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items()))
     typer.echo(f"{'实体 entity':<24}{'新建 created':>14}{'更新 updated':>14}{'未变 unchanged':>16}")
     for label, c in summary.nodes.items():
         pruned = f"{c['deleted']:>12,} deleted" if c["deleted"] else ""

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.report import write_section
 from bench.startup import rss_mib
@@ -31,7 +32,7 @@ def _peak_rss(pid: int, stop: threading.Event, out: list[float]) -> None:
     out.append(peak)
 
 
-def load_profile(profile: str, seed: int = 1) -> dict[str, float | str]:
+def load_profile(profile: str, seed: int = 1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-load-{profile}-") as tmp:
         data = Path(tmp) / profile
         t0 = time.perf_counter()
@@ -64,6 +65,7 @@ def load_profile(profile: str, seed: int = 1) -> dict[str, float | str]:
             watcher.join()
             if run.returncode != 0:
                 raise RuntimeError(f"load failed:\n{(run.stdout + run.stderr)[-3000:]}")
+            phases = re.search(r"阶段 / phases: (.*)", run.stdout)
             loader_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)[1])  # type: ignore[index]
         finally:
             local.stop()
@@ -75,6 +77,7 @@ def load_profile(profile: str, seed: int = 1) -> dict[str, float | str]:
         "rows_per_s": rows / load_s,
         "loader_peak_mib": loader_kib / 1024,
         "neo4j_peak_mib": neo4j_peak[0] if neo4j_peak else 0.0,
+        "phases": phases[1] if phases else "",
     }
 
 
@@ -94,4 +97,5 @@ def main(profiles: list[str]) -> None:
             f"| {r['profile']} | {r['rows']:,} | {r['load_s']:.0f} s | {verdict} | {r['rows_per_s']:,.0f} | "
             f"{r['loader_peak_mib']:,.0f} MiB | {r['neo4j_peak_mib']:,.0f} MiB |"
         )
+    lines += ["", "Phases: " + "; ".join(f"{r['profile']}: {r['phases']}" for r in results)]
     write_section("load", "## Loading / 导入\n\n" + "\n".join(lines))

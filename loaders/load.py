@@ -53,6 +53,7 @@ async def load_file(
     """
     started = time.perf_counter()
     plan = await validate_file(path, graph)
+    validated = time.perf_counter() - started
     if plan.problems and not skip_invalid:
         raise InvalidInput(plan.problems)
     if not plan.row_count and not plan.problems:
@@ -79,6 +80,9 @@ async def load_file(
             summary = await write_plan(graph, plan, tick)
     else:
         summary = await write_plan(graph, plan)
+    summary.seconds["read and validate"] = validated
     if prune_missing:
+        t0 = time.perf_counter()
         await prune(graph, plan, summary)
+        summary.seconds["prune"] = time.perf_counter() - t0
     return LoadResult(plan, summary, time.perf_counter() - started, skipped)

@@ -10,6 +10,7 @@ building moved to another group moves; link sheets MERGE dated relationships by 
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,6 +141,7 @@ class Summary:
     nodes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     links: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     rows: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # phase → wall time
 
 
 def node_payload(row: Row, fields: tuple[tuple[str, bool], ...]) -> list[Any]:
@@ -161,6 +163,7 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
     summary = Summary()
     tick = progress or (lambda _n: None)
     existed: dict[str, set[str]] = {}
+    started = time.perf_counter()
     for sheet in NODE_SHEETS:
         rows = plan.valid_rows(sheet.key)
         existed[sheet.label] = set()
@@ -171,6 +174,8 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
             summary.nodes[sheet.label].update(result)
             existed[sheet.label].update(codes)
             tick(len(batch))
+    summary.seconds["nodes"] = time.perf_counter() - started
+    started = time.perf_counter()
     for sheet in SHEETS:
         rows = plan.valid_rows(sheet.key)
         if sheet.is_node:
@@ -178,7 +183,10 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
                 await _write_node_links(graph, sheet, link, rows, summary, existed[sheet.label])
         else:
             await _write_link_sheet(graph, sheet, rows, summary, tick)
+    summary.seconds["relationships"] = time.perf_counter() - started
+    started = time.perf_counter()
     await _propagate(graph, summary)
+    summary.seconds["area propagation"] = time.perf_counter() - started
     summary.rows = sum(len(plan.valid_rows(s.key)) for s in SHEETS)
     return summary
 
