@@ -464,22 +464,11 @@ def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
         members = []
         for k in range(full + rng.randrange(0, 3)):
             member_no += 1
-            m = f"DY-{c}-{member_no:06d}"
             status = "正式党员" if k < full else "预备党员"
-            ds.add(
-                "PartyMember",
-                code=m,
-                name=_person(rng),
-                id_number=_id_number(rng, c),
-                status=status,
-                in_service="否",
-                joined_at=as_of - timedelta(days=rng.randrange(400, 40 * 365)),
-                phone=f"13{rng.randrange(100000000, 999999999)}",
-                branch_code=br,
-                household_code=rng.choice(homes),
-                unit_code="",
+            phone = f"13{rng.randrange(100000000, 999999999)}"
+            members.append(
+                _member(ds, rng, c, member_no, home=rng.choice(homes), status=status, branch=br, phone=phone)
             )
-            members.append(m)
         if members:
             ds.add("Role", member_code=members[0], organization_code=br, role="书记", since=start)
         # groups over the grid's buildings
@@ -507,20 +496,7 @@ def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
                 home = chunk[0]
                 ch = f"ZXH-{c}-{grp[-4:]}{ch_no:03d}"
                 member_no += 1
-                m = f"DY-{c}-{member_no:06d}"
-                ds.add(
-                    "PartyMember",
-                    code=m,
-                    name=_person(rng),
-                    id_number=_id_number(rng, c),
-                    status="正式党员",
-                    in_service="否",
-                    joined_at=as_of - timedelta(days=rng.randrange(400, 40 * 365)),
-                    phone="",
-                    branch_code="",
-                    household_code=home,
-                    unit_code="",
-                )
+                _member(ds, rng, c, member_no, home=home)
                 ds.add(
                     "CentralHousehold",
                     code=ch,
@@ -539,20 +515,7 @@ def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
         member_no += 1
         home = rng.choice(all_homes)
         c = home[3:15]
-        m = f"DY-{c}-{member_no:06d}"
-        ds.add(
-            "PartyMember",
-            code=m,
-            name=_person(rng),
-            id_number=_id_number(rng, c),
-            status="正式党员",
-            in_service="是",
-            joined_at=as_of - timedelta(days=rng.randrange(400, 30 * 365)),
-            phone="",
-            branch_code="",
-            household_code=home,
-            unit_code=rng.choice(unit_codes),
-        )
+        m = _member(ds, rng, c, member_no, home=home, in_service=True, unit=rng.choice(unit_codes), years=30)
         if i not in never:
             ds.add(
                 "MemberReport",
@@ -563,6 +526,38 @@ def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
             )
             volunteers.append((m, c))
     _lists(ds, p, rng, communities, volunteers, unit_codes)
+
+
+def _member(
+    ds: Dataset,
+    rng: random.Random,
+    community: str,
+    number: int,
+    *,
+    home: str,
+    status: str = "正式党员",
+    in_service: bool = False,
+    branch: str = "",
+    unit: str = "",
+    phone: str = "",
+    years: int = 40,
+) -> str:
+    """Add one party member living in `home`; return the member's code."""
+    code = f"DY-{community}-{number:06d}"
+    ds.add(
+        "PartyMember",
+        code=code,
+        name=_person(rng),
+        id_number=_id_number(rng, community),
+        status=status,
+        in_service="是" if in_service else "否",
+        joined_at=ds.as_of - timedelta(days=rng.randrange(400, years * 365)),
+        phone=phone,
+        branch_code=branch,
+        household_code=home,
+        unit_code=unit,
+    )
+    return code
 
 
 def _units(

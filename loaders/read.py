@@ -183,7 +183,7 @@ def _read_workbook(path: Path) -> Input:
                         Problem(
                             ws.title,
                             row,
-                            _col_letter(col),
+                            col_letter(col),
                             "",
                             "公式没有保存计算结果,请在 Excel 中打开并保存,或粘贴为数值",
                             "a formula with no saved result: open and save the file in Excel, or paste values",
@@ -212,7 +212,8 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _col_letter(col: int) -> str:
+def col_letter(col: int) -> str:
+    """Spreadsheet column letters of a 1-based column number (1 → A, 28 → AB)."""
     letters = ""
     while col:
         col, rem = divmod(col - 1, 26)
@@ -298,7 +299,7 @@ def _make_sheet(sheet: Sheet, source: str, header: list[str], problems: list[Pro
         if not text:
             continue
         item = accepted.get(_norm(text))
-        letter = _col_letter(pos + 1)
+        letter = col_letter(pos + 1)
         if item is None:
             problems.append(
                 Problem(

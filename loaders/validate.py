@@ -17,7 +17,7 @@ from typing import Any
 from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Column, Kind, Link, Sheet
 from loaders import codes
 from loaders.problems import Problem
-from loaders.read import Input, RawSheet, item_key
+from loaders.read import Input, RawSheet, col_letter
 
 AREA_KEYS = ("cityCode", "districtCode", "streetCode", "communityCode")
 
@@ -320,7 +320,7 @@ def _resolve(
                     else:
                         zh = f"找不到编码为 {code} 的「{want_zh}」(工作簿和数据库中都没有)"
                         en = f"unknown {want_en} {code}: neither in this workbook nor in the graph"
-                    problems.append(Problem(row.source_name, row.number, _link_header(link), code, zh, en))
+                    problems.append(Problem(row.source_name, row.number, link.zh, code, zh, en))
                     row.bad = True
                 row.resolved[link.en] = resolved
 
@@ -406,7 +406,7 @@ def _same_area(
                             Problem(
                                 row.source_name,
                                 row.number,
-                                _link_header(link),
+                                link.zh,
                                 code,
                                 f"不在同一{zh_level}:{code} 属于{zh_level} {theirs},本行属于 {mine}",
                                 f"in another {link.same_area}: {code} is in {theirs}, this row is in {mine}",
@@ -440,9 +440,7 @@ def _links(sheet: Sheet) -> list[Link]:
 
 
 def _letter(pos: int) -> str:
-    from loaders.read import _col_letter
-
-    return _col_letter(pos + 1)
+    return col_letter(pos + 1)
 
 
 def _header(sheet: Sheet, key: str, letters: dict[str, str]) -> str:
@@ -455,10 +453,6 @@ def _header(sheet: Sheet, key: str, letters: dict[str, str]) -> str:
     return key
 
 
-def _link_header(link: Link) -> str:
-    return link.zh
-
-
 def _sheet_order(name: str) -> int:
     for i, sheet in enumerate(SHEETS):
         if name in (sheet.key, sheet.zh):
@@ -466,9 +460,5 @@ def _sheet_order(name: str) -> int:
     return -1
 
 
-def cascade_reason(row: Row) -> tuple[str, str]:
-    """Why a row without problems of its own was still rejected."""
-    return ("所引用的行有错误,本行一并跳过", "a row it names was rejected, so this row is skipped too")
-
-
-__all__ = ["Plan", "Row", "build_plan", "cascade_reason", "convert", "item_key"]
+#: Why a row without problems of its own was still rejected (with --skip-invalid).
+CASCADE_REASON = ("所引用的行有错误,本行一并跳过", "a row it names was rejected, so this row is skipped too")

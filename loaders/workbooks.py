@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 from graph.model import SHEETS, Column, Kind, Link
 from loaders.demo import headers
 from loaders.problems import Problem
-from loaders.validate import Plan, cascade_reason
+from loaders.validate import CASCADE_REASON, Plan
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="B22222")
@@ -127,7 +127,7 @@ def write_error_workbook(plan: Plan, out: Path) -> int:
         ws.append(["原行号 row", "原因 reason", *[zh for _, zh in headers(sheet.key)]])
         for r in bad:
             own = reasons.get((r.source_name, r.number), [])
-            text = "; ".join(f"{p.column}: {p.reason_zh} / {p.reason_en}" for p in own) or " / ".join(cascade_reason(r))
+            text = "; ".join(f"{p.column}: {p.reason_zh} / {p.reason_en}" for p in own) or " / ".join(CASCADE_REASON)
             ws.append([r.number, text, *r.cells])
             count += 1
     out.parent.mkdir(parents=True, exist_ok=True)
