@@ -106,20 +106,7 @@ def run_neo4j() -> None:
 def run_migrate() -> None:
     """应用数据库结构迁移 / Apply schema migrations (constraints and indexes)."""
     _logging()
-    settings = get_settings()
-
-    async def go(uri: str) -> list[int]:
-        graph = Graph(settings, uri=uri)
-        try:
-            return await migrate(graph)
-        finally:
-            await graph.close()
-
-    try:
-        with database_uri(settings) as uri:
-            applied = asyncio.run(go(uri))
-    except LocalNeo4jError as exc:
-        raise _fail(str(exc)) from None
+    applied = _with_graph(migrate, migrate_first=False)
     typer.echo(f"已应用 / applied: {applied}" if applied else "无待应用迁移 / nothing to apply")
 
 
@@ -127,31 +114,23 @@ def run_migrate() -> None:
 def info() -> None:
     """数据库信息 / Print the Neo4j server's components (CALL dbms.components())."""
     _logging()
-    settings = get_settings()
 
-    async def go(uri: str) -> None:
-        graph = Graph(settings, uri=uri)
-        try:
-            for c in await graph.server_info():
-                typer.echo(f"{c.name} {','.join(c.versions)} {c.edition}")
-        finally:
-            await graph.close()
+    async def show(graph: Graph) -> None:
+        for c in await graph.server_info():
+            typer.echo(f"{c.name} {','.join(c.versions)} {c.edition}")
 
-    try:
-        with database_uri(settings) as uri:
-            asyncio.run(go(uri))
-    except LocalNeo4jError as exc:
-        raise _fail(str(exc)) from None
+    _with_graph(show, migrate_first=False)
 
 
-def _with_graph(work: Callable[[Graph], Awaitable[T]]) -> T:
-    """Run `work(graph)` on the configured Neo4j (the local one started if needed), migrations applied."""
+def _with_graph(work: Callable[[Graph], Awaitable[T]], *, migrate_first: bool = True) -> T:
+    """Run `work(graph)` on the configured Neo4j (the local one started if needed), migrations applied first."""
     settings = get_settings()
 
     async def go(uri: str) -> T:
         graph = Graph(settings, uri=uri)
         try:
-            await migrate(graph)
+            if migrate_first:
+                await migrate(graph)
             return await work(graph)
         finally:
             await graph.close()

@@ -86,6 +86,21 @@ class Sheet:
         return bool(self.label)
 
     @property
+    def ends(self) -> tuple[Link, ...]:
+        """A link sheet's source and target links; empty for node sheets."""
+        return (self.source, self.target) if self.source is not None and self.target is not None else ()
+
+    @property
+    def all_links(self) -> tuple[Link, ...]:
+        """Source and target (link sheets), then the link columns."""
+        return (*self.ends, *self.links)
+
+    @property
+    def items(self) -> tuple[Column | Link, ...]:
+        """Every column in sheet order: source and target, property columns, link columns."""
+        return (*self.ends, *self.columns, *self.links)
+
+    @property
     def parent(self) -> Link | None:
         """The link that places the node in the hierarchy, if any."""
         return next((link for link in self.links if link.parent), None)

@@ -20,7 +20,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from graph.model import GAP_KINDS, SHEETS, SHEETS_BY_KEY, Column, Link
+from graph.model import GAP_KINDS, SHEETS, SHEETS_BY_KEY
 from loaders.codes import id_check_char, uscc_check_char
 from loaders.read import EXCEL_MAX_ROWS
 
@@ -719,12 +719,7 @@ def _term_end(start: date | str, years: int) -> date:
 
 def headers(key: str) -> list[tuple[str, str]]:
     """(row-dict key — the English header —, Chinese header) of a sheet, in column order."""
-    sheet = SHEETS_BY_KEY[key]
-    items: list[Column | Link] = []
-    if sheet.source is not None and sheet.target is not None:
-        items += [sheet.source, sheet.target]
-    items += [*sheet.columns, *sheet.links]
-    return [(i.en, i.zh) for i in items]
+    return [(i.en, i.zh) for i in SHEETS_BY_KEY[key].items]
 
 
 def _cell(value: Any) -> Any:

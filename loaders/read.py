@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -60,10 +59,7 @@ class Input:
 def header_keys(sheet: Sheet) -> dict[str, Column | Link]:
     """Accepted header spellings (Chinese, English, normalised) → the column or link they name."""
     out: dict[str, Column | Link] = {}
-    items: list[Column | Link] = [*sheet.columns, *sheet.links]
-    if sheet.source is not None and sheet.target is not None:
-        items[:0] = [sheet.source, sheet.target]
-    for item in items:
+    for item in sheet.items:
         out[_norm(item.zh)] = item
         out[_norm(item.en)] = item
     return out
@@ -76,10 +72,7 @@ def item_key(item: Column | Link) -> str:
 
 def required_items(sheet: Sheet) -> list[Column | Link]:
     """Headers a sheet must have."""
-    items: list[Column | Link] = [c for c in sheet.columns if c.required] + [lk for lk in sheet.links if lk.required]
-    if sheet.source is not None and sheet.target is not None:
-        items[:0] = [sheet.source, sheet.target]
-    return items
+    return [item for item in sheet.items if item.required]
 
 
 def read_input(path: Path) -> Input:
@@ -109,15 +102,9 @@ def _read_csv_files(files: list[Path], problems: list[Problem]) -> list[RawSheet
     seen: dict[str, str] = {}
     out: list[RawSheet] = []
     for file in files:
-        sheet = _SHEET_NAMES.get(_norm(file.stem))
+        sheet = _match_sheet(file.stem, file.name, seen, problems)
         if sheet is None:
-            if _norm(file.stem) not in INSTRUCTIONS:
-                problems.append(_unknown_sheet(file.name))
             continue
-        if sheet.key in seen:
-            problems.append(_duplicate_sheet(file.name, seen[sheet.key]))
-            continue
-        seen[sheet.key] = file.name
         try:
             with file.open(encoding="utf-8-sig", newline="") as fh:
                 rows = list(csv.reader(fh))
@@ -166,15 +153,9 @@ def _read_workbook(path: Path) -> Input:
     out: list[RawSheet] = []
     try:
         for ws in wb.worksheets:
-            sheet = _SHEET_NAMES.get(_norm(ws.title))
+            sheet = _match_sheet(ws.title, ws.title, seen, problems)
             if sheet is None:
-                if _norm(ws.title) not in INSTRUCTIONS:
-                    problems.append(_unknown_sheet(ws.title))
                 continue
-            if sheet.key in seen:
-                problems.append(_duplicate_sheet(ws.title, seen[sheet.key]))
-                continue
-            seen[sheet.key] = ws.title
             grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
             _fill_merged(grid, merges.get(ws.title, []), ws.title, problems)
             for row, col in formulas.get(ws.title, []):
@@ -307,8 +288,8 @@ def _make_sheet(sheet: Sheet, source: str, header: list[str], problems: list[Pro
                     1,
                     letter,
                     text,
-                    f"未知的列名;可用列名:{'、'.join(i.zh for i in _items(sheet))}",
-                    f"unknown column; accepted: {', '.join(i.en for i in _items(sheet))}",
+                    f"未知的列名;可用列名:{'、'.join(i.zh for i in sheet.items)}",
+                    f"unknown column; accepted: {', '.join(i.en for i in sheet.items)}",
                 )
             )
             ok = False
@@ -328,12 +309,21 @@ def _make_sheet(sheet: Sheet, source: str, header: list[str], problems: list[Pro
     return RawSheet(sheet, source, columns) if ok else None
 
 
-def _items(sheet: Sheet) -> Iterator[Column | Link]:
-    if sheet.source is not None and sheet.target is not None:
-        yield sheet.source
-        yield sheet.target
-    yield from sheet.columns
-    yield from sheet.links
+def _match_sheet(name: str, shown: str, seen: dict[str, str], problems: list[Problem]) -> Sheet | None:
+    """The model sheet a sheet (or CSV file) name means; None, with a problem, if unknown or a duplicate.
+
+    The instructions sheet is skipped quietly. `seen` maps sheet keys to the names already taken.
+    """
+    sheet = _SHEET_NAMES.get(_norm(name))
+    if sheet is None:
+        if _norm(name) not in INSTRUCTIONS:
+            problems.append(_unknown_sheet(shown))
+        return None
+    if sheet.key in seen:
+        problems.append(_duplicate_sheet(shown, seen[sheet.key]))
+        return None
+    seen[sheet.key] = shown
+    return sheet
 
 
 def _unknown_sheet(name: str) -> Problem:

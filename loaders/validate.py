@@ -104,7 +104,7 @@ def _convert_sheet(raw: RawSheet, problems: list[Problem]) -> Iterable[Row]:
     sheet = raw.sheet
     letters = {key: _letter(pos) for key, pos in raw.columns.items()}
     columns = [(c, raw.columns.get(c.name, -1)) for c in sheet.columns]
-    links = [(lk, raw.columns.get(lk.en, -1)) for lk in _links(sheet)]
+    links = [(lk, raw.columns.get(lk.en, -1)) for lk in sheet.all_links]
     is_node = sheet.is_node
     source_name = raw.source
     split = _SPLIT.split
@@ -263,7 +263,7 @@ async def _lookup_missing(
 ) -> dict[tuple[str, str], dict[str, str]]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for sheet in SHEETS:
-        for link in _links(sheet):
+        for link in sheet.all_links:
             for row in by_sheet[sheet.key]:
                 for code in row.refs.get(link.en, []):
                     if not any(code in index[label] for label in link.targets):
@@ -293,7 +293,7 @@ def _resolve(
     problems: list[Problem],
 ) -> None:
     for sheet in SHEETS:
-        for link in _links(sheet):
+        for link in sheet.all_links:
             for row in by_sheet[sheet.key]:
                 resolved = []
                 for code in row.refs.get(link.en, []):
@@ -390,7 +390,7 @@ def _same_area(
     problems: list[Problem],
 ) -> None:
     for sheet in SHEETS:
-        for link in _links(sheet):
+        for link in sheet.all_links:
             if not link.same_area:
                 continue
             key = f"{link.same_area}Code"
@@ -432,13 +432,6 @@ def _cascade(by_sheet: dict[str, list[Row]], index: dict[str, dict[str, Row]]) -
 
 
 # ---------------------------------------------------------------- helpers
-def _links(sheet: Sheet) -> list[Link]:
-    links = list(sheet.links)
-    if sheet.source is not None and sheet.target is not None:
-        links[:0] = [sheet.source, sheet.target]
-    return links
-
-
 def _letter(pos: int) -> str:
     return col_letter(pos + 1)
 
@@ -447,7 +440,7 @@ def _header(sheet: Sheet, key: str, letters: dict[str, str]) -> str:
     for column in sheet.columns:
         if column.name == key:
             return f"{letters.get(key, '')} {column.zh}".strip()
-    for link in _links(sheet):
+    for link in sheet.all_links:
         if link.en == key:
             return f"{letters.get(key, '')} {link.zh}".strip()
     return key

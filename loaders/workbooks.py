@@ -64,7 +64,7 @@ def write_template(out: Path) -> None:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for sheet in SHEETS:
-        for item in _items(sheet):
+        for item in sheet.items:
             fmt, required, notes = _describe(item)
             info.append([f"{sheet.zh} {sheet.key}", item.zh, item.en, "是" if required else "", fmt, notes])
     for col, width in zip("ABCDEF", (26, 24, 24, 10, 40, 60), strict=True):
@@ -82,14 +82,6 @@ def write_template(out: Path) -> None:
         ws.freeze_panes = "A2"
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
-
-
-def _items(sheet):  # noqa: ANN001, ANN202
-    if sheet.source is not None and sheet.target is not None:
-        yield sheet.source
-        yield sheet.target
-    yield from sheet.columns
-    yield from sheet.links
 
 
 def _describe(item: Column | Link) -> tuple[str, bool, str]:
