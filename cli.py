@@ -20,6 +20,7 @@ from graph.migrations import migrate
 from graph.settings import get_settings
 from loaders.load import LoadResult
 from loaders.problems import InvalidInput
+from loaders.write import BATCH
 
 T = TypeVar("T")
 
@@ -164,6 +165,9 @@ def load(
             "--prune", help="删除本区域内工作簿未列出的数据 / delete what the workbook no longer lists, in its area"
         ),
     ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=100_000, help="每个事务的行数 / rows per transaction")
+    ] = BATCH,
 ) -> None:
     """导入 / Validate everything, then load; with any problem nothing is written (unless --skip-invalid)."""
     from loaders.load import load_file
@@ -173,7 +177,9 @@ def load(
     async def work(graph: Graph) -> None:
         # Everything happens inside the event loop: a city's plan is millions of objects, and handing it
         # out of asyncio.run() costs minutes of teardown; only None leaves this coroutine.
-        result = await load_file(path, graph, skip_invalid=skip_invalid, show_progress=True, prune_missing=prune)
+        result = await load_file(
+            path, graph, skip_invalid=skip_invalid, show_progress=True, prune_missing=prune, batch_size=batch_size
+        )
         _report(result, path, errors)
 
     try:

@@ -25,6 +25,8 @@ Work = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
 
 COMPONENTS: LiteralString = "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition"
 PING: LiteralString = "RETURN 1 AS ok"
+#: Seconds a loader batch retries transient errors (deadlocks between lanes) before the load fails.
+BATCH_RETRY_TIME = 60.0
 
 
 class GraphUnavailable(RuntimeError):
@@ -74,6 +76,11 @@ class Graph:
         """Run `work(tx, ...)` in a managed write transaction (one commit, retried as a whole)."""
         return await self._run(False, work, *args, **kwargs)
 
+    async def write_batch(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """A loader's batch: like `write`, but transient errors (a deadlock between two load lanes)
+        are retried for up to BATCH_RETRY_TIME seconds instead of failing the load."""
+        return await self._run(False, work, *args, retry_time=BATCH_RETRY_TIME, **kwargs)
+
     async def read_rows(self, cypher: LiteralString, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """One named read query, its rows as dicts."""
         return await self.read(_rows, cypher, dict(params or {}))
@@ -82,11 +89,14 @@ class Graph:
         """One named write query, its rows as dicts."""
         return await self.write(_rows, cypher, dict(params or {}))
 
-    async def _run(self, readonly: bool, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def _run(
+        self, readonly: bool, work: Work[P, T], *args: P.args, retry_time: float | None = None, **kwargs: P.kwargs
+    ) -> T:
         timed = unit_of_work(timeout=self.query_timeout)(work)
         self.round_trips += 1
+        config: dict[str, Any] = {} if retry_time is None else {"max_transaction_retry_time": retry_time}
         try:
-            async with self.driver.session(database=self.database) as session:
+            async with self.driver.session(database=self.database, **config) as session:
                 if readonly:
                     return await session.execute_read(timed, *args, **kwargs)
                 return await session.execute_write(timed, *args, **kwargs)

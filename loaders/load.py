@@ -12,7 +12,7 @@ from graph.driver import Graph
 from loaders.problems import InvalidInput, Problem
 from loaders.read import read_input
 from loaders.validate import AREA_KEYS, Plan, build_plan
-from loaders.write import Summary, lookup_codes, prune, write_plan
+from loaders.write import BATCH, Summary, lookup_codes, prune, write_plan
 
 
 @dataclass
@@ -45,7 +45,13 @@ async def validate_file(path: Path, graph: Graph | None) -> Plan:
 
 
 async def load_file(
-    path: Path, graph: Graph, *, skip_invalid: bool = False, show_progress: bool = False, prune_missing: bool = False
+    path: Path,
+    graph: Graph,
+    *,
+    skip_invalid: bool = False,
+    show_progress: bool = False,
+    prune_missing: bool = False,
+    batch_size: int = BATCH,
 ) -> LoadResult:
     """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`.
 
@@ -77,9 +83,9 @@ async def load_file(
                 done = bar.tasks[0].completed
                 bar.update(task, rate=f"{done / max(time.perf_counter() - t0, 1e-6):,.0f}")
 
-            summary = await write_plan(graph, plan, tick)
+            summary = await write_plan(graph, plan, tick, batch_size)
     else:
-        summary = await write_plan(graph, plan)
+        summary = await write_plan(graph, plan, batch_size=batch_size)
     summary.seconds["read and validate"] = validated
     if prune_missing:
         t0 = time.perf_counter()

@@ -3,16 +3,21 @@
 The Cypher is built once per (sheet, link, label) from the model's identifiers — labels and
 relationship types, which Cypher cannot take as parameters; every value is a parameter.
 Nodes are upserted with MERGE on `code` and `SET n = props` (so loading the same rows twice
-changes nothing); a node sheet's link columns replace that node's relationships of the type, so a
-building moved to another group moves; link sheets MERGE dated relationships by their key.
+changes nothing) — or CREATEd when their label is still empty; links to a single earlier-loaded
+parent travel in the same statement ("folded"), the others follow. A node sheet's link columns
+replace that node's relationships of the type, so a building moved to another group moves; link
+sheets MERGE dated relationships by their key. Batches run in two lanes dealt by community, so
+Neo4j uses both cores without the lanes locking each other's nodes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, LiteralString, cast
@@ -23,7 +28,11 @@ from graph.driver import Graph
 from graph.model import LABELS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from loaders.validate import AREA_KEYS, Plan, Row
 
-BATCH = 5000
+#: Rows per transaction (`grassroots load --batch-size`).
+BATCH = 10_000
+#: Concurrent write transactions. Rows are dealt to lanes by community, so two lanes never touch the
+#: same parents; Neo4j then uses both cores (one lane leaves one idle).
+LANES = 2
 _IDENT = re.compile(r"[A-Z][A-Za-z]*|[A-Z][A-Z_]*")
 
 
@@ -41,27 +50,64 @@ def node_fields(label: str) -> tuple[tuple[str, bool], ...]:
 
 
 @cache
-def upsert_nodes(label: str) -> LiteralString:
-    """MERGE nodes by code, replace their properties, say what changed.
+def folded_links(label: str) -> tuple[Link, ...]:
+    """Links written by the node upsert itself: one target, one code, a label loaded earlier.
 
-    Rows travel as lists ([code, value...] in `node_fields` order, dates as ISO text) — far cheaper for the
-    driver to pack than maps; Neo4j builds the property map and parses the dates.
+    The rest (several targets or codes, or a target loaded later, like a household's central household)
+    are written afterwards by `replace_links`.
+    """
+    earlier: set[str] = set()
+    for sheet in NODE_SHEETS:
+        if sheet.label == label:
+            return tuple(lk for lk in sheet.links if len(lk.targets) == 1 and not lk.many and lk.targets[0] in earlier)
+        earlier.add(sheet.label)
+    raise ValueError(label)
+
+
+def _link_pattern(link: Link, node: str, other: str) -> str:
+    rel = _ident(link.rel)
+    return f"({other})-[:{rel}]->({node})" if link.incoming else f"({node})-[:{rel}]->({other})"
+
+
+@cache
+def upsert_nodes(label: str, fresh: bool = False) -> LiteralString:
+    """Upsert nodes by code with their folded links; say what was created, updated, unchanged.
+
+    Rows travel as lists — [code, values in `node_fields` order, then one target code per folded link],
+    dates as ISO text — far cheaper for the driver to pack than maps; Neo4j builds the map and the dates.
+    `fresh` (the label has no nodes yet) CREATEs instead of MERGE: no existing node to compare with,
+    and the uniqueness constraint still refuses a duplicate.
     """
     if label not in LABELS:
         raise ValueError(label)
+    fields = node_fields(label)
     entries = ["code: r[0]"]
-    for i, (name, is_date) in enumerate(node_fields(label), start=1):
+    for i, (name, is_date) in enumerate(fields, start=1):
         entries.append(f"{_prop(name)}: " + (f"date(r[{i}])" if is_date else f"r[{i}]"))
-    props = ", ".join(entries)
+    props = "{" + ", ".join(entries) + "}"
+    links = ""
+    for j, link in enumerate(folded_links(label), start=len(fields) + 1):
+        verb = "CREATE" if fresh else "MERGE"
+        target = _ident(link.targets[0])
+        links += (
+            f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL MATCH (m:{target} {{code: r[{j}]}}) "
+            f"{verb} {_link_pattern(link, 'n', 'm')} }}\n"
+        )
+    if fresh:
+        return cast(
+            LiteralString,
+            f"UNWIND $rows AS r\nCREATE (n:{_ident(label)} {props})\nWITH n, r\n{links}"
+            "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged, [] AS existed",
+        )
     return cast(
         LiteralString,
         f"""
 UNWIND $rows AS r
 MERGE (n:{_ident(label)} {{code: r[0]}})
 WITH n, r, properties(n) AS before
-SET n = {{{props}}}
-WITH r, before, properties(n) AS after
-WITH r, before = {{code: r[0]}} AS created, before = after AS unchanged
+SET n = {props}
+WITH n, r, before, properties(n) AS after
+{links}WITH r, before = {{code: r[0]}} AS created, before = after AS unchanged
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
        sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
@@ -77,25 +123,36 @@ def _prop(name: str) -> str:
 
 
 @cache
-def replace_links(label: str, rel: str, target: str, incoming: bool) -> tuple[LiteralString, LiteralString]:
-    """Delete this node's `rel` links to `target` nodes not listed, then MERGE the listed ones."""
+def stale_links(label: str, rel: str, target: str, incoming: bool) -> LiteralString:
+    """Delete this node's `rel` links to `target` nodes its row no longer lists (rows: [code, [codes]])."""
     n, r, t = _ident(label), _ident(rel), _ident(target)
     pattern = f"(old:{t})-[r:{r}]->(n)" if incoming else f"(n)-[r:{r}]->(old:{t})"
-    delete = f"""
+    return cast(
+        LiteralString,
+        f"""
 UNWIND $rows AS row
 MATCH (n:{n} {{code: row[0]}})
 MATCH {pattern}
 WHERE NOT old.code IN row[1]
 DELETE r
-"""
+""",
+    )
+
+
+@cache
+def merge_links(label: str, rel: str, target: str, incoming: bool) -> LiteralString:
+    """MERGE the listed links (pairs: [node code, target code])."""
+    n, r, t = _ident(label), _ident(rel), _ident(target)
     merge = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
-    create = f"""
+    return cast(
+        LiteralString,
+        f"""
 UNWIND $pairs AS p
 MATCH (n:{n} {{code: p[0]}})
 MATCH (m:{t} {{code: p[1]}})
 MERGE {merge}
-"""
-    return cast(LiteralString, delete), cast(LiteralString, create)
+""",
+    )
 
 
 @cache
@@ -134,6 +191,12 @@ def lookup_codes(label: str) -> LiteralString:
     return cast(LiteralString, f"MATCH (n:{_ident(label)}) WHERE n.code IN $codes RETURN n.code AS code, {fields}")
 
 
+@cache
+def count_label(label: str) -> LiteralString:
+    """How many `label` nodes there are (from the count store: instant)."""
+    return cast(LiteralString, f"MATCH (n:{_ident(label)}) RETURN count(n) AS n")
+
+
 @dataclass
 class Summary:
     """What a load did, per entity: created, updated, unchanged; relationships created and deleted."""
@@ -144,22 +207,46 @@ class Summary:
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # phase → wall time
 
 
-def node_payload(row: Row, fields: tuple[tuple[str, bool], ...]) -> list[Any]:
-    """A node's row as sent: [code, values in `node_fields` order]; dates as ISO text, absent as null."""
+def node_payload(row: Row, fields: tuple[tuple[str, bool], ...], folded: tuple[Link, ...]) -> list[Any]:
+    """A node's row as sent: [code, values in `node_fields` order, folded link targets]; dates as ISO text."""
     props, area = row.props, row.area
     out: list[Any] = [row.code]
     for name, is_date in fields:
         value = props.get(name) if name in props else area.get(name) or None
         out.append(value.isoformat() if is_date and value is not None else value)
+    for link in folded:
+        targets = row.resolved.get(link.en)
+        out.append(targets[0][1] if targets else None)
     return out
 
 
-def _batches(items: list[Any], size: int = BATCH) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def lanes(rows: list[Row], size: int = BATCH, count: int = LANES) -> list[list[list[Row]]]:
+    """Rows dealt to `count` lanes by community (else by code), each lane cut into batches of `size`.
+
+    A community's rows share their parents (buildings, central households...), so lanes that never share
+    a community never wait on each other's locks. The dealing is deterministic (CRC-32, not `hash`).
+    """
+    dealt: list[list[Row]] = [[] for _ in range(count)]
+    for row in rows:
+        key = row.area.get("communityCode") or row.code
+        dealt[zlib.crc32(key.encode()) % count].append(row)
+    return [[lane[i : i + size] for i in range(0, len(lane), size)] for lane in dealt if lane]
 
 
-async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] | None = None) -> Summary:
-    """Write every valid row: nodes first (parents first), then relationships; one transaction per batch."""
+async def _in_lanes(rows: list[Row], size: int, work: Callable[[list[Row]], Awaitable[None]]) -> None:
+    """Run `work` on every batch, the lanes concurrently, each lane's batches one after another."""
+
+    async def lane(batches: list[list[Row]]) -> None:
+        for batch in batches:
+            await work(batch)
+
+    await asyncio.gather(*(lane(b) for b in lanes(rows, size)))
+
+
+async def write_plan(
+    graph: Graph, plan: Plan, progress: Callable[[int], None] | None = None, batch_size: int = BATCH
+) -> Summary:
+    """Write every valid row: nodes with their folded links (parents first), then the other relationships."""
     summary = Summary()
     tick = progress or (lambda _n: None)
     existed: dict[str, set[str]] = {}
@@ -167,22 +254,21 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
     for sheet in NODE_SHEETS:
         rows = plan.valid_rows(sheet.key)
         existed[sheet.label] = set()
-        fields = node_fields(sheet.label)
-        for batch in _batches(rows):
-            payload = [node_payload(r, fields) for r in batch]
-            result, codes = await graph.write(_upsert, upsert_nodes(sheet.label), {"rows": payload})
-            summary.nodes[sheet.label].update(result)
-            existed[sheet.label].update(codes)
-            tick(len(batch))
+        if rows:
+            await _write_nodes(graph, sheet, rows, summary, existed[sheet.label], tick, batch_size)
     summary.seconds["nodes"] = time.perf_counter() - started
     started = time.perf_counter()
     for sheet in SHEETS:
         rows = plan.valid_rows(sheet.key)
+        if not rows:
+            continue
         if sheet.is_node:
+            folded = folded_links(sheet.label)
             for link in sheet.links:
-                await _write_node_links(graph, sheet, link, rows, summary, existed[sheet.label])
+                if link not in folded:
+                    await _write_node_links(graph, sheet, link, rows, summary, existed[sheet.label], batch_size)
         else:
-            await _write_link_sheet(graph, sheet, rows, summary, tick)
+            await _write_link_sheet(graph, sheet, rows, summary, tick, batch_size)
     summary.seconds["relationships"] = time.perf_counter() - started
     started = time.perf_counter()
     await _propagate(graph, summary)
@@ -191,39 +277,86 @@ async def write_plan(graph: Graph, plan: Plan, progress: Callable[[int], None] |
     return summary
 
 
+def _link_key(label: str, link: Link, target: str) -> str:
+    return f"{label}-{link.rel}->{target}"
+
+
+async def _write_nodes(
+    graph: Graph,
+    sheet: Sheet,
+    rows: list[Row],
+    summary: Summary,
+    existed: set[str],
+    tick: Callable[[int], None],
+    size: int,
+) -> None:
+    """Upsert a node sheet in lanes; CREATE when the label is still empty (a first load)."""
+    label = sheet.label
+    fresh = (await graph.read_rows(count_label(label)))[0]["n"] == 0
+    cypher = upsert_nodes(label, fresh)
+    fields, folded = node_fields(label), folded_links(label)
+    stale = [stale_links(label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
+
+    async def batch(rows_: list[Row]) -> None:
+        payload = [node_payload(r, fields, folded) for r in rows_]
+        counts, codes, created, deleted = await graph.write_batch(_upsert, cypher, payload, stale, len(fields) + 1)
+        summary.nodes[label].update(counts)
+        existed.update(codes)
+        if folded:
+            key = ", ".join(_link_key(label, lk, lk.targets[0]) for lk in folded)
+            summary.links[key].update({"created": created, "deleted": deleted})
+        tick(len(rows_))
+
+    await _in_lanes(rows, size, batch)
+
+
 async def _write_node_links(
-    graph: Graph, sheet: Sheet, link: Link, rows: list[Row], summary: Summary, existed: set[str]
+    graph: Graph, sheet: Sheet, link: Link, rows: list[Row], summary: Summary, existed: set[str], size: int
 ) -> None:
     """Replace each row's links of this column; nodes created by this load have none to delete."""
     for target in link.targets:
-        delete, create = replace_links(sheet.label, link.rel, target, link.incoming)
-        for batch in _batches(rows):
-            listed = [[r.code, [c for lbl, c in r.resolved.get(link.en, ()) if lbl == target]] for r in batch]
+        delete = stale_links(sheet.label, link.rel, target, link.incoming)
+        create = merge_links(sheet.label, link.rel, target, link.incoming)
+
+        async def batch(rows_: list[Row], target: str = target, delete: str = delete, create: str = create) -> None:
+            listed = [[r.code, [c for lbl, c in r.resolved.get(link.en, ()) if lbl == target]] for r in rows_]
             pairs = [[code, c] for code, targets in listed for c in targets]
             stale = [x for x in listed if x[0] in existed]
-            if not pairs and not stale:
-                continue
-            counters = await graph.write(_replace, delete, create, stale, pairs)
-            summary.links[f"{sheet.label}-{link.rel}->{target}"].update(counters)
+            if pairs or stale:
+                counters = await graph.write_batch(_replace, delete, create, stale, pairs)
+                summary.links[_link_key(sheet.label, link, target)].update(counters)
+
+        await _in_lanes(rows, size, batch)
 
 
 async def _write_link_sheet(
-    graph: Graph, sheet: Sheet, rows: list[Row], summary: Summary, tick: Callable[[int], None]
+    graph: Graph, sheet: Sheet, rows: list[Row], summary: Summary, tick: Callable[[int], None], size: int
 ) -> None:
     assert sheet.source is not None
     assert sheet.target is not None
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in rows:
-        (src_label, src), (dst_label, dst) = r.resolved[sheet.source.en][0], r.resolved[sheet.target.en][0]
-        key = str(r.props.get("role", ""))
-        groups[(src_label, dst_label)].append(
-            {"source": src, "target": dst, "key": key, "props": {**r.props, "key": key}}
-        )
+        groups[(r.resolved[sheet.source.en][0][0], r.resolved[sheet.target.en][0][0])].append(r)
+    source, target = sheet.source.en, sheet.target.en
     for (src_label, dst_label), items in groups.items():
-        for batch in _batches(items):
-            result = await graph.write(_counts, upsert_links(src_label, sheet.rel, dst_label), {"rows": batch})
-            summary.links[sheet.key].update(result)
-            tick(len(batch))
+        cypher = upsert_links(src_label, sheet.rel, dst_label)
+
+        async def batch(rows_: list[Row], cypher: LiteralString = cypher) -> None:
+            payload = []
+            for r in rows_:
+                key = str(r.props.get("role", ""))
+                payload.append(
+                    {
+                        "source": r.resolved[source][0][1],
+                        "target": r.resolved[target][0][1],
+                        "key": key,
+                        "props": {**r.props, "key": key},
+                    }
+                )
+            summary.links[sheet.key].update(await graph.write_batch(_counts, cypher, {"rows": payload}))
+            tick(len(rows_))
+
+        await _in_lanes(items, size, batch)
 
 
 async def _propagate(graph: Graph, summary: Summary) -> None:
@@ -246,20 +379,35 @@ async def _counts(tx: AsyncManagedTransaction, cypher: LiteralString, params: di
 
 
 async def _upsert(
-    tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]
-) -> tuple[Counter[str], list[str]]:
-    record = await (await tx.run(cypher, params)).single()
+    tx: AsyncManagedTransaction,
+    cypher: LiteralString,
+    payload: list[list[Any]],
+    stale: list[LiteralString],
+    first_link: int,
+) -> tuple[Counter[str], list[str], int, int]:
+    """One batch: the upsert, then (same transaction) the folded links that nodes which existed no longer list."""
+    result = await tx.run(cypher, {"rows": payload})
+    record = await result.single()
     assert record is not None
+    created = (await result.consume()).counters.relationships_created
     counts = Counter({k: int(record[k] or 0) for k in ("created", "updated", "unchanged")})
-    return counts, list(record["existed"])
+    existed: list[str] = list(record["existed"])
+    deleted = 0
+    if existed and stale:
+        old = set(existed)
+        rows = [r for r in payload if r[0] in old]
+        for j, delete in enumerate(stale, start=first_link):
+            listed = [[r[0], [r[j]] if r[j] is not None else []] for r in rows]
+            deleted += (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
+    return counts, existed, created, deleted
 
 
 async def _replace(
     tx: AsyncManagedTransaction,
     delete: LiteralString,
     create: LiteralString,
-    listed: list[dict[str, Any]],
-    pairs: list[dict[str, Any]],
+    listed: list[list[Any]],
+    pairs: list[list[Any]],
 ) -> Counter[str]:
     deleted = created = 0
     if listed:

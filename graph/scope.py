@@ -1,0 +1,68 @@
+"""Scopes: the area every read is confined to (city, district, street, community or grid).
+
+A read never names an area in its Cypher text; it takes a `Scope` and filters area-bound nodes on
+the scope's property (`streetCode`, ...) with the code as a parameter. Grid scopes filter on the
+grid a node belongs to (see `graph.coverage`). Per-area access control narrows the scope a caller
+may ask for; the queries themselves stay the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import LiteralString
+
+from loaders.codes import area_level, check_area_code, check_own_code
+
+#: Scope levels, widest first; each level's children are the next one.
+LEVELS: tuple[str, ...] = ("city", "district", "street", "community", "grid")
+#: The property an area-bound node carries for each area level.
+AREA_PROPERTY: dict[str, LiteralString] = {
+    "city": "cityCode",
+    "district": "districtCode",
+    "street": "streetCode",
+    "community": "communityCode",
+}
+LEVEL_LABEL: dict[str, LiteralString] = {
+    "city": "City",
+    "district": "District",
+    "street": "Street",
+    "community": "Community",
+    "grid": "Grid",
+}
+LEVEL_ZH = {"city": "市", "district": "区", "street": "街道", "community": "社区", "grid": "网格"}
+
+
+class ScopeError(ValueError):
+    """A scope code that names no area; the message is bilingual."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An area: its level and code."""
+
+    level: str
+    code: str
+
+    @classmethod
+    def parse(cls, code: str) -> Scope:
+        """The scope a code names: a 12-digit area code (level from its zeros) or a grid code `WG-...`."""
+        code = code.strip().upper()
+        if code.startswith("WG-") and check_own_code(code, "WG") is None:
+            return cls("grid", code)
+        if check_area_code(code) is not None:
+            raise ScopeError(
+                f"范围编码无效:{code!r} 应为12位统计用区划代码或网格编码 WG-… / "
+                f"invalid scope {code!r}: give a 12-digit area code or a grid code WG-…"
+            )
+        return cls(area_level(code), code)
+
+    @property
+    def child_level(self) -> str | None:
+        """The level of this scope's children (None for a grid)."""
+        i = LEVELS.index(self.level)
+        return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+    @property
+    def community(self) -> str:
+        """The community code a grid scope lies in (its code's 12 digits); else the scope's own code."""
+        return self.code[3:15] if self.level == "grid" else self.code
