@@ -79,6 +79,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX party_member_community IF NOT EXISTS FOR (n:PartyMember) ON (n.communityCode)",
         ),
     ),
+    Migration(
+        3,
+        "community indexes for community and grid scopes / 社区范围索引",
+        (
+            # Households are reached through their buildings: an index over millions would slow loads.
+            "CREATE INDEX grid_community IF NOT EXISTS FOR (n:Grid) ON (n.communityCode)",
+            "CREATE INDEX compound_community IF NOT EXISTS FOR (n:Compound) ON (n.communityCode)",
+            "CREATE INDEX building_community IF NOT EXISTS FOR (n:Building) ON (n.communityCode)",
+            "CREATE INDEX community_committee_community IF NOT EXISTS FOR (n:CommunityCommittee) ON (n.communityCode)",
+            "CREATE INDEX grid_branch_community IF NOT EXISTS FOR (n:GridBranch) ON (n.communityCode)",
+            "CREATE INDEX building_group_community IF NOT EXISTS FOR (n:BuildingGroup) ON (n.communityCode)",
+            "CREATE INDEX central_household_community IF NOT EXISTS FOR (n:CentralHousehold) ON (n.communityCode)",
+            "CREATE INDEX resource_community IF NOT EXISTS FOR (n:Resource) ON (n.communityCode)",
+            "CREATE INDEX need_community IF NOT EXISTS FOR (n:Need) ON (n.communityCode)",
+            "CREATE INDEX service_community IF NOT EXISTS FOR (n:Service) ON (n.communityCode)",
+        ),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"

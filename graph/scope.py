@@ -9,7 +9,8 @@ may ask for; the queries themselves stay the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import LiteralString
+from functools import cache
+from typing import LiteralString, cast
 
 from loaders.codes import area_level, check_area_code, check_own_code
 
@@ -30,6 +31,16 @@ LEVEL_LABEL: dict[str, LiteralString] = {
     "grid": "Grid",
 }
 LEVEL_ZH = {"city": "市", "district": "区", "street": "街道", "community": "社区", "grid": "网格"}
+
+
+class AreaNotFound(LookupError):
+    """The scope names no area in the graph."""
+
+
+@cache
+def area_query(level: str) -> LiteralString:
+    """The scope's own node (its name), or nothing when the code names no such area."""
+    return cast(LiteralString, f"MATCH (a:{LEVEL_LABEL[level]} {{code: $scope}}) RETURN a.code AS code, a.name AS name")
 
 
 class ScopeError(ValueError):
@@ -61,6 +72,15 @@ class Scope:
         """The level of this scope's children (None for a grid)."""
         i = LEVELS.index(self.level)
         return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+    def within(self, other: Scope) -> bool:
+        """True when this scope lies inside `other` (or is it)."""
+        if other.level == "grid":
+            return self == other
+        if self.level == "grid":
+            return Scope("community", self.community).within(other)
+        digits = {"city": 4, "district": 6, "street": 9, "community": 12}[other.level]
+        return LEVELS.index(self.level) >= LEVELS.index(other.level) and self.code[:digits] == other.code[:digits]
 
     @property
     def community(self) -> str:

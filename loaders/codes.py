@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
 Reason = tuple[str, str]
 
@@ -30,6 +31,7 @@ def area_level(code: str) -> str:
     return "community"
 
 
+@cache  # a city's millions of own codes share a few thousand area codes
 def check_area_code(code: str, level: str | None = None) -> Reason | None:
     """12 digits: 6-digit county (GB/T 2260) + 3-digit street + 3-digit community, at the expected level."""
     if not _AREA.fullmatch(code):

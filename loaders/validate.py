@@ -264,11 +264,11 @@ async def _lookup_missing(
     wanted: dict[str, set[str]] = defaultdict(set)
     for sheet in SHEETS:
         for link in sheet.all_links:
-            for row in by_sheet[sheet.key]:
-                for code in row.refs.get(link.en, []):
-                    if not any(code in index[label] for label in link.targets):
-                        for label in link.targets:
-                            wanted[label].add(code)
+            named = {code for row in by_sheet[sheet.key] for code in row.refs.get(link.en, ())}
+            for label in link.targets:
+                named.difference_update(index[label].keys())
+            for label in link.targets:
+                wanted[label] |= named
     existing: dict[tuple[str, str], dict[str, str]] = {}
     if lookup is None:
         return existing
@@ -294,9 +294,14 @@ def _resolve(
 ) -> None:
     for sheet in SHEETS:
         for link in sheet.all_links:
+            only = index[link.targets[0]] if len(link.targets) == 1 else None
+            first = link.targets[0]
             for row in by_sheet[sheet.key]:
                 resolved = []
                 for code in row.refs.get(link.en, []):
+                    if only is not None and code in only:  # the common case, without the search below
+                        resolved.append((first, code))
+                        continue
                     label = next(
                         (t for t in link.targets if code in index[t] or (t, code) in existing),
                         None,
@@ -417,7 +422,7 @@ def _same_area(
 
 def _cascade(by_sheet: dict[str, list[Row]], index: dict[str, dict[str, Row]]) -> None:
     """With --skip-invalid, a row that names a rejected row is rejected too (until nothing changes)."""
-    changed = True
+    changed = any(row.bad for rows in by_sheet.values() for row in rows)  # nothing rejected: nothing cascades
     while changed:
         changed = False
         for sheet in SHEETS:

@@ -1,23 +1,30 @@
-"""The GraphQL schema: the root Query and the context every resolver receives."""
+"""The GraphQL schema: the root Query; its fields' resolvers live in one module per concern."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import logging
+from datetime import date
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext, Info
 
-from graph.driver import Graph
-from schema.errors import ErrorCodes
+from schema.chain import ResponsibilityChain, resolve_chain
+from schema.common import Context, GapKind
+from schema.coverage import Coverage, CoverageMetric, resolve_coverage
+from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
+from schema.gaps import GapConnection, resolve_gaps
 
+__all__ = ["Context", "Query", "build_schema"]
 
-@dataclass
-class Context:
-    """Per-request context: the shared graph and the HTTP request."""
+log = logging.getLogger("grassroots.graphql")
 
-    graph: Graph
-    request: Any = None
+SCOPE_DOC = (
+    "范围编码:12位统计用区划代码(市、区、街道、社区)或网格编码 WG-… / Scope: a 12-digit area code "
+    "(city, district, street, community) or a grid code WG-…"
+)
+AS_OF_DOC = "判定日期,默认今天 / The date rules are judged on (default: today)."
 
 
 @strawberry.type(description="数据库组件 / A component of the graph database server (CALL dbms.components()).")
@@ -34,7 +41,70 @@ class Query:
         components = await info.context.graph.server_info()
         return [ServerComponent(name=c.name, versions=c.versions, edition=c.edition) for c in components]
 
+    @strawberry.field(
+        description="覆盖率:所选范围及其每个下级区域的各项覆盖率 / Coverage of a scope and of each child area: "
+        "compounds with a branch, buildings with a group, groups with a central household, households "
+        "linked to one, managed compounds, service centers, partner reports, member reports."
+    )
+    async def coverage(
+        self,
+        info: Info[Context, None],
+        scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
+        metrics: Annotated[
+            list[CoverageMetric] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="只看这些指标(默认全部) / Only these metrics (default: all)."),
+        ] = None,
+        as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
+    ) -> Coverage:
+        return await resolve_coverage(info, scope, metrics, as_of)
+
+    @strawberry.field(
+        description="空白点:所选范围内违反规则的每个实体,含规则、出处与责任组织 / Every gap in a scope: the "
+        "entity, its path, the rule and its source, and the organization that should act."
+    )
+    async def gaps(
+        self,
+        info: Info[Context, None],
+        scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
+        kinds: Annotated[
+            list[GapKind] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="只看这些类型(默认全部) / Only these kinds (default: all)."),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="每页条数(0–500) / Page size (0-500).")] = 50,
+        after: Annotated[str | None, strawberry.argument(description="上一页的 endCursor / Continue after.")] = None,
+        as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
+    ) -> GapConnection:
+        return await resolve_gaps(info, scope, kinds, first, after, as_of)
+
+    @strawberry.field(
+        description="责任链:住户、楼栋或小区由谁负责,直到街道;以及服务该社区的共建单位 / Who answers for a "
+        "household, building or compound, up to the street, and the partner units serving its community."
+    )
+    async def responsibility_chain(
+        self,
+        info: Info[Context, None],
+        code: Annotated[
+            str, strawberry.argument(description="住户 HU-、楼栋 LD- 或小区 XQ- 编码 / A HU-, LD- or XQ- code.")
+        ],
+        scope: Annotated[str | None, strawberry.argument(description="限定范围 / Only inside this scope.")] = None,
+        as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
+    ) -> ResponsibilityChain:
+        return await resolve_chain(info, code, scope, as_of)
+
+
+class Schema(strawberry.Schema):
+    """strawberry's Schema, logging errors by their code instead of a traceback for each."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            code = (error.extensions or {}).get("code")
+            if code is None:  # a request the spec rejects (syntax, validation): the client's concern
+                log.info("GraphQL request error: %s", error.message)
+            elif code not in (INTERNAL, SERVICE_UNAVAILABLE):  # answered with a code the caller can act on
+                log.debug("GraphQL %s: %s", code, error.message)
+            # INTERNAL_SERVER_ERROR and SERVICE_UNAVAILABLE were logged with their cause by ErrorCodes
+
 
 def build_schema() -> strawberry.Schema:
     """The service's schema with its extensions."""
-    return strawberry.Schema(query=Query, extensions=[ErrorCodes])
+    return Schema(query=Query, extensions=[ErrorCodes])

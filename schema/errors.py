@@ -54,6 +54,8 @@ class ErrorCodes(MaskErrors):
                 log.error("Neo4j error in %s: %s %s", error.path, original.code, original.message)
             else:
                 log.error("unexpected error in %s", error.path, exc_info=original)
+        if code == SERVICE_UNAVAILABLE:
+            log.warning("%s: %s (%s)", error.path, message, original)
         return GraphQLError(
             message=message,
             nodes=error.nodes,

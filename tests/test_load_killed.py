@@ -72,7 +72,17 @@ async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings
 
 async def _start(env: dict[str, str], data: Path, out: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "load", str(data), "--batch-size", str(BATCH), env=env, cwd=PROJECT_ROOT, stdout=out, stderr=out
+        sys.executable,
+        "-m",
+        "cli",
+        "load",
+        str(data),
+        "--batch-size",
+        str(BATCH),
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=out,
+        stderr=out,
     )
 
 

@@ -1,0 +1,144 @@
+"""Who answers for a household, building or compound: the chain up to the street, and the partner units.
+
+central household → building group and its leader → grid branch and its secretary → community
+committee and its secretary → street working committee and its secretary → street. A link that is
+missing stays in the chain as a break (organization null), which is what an auditor looks for.
+One named query per subject label; the code and the date are parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
+
+from graph.driver import Graph
+from graph.metrics import scope_filter
+from graph.scope import Scope
+
+#: Subject labels by own-code prefix.
+SUBJECTS: dict[str, LiteralString] = {"HU": "Household", "LD": "Building", "XQ": "Compound"}
+
+_BUILDING: dict[str, LiteralString] = {
+    "Household": "head(COLLECT { MATCH (x)-[:IN]->(b:Building) RETURN b })",
+    "Building": "x",
+    "Compound": "null",
+}
+_COMPOUND: dict[str, LiteralString] = {
+    "Household": "head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
+    "Building": "head(COLLECT { MATCH (x)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
+    "Compound": "x",
+}
+_CENTRAL: dict[str, LiteralString] = {
+    "Household": "head(COLLECT { MATCH (ch:CentralHousehold)-[:CONTACTS|AT]->(x) RETURN ch ORDER BY ch.code })",
+    "Building": "null",
+    "Compound": "null",
+}
+#: The branch: the group's, else one covering the building's grid, else one covering the compound or its grid.
+_BRANCH: LiteralString = """coalesce(
+  head(COLLECT { MATCH (grp)-[:UNDER]->(o:GridBranch) RETURN o }),
+  head(COLLECT { MATCH (building)-[:IN]->(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }),
+  head(COLLECT { MATCH (compound)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }),
+  head(COLLECT { MATCH (compound)<-[:COVERS]-(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }))"""
+
+
+def _head(org: str, roles: str) -> LiteralString:
+    """The member holding one of `roles` in `org` on $asOf (latest appointment first)."""
+    return cast(
+        LiteralString,
+        f"head(COLLECT {{ MATCH (p:PartyMember)-[r:HOLDS]->({org}) WHERE r.role IN {roles} "
+        f"AND (r.until IS NULL OR r.until >= date($asOf)) AND (r.since IS NULL OR r.since <= date($asOf)) "
+        f"RETURN p {{.code, .name, role: r.role}} ORDER BY r.since DESC }})",
+    )
+
+
+@cache
+def chain_query(label: str, level: str | None) -> LiteralString:
+    """The chain of one subject of `label` ($code) inside a scope of `level` ($scope; None: anywhere), on $asOf."""
+    if label not in _BUILDING:
+        raise ValueError(label)
+    inside = "true" if level is None else scope_filter(label, Scope(level, ""))
+    org = "{.code, .name, label: labels(%s)[0]}"
+    return cast(
+        LiteralString,
+        f"""
+MATCH (x:{label} {{code: $code}}) WHERE {inside}
+WITH x, {_BUILDING[label]} AS building, {_COMPOUND[label]} AS compound, {_CENTRAL[label]} AS ch
+WITH x, building, compound, ch, coalesce(
+  head(COLLECT {{ MATCH (ch)-[:UNDER]->(g:BuildingGroup) RETURN g }}),
+  head(COLLECT {{ MATCH (building)<-[:COVERS]-(g:BuildingGroup) RETURN g ORDER BY g.code }})) AS grp
+WITH x, building, compound, ch, grp, {_BRANCH} AS branch
+OPTIONAL MATCH (community:Community {{code: x.communityCode}})
+OPTIONAL MATCH (street:Street {{code: x.streetCode}})
+OPTIONAL MATCH (cc:CommunityCommittee)-[:LEADS]->(community)
+OPTIONAL MATCH (swc:StreetWorkingCommittee)-[:LEADS]->(street)
+RETURN x {{.code, .name, label: labels(x)[0]}} AS subject,
+       community {{.code, .name}} AS community, street {{.code, .name}} AS street,
+       compound {{.code, .name}} AS compound,
+       CASE WHEN ch IS NULL THEN null ELSE ch {org % "ch"} END AS centralHousehold,
+       CASE WHEN ch IS NULL THEN null ELSE
+         head(COLLECT {{ MATCH (p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch) RETURN p {{.code, .name}}
+                        ORDER BY p.code }}) END AS centralHouseholdMember,
+       CASE WHEN grp IS NULL THEN null ELSE grp {org % "grp"} END AS grp,
+       {_head("grp", "['组长']")} AS groupLeader,
+       CASE WHEN branch IS NULL THEN null ELSE branch {org % "branch"} END AS branch,
+       {_head("branch", "['书记']")} AS branchSecretary,
+       CASE WHEN cc IS NULL THEN null ELSE cc {org % "cc"} END AS communityCommittee,
+       {_head("cc", "['书记']")} AS communitySecretary,
+       CASE WHEN swc IS NULL THEN null ELSE swc {org % "swc"} END AS streetCommittee,
+       {_head("swc", "['书记']")} AS streetSecretary,
+       COLLECT {{
+         MATCH (u:Unit) WHERE EXISTS {{ (u)-[:REPORTED_TO]->(community) }} OR EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(cc) }}
+         CALL (u, community) {{
+           OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u) WHERE s.communityCode = community.code
+           RETURN count(s) AS services, sum(s.hours) AS hours
+         }}
+         WITH u, services, hours ORDER BY u.name
+         RETURN u {{.code, .name, .kind, services: services, hours: hours,
+                   reportedOn: head(COLLECT {{ MATCH (u)-[r:REPORTED_TO]->(community) RETURN r.date ORDER BY r.date }}),
+                   committeeMember: EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(cc) }}}}
+       }} AS partnerUnits
+""",
+    )
+
+
+@dataclass
+class Chain:
+    """The record `chain_query` returns, as a dict of its columns."""
+
+    row: dict[str, Any]
+
+
+class SubjectError(ValueError):
+    """The code is not a household, building or compound code."""
+
+
+def subject_label(code: str) -> LiteralString:
+    """The label a subject code names, from its prefix (HU-, LD-, XQ-)."""
+    label = SUBJECTS.get(code.split("-", 1)[0])
+    if label is None:
+        raise SubjectError(
+            f"编码 {code!r} 不是住户(HU-)、楼栋(LD-)或小区(XQ-)编码 / "
+            f"{code!r} is not a household (HU-), building (LD-) or compound (XQ-) code"
+        )
+    return label
+
+
+async def responsibility_chain(graph: Graph, code: str, as_of: str, scope: Scope | None = None) -> Chain | None:
+    """The chain for `code`, or None when no such subject lies inside `scope` (or exists at all)."""
+    label = subject_label(code)
+    row = await graph.read(_chain, label, code, as_of, scope)
+    return None if row is None else Chain(row)
+
+
+async def _chain(
+    tx: AsyncManagedTransaction, label: str, code: str, as_of: str, scope: Scope | None
+) -> dict[str, Any] | None:
+    params = {"code": code, "asOf": as_of}
+    if scope is not None:
+        params |= {"scope": scope.code, "community": scope.community}
+    result = await tx.run(chain_query(label, scope.level if scope else None), params)
+    record = await result.single()
+    return record.data() if record else None

@@ -1,0 +1,279 @@
+"""Gaps: every entity that breaks a rule of the network, with the rule, its source and who should act.
+
+One `GapRule` per (kind, label): a Cypher condition on `x` that is true when `x` breaks the rule, and
+the organization up the chain that answers for it. Counting and paging are named queries built from
+these fixed fragments; the scope and the cursor are parameters. The kinds are `graph.model.GAP_KINDS`,
+the same names as the demo generator's manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
+
+from graph import rollups
+from graph.driver import Graph
+from graph.metrics import (
+    COMPOUND_HAS_BRANCH,
+    GRID_OF,
+    HOUSEHOLD_HAS_CENTRAL,
+    MANAGED_NOW,
+    METRICS,
+    scope_filter,
+    scope_match,
+)
+from graph.model import GAP_KINDS
+from graph.scope import AREA_PROPERTY, AreaNotFound, Scope, area_query
+
+FULL_MEMBERS: LiteralString = "COUNT { (x)<-[:MEMBER_OF]-(m:PartyMember) WHERE m.status = '正式党员' }"
+TERM_ENDED: LiteralString = (
+    "x.termStart IS NOT NULL AND x.termStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)"
+)
+
+# The organization that should act, as Cypher expressions on `x` giving a node (first match wins).
+COMMUNITY_COMMITTEE: LiteralString = (
+    "head(COLLECT { MATCH (o:CommunityCommittee)-[:LEADS]->(:Community {code: x.communityCode}) RETURN o })"
+)
+STREET_COMMITTEE: LiteralString = (
+    "head(COLLECT { MATCH (o:StreetWorkingCommittee)-[:LEADS]->(:Street {code: x.streetCode}) RETURN o })"
+)
+GRID_BRANCH_OF_BUILDING: LiteralString = (
+    "head(COLLECT { MATCH (x)-[:IN]->(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code })"
+)
+
+
+@dataclass(frozen=True)
+class GapRule:
+    """A rule and the entities of one label that break it."""
+
+    kind: str
+    label: LiteralString
+    breaks: LiteralString  # Cypher condition on x
+    zh: str
+    en: str
+    source: str
+    responsible: LiteralString  # Cypher expression on x: the organization node that should act
+
+
+RULES: tuple[GapRule, ...] = (
+    GapRule("compound_without_branch", "Compound", f"NOT {COMPOUND_HAS_BRANCH}",
+            "小区没有党支部覆盖(支部直接覆盖小区,或覆盖小区所在网格)",
+            "no branch covers the compound or any grid covering it",
+            "调研报告目标:党组织覆盖每个小区 / report target: a branch in every compound", COMMUNITY_COMMITTEE),
+    GapRule("building_without_group", "Building", "NOT EXISTS { (x)<-[:COVERS]-(:BuildingGroup) }",
+            "楼栋没有党小组", "no building group covers the building",
+            "调研报告目标:楼栋党小组全覆盖 / report target: a party group in every building",
+            f"coalesce({GRID_BRANCH_OF_BUILDING}, {COMMUNITY_COMMITTEE})"),
+    GapRule("group_without_central_household", "BuildingGroup", "NOT EXISTS { (x)<-[:UNDER]-(:CentralHousehold) }",
+            "党小组没有党员中心户", "the group has no central household",
+            "调研报告:党员中心户联系群众 / report: central households keep in touch with residents",
+            "head(COLLECT { MATCH (x)-[:UNDER]->(o:GridBranch) RETURN o })"),
+    GapRule("household_without_central_household", "Household", f"NOT {HOUSEHOLD_HAS_CENTRAL}",
+            "住户未联系党员中心户(本户也不是中心户)",
+            "no central household keeps in touch with the household (nor lives there)",
+            "调研报告:党员中心户联系群众 / report: central households keep in touch with residents",
+            "coalesce(head(COLLECT { MATCH (x)-[:IN]->(:Building)<-[:COVERS]-(o:BuildingGroup) RETURN o "
+            "ORDER BY o.code }), head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN]->(:Grid)<-[:COVERS]-"
+            f"(o:GridBranch) RETURN o ORDER BY o.code }}), {COMMUNITY_COMMITTEE})"),
+    GapRule("branch_under_three_full_members", "GridBranch", f"{FULL_MEMBERS} < 3",
+            "支部正式党员少于3名", "fewer than 3 full members",
+            "中国共产党支部工作条例(试行)第六条 / Regulations on Party Branch Work, art. 6",
+            "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
+    GapRule("branch_without_committee", "GridBranch", f"{FULL_MEMBERS} >= 7 AND NOT coalesce(x.hasCommittee, false)",
+            "正式党员7人以上未设支部委员会", "7 or more full members and no branch committee",
+            "中国共产党支部工作条例(试行)第二章 / Regulations on Party Branch Work, chapter 2",
+            "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
+    GapRule("expired_committee_term", "CommunityCommittee", TERM_ENDED,
+            "社区党委任期届满未换届(本届起始日期+任期年限,默认5年)",
+            "the committee's term (start + years, default 5) has ended",
+            "中国共产党章程第三十条;社区党组织每届5年 / Party Constitution art. 30: 5-year terms",
+            "head(COLLECT { MATCH (x)-[:UNDER]->(o:StreetWorkingCommittee) RETURN o })"),
+    GapRule("expired_committee_term", "GridBranch", TERM_ENDED,
+            "支部委员会任期届满未换届(本届起始日期+任期年限,默认5年)",
+            "the branch committee's term (start + years, default 5) has ended",
+            "中国共产党支部工作条例(试行)第十五条 / Regulations on Party Branch Work, art. 15",
+            "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
+    GapRule("community_size_out_of_range", "Community", "NOT (3000 <= x.householdCount <= 5000)",
+            "社区户数不在3000–5000户之间", "the community has fewer than 3,000 or more than 5,000 households",
+            "调研报告目标:社区规模3000–5000户 / report target: 3,000-5,000 households per community",
+            STREET_COMMITTEE),
+    GapRule("compound_without_property_company", "Compound", f"x.centralCity = true AND NOT {MANAGED_NOW}",
+            "中心城区小区无在管物业服务企业", "a central-city compound with no property company in force",
+            "调研报告目标:中心城区小区物业全覆盖 / report target: property service in every central-city compound",
+            COMMUNITY_COMMITTEE),
+    GapRule("unit_never_reported", "Unit", "EXISTS { (x)-[:MEMBER_UNIT_OF]->() } "
+            "AND NOT EXISTS { (x)-[:REPORTED_TO]->(:Community) }",
+            "大工委/大党委成员单位从未到社区报到", "a member unit of a working or widened committee never reported",
+            "“双报到”制度 / the dual-reporting rule",
+            "head(COLLECT { MATCH (x)-[:MEMBER_UNIT_OF]->(o) RETURN o ORDER BY o.code })"),
+    GapRule("member_never_reported", "PartyMember",
+            "x.inService = true AND NOT EXISTS { (x)-[:REPORTED_TO]->(:Community) }",
+            "在职党员从未到居住地社区报到", "an in-service member never reported to a community",
+            "“双报到”制度 / the dual-reporting rule",
+            "coalesce(head(COLLECT { MATCH (x)-[:MEMBER_OF]->(o:GridBranch) RETURN o }), "
+            f"{COMMUNITY_COMMITTEE})"),
+    GapRule("need_unserved", "Need", "NOT EXISTS { (x)<-[:FULFILS]-(:Service) }",
+            "需求清单中的需求无人服务", "a need that no service fulfils",
+            "三张清单制度 / the three-lists rule", COMMUNITY_COMMITTEE),
+    GapRule("community_without_service_center", "Community", "NOT EXISTS { (x)<-[:IN]-(:ServiceCenter) }",
+            "社区没有党群服务中心", "the community has no party-and-people service center",
+            "调研报告目标:党群服务中心全覆盖 / report target: a service center in every community",
+            STREET_COMMITTEE),
+)  # fmt: skip
+assert {r.kind for r in RULES} == set(GAP_KINDS)
+
+#: Gap kinds that are the uncovered part of a coverage metric (their counts can come from rollups).
+METRIC_OF_GAP: dict[str, str] = {m.gap: m.key for m in METRICS if m.gap}
+
+#: Where an entity lies, as Cypher expressions on `x` (null where the level does not apply).
+COMPOUND_OF: dict[str, LiteralString] = {
+    "Compound": "x",
+    "Building": "head(COLLECT { MATCH (x)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
+    "Household": "head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
+}
+
+
+def rules_of(kinds: tuple[str, ...] | None = None) -> tuple[GapRule, ...]:
+    """The rules of the given kinds, in GAP_KINDS order (all of them when `kinds` is None)."""
+    wanted = set(kinds or GAP_KINDS)
+    return tuple(sorted((r for r in RULES if r.kind in wanted), key=lambda r: GAP_KINDS.index(r.kind)))
+
+
+def _match(rule: GapRule, scope: Scope) -> LiteralString:
+    """`MATCH (x) WHERE <x inside the scope>` for the rule's label."""
+    if rule.label == "Unit":  # city-wide: in scope through the committee it joined
+        inner = cast(LiteralString, scope_filter("CommunityCommittee", scope, "o"))
+        return cast(LiteralString, f"MATCH (x:Unit) WHERE EXISTS {{ (x)-[:MEMBER_UNIT_OF]->(o) WHERE {inner} }}")
+    return scope_match(rule.label, scope)
+
+
+@cache
+def count_query(index: int, level: str) -> LiteralString:
+    """How many entities break rule RULES[index] inside a scope of `level`.
+
+    Above a community, a rule that is a coverage metric's complement sums the communities' rollups.
+    """
+    rule = RULES[index]
+    metric = METRIC_OF_GAP.get(rule.kind)
+    if metric is not None and level in ("city", "district", "street"):
+        units, covered = rollups.units_property(metric), rollups.covered_property(metric)
+        return cast(
+            LiteralString,
+            f"MATCH (c:Community) WHERE c.{AREA_PROPERTY[level]} = $scope RETURN sum(c.{units} - c.{covered}) AS n",
+        )
+    return cast(
+        LiteralString,
+        f"{_match(rule, Scope(level, ''))} AND ({rule.breaks}) RETURN count(x) AS n",
+    )
+
+
+@cache
+def page_query(index: int, level: str) -> LiteralString:
+    """The next entities (by code, after $after) that break rule RULES[index], with path and responsible org."""
+    rule = RULES[index]
+    grid = GRID_OF.get(rule.label, "null")
+    compound = COMPOUND_OF.get(rule.label, "null")
+    return cast(
+        LiteralString,
+        f"""
+{_match(rule, Scope(level, ""))} AND x.code > $after AND ({rule.breaks})
+WITH x ORDER BY x.code LIMIT $first
+WITH x, {compound} AS compound, {grid} AS gridCode, {rule.responsible} AS o
+OPTIONAL MATCH (s:Street {{code: x.streetCode}})
+OPTIONAL MATCH (c:Community {{code: x.communityCode}})
+OPTIONAL MATCH (g:Grid {{code: gridCode}})
+RETURN x.code AS code, x.name AS name, labels(x)[0] AS label,
+       s {{.code, .name}} AS street, c {{.code, .name}} AS community, g {{.code, .name}} AS grid,
+       compound {{.code, .name}} AS compound,
+       CASE WHEN o IS NULL THEN null ELSE o {{.code, .name, label: labels(o)[0]}} END AS responsible
+ORDER BY code
+""",
+    )
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One entity breaking one rule."""
+
+    rule: GapRule
+    code: str
+    name: str | None
+    label: str
+    street: dict[str, Any] | None
+    community: dict[str, Any] | None
+    grid: dict[str, Any] | None
+    compound: dict[str, Any] | None
+    responsible: dict[str, Any] | None
+
+
+@dataclass
+class GapPage:
+    """A page of gaps, the count per kind, and whether more follow."""
+
+    gaps: list[Gap]
+    counts: dict[str, int]
+    has_next: bool
+
+
+def cursor_of(gap: Gap) -> tuple[int, str]:
+    """The position of a gap in the listing: (its rule's index in RULES, its entity's code)."""
+    return RULES.index(gap.rule), gap.code
+
+
+async def gaps(
+    graph: Graph,
+    scope: Scope,
+    as_of: str,
+    kinds: tuple[str, ...] | None,
+    first: int,
+    after: tuple[int, str] | None,
+    with_counts: bool = True,
+) -> GapPage:
+    """Gaps inside `scope`, ordered by kind then code, `first` of them after `after`; one read transaction."""
+    if scope.level == "grid":
+        await rollups.refresh_stale(graph, "community", scope.community, as_of)
+    else:
+        await rollups.refresh_stale(graph, scope.level, scope.code, as_of)
+    return await graph.read(_gaps, scope, as_of, kinds, first, after, with_counts)
+
+
+async def _gaps(
+    tx: AsyncManagedTransaction,
+    scope: Scope,
+    as_of: str,
+    kinds: tuple[str, ...] | None,
+    first: int,
+    after: tuple[int, str] | None,
+    with_counts: bool,
+) -> GapPage:
+    rules = rules_of(kinds)
+    params: dict[str, Any] = {"scope": scope.code, "community": scope.community, "asOf": as_of}
+    if await (await tx.run(area_query(scope.level), params)).single() is None:
+        raise AreaNotFound(scope.code)
+    counts: dict[str, int] = {}
+    if with_counts:
+        for rule in rules:
+            record = await (await tx.run(count_query(RULES.index(rule), scope.level), params)).single()
+            counts[rule.kind] = counts.get(rule.kind, 0) + (record["n"] if record else 0)
+    found: list[Gap] = []
+    has_next = False
+    for rule in rules:
+        index = RULES.index(rule)
+        if after is not None and index < after[0]:
+            continue
+        start = after[1] if after is not None and index == after[0] else ""
+        want = first - len(found) + 1  # one more than needed: is there a next page?
+        result = await tx.run(page_query(index, scope.level), {**params, "after": start, "first": want})
+        async for r in result:
+            if len(found) == first:
+                has_next = True
+                break
+            found.append(Gap(rule, r["code"], r["name"], r["label"], r["street"], r["community"], r["grid"],
+                             r["compound"], r["responsible"]))  # fmt: skip
+        await result.consume()
+        if has_next:
+            break
+    return GapPage(found, counts, has_next)

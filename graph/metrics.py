@@ -1,0 +1,121 @@
+"""Coverage metrics: which entities a rule applies to, which meet it, and which area each counts in.
+
+Each `Metric` becomes named Cypher built from fixed identifiers; the scope's code is a parameter.
+Every entity counts in exactly one child area, so a parent's figures are the sums of its children's
+(below a community, an entity's grid is `GRID_OF`: the first grid by code when several cover it;
+entities with no grid count in a "no grid" child, code null).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import LiteralString, cast
+
+from graph.scope import AREA_PROPERTY, Scope
+
+#: The grid an entity counts in, as a Cypher expression on `x` (None: the entity has no grid).
+GRID_OF: dict[str, LiteralString] = {
+    "Compound": "head(COLLECT { MATCH (g:Grid)-[:COVERS]->(x) RETURN g.code AS c ORDER BY c })",
+    "Building": "head(COLLECT { MATCH (x)-[:IN]->(g:Grid) RETURN g.code })",
+    "Household": "head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN]->(g:Grid) RETURN g.code })",
+    "BuildingGroup": (
+        "head(COLLECT { MATCH (x)-[:UNDER]->(:GridBranch)-[:COVERS]->(g:Grid) RETURN g.code AS c ORDER BY c })"
+    ),
+    "GridBranch": "head(COLLECT { MATCH (x)-[:COVERS]->(g:Grid) RETURN g.code AS c ORDER BY c })",
+    "PartyMember": (
+        "head(COLLECT { MATCH (x)-[:LIVES_IN]->(:Household)-[:IN]->(:Building)-[:IN]->(g:Grid) RETURN g.code })"
+    ),
+    "CentralHousehold": (
+        "head(COLLECT { MATCH (x)-[:AT]->(:Household)-[:IN]->(:Building)-[:IN]->(g:Grid) RETURN g.code })"
+    ),
+}
+
+#: A compound is covered by a branch directly, or through a grid that covers it.
+COMPOUND_HAS_BRANCH: LiteralString = (
+    "(EXISTS { (x)<-[:COVERS]-(:GridBranch) } OR EXISTS { (x)<-[:COVERS]-(:Grid)<-[:COVERS]-(:GridBranch) })"
+)
+HOUSEHOLD_HAS_CENTRAL: LiteralString = "EXISTS { (x)<-[:CONTACTS|AT]-(:CentralHousehold) }"
+MANAGED_NOW: LiteralString = (
+    "EXISTS { (x)<-[m:MANAGES]-(:PropertyCompany) WHERE m.until IS NULL OR m.until >= date($asOf) }"
+)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One coverage figure: which entities count (`label`, `eligible`) and which are covered."""
+
+    key: str
+    zh: str
+    en: str
+    label: LiteralString
+    covered: LiteralString
+    eligible: LiteralString = "true"
+    gap: str | None = None  # the gap kind whose count is units - covered
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("compounds", "有党支部覆盖的小区", "compounds covered by a branch", "Compound", COMPOUND_HAS_BRANCH,
+           gap="compound_without_branch"),
+    Metric("buildings", "有楼栋党小组的楼栋", "buildings with a party group", "Building",
+           "EXISTS { (x)<-[:COVERS]-(:BuildingGroup) }", gap="building_without_group"),
+    Metric("groups", "有党员中心户的党小组", "groups with at least one central household", "BuildingGroup",
+           "EXISTS { (x)<-[:UNDER]-(:CentralHousehold) }", gap="group_without_central_household"),
+    Metric("households", "联系到党员中心户的住户", "households linked to a central household", "Household",
+           HOUSEHOLD_HAS_CENTRAL, gap="household_without_central_household"),
+    Metric("propertyManaged", "有物业服务的中心城区小区", "central-city compounds with a property company",
+           "Compound", MANAGED_NOW, eligible="x.centralCity = true", gap="compound_without_property_company"),
+    Metric("serviceCenters", "有党群服务中心的社区", "communities with a service center", "Community",
+           "EXISTS { (x)<-[:IN]-(:ServiceCenter) }", gap="community_without_service_center"),
+    Metric("partnerReported", "有共建单位报到的社区", "communities where at least one partner unit reported",
+           "Community", "EXISTS { (x)<-[:REPORTED_TO]-(:Unit) }"),
+    Metric("membersReported", "已报到的在职党员", "in-service members who reported", "PartyMember",
+           "EXISTS { (x)-[:REPORTED_TO]->(:Community) }", eligible="x.inService = true",
+           gap="member_never_reported"),
+)  # fmt: skip
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+
+
+def scope_match(label: str, scope: Scope) -> LiteralString:
+    """`MATCH (x:label) WHERE <inside scope>`: households of a community or grid through their buildings
+    (no index over millions of households), everything else by its area property (indexed)."""
+    if label == "Household" and scope.level == "community":
+        return "MATCH (:Community {code: $scope})<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE true"
+    if label == "Household" and scope.level == "grid":
+        return "MATCH (:Grid {code: $scope})<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE true"
+    return cast(LiteralString, f"MATCH (x:{label}) WHERE {scope_filter(label, scope)}")
+
+
+def scope_filter(label: str, scope: Scope, var: str = "x") -> LiteralString:
+    """The Cypher condition that keeps `var` (a `label` node) inside `scope` ($scope, $community)."""
+    if scope.level == "grid":
+        grid_of = GRID_OF.get(label)
+        if grid_of is None:
+            return "false"  # community-level entities lie in no grid
+        grid_of = cast(LiteralString, grid_of.replace("(x)", f"({var})"))
+        return cast(LiteralString, f"{var}.communityCode = $community AND {grid_of} = $scope")
+    return cast(LiteralString, f"{var}.{AREA_PROPERTY[scope.level]} = $scope")
+
+
+def child_key(label: str, child_level: str | None) -> LiteralString:
+    """The expression naming the child area an `x` counts in."""
+    if child_level is None:
+        return "null"
+    if child_level == "grid":
+        return GRID_OF.get(label, "null")
+    return cast(LiteralString, f"x.{AREA_PROPERTY[child_level]}")
+
+
+@cache
+def metric_query(key: str, level: str) -> LiteralString:
+    """units and covered per child area, for one metric at one scope level."""
+    m = METRIC_BY_KEY[key]
+    scope = Scope(level, "")
+    return cast(
+        LiteralString,
+        f"""
+{scope_match(m.label, scope)} AND {m.eligible}
+WITH {child_key(m.label, scope.child_level)} AS child, CASE WHEN {m.covered} THEN 1 ELSE 0 END AS ok
+RETURN child, count(*) AS units, sum(ok) AS covered
+""",
+    )

@@ -1,0 +1,131 @@
+"""Shared GraphQL types and helpers: places, organization and person references, scopes, dates."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph.driver import Graph
+from graph.gaps import RULES
+from graph.model import GAP_KINDS, SHEET_BY_LABEL
+from graph.scope import Scope, ScopeError
+from schema.errors import BAD_USER_INPUT, UserError
+
+_GAP_DOC = {r.kind: f"{r.zh} / {r.en}" for r in RULES}
+
+GapKind = strawberry.enum(
+    Enum("GapKind", {k: strawberry.enum_value(k, description=_GAP_DOC[k]) for k in GAP_KINDS}),  # type: ignore[misc]
+    description="空白点类型(与演示数据清单 manifest 同名) / Gap kinds, named as in the demo generator's manifest.",
+)
+
+
+@dataclass
+class Context:
+    """Per-request context: the shared graph, the HTTP request, and the caller's scope.
+
+    `scope` is the widest area the caller may read (None: everything). Every resolver narrows the
+    scope it is asked for to it; per-area access control will set it from the caller's token.
+    """
+
+    graph: Graph
+    request: Any = None
+    scope: Scope | None = None
+    today: date = field(default_factory=date.today)
+
+
+def scope_of(info: Info[Context, None], code: str) -> Scope:
+    """The scope a `scope:` argument names, checked against the caller's (BAD_USER_INPUT when invalid)."""
+    try:
+        scope = Scope.parse(code)
+    except ScopeError as exc:
+        raise UserError(str(exc), BAD_USER_INPUT) from None
+    allowed = info.context.scope
+    if allowed is not None and not scope.within(allowed):
+        raise UserError(f"无权查看该范围 / {code} is outside the area you may read ({allowed.code})", "FORBIDDEN")
+    return scope
+
+
+def as_of(info: Info[Context, None], value: date | None) -> str:
+    """The date rules are judged on: the argument, else today."""
+    return (value or info.context.today).isoformat()
+
+
+def to_date(value: Any) -> date | None:
+    """A Neo4j date (or None) as a Python date."""
+    return value.to_native() if value is not None and hasattr(value, "to_native") else value
+
+
+@strawberry.type(description="区域或场所 / An area or place: its code and name.")
+class Place:
+    code: str | None = strawberry.field(description="编码 / Code (null: no such area, e.g. no grid).")
+    name: str | None = strawberry.field(description="名称 / Name.")
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> Place | None:
+        """From a `{code, name}` map, None stays None."""
+        return None if row is None else cls(code=row.get("code"), name=row.get("name"))
+
+
+@strawberry.type(description="实体引用 / A reference to an entity: type, code, name.")
+class EntityRef:
+    type: str = strawberry.field(description="实体类型(英文标签) / Entity type (the graph label), e.g. Compound.")
+    type_name: str = strawberry.field(description="实体类型中文名 / Entity type in Chinese, e.g. 小区.")
+    code: str = strawberry.field(description="编码 / Stable code.")
+    name: str | None = strawberry.field(description="名称 / Name (households have none).")
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None, label: str | None = None) -> EntityRef | None:
+        """From a `{code, name, label}` map."""
+        if row is None:
+            return None
+        lbl = label or row.get("label") or ""
+        return cls(type=lbl, type_name=SHEET_BY_LABEL[lbl].zh if lbl in SHEET_BY_LABEL else lbl,
+                   code=row["code"], name=row.get("name"))  # fmt: skip
+
+
+@strawberry.type(description="党员引用 / A party member holding a role (contact details are not exposed here).")
+class PersonRef:
+    code: str = strawberry.field(description="党员编码 / Member code.")
+    name: str | None = strawberry.field(description="姓名 / Name.")
+    role: str | None = strawberry.field(description="职务 / Role, e.g. 书记, 组长.")
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> PersonRef | None:
+        """From a `{code, name, role}` map."""
+        return None if row is None else cls(code=row["code"], name=row.get("name"), role=row.get("role"))
+
+
+def encode_cursor(*parts: object) -> str:
+    """An opaque cursor."""
+    return base64.urlsafe_b64encode(":".join(str(p) for p in parts).encode()).decode()
+
+
+def decode_cursor(cursor: str, parts: int) -> list[str]:
+    """The parts of a cursor made by `encode_cursor` (BAD_USER_INPUT when it is not one)."""
+    try:
+        values = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", parts - 1)
+    except (ValueError, UnicodeDecodeError):
+        values = []
+    if len(values) != parts:
+        raise UserError(f"无效的游标 / invalid cursor {cursor!r}: pass an endCursor from a previous page")
+    return values
+
+
+def selects(info: Info[Context, None], *names: str) -> bool:
+    """True when the current field's selection (fragments included) asks for any of `names`."""
+
+    def walk(selections: list[Any]) -> bool:
+        for sel in selections:
+            if getattr(sel, "name", None) in names:
+                return True
+            if walk(getattr(sel, "selections", None) or []):
+                return True
+        return False
+
+    return any(walk(f.selections) for f in info.selected_fields)
