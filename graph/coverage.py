@@ -76,7 +76,7 @@ def rollup_sum_query(level: str, keys: tuple[str, ...]) -> LiteralString:
         for k in keys
     )
     return cast(
-        LiteralString, f"MATCH (c:Community) WHERE c.{AREA_PROPERTY[level]} = $scope "
+        LiteralString, f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope "
         f"RETURN c.{AREA_PROPERTY[child]} AS child, {sums}",
     )  # fmt: skip
 

@@ -33,6 +33,9 @@ TERM_ENDED: LiteralString = (
     "x.termStart IS NOT NULL AND x.termStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)"
 )
 
+#: A community's households, from its coverage rollup (graph/rollups.py).
+HOUSEHOLDS: LiteralString = "COLLECT { MATCH (r:_Rollup {code: x.code}) RETURN r.householdCount }[0]"
+
 # The organization that should act, as Cypher expressions on `x` giving a node (first match wins).
 COMMUNITY_COMMITTEE: LiteralString = (
     "head(COLLECT { MATCH (o:CommunityCommittee)-[:LEADS]->(:Community {code: x.communityCode}) RETURN o })"
@@ -84,19 +87,19 @@ RULES: tuple[GapRule, ...] = (
             "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
     GapRule("branch_without_committee", "GridBranch", f"{FULL_MEMBERS} >= 7 AND NOT coalesce(x.hasCommittee, false)",
             "正式党员7人以上未设支部委员会", "7 or more full members and no branch committee",
-            "中国共产党支部工作条例(试行)第二章 / Regulations on Party Branch Work, chapter 2",
+            "中国共产党支部工作条例(试行)第二章 组织设置 / Regulations on Party Branch Work, ch. 2",
             "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
     GapRule("expired_committee_term", "CommunityCommittee", TERM_ENDED,
             "社区党委任期届满未换届(本届起始日期+任期年限,默认5年)",
             "the committee's term (start + years, default 5) has ended",
-            "中国共产党章程第三十条;社区党组织每届5年 / Party Constitution art. 30: 5-year terms",
+            "社区党组织每届任期5年 / community party organizations serve 5-year terms",
             "head(COLLECT { MATCH (x)-[:UNDER]->(o:StreetWorkingCommittee) RETURN o })"),
     GapRule("expired_committee_term", "GridBranch", TERM_ENDED,
             "支部委员会任期届满未换届(本届起始日期+任期年限,默认5年)",
             "the branch committee's term (start + years, default 5) has ended",
-            "中国共产党支部工作条例(试行)第十五条 / Regulations on Party Branch Work, art. 15",
+            "支部工作条例(试行);社区党支部每届5年 / Regulations on Party Branch Work; 5-year terms in communities",
             "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
-    GapRule("community_size_out_of_range", "Community", "NOT (3000 <= x.householdCount <= 5000)",
+    GapRule("community_size_out_of_range", "Community", f"NOT (3000 <= {HOUSEHOLDS} <= 5000)",
             "社区户数不在3000–5000户之间", "the community has fewer than 3,000 or more than 5,000 households",
             "调研报告目标:社区规模3000–5000户 / report target: 3,000-5,000 households per community",
             STREET_COMMITTEE),
@@ -162,7 +165,7 @@ def count_query(index: int, level: str) -> LiteralString:
         units, covered = rollups.units_property(metric), rollups.covered_property(metric)
         return cast(
             LiteralString,
-            f"MATCH (c:Community) WHERE c.{AREA_PROPERTY[level]} = $scope RETURN sum(c.{units} - c.{covered}) AS n",
+            f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope RETURN sum(c.{units} - c.{covered}) AS n",
         )
     return cast(
         LiteralString,

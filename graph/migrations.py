@@ -94,6 +94,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX resource_community IF NOT EXISTS FOR (n:Resource) ON (n.communityCode)",
             "CREATE INDEX need_community IF NOT EXISTS FOR (n:Need) ON (n.communityCode)",
             "CREATE INDEX service_community IF NOT EXISTS FOR (n:Service) ON (n.communityCode)",
+            # Coverage rollups, one per community (graph/rollups.py).
+            "CREATE CONSTRAINT rollup_code IF NOT EXISTS FOR (n:_Rollup) REQUIRE n.code IS UNIQUE",
         ),
     ),
 )

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
-from graph.model import GAP_KINDS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind
+from graph.gaps import rules_of
+from graph.metrics import METRICS
+from graph.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind
 from graph.settings import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "model.md"
-
-GAP_RULES = {
-    "compound_without_branch": "小区没有党支部覆盖(支部直接覆盖小区,或覆盖小区所在网格)/ no branch covers the compound "
-    "or any grid covering it — report target: organization covers every compound",
-    "building_without_group": "楼栋没有党小组 / no building group covers the building — report target",
-    "group_without_central_household": "党小组没有党员中心户 / the group has no central household",
-    "household_without_central_household": "住户未联系党员中心户 / no central household keeps in touch with the "
-    "household (nor lives there)",
-    "branch_under_three_full_members": "支部正式党员少于3名 / fewer than 3 full members — 支部工作条例(试行)第六条",
-    "branch_without_committee": "正式党员7人以上未设支委会 / 7+ full members and no branch committee — "
-    "支部工作条例(试行)第二章 组织设置",
-    "expired_committee_term": "委员会任期届满未换届 / the term (termStart + termYears, default 5) has ended — "
-    "支部工作条例(试行)第二章;社区党组织每届5年",
-    "community_size_out_of_range": "社区户数不在3000–5000 / households outside 3000-5000 — the report's target",
-    "compound_without_property_company": "中心城区小区无物业服务 / a central-city compound with no property company "
-    "in force — the report's target",
-    "unit_never_reported": "成员单位从未报到 / a member unit of a working or widened committee never reported",
-    "member_never_reported": "在职党员从未报到 / an in-service member never reported to a community",
-    "need_unserved": "需求无人服务 / a need no service fulfils",
-    "community_without_service_center": "社区无党群服务中心 / a community with no service center — the report's target",
-}
 
 
 def _kind(column: Column) -> str:
@@ -99,12 +81,28 @@ def render() -> str:
             f"- **{sheet.key} — {sheet.zh}**: ({'|'.join(sheet.source.targets)})-[`{sheet.rel}` {{{props}}}]->"
             f"({'|'.join(sheet.target.targets)}). {sheet.doc}"
         )
-    out += ["", "## Gap kinds / 空白点类型", "", "| kind | rule |", "|---|---|"]
-    for kind in GAP_KINDS:
-        out.append(f"| `{kind}` | {GAP_RULES[kind]} |")
+    out += ["", "## Gap kinds / 空白点类型", ""]
+    out += ["Defined in `graph/gaps.py` (one Cypher condition per kind and label); the API's `GapKind` and the"]
+    out += ["demo manifest use the same names.", ""]
+    out += ["| kind | entity | rule | source | who should act |", "|---|---|---|---|---|"]
+    for rule in rules_of():
+        out.append(
+            f"| `{rule.kind}` | {rule.label} | {rule.zh} / {rule.en} | {rule.source} | {_who(rule.responsible)} |"
+        )
+    out += ["", "## Coverage metrics / 覆盖率指标", ""]
+    out += ["Defined in `graph/metrics.py`; `coverage(scope:)` reports each for the scope and every child area.", ""]
+    out += ["| metric | counts | uncovered are the gap |", "|---|---|---|"]
+    for m in METRICS:
+        out.append(f"| `{m.key}` | {m.zh} / {m.en} | {f'`{m.gap}`' if m.gap else '—'} |")
     out += ["", f"Labels: {len(SHEET_BY_LABEL)}; link sheets: {len(LINK_SHEETS)}.", ""]
     out += _demo_section()
     return "\n".join(out)
+
+
+def _who(expression: str) -> str:
+    """The organization labels a responsible-organization expression can return, in order."""
+    labels = re.findall(r"\(o:(\w+)\)", expression)
+    return " → ".join(dict.fromkeys(labels)) or "the committee it joined / 所加入的委员会"
 
 
 def _demo_section() -> list[str]:

@@ -1,10 +1,11 @@
-"""Coverage rollups: each community's coverage figures, stored on its node, so a city's coverage is a sum.
+"""Coverage rollups: each community's coverage figures, stored beside it, so a city's coverage is a sum.
 
-A whole city's figures touch two million households; summed from 515 community nodes they take
-milliseconds. `refresh` recomputes the rollups of the given communities (every write path calls it:
-the loader after a load, mutations for the communities they touch); reads refresh communities whose
-rollup is missing or from an earlier day (property services end on a date).
-"""
+A whole city's figures touch two million households; summed from 515 rollup nodes they take
+milliseconds. A `_Rollup` node (internal, like `_Migration`) per community holds its figures and
+area codes; loads never touch it, so reloading a workbook leaves entities unchanged. `refresh`
+recomputes the rollups of the given communities (every write path calls it: the loader after a
+load, mutations for the communities they touch); reads refresh communities whose rollup is missing
+or from an earlier day (property services end on a date)."""
 
 from __future__ import annotations
 
@@ -22,23 +23,34 @@ _REACH: dict[str, LiteralString] = {
     "Household": "MATCH (c:Community)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE c.code IN $codes",
 }
 ALL_COMMUNITIES: LiteralString = "MATCH (c:Community) RETURN c.code AS code ORDER BY code"
-STALE_COMMUNITIES: LiteralString = (
-    "MATCH (c:Community) WHERE c.{level}Code = $scope AND coalesce(c.coverageAsOf, '') <> $asOf RETURN c.code AS code"
-)
+STALE_COMMUNITIES: LiteralString = """
+MATCH (c:Community) WHERE c.{level}Code = $scope
+OPTIONAL MATCH (r:_Rollup {code: c.code})
+WITH c, r WHERE r IS NULL OR r.coverageAsOf <> $asOf
+RETURN c.code AS code
+"""
 SAVE: LiteralString = """
-UNWIND $rows AS r
-MATCH (c:Community {code: r.code})
-SET c += r.props
+UNWIND $rows AS row
+MATCH (c:Community {code: row.code})
+MERGE (r:_Rollup {code: row.code})
+SET r = row.props, r.code = c.code, r.cityCode = c.cityCode, r.districtCode = c.districtCode,
+    r.streetCode = c.streetCode, r.communityCode = c.communityCode
+"""
+#: Rollups of communities that no longer exist (pruned) would still add to their street's sums.
+DROP_ORPHANS: LiteralString = """
+MATCH (r:_Rollup) WHERE NOT EXISTS { MATCH (:Community {code: r.code}) }
+DELETE r
+RETURN count(*) AS dropped
 """
 
 
 def units_property(key: str) -> LiteralString:
-    """The Community property holding a metric's unit count."""
+    """The rollup property holding a metric's unit count."""
     return cast(LiteralString, f"coverage_{METRIC_BY_KEY[key].key}_units")
 
 
 def covered_property(key: str) -> LiteralString:
-    """The Community property holding a metric's covered count."""
+    """The rollup property holding a metric's covered count."""
     return cast(LiteralString, f"coverage_{METRIC_BY_KEY[key].key}_covered")
 
 
@@ -67,6 +79,8 @@ def stale_query(level: str) -> LiteralString:
 
 async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100) -> int:
     """Recompute the rollups of `communities` (all of them when empty), a chunk per transaction."""
+    if not communities:
+        await graph.write_rows(DROP_ORPHANS)
     codes = communities or [r["code"] for r in await graph.read_rows(ALL_COMMUNITIES)]
     for i in range(0, len(codes), chunk):
         await graph.write(_refresh, codes[i : i + chunk], as_of)

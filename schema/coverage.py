@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -42,7 +43,10 @@ class AreaCoverage:
     )
 
     @strawberry.field(description="某一项指标 / One metric's figure (null when it does not apply here).")
-    def figure(self, metric: CoverageMetric) -> CoverageFigure | None:  # type: ignore[valid-type]
+    def figure(
+        self,
+        metric: Annotated[CoverageMetric, strawberry.argument(description="指标 / The metric.")],  # type: ignore[valid-type]
+    ) -> CoverageFigure | None:
         return next((f for f in self.figures if f.metric == metric), None)
 
 

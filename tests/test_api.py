@@ -242,3 +242,30 @@ async def test_round_trips_do_not_grow_with_the_result(client: AsyncClient, smal
         assert len(result["gaps"]["edges"]) == first
         trips.append(graph.round_trips - before)
     assert trips[0] == trips[1] <= 6, trips
+
+
+def test_schema_graphql_is_exported_from_the_code() -> None:
+    from schema.export import SDL, render
+
+    assert SDL.read_text(encoding="utf-8") == render(), "schema.graphql is stale: run python -m schema.export"
+
+
+def test_every_type_and_field_is_described_in_both_languages() -> None:
+    from graphql import GraphQLEnumType, GraphQLObjectType
+
+    from schema.api import build_schema
+
+    missing = []
+    for name, gtype in build_schema()._schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID", "Date", "PageInfo"}:
+            continue
+        if not gtype.description:
+            missing.append(name)
+        if isinstance(gtype, GraphQLObjectType):
+            for field_name, f in gtype.fields.items():
+                if not f.description or " / " not in f.description:
+                    missing.append(f"{name}.{field_name}")
+                missing += [f"{name}.{field_name}({a})" for a, arg in f.args.items() if not arg.description]
+        if isinstance(gtype, GraphQLEnumType):
+            missing += [f"{name}.{v}" for v, value in gtype.values.items() if not value.description]
+    assert missing == []

@@ -18,13 +18,13 @@ from loaders.problems import InvalidInput
 from loaders.workbooks import write_template
 
 COUNTS = """
-MATCH (n) WHERE NOT n:_Migration
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
 WITH count(n) AS nodes, sum(size(keys(n))) AS props
 OPTIONAL MATCH ()-[r]->()
 RETURN nodes, props, count(r) AS rels
 """
 FINGERPRINT = """
-MATCH (n) WHERE NOT n:_Migration
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
 WITH n ORDER BY labels(n)[0], n.code
 RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS nodes
 """
