@@ -13,8 +13,10 @@ from strawberry.types import ExecutionContext, Info
 from schema.chain import ResponsibilityChain, resolve_chain
 from schema.common import Context, GapKind
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
+from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field
 from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
 from schema.gaps import GapConnection, resolve_gaps
+from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search
 
 __all__ = ["Context", "Query", "build_schema"]
 
@@ -91,6 +93,62 @@ class Query:
     ) -> ResponsibilityChain:
         return await resolve_chain(info, code, scope, as_of)
 
+    # ---------------------------------------------------------------- entities
+    @strawberry.field(description="按全局ID取实体(Relay) / Relay: an entity by its global ID.")
+    async def node(
+        self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="全局ID / ID.")]
+    ) -> Entity | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="按全局ID批量取实体 / Several entities by global ID (null where not found).")
+    async def nodes(
+        self,
+        info: Info[Context, None],
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="全局ID列表 / Global IDs.")],
+    ) -> list[Entity | None]:
+        return [await resolve_node(info, i) for i in ids]
+
+    @strawberry.field(description="按编码取实体(类型可由编码判断) / An entity by code; its type follows from the code.")
+    async def entity(
+        self,
+        info: Info[Context, None],
+        code: Annotated[str, strawberry.argument(description="编码 / Code.")],
+        type: Annotated[
+            EntityType | None,  # type: ignore[valid-type]
+            strawberry.argument(description="实体类型(信用代码需给出) / Type (needed for credit codes)."),
+        ] = None,
+    ) -> Entity | None:
+        return await resolve_entity(info, code, type)
+
+    @strawberry.field(
+        description="搜索:名称包含(中文子串)或编码前缀 / Search by Chinese name (substring) and/or code prefix."
+    )
+    async def search(
+        self,
+        info: Info[Context, None],
+        name: Annotated[str | None, strawberry.argument(description="名称包含 / Name contains.")] = None,
+        code_prefix: Annotated[str | None, strawberry.argument(description="编码前缀 / Code starts with.")] = None,
+        types: Annotated[
+            list[EntityType] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="只搜这些类型 / Only these types (default: all with a name)."),
+        ] = None,
+        scope: Annotated[str | None, strawberry.argument(description=SCOPE_DOC)] = None,
+        first: Annotated[int, strawberry.argument(description="每页条数(0–500) / Page size (0-500).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="上一页的 endCursor / Continue after.")] = None,
+    ) -> EntityConnection:
+        return await resolve_search(info, name, code_prefix, types, scope, first, after)
+
+    city = lookup_field("City")
+    district = lookup_field("District")
+    street = lookup_field("Street")
+    community = lookup_field("Community")
+    grid = lookup_field("Grid")
+    compound = lookup_field("Compound")
+    building = lookup_field("Building")
+    household = lookup_field("Household")
+    unit = lookup_field("Unit")
+    party_member = lookup_field("PartyMember")
+
 
 class Schema(strawberry.Schema):
     """strawberry's Schema, logging errors by their code instead of a traceback for each."""
@@ -107,4 +165,4 @@ class Schema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     """The service's schema with its extensions."""
-    return Schema(query=Query, extensions=[ErrorCodes])
+    return Schema(query=Query, types=ALL_TYPES, extensions=[ErrorCodes])

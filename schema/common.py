@@ -37,6 +37,7 @@ class Context:
     request: Any = None
     scope: Scope | None = None
     today: date = field(default_factory=date.today)
+    loaders: dict[Any, Any] = field(default_factory=dict)  # the request's DataLoaders (schema.entities)
 
 
 def scope_of(info: Info[Context, None], code: str) -> Scope:

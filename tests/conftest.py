@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
 
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
+from graph.migrations import migrate
 from graph.settings import Settings
+from loaders.demo import generate, write_demo
+from loaders.load import load_file
 
 TEST_PASSWORD = "test-password-1"
 
@@ -70,3 +74,27 @@ async def client(settings: Settings) -> AsyncIterator[AsyncClient]:
         AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
     ):
         yield http
+
+
+SMALL_SEED = 3
+
+
+@pytest.fixture(scope="module")
+async def small(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The small city loaded into an emptied graph; its manifest and generated rows."""
+    await migrate(graph)
+    await clear(graph)
+    folder = tmp_path_factory.mktemp("api") / "small"
+    facts = write_demo("small", SMALL_SEED, folder)
+    await load_file(Path(folder), graph)
+    return {"manifest": facts, "data": generate("small", SMALL_SEED)}
+
+
+async def clear(graph: Graph) -> None:
+    """Delete every node but the migration records."""
+    while True:
+        rows = await graph.write_rows(
+            "MATCH (n) WHERE NOT n:_Migration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
+        )
+        if rows[0]["deleted"] == 0:
+            return

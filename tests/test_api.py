@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
 from graph.driver import Graph
-from graph.migrations import migrate
-from loaders.demo import Dataset, generate, write_demo
-from loaders.load import load_file
-from tests.test_load import _clear
+from loaders.demo import Dataset
+from tests.helpers import data_of, gql
 
-SEED = 3
 CITY = "420600000000"  # the small profile's city (one district, one street, four communities)
-
-
-@pytest.fixture(scope="module")
-async def small(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The small city loaded into an emptied graph; its manifest and generated rows."""
-    await migrate(graph)
-    await _clear(graph)
-    folder = tmp_path_factory.mktemp("api") / "small"
-    facts = write_demo("small", SEED, folder)
-    await load_file(Path(folder), graph)
-    return {"manifest": facts, "data": generate("small", SEED)}
-
-
-async def gql(client: AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    """POST a query; return the whole response body (data and errors)."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def data_of(client: AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    """The data of a query that must not fail."""
-    body = await gql(client, query, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]
 
 
 COUNTS = "query($scope: String!) { gaps(scope: $scope, first: 0) { totalCount counts { kind count } } }"

@@ -1,0 +1,229 @@
+"""Reading entities and their relationships in batches: the Cypher behind the GraphQL entity types.
+
+Every query takes a list of codes (a DataLoader's batch) and the caller's scope, so a nested GraphQL
+request costs one query per relationship level, whatever the number of rows. Identifiers (labels,
+relationship types) come from `graph.model`; codes and the scope are parameters. City-wide entities
+(units, property companies) carry no area codes and are visible from every scope.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
+
+from graph.driver import Graph
+from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Link, Sheet
+from graph.scope import AREA_PROPERTY, Scope
+
+#: Inside the caller's scope, for a node `m`: no scope, a city-wide node, or the node's area code matches.
+IN_SCOPE: LiteralString = "($scope IS NULL OR m.cityCode IS NULL OR m[$scopeProperty] = $scope)"
+
+
+def scope_params(scope: Scope | None) -> dict[str, Any]:
+    """$scope and $scopeProperty for IN_SCOPE (a grid scope reads as its community)."""
+    if scope is None:
+        return {"scope": None, "scopeProperty": "code"}
+    if scope.level == "grid":
+        return {"scope": scope.community, "scopeProperty": "communityCode"}
+    return {"scope": scope.code, "scopeProperty": AREA_PROPERTY[scope.level]}
+
+
+def _labels(labels: tuple[str, ...]) -> LiteralString:
+    for label in labels:
+        if label not in LABELS:
+            raise ValueError(label)
+    return cast(LiteralString, "|".join(labels))
+
+
+@cache
+def by_code_query(label: str) -> LiteralString:
+    """Nodes of `label` by code, inside the scope."""
+    return cast(
+        LiteralString,
+        f"UNWIND $codes AS code MATCH (m:{_labels((label,))} {{code: code}}) WHERE {IN_SCOPE} "
+        "RETURN code, m {.*, _label: labels(m)[0]} AS node",
+    )
+
+
+@dataclass(frozen=True)
+class Hop:
+    """A relationship read from one side: from `label` along `rel` to nodes of `targets`."""
+
+    label: str
+    rel: str
+    targets: tuple[str, ...]
+    outgoing: bool
+    props: bool = False  # a link sheet's dated relationship: return its properties too
+
+
+@cache
+def hop_query(hop: Hop) -> LiteralString:
+    """For each code in $codes, the related nodes inside the scope (and the relationship's properties)."""
+    rel = hop.rel if hop.rel.replace("_", "").isalpha() and hop.rel.isupper() else ""
+    if not rel:
+        raise ValueError(hop.rel)
+    arrow = f"-[r:{rel}]->" if hop.outgoing else f"<-[r:{rel}]-"
+    props = ", properties(r) AS props" if hop.props else ", null AS props"
+    return cast(
+        LiteralString,
+        f"""
+UNWIND $codes AS code
+MATCH (n:{_labels((hop.label,))} {{code: code}}){arrow}(m:{_labels(hop.targets)})
+WHERE {IN_SCOPE}
+RETURN code, m {{.*, _label: labels(m)[0]}} AS node{props}
+ORDER BY code, m.code
+""",
+    )
+
+
+def node_hops(sheet: Sheet, link: Link) -> tuple[Hop, list[Hop]]:
+    """A node sheet's link column as a forward hop, and the reverse hop from each target label."""
+    outgoing = not link.incoming
+    forward = Hop(sheet.label, link.rel, link.targets, outgoing)
+    backward = [Hop(t, link.rel, (sheet.label,), not outgoing) for t in link.targets]
+    return forward, backward
+
+
+def link_sheet_hops(sheet: Sheet) -> tuple[list[Hop], list[Hop]]:
+    """A link sheet's dated relationship, read from each source label and from each target label."""
+    assert sheet.source is not None
+    assert sheet.target is not None
+    out = [Hop(s, sheet.rel, sheet.target.targets, True, props=True) for s in sheet.source.targets]
+    back = [Hop(t, sheet.rel, sheet.source.targets, False, props=True) for t in sheet.target.targets]
+    return out, back
+
+
+async def nodes_by_code(graph: Graph, label: str, codes: list[str], scope: Scope | None) -> dict[str, dict[str, Any]]:
+    """code → node map (properties plus `_label`) for the codes found inside the scope."""
+    rows = await graph.read_rows(by_code_query(label), {"codes": codes, **scope_params(scope)})
+    return {r["code"]: r["node"] for r in rows}
+
+
+async def follow(
+    graph: Graph, hop: Hop, codes: list[str], scope: Scope | None
+) -> dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]]:
+    """code → [(related node, relationship properties or None)], in the related nodes' code order."""
+    out: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = defaultdict(list)
+    rows = await graph.read(_rows, hop_query(hop), {"codes": codes, **scope_params(scope)})
+    for r in rows:
+        out[r["code"]].append((r["node"], r["props"]))
+    return out
+
+
+async def _rows(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r.data() async for r in await tx.run(cypher, params)]
+
+
+# ---------------------------------------------------------------- search
+SEARCHABLE: tuple[str, ...] = tuple(s.label for s in NODE_SHEETS if any(c.name == "name" for c in s.columns))
+
+
+@cache
+def search_query(label: str) -> LiteralString:
+    """Nodes of `label` whose name contains $name and code starts with $prefix, inside the scope, after $after."""
+    return cast(
+        LiteralString,
+        f"""
+MATCH (m:{_labels((label,))})
+WHERE ($name IS NULL OR m.name CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix)
+  AND m.code > $after AND {IN_SCOPE}
+RETURN m {{.*, _label: labels(m)[0]}} AS node
+ORDER BY m.code
+LIMIT $first
+""",
+    )
+
+
+@cache
+def search_count_query(label: str) -> LiteralString:
+    """How many nodes of `label` match a search."""
+    return cast(
+        LiteralString,
+        f"""
+MATCH (m:{_labels((label,))})
+WHERE ($name IS NULL OR m.name CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix)
+  AND {IN_SCOPE}
+RETURN count(m) AS n
+""",
+    )
+
+
+@dataclass
+class SearchPage:
+    """One page of a search over several labels, the total, and whether more follow."""
+
+    nodes: list[dict[str, Any]]
+    total: int | None
+    has_next: bool
+
+
+async def search(
+    graph: Graph,
+    labels: tuple[str, ...],
+    name: str | None,
+    prefix: str | None,
+    scope: Scope | None,
+    first: int,
+    after: tuple[int, str] | None,
+    count: bool,
+) -> SearchPage:
+    """Search `labels` in order, each by code; one read transaction."""
+    return await graph.read(_search, labels, name, prefix, scope, first, after, count)
+
+
+async def _search(
+    tx: AsyncManagedTransaction,
+    labels: tuple[str, ...],
+    name: str | None,
+    prefix: str | None,
+    scope: Scope | None,
+    first: int,
+    after: tuple[int, str] | None,
+    count: bool,
+) -> SearchPage:
+    params: dict[str, Any] = {"name": name, "prefix": prefix, **scope_params(scope)}
+    total = None
+    if count:
+        total = 0
+        for label in labels:
+            record = await (await tx.run(search_count_query(label), params)).single()
+            total += record["n"] if record else 0
+    found: list[dict[str, Any]] = []
+    has_next = False
+    for i, label in enumerate(labels):
+        if after is not None and i < after[0]:
+            continue
+        start = after[1] if after is not None and i == after[0] else ""
+        want = first - len(found) + 1
+        rows = [r["node"] async for r in await tx.run(search_query(label), {**params, "after": start, "first": want})]
+        for node in rows:
+            if len(found) == first:
+                has_next = True
+                break
+            found.append(node)
+        if has_next:
+            break
+    return SearchPage(found, total, has_next)
+
+
+def label_of_code(code: str) -> tuple[str, ...]:
+    """The labels a code can belong to, from its shape (own prefix, area level, or credit code)."""
+    prefix = code.split("-", 1)[0]
+    own = tuple(s.label for s in NODE_SHEETS if s.prefix and s.prefix == prefix)
+    if own:
+        return own
+    if len(code) == 12 and code.isdigit():
+        from loaders.codes import area_level
+
+        return (SHEET_BY_LABEL[{"city": "City", "district": "District", "street": "Street",
+                                "community": "Community"}[area_level(code)]].label,)  # fmt: skip
+    if len(code) == 18:
+        return ("Unit", "PropertyCompany")
+    return ()
+
+
+__all__ = ["LINK_SHEETS", "NODE_SHEETS", "Hop", "follow", "link_sheet_hops", "node_hops", "nodes_by_code", "search"]

@@ -1,0 +1,316 @@
+"""Entity types, generated from `graph.model`: one GraphQL type per label, relationships both ways.
+
+Each type has the label's columns as fields (personal data masked), its link columns as fields
+(`building`, `grids`...), the reverse of every link that points at it (`households` of a building,
+`gridBranches` of a grid...), and the dated relationships of the link sheets (`roles`,
+`unitReports`...). Every relationship field is resolved through a per-request DataLoader, so a
+nested query costs one Cypher query per relationship level (`graph.entities`), never one per row.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from graph import entities as ent
+from graph.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
+from loaders.codes import mask_id_number
+from schema.common import Context
+
+# ---------------------------------------------------------------- Relay global IDs
+
+
+def global_id(label: str, code: str) -> str:
+    """The Relay global ID of an entity: base64 of "Label:code"."""
+    return base64.b64encode(f"{label}:{code}".encode()).decode()
+
+
+def parse_global_id(value: str) -> tuple[str, str] | None:
+    """(label, code) of a global ID, or None when it is not one of ours."""
+    try:
+        label, code = base64.b64decode(value.encode(), validate=True).decode().split(":", 1)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (label, code) if label in SHEET_BY_LABEL else None
+
+
+# ---------------------------------------------------------------- interfaces
+
+
+@strawberry.interface(description="Relay 节点 / A Relay node: any entity, fetched again by `node(id:)`.")
+class Node:
+    @strawberry.field(description="全局ID / Global ID (Relay): stable as long as the entity's code is.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(self.LABEL, self.code))  # type: ignore[attr-defined]
+
+
+@strawberry.interface(description="实体 / Any entity of the model: its type, code and display name.")
+class Entity(Node):
+    code: str = strawberry.field(description="编码 / Stable code (区划代码, 统一社会信用代码 or own code).")
+
+    @strawberry.field(description="实体类型(英文标签) / Entity type, the graph label (e.g. Compound).")
+    def type(self) -> str:
+        return self.LABEL  # type: ignore[attr-defined]
+
+    @strawberry.field(description="实体类型中文名 / Entity type in Chinese (e.g. 小区).")
+    def type_name(self) -> str:
+        return SHEET_BY_LABEL[self.LABEL].zh  # type: ignore[attr-defined]
+
+    @strawberry.field(description="显示名称 / Display name: the name, else the room, else the code.")
+    def label(self) -> str:
+        return str(getattr(self, "name", None) or getattr(self, "room", None) or self.code)
+
+
+EntityType = strawberry.enum(
+    Enum("EntityType", {s.label: strawberry.enum_value(s.label, description=s.doc) for s in NODE_SHEETS}),  # type: ignore[misc]
+    description="实体类型 / Entity types (graph labels).",
+)
+
+# ---------------------------------------------------------------- per-request loaders
+
+
+def loader(info: Info[Context, None], key: Any, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+    """The request's DataLoader for `key`, made on first use (one batch per relationship and level)."""
+    loaders = info.context.loaders
+    if key not in loaders:
+        loaders[key] = make()
+    return loaders[key]
+
+
+def _hop_loader(info: Info[Context, None], hop: ent.Hop) -> DataLoader[str, list[tuple[dict, dict | None]]]:
+    context = info.context
+
+    async def load(codes: list[str]) -> list[list[tuple[dict, dict | None]]]:
+        found = await ent.follow(context.graph, hop, list(codes), context.scope)
+        return [found.get(c, []) for c in codes]
+
+    return loader(info, ("hop", hop), lambda: DataLoader(load))
+
+
+def code_loader(info: Info[Context, None], label: str) -> DataLoader[str, dict[str, Any] | None]:
+    """Entities of `label` by code (inside the caller's scope)."""
+    context = info.context
+
+    async def load(codes: list[str]) -> list[dict[str, Any] | None]:
+        found = await ent.nodes_by_code(context.graph, label, list(codes), context.scope)
+        return [found.get(c) for c in codes]
+
+    return loader(info, ("code", label), lambda: DataLoader(load))
+
+
+# ---------------------------------------------------------------- building the types
+
+TYPES: dict[str, type] = {}
+EDGE_TYPES: dict[str, type] = {}
+_PY = {Kind.INT: int, Kind.FLOAT: float, Kind.BOOL: bool, Kind.DATE: date}
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _lower_first(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def _plural(label: str) -> str:
+    word = _lower_first(label)
+    if word.endswith("y") and not word.endswith("ey"):
+        return word[:-1] + "ies"
+    if word.endswith(("s", "h")):
+        return word + "es"
+    return word + "s"
+
+
+def _link_field(link: Link) -> str:
+    """`building_code` → building; `grid_codes` → grids."""
+    if link.en.endswith("_codes"):
+        return _plural(_camel(link.en.removesuffix("_codes")))
+    return _camel(link.en.removesuffix("_code"))
+
+
+#: Reverse-field names where the plain plural would be ambiguous.
+REVERSE_NAMES = {("CentralHousehold", "AT", "Household"): "centralHouseholdsHere"}
+
+
+def make_entity(row: dict[str, Any]) -> Any:
+    """A GraphQL entity object from a node map (`_label` plus properties)."""
+    cls = TYPES[row["_label"]]
+    values = {"code": row["code"]}
+    for column in SHEET_BY_LABEL[row["_label"]].columns:
+        if column.name == "code":
+            continue
+        value = row.get(column.name)
+        if value is not None and column.kind is Kind.DATE and hasattr(value, "to_native"):
+            value = value.to_native()
+        if value is not None and column.sensitive:
+            value = _mask(column, str(value))
+        values[column.name] = value
+    return cls(**values)
+
+
+def _mask(column: Column, value: str) -> str:
+    if column.kind is Kind.ID_NUMBER:
+        return mask_id_number(value)
+    return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def _column_field(column: Column) -> tuple[Any, Any]:
+    py = _PY.get(column.kind, str)
+    doc = f"{column.zh} / {column.en}"
+    if column.sensitive:
+        doc += " (个人信息,已脱敏 / personal data, masked)"
+    if column.doc:
+        doc += f" — {column.doc}"
+    if column.name == "code":
+        return str, strawberry.field(description=doc)
+    return py | None, strawberry.field(default=None, description=doc)
+
+
+def _hop_field(hop: ent.Hop, many: bool, target: str, doc: str) -> Any:
+    """A relationship field: a list (many) or a single entity, of `target` type ("Entity" when several)."""
+
+    async def resolve(root: Any, info: Info[Context, None]) -> Any:
+        items = await _hop_loader(info, hop).load(root.code)
+        objects = [make_entity(node) for node, _ in items]
+        return objects if many else (objects[0] if objects else None)
+
+    resolve.__annotations__ = {
+        "root": Any,
+        "info": Info[Context, None],
+        "return": f"list[{target}]" if many else f"{target} | None",
+    }
+    return strawberry.field(resolver=resolve, description=doc)
+
+
+def _edge_field(hop: ent.Hop, edge: str, doc: str, source_side: bool) -> Any:
+    """A link sheet's dated relationships seen from one side, as edge objects with both ends."""
+
+    async def resolve(root: Any, info: Info[Context, None]) -> Any:
+        items = await _hop_loader(info, hop).load(root.code)
+        cls = EDGE_TYPES[edge]
+        out = []
+        for node, props in items:
+            other = make_entity(node)
+            me = root
+            source, target = (me, other) if source_side else (other, me)
+            sheet = SHEET_BY_LABEL_OR_LINK[edge]
+            values = {c.name: _native((props or {}).get(c.name)) for c in sheet.columns}
+            assert sheet.source is not None
+            assert sheet.target is not None
+            values[_link_field(sheet.source)] = source
+            values[_link_field(sheet.target)] = target
+            out.append(cls(**values))
+        return out
+
+    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "return": f"list[{edge}]"}
+    return strawberry.field(resolver=resolve, description=doc)
+
+
+def _native(value: Any) -> Any:
+    return value.to_native() if value is not None and hasattr(value, "to_native") else value
+
+
+SHEET_BY_LABEL_OR_LINK: dict[str, Sheet] = {s.key: s for s in LINK_SHEETS}
+
+
+def _type_name(labels: tuple[str, ...]) -> str:
+    return labels[0] if len(labels) == 1 else "Entity"
+
+
+def _build() -> None:
+    namespaces: dict[str, dict[str, Any]] = {}
+    for sheet in NODE_SHEETS:
+        ns: dict[str, Any] = {"__annotations__": {}, "LABEL": sheet.label, "__module__": __name__}
+        for column in sheet.columns:
+            annotation, spec = _column_field(column)
+            ns["__annotations__"][column.name] = annotation
+            ns[column.name] = spec
+        namespaces[sheet.label] = ns
+    # forward and reverse relationship fields of node sheets
+    for sheet in NODE_SHEETS:
+        for link in sheet.links:
+            forward, backward = ent.node_hops(sheet, link)
+            many = link.many
+            english = re.sub(r"_codes?$", "", link.en).replace("_", " ")
+            doc = f"{link.zh.removesuffix('编码')} / {english}"
+            if link.doc:
+                doc += f" — {link.doc}"
+            namespaces[sheet.label][_link_field(link)] = _hop_field(forward, many, _type_name(link.targets), doc)
+            for hop in backward:
+                name = REVERSE_NAMES.get((sheet.label, link.rel, hop.label), _plural(sheet.label))
+                ns = namespaces[hop.label]
+                if name in ns:
+                    name = f"{name}{link.rel.title().replace('_', '')}"
+                ns[name] = _hop_field(
+                    hop, True, sheet.label, f"{sheet.zh}({link.zh.removesuffix('编码')}) / {sheet.label} by {link.rel}"
+                )
+    # link sheets: an edge type each, listed from both ends
+    for sheet in LINK_SHEETS:
+        assert sheet.source is not None
+        assert sheet.target is not None
+        edge_ns: dict[str, Any] = {"__annotations__": {}, "__module__": __name__}
+        for end in (sheet.source, sheet.target):
+            name = _link_field(end)
+            edge_ns["__annotations__"][name] = _type_name(end.targets)
+            edge_ns[name] = strawberry.field(description=f"{end.zh} / {name}")
+        for column in sheet.columns:
+            annotation, spec = _column_field(column)
+            edge_ns["__annotations__"][column.name] = annotation
+            edge_ns[column.name] = spec
+        edge_cls = type(sheet.key, (), edge_ns)
+        EDGE_TYPES[sheet.key] = strawberry.type(edge_cls, description=f"{sheet.zh} / {sheet.doc}")
+        globals()[sheet.key] = EDGE_TYPES[sheet.key]
+        outgoing, incoming = ent.link_sheet_hops(sheet)
+        field_name = _plural(sheet.key)
+        for hop in outgoing:
+            namespaces[hop.label][field_name] = _edge_field(hop, sheet.key, f"{sheet.zh} / {sheet.doc}", True)
+        for hop in incoming:
+            namespaces[hop.label][field_name] = _edge_field(hop, sheet.key, f"{sheet.zh} / {sheet.doc}", False)
+    for sheet in NODE_SHEETS:
+        cls = type(sheet.label, (Entity,), namespaces[sheet.label])
+        TYPES[sheet.label] = strawberry.type(cls, description=f"{sheet.zh} / {sheet.doc}")
+        globals()[sheet.label] = TYPES[sheet.label]
+
+
+_build()
+
+
+def lookup_field(label: str) -> Any:
+    """A root field fetching one `label` entity by code (null when absent or outside the caller's scope)."""
+    sheet = SHEET_BY_LABEL[label]
+
+    async def resolve(info: Info[Context, None], code: str) -> Any:
+        row = await code_loader(info, label).load(code.strip().upper())
+        return make_entity(row) if row else None
+
+    resolve.__annotations__ = {
+        "info": Info[Context, None],
+        "code": Annotated[str, strawberry.argument(description=f"{sheet.zh}编码 / The {label}'s code.")],
+        "return": f"{label} | None",
+    }
+    return strawberry.field(resolver=resolve, description=f"按编码查{sheet.zh} / A {label} by its code.")
+
+
+async def entity_by_code(info: Info[Context, None], code: str, labels: tuple[str, ...]) -> Any:
+    """The first entity with this code among `labels` (inside the caller's scope), or None."""
+    for label in labels:
+        row = await code_loader(info, label).load(code)
+        if row:
+            return make_entity(row)
+    return None
+
+
+#: Every generated type, for `strawberry.Schema(types=...)` (types reached only through interfaces).
+ALL_TYPES: tuple[type, ...] = (*TYPES.values(), *EDGE_TYPES.values())
+
+Resolver = Callable[..., Awaitable[Any]]
