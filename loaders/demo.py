@@ -198,7 +198,28 @@ def generate_cities(profile_name: str, seed: int, as_of: date | None = None) -> 
     for city_no in range(profile.cities):
         ds = Dataset(profile_name, seed, as_of or date.today())
         _city(ds, profile, rng, city_no)
+        _secretaries(ds)
         yield ds
+
+
+def _secretaries(ds: Dataset) -> None:
+    """Each community committee and street working committee gets a secretary (书记): the first full member
+    living in its community (for a street: in its first community) who holds no other role."""
+    busy = {r["member_code"] for r in ds.rows["Role"]}
+    by_community: dict[str, list[str]] = defaultdict(list)
+    for m in ds.rows["PartyMember"]:
+        if m["status"] == "正式党员" and m["code"] not in busy:
+            by_community[m["code"][3:15]].append(m["code"])
+    first_community: dict[str, str] = {}
+    for c in ds.rows["Community"]:
+        first_community.setdefault(c["street_code"], c["code"])
+    committees = [(cc["code"], cc["community_code"], cc.get("term_start")) for cc in ds.rows["CommunityCommittee"]]
+    for w in ds.rows["StreetWorkingCommittee"]:
+        committees.append((w["code"], first_community.get(w["street_code"], ""), None))
+    for org, community, since in committees:
+        candidates = by_community.get(community)
+        if candidates:
+            ds.add("Role", member_code=candidates.pop(0), organization_code=org, role="书记", since=since or "")
 
 
 def generate(profile_name: str, seed: int, as_of: date | None = None) -> Dataset:
@@ -619,7 +640,8 @@ def _lists(
         )
     for i in range(needs):
         c = communities[i % len(communities)]
-        provider = rng.choice(by_community[c]) if by_community[c] else rng.choice(units)
+        # a quarter of the needs are taken up by partner units (双报到 units serve where they report)
+        provider = rng.choice(by_community[c]) if by_community[c] and i % 4 else rng.choice(units)
         raised = ds.as_of - timedelta(days=rng.randrange(10, 700))
         need = f"XU-{c}-{i + 1:06d}"
         ds.add(

@@ -17,6 +17,7 @@ from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field
 from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
 from schema.gaps import GapConnection, resolve_gaps
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search
+from schema.network import Network, PartnerNetwork, resolve_network, resolve_partner_network
 
 __all__ = ["Context", "Query", "build_schema"]
 
@@ -92,6 +93,34 @@ class Query:
         as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
     ) -> ResponsibilityChain:
         return await resolve_chain(info, code, scope, as_of)
+
+    @strawberry.field(
+        description="共建网络:范围内共建单位与社区的报到、服务与时长 / Partner units and the communities they "
+        "serve inside a scope: reports, committee membership, services and hours."
+    )
+    async def partner_network(
+        self, info: Info[Context, None], scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)]
+    ) -> PartnerNetwork:
+        return await resolve_partner_network(info, scope)
+
+    @strawberry.field(
+        description="绘图子图:从根节点向外若干步,住户折叠为计数,带空白点标记 / A subgraph to draw around a root: "
+        "nodes with gap flags and collapsed household counts, edges, and a truncated flag."
+    )
+    async def network(
+        self,
+        info: Info[Context, None],
+        root_code: Annotated[
+            str, strawberry.argument(name="root", description="根节点编码 / The root's code (area, org, place).")
+        ],
+        depth: Annotated[int, strawberry.argument(description="步数(0–6) / Hops from the root (0-6).")] = 3,
+        max_nodes: Annotated[int, strawberry.argument(description="节点上限(1–2000) / Node budget (1-2000).")] = 500,
+        households: Annotated[
+            bool, strawberry.argument(description="展开住户 / Draw households instead of counting them.")
+        ] = False,
+        as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
+    ) -> Network:
+        return await resolve_network(info, root_code, depth, max_nodes, households, as_of)
 
     # ---------------------------------------------------------------- entities
     @strawberry.field(description="按全局ID取实体(Relay) / Relay: an entity by its global ID.")

@@ -159,7 +159,11 @@ async def test_chain_of_a_household_follows_the_workbook(client: AsyncClient, sm
     assert links["BUILDING_GROUP"]["organization"]["code"] == group["code"]
     assert (links["BUILDING_GROUP"]["head"] or {}).get("code") == leader
     assert links["GRID_BRANCH"]["organization"]["code"] == branch
-    assert links["COMMUNITY_COMMITTEE"]["organization"]["type"] == "CommunityCommittee"
+    committee = links["COMMUNITY_COMMITTEE"]["organization"]
+    assert committee["type"] == "CommunityCommittee"
+    secretary = next(r["member_code"] for r in data.rows["Role"] if r["organization_code"] == committee["code"])
+    assert links["COMMUNITY_COMMITTEE"]["head"]["code"] == secretary
+    assert links["STREET_COMMITTEE"]["head"] is not None
     assert links["STREET_COMMITTEE"]["organization"]["type"] == "StreetWorkingCommittee"
     reported = {r["unit_code"] for r in data.rows["UnitReport"] if r["community_code"] == chain["community"]["code"]}
     assert reported <= {u["code"] for u in chain["partnerUnits"]}

@@ -1,0 +1,232 @@
+"""Subgraphs for drawing, and the partner-unit network of an area.
+
+`network` walks out from a root node one level per query (breadth first), keeping only nodes inside
+the root's area and of the drawable labels, up to a node budget; households are collapsed into
+counts on their buildings and central households unless asked for. Each node carries the gap kinds
+it breaks (`graph.gaps` rules) so a drawing can mark them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
+
+from graph.driver import Graph
+from graph.entities import IN_SCOPE, label_of_code, scope_params
+from graph.gaps import RULES
+from graph.metrics import scope_filter
+from graph.model import LABELS
+from graph.scope import LEVEL_LABEL, Scope
+
+#: Labels drawn by default, with the row of a hierarchical layout each sits on.
+DRAWN: dict[str, int] = {
+    "Street": 0,
+    "StreetWorkingCommittee": 0,
+    "Community": 1,
+    "CommunityCommittee": 1,
+    "Unit": 1,
+    "ResidentsCommittee": 2,
+    "ServiceCenter": 2,
+    "Grid": 2,
+    "GridBranch": 2,
+    "Compound": 3,
+    "BuildingGroup": 3,
+    "RedStation": 3,
+    "PropertyCompany": 3,
+    "OwnersCommittee": 4,
+    "Building": 4,
+    "CentralHousehold": 5,
+}
+HOUSEHOLD_ROW = 6
+
+STEP: LiteralString = (
+    """
+UNWIND $ids AS id
+MATCH (a) WHERE elementId(a) = id
+MATCH (a)-[r]-(m)
+WHERE any(l IN labels(m) WHERE l IN $labels) AND """
+    + IN_SCOPE
+    + """
+RETURN elementId(a) AS from, elementId(r) AS rel, type(r) AS type, elementId(startNode(r)) AS source,
+       elementId(m) AS id, m {.*, _label: labels(m)[0]} AS node
+ORDER BY from, m.code
+"""
+)
+HOUSEHOLD_COUNTS: LiteralString = """
+UNWIND $ids AS id
+MATCH (a) WHERE elementId(a) = id
+RETURN id,
+  CASE WHEN a:Building THEN COUNT { (a)<-[:IN]-(:Household) }
+       ELSE COUNT { (a)-[:CONTACTS]->(:Household) } END AS households,
+  CASE WHEN a:Building
+       THEN COUNT { (a)<-[:IN]-(h:Household) WHERE NOT EXISTS { (h)<-[:CONTACTS|AT]-(:CentralHousehold) } }
+       ELSE 0 END AS uncovered
+"""
+
+
+@cache
+def root_query(label: str) -> LiteralString:
+    """The root node of a drawing, by code, inside the caller's scope."""
+    return cast(
+        LiteralString,
+        f"MATCH (m:{_ident(label)} {{code: $code}}) WHERE {IN_SCOPE} "
+        "RETURN elementId(m) AS id, m {.*, _label: labels(m)[0]} AS node",
+    )
+
+
+def _ident(label: str) -> str:
+    if label not in LABELS:
+        raise ValueError(label)
+    return label
+
+
+@cache
+def gap_flags_query(label: str) -> LiteralString:
+    """For nodes of `label` (by elementId), the gap kinds each breaks."""
+    cases = [f"CASE WHEN {r.breaks} THEN '{r.kind}' END" for r in RULES if r.label == label]
+    if not cases:
+        return "UNWIND $ids AS id RETURN id, [] AS gaps"
+    return cast(
+        LiteralString,
+        f"UNWIND $ids AS id MATCH (x:{label}) WHERE elementId(x) = id "
+        f"RETURN id, [k IN [{', '.join(cases)}] WHERE k IS NOT NULL] AS gaps",
+    )
+
+
+@dataclass
+class Drawing:
+    """Nodes and edges of a drawn subgraph; `truncated` when the node budget cut it short."""
+
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # elementId → node map
+    depth: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # elementId → (source, target, type)
+    gaps: dict[str, list[str]] = field(default_factory=dict)
+    households: dict[str, tuple[int, int]] = field(default_factory=dict)
+    truncated: bool = False
+    root: str | None = None
+
+
+def scope_of_node(label: str, node: dict[str, Any]) -> Scope | None:
+    """The area a drawing from this node stays in: the area itself, else the node's community."""
+    for level, area_label in LEVEL_LABEL.items():
+        if area_label == label:
+            return Scope(level, node["code"])
+    if node.get("communityCode"):
+        return Scope("community", node["communityCode"])
+    return None
+
+
+async def network(
+    graph: Graph,
+    code: str,
+    depth: int,
+    max_nodes: int,
+    with_households: bool,
+    caller: Scope | None,
+    as_of: str,
+) -> Drawing | None:
+    """The subgraph around `code`, or None when no such node lies inside the caller's scope."""
+    return await graph.read(_network, code, depth, max_nodes, with_households, caller, as_of)
+
+
+async def _network(
+    tx: AsyncManagedTransaction,
+    code: str,
+    depth: int,
+    max_nodes: int,
+    with_households: bool,
+    caller: Scope | None,
+    as_of: str,
+) -> Drawing | None:
+    labels = list(DRAWN) + (["Household"] if with_households else [])
+    node_row = None
+    for label in label_of_code(code):
+        node_row = await (await tx.run(root_query(label), {"code": code, **scope_params(caller)})).single()
+        if node_row is not None:
+            break
+    if node_row is None:
+        return None
+    root_id = node_row["id"]
+    drawing = Drawing(root=root_id)
+    root = node_row["node"]
+    drawing.nodes[root_id] = root
+    drawing.depth[root_id] = 0
+    area = scope_of_node(root["_label"], root) or caller
+    params = {"labels": labels, **scope_params(area)}
+    frontier = [root_id]
+    for level in range(1, depth + 1):
+        if not frontier or drawing.truncated:
+            break
+        following: list[str] = []
+        async for r in await tx.run(STEP, {**params, "ids": frontier}):
+            if r["id"] not in drawing.nodes:
+                if len(drawing.nodes) >= max_nodes:
+                    drawing.truncated = True
+                    continue
+                drawing.nodes[r["id"]] = r["node"]
+                drawing.depth[r["id"]] = level
+                following.append(r["id"])
+            if r["rel"] not in drawing.edges:
+                source = r["source"]
+                target = r["id"] if source == r["from"] else r["from"]
+                drawing.edges[r["rel"]] = (source, target, r["type"])
+        frontier = following
+    by_label: dict[str, list[str]] = {}
+    for node_id, node in drawing.nodes.items():
+        by_label.setdefault(node["_label"], []).append(node_id)
+    for label, ids in by_label.items():
+        if any(r.label == label for r in RULES):
+            async for r in await tx.run(gap_flags_query(label), {"ids": ids, "asOf": as_of}):
+                drawing.gaps[r["id"]] = list(r["gaps"])
+    counted = by_label.get("Building", []) + by_label.get("CentralHousehold", [])
+    if counted:
+        async for r in await tx.run(HOUSEHOLD_COUNTS, {"ids": counted}):
+            drawing.households[r["id"]] = (r["households"], r["uncovered"])
+    return drawing
+
+
+# ---------------------------------------------------------------- partner units
+
+
+@cache
+def partner_query(level: str) -> LiteralString:
+    """Partner units ↔ communities inside a scope: reports, committee membership, services and hours."""
+    inside = scope_filter("Community", Scope(level, ""), "c")
+    served = scope_filter("Service", Scope(level, ""), "s")
+    return cast(
+        LiteralString,
+        f"""
+CALL () {{
+  MATCH (u:Unit)-[:REPORTED_TO]->(c:Community) WHERE {inside} RETURN u, c
+  UNION
+  MATCH (u:Unit)-[:MEMBER_UNIT_OF]->(:CommunityCommittee)-[:LEADS]->(c:Community) WHERE {inside} RETURN u, c
+  UNION
+  MATCH (s:Service)-[:DELIVERED_BY]->(u:Unit) WHERE {served}
+  MATCH (c:Community {{code: s.communityCode}}) RETURN u, c
+}}
+WITH DISTINCT u, c
+CALL (u, c) {{
+  OPTIONAL MATCH (u)-[r:REPORTED_TO]->(c)
+  RETURN min(r.date) AS reportedOn, max(r.receiptReturned) AS receiptReturned
+}}
+CALL (u, c) {{
+  OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u) WHERE s.communityCode = c.code
+  RETURN count(s) AS services, coalesce(sum(s.hours), 0) AS hours
+}}
+RETURN u {{.*, _label: 'Unit'}} AS unit, c {{.*, _label: 'Community'}} AS community, reportedOn, receiptReturned,
+       EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(:CommunityCommittee)-[:LEADS]->(c) }} AS committeeMember, services, hours
+ORDER BY u.code, c.code
+""",
+    )
+
+
+async def partner_network(graph: Graph, scope: Scope) -> list[dict[str, Any]]:
+    """One row per (unit, community) pair that is linked by a report, a membership or a service."""
+    params = {"scope": scope.code, "community": scope.community}
+    level = scope.level
+    if level == "grid":  # partner units serve communities: a grid reads its community's network
+        level, params = "community", {"scope": scope.community, "community": scope.community}
+    return await graph.read_rows(partner_query(level), params)
