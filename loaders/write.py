@@ -25,7 +25,7 @@ from typing import Any, LiteralString, cast
 from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
-from graph.model import LABELS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
+from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from loaders.validate import AREA_KEYS, Plan, Row
 
 #: Rows per transaction (`grassroots load --batch-size`).
@@ -500,3 +500,44 @@ async def prune(graph: Graph, plan: Plan, summary: Summary) -> None:
                 for dst in sheet.target.targets:
                     rows = await graph.write_rows(prune_links(src, sheet.rel, dst), {**area, "keys": keys})
                     summary.links[sheet.key]["deleted"] += rows[0]["deleted"]
+
+
+async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:
+    """Write a small plan (an API edit) inside the caller's transaction: the same statements as a load.
+
+    Nodes are MERGEd (never the CREATE fast path: the label is not empty); every link column of a row
+    replaces that node's links of the type, so an edit can move a node; link sheets upsert by key.
+    """
+    summary = Summary()
+    for sheet in NODE_SHEETS:
+        rows = plan.valid_rows(sheet.key)
+        if not rows:
+            continue
+        fields, folded = node_fields(sheet.label), folded_links(sheet.label)
+        stale = [stale_links(sheet.label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
+        payload = [node_payload(r, fields, folded) for r in rows]
+        counts, existed, _created, _deleted = await _upsert(
+            tx, upsert_nodes(sheet.label), payload, stale, len(fields) + 1
+        )
+        summary.nodes[sheet.label].update(counts)
+        for link in sheet.links:
+            if link in folded:
+                continue
+            for target in link.targets:
+                listed = [[r.code, [c for lbl, c in r.resolved.get(link.en, ()) if lbl == target]] for r in rows]
+                pairs = [[code, c] for code, targets in listed for c in targets]
+                delete = stale_links(sheet.label, link.rel, target, link.incoming)
+                create = merge_links(sheet.label, link.rel, target, link.incoming)
+                counters = await _replace(tx, delete, create, [x for x in listed if x[0] in existed], pairs)
+                summary.links[_link_key(sheet.label, link, target)].update(counters)
+    for sheet in LINK_SHEETS:
+        assert sheet.source is not None
+        assert sheet.target is not None
+        for r in plan.valid_rows(sheet.key):
+            (src_label, src), (dst_label, dst) = r.resolved[sheet.source.en][0], r.resolved[sheet.target.en][0]
+            key = str(r.props.get("role", ""))
+            row = {"source": src, "target": dst, "key": key, "props": {**r.props, "key": key}}
+            counts = await _counts(tx, upsert_links(src_label, sheet.rel, dst_label), {"rows": [row]})
+            summary.links[sheet.key].update(counts)
+    summary.rows = sum(len(plan.valid_rows(s.key)) for s in SHEETS)
+    return summary

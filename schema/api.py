@@ -17,6 +17,7 @@ from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field
 from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
 from schema.gaps import GapConnection, resolve_gaps
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search
+from schema.mutations import AuditEntry, Mutation, resolve_audit_log
 from schema.network import Network, PartnerNetwork, resolve_network, resolve_partner_network
 
 __all__ = ["Context", "Query", "build_schema"]
@@ -122,6 +123,16 @@ class Query:
     ) -> Network:
         return await resolve_network(info, root_code, depth, max_nodes, households, as_of)
 
+    @strawberry.field(description="审计日志(最新在前) / The audit log, newest first.")
+    async def audit_log(
+        self,
+        info: Info[Context, None],
+        code: Annotated[str | None, strawberry.argument(description="只看该编码 / Only this entity.")] = None,
+        actor: Annotated[str | None, strawberry.argument(description="只看该操作人 / Only this actor.")] = None,
+        first: Annotated[int, strawberry.argument(description="条数(1–500) / How many (1-500).")] = 50,
+    ) -> list[AuditEntry]:
+        return await resolve_audit_log(info, code, actor, first)
+
     # ---------------------------------------------------------------- entities
     @strawberry.field(description="按全局ID取实体(Relay) / Relay: an entity by its global ID.")
     async def node(
@@ -194,4 +205,4 @@ class Schema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     """The service's schema with its extensions."""
-    return Schema(query=Query, types=ALL_TYPES, extensions=[ErrorCodes])
+    return Schema(query=Query, mutation=Mutation, types=ALL_TYPES, extensions=[ErrorCodes])
