@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 NEO4J_JAR := neo4j-local/target/neo4j-local-0.1.0.jar
 NEO4J_SRC := neo4j-local/pom.xml $(shell find neo4j-local/src -type f 2>/dev/null)
 
-.PHONY: setup run test lint format neo4j neo4j-local bench clean tools
+.PHONY: setup run test lint format neo4j neo4j-local bench clean tools vendor schema
 
-## setup: tools, virtual environment, Python packages and the local Neo4j module
-setup: $(STAMP) $(NEO4J_JAR)
+WEB_STAMP := web/node_modules/.installed
+
+## setup: tools, virtual environment, Python packages, the local Neo4j module, the web tools (npm)
+setup: $(STAMP) $(NEO4J_JAR) $(WEB_STAMP)
 
 tools:
 	@PYTHON=$(PYTHON) scripts/check-tools.sh
@@ -22,6 +24,21 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 neo4j-local: $(NEO4J_JAR)
+
+# npm packages for the GraphQL-over-HTTP audits and for re-vendoring the IDEs (`make vendor`); the
+# served assets themselves are committed in web/static/vendor.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@PYTHON=$(PYTHON) scripts/check-tools.sh
+	cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+## vendor: copy GraphiQL, GraphQL Playground and React from web/node_modules into web/static/vendor
+vendor: $(WEB_STAMP)
+	cd web && node vendor.mjs
+
+## schema: export schema.graphql from the code (a test fails when it is stale)
+schema: $(STAMP)
+	$(BIN)/python -m schema.export
 
 $(NEO4J_JAR): $(NEO4J_SRC)
 	@PYTHON=$(PYTHON) scripts/check-tools.sh
@@ -53,4 +70,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) neo4j-local/target .pytest_cache .ruff_cache
+	rm -rf $(VENV) neo4j-local/target web/node_modules .pytest_cache .ruff_cache

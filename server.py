@@ -1,22 +1,25 @@
-"""The HTTP application: `/graphql`, `/healthz`, `/readyz`, wired on starlette."""
+"""The HTTP application: `/graphql` (GraphiQL for a browser), `/playground`, `/healthz`, `/readyz`, `/static`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graph.driver import Graph, GraphUnavailable
 from graph.migrations import migrate
-from graph.settings import Settings, get_settings
+from graph.settings import PROJECT_ROOT, Settings, get_settings
 from schema import build_schema
 from schema.api import Context
 
@@ -35,6 +38,82 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(graph=self._graph_ref["graph"], request=request)
+
+
+STATIC = PROJECT_ROOT / "web" / "static"
+#: The IDE pages may talk to this origin only (and load nothing from anywhere else).
+IDE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+)
+
+
+def _page(name: str) -> Response:
+    return FileResponse(
+        STATIC / name, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": IDE_CSP}
+    )
+
+
+async def playground(_: Request) -> Response:
+    """GraphQL Playground, from assets vendored in web/static/vendor (works with no internet)."""
+    return _page("playground.html")
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class GraphQLEndpoint:
+    """`/graphql`: GraphiQL for a browser (Accept: text/html), GraphQL over HTTP for everything else.
+
+    A client accepting `application/graphql-response+json` gets that media type, and a request that
+    fails before execution (unparsable document, invalid document, bad variables) gets 400 with no
+    `data` entry, as the GraphQL-over-HTTP spec asks; `application/json` clients keep 200.
+    """
+
+    def __init__(self, app: GraphQLApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        accept = request.headers.get("accept", "")
+        if request.method == "GET" and "text/html" in accept:
+            await _page("graphiql.html")(scope, receive, send)
+            return
+        if GRAPHQL_RESPONSE not in accept:
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    await _send_graphql_response(send, start, bytes(body))
+
+        await self.app(scope, receive, capture)
+
+
+async def _send_graphql_response(send: Send, start: dict[str, Any], body: bytes) -> None:
+    status = start.get("status", 200)
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+    media = b"application/json"
+    try:
+        result = json.loads(body)
+    except ValueError:
+        result = None
+    if isinstance(result, dict) and ("data" in result or "errors" in result):
+        media = GRAPHQL_RESPONSE.encode()
+        errors = result.get("errors") or []
+        if result.get("data") is None and errors and not any(e.get("path") for e in errors):
+            status = 400 if status < 400 else status  # a request error: nothing was executed
+            result.pop("data", None)
+            body = json.dumps(result, ensure_ascii=False).encode()
+    headers += [(b"content-type", media + b"; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def healthz(_: Request) -> Response:
@@ -100,6 +179,8 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
+        Route("/playground", playground, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

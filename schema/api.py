@@ -13,7 +13,8 @@ from strawberry.types import ExecutionContext, Info
 from schema.chain import ResponsibilityChain, resolve_chain
 from schema.common import Context, GapKind
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
-from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field
+from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field, resolve_cities
+from schema.entities import TYPES as _TYPES
 from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
 from schema.gaps import GapConnection, resolve_gaps
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search
@@ -23,6 +24,7 @@ from schema.network import Network, PartnerNetwork, resolve_network, resolve_par
 __all__ = ["Context", "Query", "build_schema"]
 
 log = logging.getLogger("grassroots.graphql")
+CityType = _TYPES["City"]
 
 SCOPE_DOC = (
     "范围编码:12位统计用区划代码(市、区、街道、社区)或网格编码 WG-… / Scope: a 12-digit area code "
@@ -177,6 +179,10 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description="上一页的 endCursor / Continue after.")] = None,
     ) -> EntityConnection:
         return await resolve_search(info, name, code_prefix, types, scope, first, after)
+
+    @strawberry.field(description="可见的市(区域树的根) / The cities you may read: the root of the area tree.")
+    async def cities(self, info: Info[Context, None]) -> list[CityType]:  # type: ignore[valid-type]
+        return await resolve_cities(info)
 
     city = lookup_field("City")
     district = lookup_field("District")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, LiteralString
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -314,3 +314,18 @@ async def entity_by_code(info: Info[Context, None], code: str, labels: tuple[str
 ALL_TYPES: tuple[type, ...] = (*TYPES.values(), *EDGE_TYPES.values())
 
 Resolver = Callable[..., Awaitable[Any]]
+
+
+CITIES: LiteralString = (
+    "MATCH (m:City) WHERE " + ent.IN_SCOPE + " RETURN m {.*, _label: 'City'} AS node ORDER BY m.code"
+)
+
+
+async def resolve_cities(info: Info[Context, None]) -> list[Any]:
+    """The cities inside the caller's scope (a district or street admin sees their own city)."""
+    scope = info.context.scope
+    params = ent.scope_params(scope)
+    if scope is not None:  # a narrower scope still sees the city it lies in
+        params = {"scope": scope.community[:4] + "00000000", "scopeProperty": "cityCode"}
+    rows = await info.context.graph.read_rows(CITIES, params)
+    return [make_entity(r["node"]) for r in rows]

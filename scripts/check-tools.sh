@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Checks the tools `make` needs (Python 3.11+, Java 17+, Maven); as root with apt-get, installs
-# the missing Java and Maven from Debian's packages, otherwise says exactly what to install.
+# Checks the tools `make` needs (Python 3.11+, Java 17+, Maven, Node.js with npm, Chromium for the
+# browser tests); as root with apt-get, installs the missing ones from Debian's packages, otherwise
+# says exactly what to install.
 set -euo pipefail
 
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Chinese glyphs in browser screenshots (the UI is Chinese first)
+{ command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -98,3 +98,26 @@ async def clear(graph: Graph) -> None:
         )
         if rows[0]["deleted"] == 0:
             return
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by a real uvicorn on a free loopback port (for browsers and spec audits): its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from server import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
