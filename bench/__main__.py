@@ -1,16 +1,16 @@
-"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province]`: run, write docs/benchmarks.md."""
+"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [api]`: run, write docs/benchmarks.md."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import load, startup
+from bench import api, load, startup
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    choices = ["startup", "make-test", "load-small", "load-city", "load-province"]
+    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "api"]
     parser.add_argument("names", nargs="*", default=["startup", "load-city"], choices=choices)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -19,6 +19,8 @@ def main() -> None:
     profiles = [n.removeprefix("load-") for n in args.names if n.startswith("load-")]
     if profiles:
         load.main(profiles)
+    if "api" in args.names:
+        api.main()
 
 
 if __name__ == "__main__":

@@ -118,6 +118,59 @@ async def _rows(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict
     return [r.data() async for r in await tx.run(cypher, params)]
 
 
+# ---------------------------------------------------------------- one query for a nested selection
+@dataclass(frozen=True)
+class Level:
+    """What a nested selection reads at one level: the columns, and the relationships to follow below."""
+
+    columns: tuple[str, ...]
+    below: tuple[tuple[str, Hop, Level], ...] = ()  # (field name, hop, the level below)
+
+
+def in_scope(var: str) -> str:
+    """IN_SCOPE for a node bound to `var`."""
+    return IN_SCOPE.replace("m.", f"{var}.").replace("m[", f"{var}[")
+
+
+def _projection(var: str, level: Level, depth: int) -> str:
+    parts = [f".{c}" for c in level.columns] + [f"_label: labels({var})[0]"]
+    nested = []
+    for name, hop, below in level.below:
+        child = f"m{depth + 1}"
+        arrow = f"-[:{hop.rel}]->" if hop.outgoing else f"<-[:{hop.rel}]-"
+        nested.append(
+            f"{name}: COLLECT {{ MATCH ({var}){arrow}({child}:{_labels(hop.targets)}) WHERE {in_scope(child)} "
+            f"RETURN {child} {{{_projection(child, below, depth + 1)}}} AS row ORDER BY {child}.code }}"
+        )
+    if nested:
+        parts.append("_prefetched: {" + ", ".join(nested) + "}")
+    return ", ".join(parts)
+
+
+@cache
+def prefetch_query(label: str, level: Level) -> LiteralString:
+    """One entity by $code with the nested relationships of `level`, in one Cypher query."""
+    for column in level.columns:
+        if not column.isidentifier():
+            raise ValueError(column)
+    projection = _projection("m0", level, 0)
+    return cast(
+        LiteralString,
+        f"MATCH (m0:{_labels((label,))} {{code: $code}}) WHERE {in_scope('m0')} RETURN m0 {{{projection}}} AS node",
+    )
+
+
+async def prefetch(graph: Graph, label: str, code: str, level: Level, scope: Scope | None) -> dict[str, Any] | None:
+    """One entity with every relationship of `level` below it, nested, in one query (or None)."""
+    return await graph.read(_first_node, prefetch_query(label, level), {"code": code, **scope_params(scope)})
+
+
+async def _first_node(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]) -> Any:
+    """The `node` column of the first record, as the driver decoded it (maps need no `Record.data()` pass)."""
+    record = await (await tx.run(cypher, params)).single()
+    return record["node"] if record else None
+
+
 # ---------------------------------------------------------------- search
 SEARCHABLE: tuple[str, ...] = tuple(s.label for s in NODE_SHEETS if any(c.name == "name" for c in s.columns))
 

@@ -155,7 +155,11 @@ def make_entity(row: dict[str, Any]) -> Any:
         if value is not None and column.sensitive:
             value = _mask(column, str(value))
         values[column.name] = value
-    return cls(**values)
+    entity = cls(**values)
+    prefetched = row.get("_prefetched")
+    if prefetched is not None:
+        entity._prefetched = prefetched  # relationship rows read by the request's one query (see prefetch)
+    return entity
 
 
 def _mask(column: Column, value: str) -> str:
@@ -176,13 +180,30 @@ def _column_field(column: Column) -> tuple[Any, Any]:
     return py | None, strawberry.field(default=None, description=doc)
 
 
-def _hop_field(hop: ent.Hop, many: bool, target: str, doc: str) -> Any:
-    """A relationship field: a list (many) or a single entity, of `target` type ("Entity" when several)."""
+#: label → GraphQL field name → (hop, many): the relationship fields a prefetch can follow.
+RELATIONS: dict[str, dict[str, tuple[ent.Hop, bool]]] = {}
 
-    async def resolve(root: Any, info: Info[Context, None]) -> Any:
-        items = await _hop_loader(info, hop).load(root.code)
-        objects = [make_entity(node) for node, _ in items]
+
+def _hop_field(hop: ent.Hop, many: bool, target: str, doc: str, name: str) -> Any:
+    """A relationship field: a list (many) or a single entity, of `target` type ("Entity" when several).
+
+    Rows prefetched by the request's one query are used as they are; otherwise a DataLoader batches.
+    """
+    if len(hop.targets) == 1:
+        RELATIONS.setdefault(hop.label, {})[name] = (hop, many)
+
+    def shape(objects: list[Any]) -> Any:
         return objects if many else (objects[0] if objects else None)
+
+    async def load(root: Any, info: Info[Context, None]) -> Any:
+        items = await _hop_loader(info, hop).load(root.code)
+        return shape([make_entity(node) for node, _ in items])
+
+    def resolve(root: Any, info: Info[Context, None]) -> Any:
+        prefetched = getattr(root, "_prefetched", None)
+        if prefetched is not None and name in prefetched:
+            return shape([make_entity(node) for node in prefetched[name]])
+        return load(root, info)
 
     resolve.__annotations__ = {
         "root": Any,
@@ -245,14 +266,19 @@ def _build() -> None:
             doc = f"{link.zh.removesuffix('编码')} / {english}"
             if link.doc:
                 doc += f" — {link.doc}"
-            namespaces[sheet.label][_link_field(link)] = _hop_field(forward, many, _type_name(link.targets), doc)
+            field_name = _link_field(link)
+            namespaces[sheet.label][field_name] = _hop_field(forward, many, _type_name(link.targets), doc, field_name)
             for hop in backward:
                 name = REVERSE_NAMES.get((sheet.label, link.rel, hop.label), _plural(sheet.label))
                 ns = namespaces[hop.label]
                 if name in ns:
                     name = f"{name}{link.rel.title().replace('_', '')}"
                 ns[name] = _hop_field(
-                    hop, True, sheet.label, f"{sheet.zh}({link.zh.removesuffix('编码')}) / {sheet.label} by {link.rel}"
+                    hop,
+                    True,
+                    sheet.label,
+                    f"{sheet.zh}({link.zh.removesuffix('编码')}) / {sheet.label} by {link.rel}",
+                    name,
                 )
     # link sheets: an edge type each, listed from both ends
     for sheet in LINK_SHEETS:
@@ -290,7 +316,12 @@ def lookup_field(label: str) -> Any:
     sheet = SHEET_BY_LABEL[label]
 
     async def resolve(info: Info[Context, None], code: str) -> Any:
-        row = await code_loader(info, label).load(code.strip().upper())
+        code = code.strip().upper()
+        level = plan_prefetch(label, info.selected_fields[0].selections)
+        if level is not None:  # nested relationships: the whole selection in one Cypher query
+            row = await ent.prefetch(info.context.graph, label, code, level, info.context.scope)
+        else:
+            row = await code_loader(info, label).load(code)
         return make_entity(row) if row else None
 
     resolve.__annotations__ = {
@@ -329,3 +360,38 @@ async def resolve_cities(info: Info[Context, None]) -> list[Any]:
         params = {"scope": scope.community[:4] + "00000000", "scopeProperty": "cityCode"}
     rows = await info.context.graph.read_rows(CITIES, params)
     return [make_entity(r["node"]) for r in rows]
+
+
+def plan_prefetch(label: str, selections: list[Any]) -> ent.Level | None:
+    """What a selection reads under a `label` entity, for `ent.prefetch`; None when it follows no relationship.
+
+    Fields of fragments that apply to the label are merged; relationships to several labels and dated
+    relationships are left to their DataLoaders (which then read what they need).
+    """
+    columns = {c.name for c in SHEET_BY_LABEL[label].columns}
+    wanted: set[str] = {"code", *({"name"} & columns), *({"room"} & columns)}  # code and display label
+    below: dict[str, tuple[ent.Hop, ent.Level]] = {}
+    relations = RELATIONS.get(label, {})
+
+    def walk(items: list[Any]) -> None:
+        for sel in items:
+            if not hasattr(sel, "arguments"):  # an inline fragment or a fragment spread
+                if getattr(sel, "type_condition", None) in (None, label, "Entity", "Node"):
+                    walk(sel.selections)
+                continue
+            if sel.name in columns:
+                wanted.add(sel.name)
+            elif sel.name in relations and sel.name not in below:
+                hop, _many = relations[sel.name]
+                level = plan_prefetch(hop.targets[0], sel.selections) or ent.Level(_display(hop.targets[0]))
+                below[sel.name] = (hop, level)
+
+    walk(selections)
+    if not below:
+        return None
+    return ent.Level(tuple(sorted(wanted)), tuple((name, hop, lvl) for name, (hop, lvl) in sorted(below.items())))
+
+
+def _display(label: str) -> tuple[str, ...]:
+    columns = {c.name for c in SHEET_BY_LABEL[label].columns}
+    return tuple(sorted({"code", *({"name", "room"} & columns)}))

@@ -36,8 +36,25 @@ async def test_a_nested_street_query_costs_one_query_per_level(client: AsyncClie
     assert len(grids) == len(data.rows["Grid"])
     groups = [x for g in grids for b in g["gridBranches"] for x in b["buildingGroups"]]
     assert len(groups) > 20
-    # street, communities, grids, branches, groups, buildings: six levels, six queries, whatever the row count
-    assert trips == 6, trips
+    buildings = {b["code"] for x in groups for b in x["buildings"]}
+    grouped = {b for g in data.rows["BuildingGroup"] for b in g["building_codes"].split(";") if b}
+    assert buildings == grouped
+    # a look-up with nested relationships reads the whole selection in one Cypher query
+    assert trips == 1, trips
+
+
+async def test_relationships_below_a_list_are_batched_per_level(client: AsyncClient, small: dict[str, Any]) -> None:
+    graph: Graph = client._transport.app.state.graph  # type: ignore[attr-defined]
+    query = """query($first: Int!) { search(codePrefix: "WG-", types: [Grid], first: $first) {
+      edges { node { ... on Grid { buildings { households { code } } gridBranches { code } } } } } }"""
+    trips = []
+    for first in (2, 15):
+        before = graph.round_trips
+        result = await data_of(client, query, first=first)
+        assert len(result["search"]["edges"]) == first
+        trips.append(graph.round_trips - before)
+    # the search, then one DataLoader batch per relationship per level: buildings, households, branches
+    assert trips[0] == trips[1] == 4, trips
 
 
 async def test_node_ids_round_trip_and_codes_find_entities(client: AsyncClient, small: dict[str, Any]) -> None:
