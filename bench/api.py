@@ -40,10 +40,10 @@ def _p(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def _city_database(tmp: Path) -> Iterator[tuple[str, str]]:
-    """(bolt URI, password) of a Neo4j holding the city profile: NEO4J_URI as given, else a fresh load."""
+def _city_database(tmp: Path) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    """(bolt URI, password, manifest) of a Neo4j holding the city: NEO4J_URI as given, else a fresh load."""
     if os.environ.get("NEO4J_URI"):
-        yield os.environ["NEO4J_URI"], os.environ.get("NEO4J_PASSWORD", "grassroots-local")
+        yield os.environ["NEO4J_URI"], os.environ.get("NEO4J_PASSWORD", "grassroots-local"), None
         return
     data = tmp / "city"
     subprocess.run(
@@ -60,7 +60,7 @@ def _city_database(tmp: Path) -> Iterator[tuple[str, str]]:
         subprocess.run(
             [sys.executable, "-m", "cli", "load", str(data)], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
         )
-        yield local.uri, password
+        yield local.uri, password, json.loads((data / "manifest.json").read_text(encoding="utf-8"))
     finally:
         local.stop()
 
@@ -174,7 +174,7 @@ def _peer_counts(data: dict[str, Any]) -> dict[str, tuple[int, int]]:
 
 def run() -> dict[str, Any]:
     """Measure; return the numbers (also written to docs/benchmarks.md)."""
-    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp, _city_database(Path(tmp)) as (uri, password):  # noqa: SIM117 - the servers need the database first
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp, _city_database(Path(tmp)) as (uri, password, facts):  # noqa: SIM117 - the servers need the database first
         with _ours(uri, password) as ours, _peer(uri, password) as peer, httpx.Client(timeout=120) as client:
             q = _queries(client, ours)
             ours_counts = {f["metric"]: (f["units"], f["covered"]) for f in
@@ -182,6 +182,10 @@ def run() -> dict[str, Any]:
             peer_counts = _peer_counts(_post(client, peer, COUNTS_PEER % {"c": q["city"], "any": _ANY})[1])
             if ours_counts != peer_counts:
                 raise RuntimeError(f"the two servers disagree: ours {ours_counts}, peer {peer_counts}")
+            counted = _post(client, ours, '{ gaps(scope: "%s", first: 0) { counts { kind count } } }' % q["city"])[1]
+            gap_counts = {c["kind"]: c["count"] for c in counted["gaps"]["counts"]}
+            if facts is not None and gap_counts != facts["gaps"]:
+                raise RuntimeError(f"gaps differ from the manifest: {gap_counts} vs {facts['gaps']}")
             calls: dict[str, Callable[[], tuple[float, Any]]] = {
                 "coverage, whole city": lambda: _post(
                     client,
@@ -231,7 +235,13 @@ def run() -> dict[str, Any]:
                     "responsible { name } } } } }" % (q["city"], kind),
                 )
             times = _time(calls)
-    return {"times": times, "counts": ours_counts, "codes": q}
+    return {
+        "times": times,
+        "counts": ours_counts,
+        "codes": q,
+        "gaps": gap_counts,
+        "manifest_checked": facts is not None,
+    }
 
 
 def main() -> None:
@@ -268,6 +278,15 @@ def main() -> None:
             f"four whole-city coverage counts **{counts:.3f}** — ours sums the communities' coverage rollups (kept "
             "current by every load and edit), the peer counts live; both return the same numbers, checked in the run: "
             + ", ".join(f"{k} {c}/{u}" for k, (u, c) in result["counts"].items())
+            + ".",
+            "",
+            (
+                "`gaps` counted every injected gap of the generated city exactly, kind by kind (checked against its "
+                "manifest in the run): "
+                if result["manifest_checked"]
+                else "Gap counts: "
+            )
+            + ", ".join(f"{k} {v:,}" for k, v in result["gaps"].items())
             + ".",
             "",
             "First page (50) of each gap kind over the whole city:",

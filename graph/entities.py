@@ -175,34 +175,26 @@ async def _first_node(tx: AsyncManagedTransaction, cypher: LiteralString, params
 SEARCHABLE: tuple[str, ...] = tuple(s.label for s in NODE_SHEETS if any(c.name == "name" for c in s.columns))
 
 
+#: Nodes whose name contains $name (text index) and whose code starts with $prefix, inside the scope.
+MATCHES: LiteralString = (
+    "($name IS NULL OR m.name CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix) AND " + IN_SCOPE
+)
+
+
 @cache
 def search_query(label: str) -> LiteralString:
-    """Nodes of `label` whose name contains $name and code starts with $prefix, inside the scope, after $after."""
+    """A page of `label` nodes matching a search, by code, after $after."""
     return cast(
         LiteralString,
-        f"""
-MATCH (m:{_labels((label,))})
-WHERE ($name IS NULL OR m.name CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix)
-  AND m.code > $after AND {IN_SCOPE}
-RETURN m {{.*, _label: labels(m)[0]}} AS node
-ORDER BY m.code
-LIMIT $first
-""",
+        f"MATCH (m:{_labels((label,))}) WHERE {MATCHES} AND m.code > $after "
+        "RETURN m {.*, _label: labels(m)[0]} AS node ORDER BY m.code LIMIT $first",
     )
 
 
 @cache
 def search_count_query(label: str) -> LiteralString:
     """How many nodes of `label` match a search."""
-    return cast(
-        LiteralString,
-        f"""
-MATCH (m:{_labels((label,))})
-WHERE ($name IS NULL OR m.name CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix)
-  AND {IN_SCOPE}
-RETURN count(m) AS n
-""",
-    )
+    return cast(LiteralString, f"MATCH (m:{_labels((label,))}) WHERE {MATCHES} RETURN count(m) AS n")
 
 
 @dataclass

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.relay import PageInfo
 from strawberry.types import Info
 
 from graph.driver import Graph
@@ -130,3 +131,13 @@ def selects(info: Info[Context, None], *names: str) -> bool:
         return False
 
     return any(walk(f.selections) for f in info.selected_fields)
+
+
+def page_info(cursors: list[str], has_next: bool, after: str | None) -> PageInfo:
+    """Relay PageInfo for a page whose edges have these cursors."""
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )

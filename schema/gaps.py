@@ -10,7 +10,18 @@ from strawberry.types import Info
 
 from graph import gaps as gp
 from graph.scope import AreaNotFound
-from schema.common import Context, EntityRef, GapKind, Place, as_of, decode_cursor, encode_cursor, scope_of, selects
+from schema.common import (
+    Context,
+    EntityRef,
+    GapKind,
+    Place,
+    as_of,
+    decode_cursor,
+    encode_cursor,
+    page_info,
+    scope_of,
+    selects,
+)
 from schema.errors import NOT_FOUND, UserError
 
 MAX_PAGE = 500
@@ -103,12 +114,7 @@ async def resolve_gaps(
     counts = [GapCount(kind=GapKind[k], count=n) for k, n in page.counts.items()]
     return GapConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info([e.cursor for e in edges], page.has_next, after),
         total_count=sum(page.counts.values()),
         counts=counts,
     )

@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from graph import entities as ent
 from graph.entities import SEARCHABLE, label_of_code
-from schema.common import Context, decode_cursor, encode_cursor, scope_of, selects
+from schema.common import Context, decode_cursor, encode_cursor, page_info, scope_of, selects
 from schema.entities import Entity, EntityType, code_loader, entity_by_code, make_entity, parse_global_id
 from schema.errors import BAD_USER_INPUT, UserError
 
@@ -80,11 +80,6 @@ async def resolve_search(
         edges.append(EntityEdge(node=make_entity(row), cursor=encode_cursor(labels.index(row["_label"]), row["code"])))
     return EntityConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info([e.cursor for e in edges], page.has_next, after),
         total_count=page.total or 0,
     )

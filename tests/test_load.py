@@ -16,6 +16,7 @@ from loaders.demo import headers, write_demo
 from loaders.load import load_file, validate_file
 from loaders.problems import InvalidInput
 from loaders.workbooks import write_template
+from tests.conftest import clear
 
 COUNTS = """
 MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
@@ -30,13 +31,7 @@ RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS 
 """
 
 
-async def _clear(graph: Graph) -> None:
-    while True:
-        rows = await graph.write_rows(
-            "MATCH (n) WHERE NOT n:_Migration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
-        )
-        if rows[0]["deleted"] == 0:
-            return
+_clear = clear
 
 
 async def _counts(graph: Graph) -> dict:
