@@ -94,6 +94,10 @@ async def build_plan(data: Input, lookup: Lookup | None) -> Plan:
     _area_paths(by_sheet, index, existing, problems)
     _same_area(by_sheet, index, existing, problems)
     _cascade(by_sheet, index)
+    for rows in by_sheet.values():  # only rejected rows go back out (to the error workbook) as they were read
+        for row in rows:
+            if not row.bad:
+                row.cells = []
     problems.sort(key=lambda p: (_sheet_order(p.sheet), p.row, p.column))
     return Plan(by_sheet, problems, existing)
 

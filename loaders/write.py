@@ -140,17 +140,18 @@ DELETE r
 
 
 @cache
-def merge_links(label: str, rel: str, target: str, incoming: bool) -> LiteralString:
-    """MERGE the listed links (pairs: [node code, target code])."""
+def merge_links(label: str, rel: str, target: str, incoming: bool, fresh: bool = False) -> LiteralString:
+    """MERGE the listed links (pairs: [node code, target code]); CREATE them when every node is new (`fresh`)."""
     n, r, t = _ident(label), _ident(rel), _ident(target)
-    merge = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
+    pattern = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
+    verb = "CREATE" if fresh else "MERGE"
     return cast(
         LiteralString,
         f"""
 UNWIND $pairs AS p
 MATCH (n:{n} {{code: p[0]}})
 MATCH (m:{t} {{code: p[1]}})
-MERGE {merge}
+{verb} {pattern}
 """,
     )
 
@@ -316,12 +317,17 @@ async def _write_node_links(
     """Replace each row's links of this column; nodes created by this load have none to delete."""
     for target in link.targets:
         delete = stale_links(sheet.label, link.rel, target, link.incoming)
-        create = merge_links(sheet.label, link.rel, target, link.incoming)
+        merge = merge_links(sheet.label, link.rel, target, link.incoming)
+        fresh = merge_links(sheet.label, link.rel, target, link.incoming, fresh=True)
 
-        async def batch(rows_: list[Row], target: str = target, delete: str = delete, create: str = create) -> None:
+        async def batch(
+            rows_: list[Row], target: str = target, delete: str = delete, merge: str = merge, fresh: str = fresh
+        ) -> None:
             listed = [[r.code, [c for lbl, c in r.resolved.get(link.en, ()) if lbl == target]] for r in rows_]
             pairs = [[code, c] for code, targets in listed for c in targets]
             stale = [x for x in listed if x[0] in existed]
+            # nodes this load created have no links yet: CREATE them (a node that existed MERGEs)
+            create = merge if stale or any(code in existed for code, _ in pairs) else fresh
             if pairs or stale:
                 counters = await graph.write_batch(_replace, delete, create, stale, pairs)
                 summary.links[_link_key(sheet.label, link, target)].update(counters)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from schema.chain import ResponsibilityChain, resolve_chain
@@ -212,6 +211,4 @@ class Schema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     """The service's schema with its extensions."""
-    # IDEs and front-ends send the same documents again and again: parse and validate each once.
-    caches = [ParserCache(maxsize=512), ValidationCache(maxsize=512)]
-    return Schema(query=Query, mutation=Mutation, types=ALL_TYPES, extensions=[*caches, ErrorCodes])
+    return Schema(query=Query, mutation=Mutation, types=ALL_TYPES, extensions=[ErrorCodes])
