@@ -19,7 +19,7 @@ from graph.entities import IN_SCOPE, label_of_code, scope_params
 from graph.gaps import RULES
 from graph.metrics import scope_filter
 from graph.model import LABELS
-from graph.scope import LEVEL_LABEL, Scope
+from graph.scope import LEVEL_LABEL, AreaNotFound, Scope, area_query
 
 #: Labels drawn by default, with the row of a hierarchical layout each sits on.
 DRAWN: dict[str, int] = {
@@ -223,10 +223,17 @@ ORDER BY u.code, c.code
     )
 
 
-async def partner_network(graph: Graph, scope: Scope) -> list[dict[str, Any]]:
-    """One row per (unit, community) pair that is linked by a report, a membership or a service."""
-    params = {"scope": scope.code, "community": scope.community}
-    level = scope.level
+async def partner_network(graph: Graph, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
+    """The scope's name, and one row per (unit, community) pair linked by a report, a membership or a service."""
+    return await graph.read(_partners, scope)
+
+
+async def _partners(tx: AsyncManagedTransaction, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
+    own = await (await tx.run(area_query(scope.level), {"scope": scope.code})).single()
+    if own is None:
+        raise AreaNotFound(scope.code)
+    level, params = scope.level, {"scope": scope.code, "community": scope.community}
     if level == "grid":  # partner units serve communities: a grid reads its community's network
         level, params = "community", {"scope": scope.community, "community": scope.community}
-    return await graph.read_rows(partner_query(level), params)
+    rows = [r.data() async for r in await tx.run(partner_query(level), params)]
+    return own["name"], rows

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from graph import network as nw
 from graph.model import SHEET_BY_LABEL
+from graph.scope import AreaNotFound
 from schema.common import Context, GapKind, Place, as_of, scope_of, to_date
 from schema.entities import Entity, global_id, make_entity
 from schema.errors import BAD_USER_INPUT, NOT_FOUND, UserError
@@ -125,7 +126,10 @@ class PartnerNetwork:
 async def resolve_partner_network(info: Info[Context, None], scope: str) -> PartnerNetwork:
     """Resolver of `Query.partnerNetwork`."""
     where = scope_of(info, scope)
-    rows = await nw.partner_network(info.context.graph, where)
+    try:
+        name, rows = await nw.partner_network(info.context.graph, where)
+    except AreaNotFound:
+        raise UserError(f"找不到范围 {scope} / no area with code {scope}", NOT_FOUND) from None
     links = [
         PartnerLink(
             unit=make_entity(r["unit"]),
@@ -139,7 +143,7 @@ async def resolve_partner_network(info: Info[Context, None], scope: str) -> Part
         for r in rows
     ]
     return PartnerNetwork(
-        scope=Place(code=where.code, name=None),
+        scope=Place(code=where.code, name=name),
         links=links,
         unit_count=len({link.unit.code for link in links}),
         community_count=len({link.community.code for link in links}),

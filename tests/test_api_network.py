@@ -54,7 +54,7 @@ async def test_network_stops_at_the_node_budget(client: AsyncClient, small: dict
 PARTNERS = """
 query($scope: String!) {
   partnerNetwork(scope: $scope) {
-    unitCount communityCount services hours
+    scope { code name } unitCount communityCount services hours
     links { unit { code } community { code } reportedOn committeeMember services hours }
   }
 }"""
@@ -64,6 +64,7 @@ async def test_partner_network_lists_every_report_and_service(client: AsyncClien
     rows = small["data"].rows
     city = rows["City"][0]["code"]
     network = (await data_of(client, PARTNERS, scope=city))["partnerNetwork"]
+    assert network["scope"] == {"code": city, "name": rows["City"][0]["name"]}
     pairs = {(link["unit"]["code"], link["community"]["code"]) for link in network["links"]}
     reported = {(r["unit_code"], r["community_code"]) for r in rows["UnitReport"]}
     assert reported <= pairs
