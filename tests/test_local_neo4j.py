@@ -116,3 +116,25 @@ def test_default_local_settings_are_loopback_and_under_data() -> None:
     assert settings.local_listen == "127.0.0.1"
     assert settings.local_port == 7687
     assert Path(settings.local_home) == PROJECT_ROOT / "data" / "neo4j"
+
+
+@pytest.mark.slow
+def test_extra_neo4j_settings_apply_and_a_bad_one_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEO4J_CONFIG", "db.transaction.timeout=123s; db.lock.acquisition.timeout=7s")
+    server = _local(tmp_path / "ok").start()
+    try:
+        with GraphDatabase.driver(server.uri, auth=("neo4j", TEST_PASSWORD)) as driver:
+            records, _, _ = driver.execute_query(
+                "SHOW SETTINGS YIELD name, value "
+                "WHERE name IN ['db.transaction.timeout', 'db.lock.acquisition.timeout'] RETURN name, value"
+            )
+        assert {r["name"]: r["value"] for r in records} == {
+            "db.lock.acquisition.timeout": "7s",
+            "db.transaction.timeout": "2m3s",
+        }
+    finally:
+        server.stop()
+    monkeypatch.setenv("NEO4J_CONFIG", "db.no.such.setting=1")
+    with pytest.raises(LocalNeo4jError) as failure:
+        _local(tmp_path / "bad").start()
+    assert "db.no.such.setting" in str(failure.value)

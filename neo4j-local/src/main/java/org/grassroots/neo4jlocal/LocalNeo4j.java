@@ -17,6 +17,7 @@ import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.dbms.api.Neo4jDatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.graphdb.Result;
 
@@ -68,7 +69,12 @@ public final class LocalNeo4j {
 
         DatabaseManagementService dbms;
         try {
-            dbms = new DatabaseManagementServiceBuilder(home)
+            Neo4jDatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+            Path extra = extraSettingsFile(home, env.getOrDefault("NEO4J_CONFIG", ""));
+            if (extra != null) {
+                builder = builder.loadPropertiesFromFile(extra);
+            }
+            dbms = builder
                     .setConfig(BoltConnector.enabled, true)
                     .setConfig(BoltConnector.listen_address, new SocketAddress(listen, port))
                     .setConfig(BoltConnector.advertised_address, new SocketAddress(listen, port))
@@ -115,6 +121,30 @@ public final class LocalNeo4j {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Extra Neo4j settings from NEO4J_CONFIG ("name=value;name=value", neo4j.conf names), written to
+     * HOME/neo4j-extra.conf for Neo4j to read (and check); null when there are none.
+     */
+    static Path extraSettingsFile(Path home, String raw) throws IOException {
+        StringBuilder conf = new StringBuilder();
+        for (String part : raw.split(";")) {
+            String item = part.trim();
+            if (item.isEmpty()) {
+                continue;
+            }
+            if (item.indexOf('=') <= 0) {
+                throw new IllegalArgumentException("NEO4J_CONFIG item without name=value: " + item);
+            }
+            conf.append(item).append('\n');
+        }
+        if (conf.length() == 0) {
+            return null;
+        }
+        Path file = home.resolve("neo4j-extra.conf");
+        Files.writeString(file, conf.toString());
+        return file;
     }
 
     /** Sets the configured user's password, creating the user if needed (Community has no roles). */
