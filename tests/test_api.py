@@ -244,3 +244,10 @@ def test_every_type_and_field_is_described_in_both_languages() -> None:
         if isinstance(gtype, GraphQLEnumType):
             missing += [f"{name}.{v}" for v, value in gtype.values.items() if not value.description]
     assert missing == []
+
+
+async def test_responses_carry_chinese_as_utf8_not_escapes(client: AsyncClient, small: dict[str, Any]) -> None:
+    city = small["data"].rows["City"][0]
+    response = await client.post("/graphql", json={"query": "{ cities { name } }"})
+    assert city["name"] in response.text
+    assert "\\u" not in response.text
