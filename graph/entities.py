@@ -16,11 +16,19 @@ from typing import Any, LiteralString, cast
 from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
-from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Link, Sheet
+from graph.model import LABELS, NODE_SHEETS, SHEET_BY_LABEL, Link, Sheet
+from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, Scope
 
-#: Inside the caller's scope, for a node `m`: no scope, a city-wide node, or the node's area code matches.
-IN_SCOPE: LiteralString = "($scope IS NULL OR m.cityCode IS NULL OR m[$scopeProperty] = $scope)"
+
+def in_scope(var: str) -> LiteralString:
+    """Inside the caller's scope, for the node bound to `var`: no scope, a city-wide node, or its area matches."""
+    if not var.isidentifier():
+        raise ValueError(var)
+    return cast(LiteralString, f"($scope IS NULL OR {var}.cityCode IS NULL OR {var}[$scopeProperty] = $scope)")
+
+
+IN_SCOPE: LiteralString = in_scope("m")
 
 
 def scope_params(scope: Scope | None) -> dict[str, Any]:
@@ -108,14 +116,10 @@ async def follow(
 ) -> dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]]:
     """code → [(related node, relationship properties or None)], in the related nodes' code order."""
     out: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = defaultdict(list)
-    rows = await graph.read(_rows, hop_query(hop), {"codes": codes, **scope_params(scope)})
+    rows = await graph.read_rows(hop_query(hop), {"codes": codes, **scope_params(scope)})
     for r in rows:
         out[r["code"]].append((r["node"], r["props"]))
     return out
-
-
-async def _rows(tx: AsyncManagedTransaction, cypher: LiteralString, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r.data() async for r in await tx.run(cypher, params)]
 
 
 # ---------------------------------------------------------------- one query for a nested selection
@@ -125,11 +129,6 @@ class Level:
 
     columns: tuple[str, ...]
     below: tuple[tuple[str, Hop, Level], ...] = ()  # (field name, hop, the level below)
-
-
-def in_scope(var: str) -> str:
-    """IN_SCOPE for a node bound to `var`."""
-    return IN_SCOPE.replace("m.", f"{var}.").replace("m[", f"{var}[")
 
 
 def _projection(var: str, level: Level, depth: int) -> str:
@@ -237,21 +236,12 @@ async def _search(
         for label in labels:
             record = await (await tx.run(search_count_query(label), params)).single()
             total += record["n"] if record else 0
-    found: list[dict[str, Any]] = []
-    has_next = False
-    for i, label in enumerate(labels):
-        if after is not None and i < after[0]:
-            continue
-        start = after[1] if after is not None and i == after[0] else ""
-        want = first - len(found) + 1
-        rows = [r["node"] async for r in await tx.run(search_query(label), {**params, "after": start, "first": want})]
-        for node in rows:
-            if len(found) == first:
-                has_next = True
-                break
-            found.append(node)
-        if has_next:
-            break
+
+    async def fetch(index: int, start: str, limit: int) -> list[dict[str, Any]]:
+        result = await tx.run(search_query(labels[index]), {**params, "after": start, "first": limit})
+        return [r["node"] async for r in result]
+
+    found, has_next = await page_across(range(len(labels)), first, after, fetch)
     return SearchPage(found, total, has_next)
 
 
@@ -269,6 +259,3 @@ def label_of_code(code: str) -> tuple[str, ...]:
     if len(code) == 18:
         return ("Unit", "PropertyCompany")
     return ()
-
-
-__all__ = ["LINK_SHEETS", "NODE_SHEETS", "Hop", "follow", "link_sheet_hops", "node_hops", "nodes_by_code", "search"]

@@ -26,6 +26,7 @@ from graph.metrics import (
     scope_match,
 )
 from graph.model import GAP_KINDS
+from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, AreaNotFound, Scope, area_query
 
 FULL_MEMBERS: LiteralString = "COUNT { (x)<-[:MEMBER_OF]-(m:PartyMember) WHERE m.status = '正式党员' }"
@@ -261,22 +262,12 @@ async def _gaps(
         for rule in rules:
             record = await (await tx.run(count_query(RULES.index(rule), scope.level), params)).single()
             counts[rule.kind] = counts.get(rule.kind, 0) + (record["n"] if record else 0)
-    found: list[Gap] = []
-    has_next = False
-    for rule in rules:
-        index = RULES.index(rule)
-        if after is not None and index < after[0]:
-            continue
-        start = after[1] if after is not None and index == after[0] else ""
-        want = first - len(found) + 1  # one more than needed: is there a next page?
-        result = await tx.run(page_query(index, scope.level), {**params, "after": start, "first": want})
-        async for r in result:
-            if len(found) == first:
-                has_next = True
-                break
-            found.append(Gap(rule, r["code"], r["name"], r["label"], r["street"], r["community"], r["grid"],
-                             r["compound"], r["responsible"]))  # fmt: skip
-        await result.consume()
-        if has_next:
-            break
+
+    async def fetch(index: int, start: str, limit: int) -> list[Gap]:
+        rule = RULES[index]
+        result = await tx.run(page_query(index, scope.level), {**params, "after": start, "first": limit})
+        return [Gap(rule, r["code"], r["name"], r["label"], r["street"], r["community"], r["grid"], r["compound"],
+                    r["responsible"]) async for r in result]  # fmt: skip
+
+    found, has_next = await page_across([RULES.index(rule) for rule in rules], first, after, fetch)
     return GapPage(found, counts, has_next)

@@ -16,7 +16,7 @@ from graph.driver import Graph
 from graph.gaps import RULES
 from graph.model import GAP_KINDS, SHEET_BY_LABEL
 from graph.scope import Scope, ScopeError
-from schema.errors import BAD_USER_INPUT, UserError
+from schema.errors import BAD_USER_INPUT, NOT_FOUND, UserError
 
 _GAP_DOC = {r.kind: f"{r.zh} / {r.en}" for r in RULES}
 
@@ -51,6 +51,11 @@ def scope_of(info: Info[Context, None], code: str) -> Scope:
     if allowed is not None and not scope.within(allowed):
         raise UserError(f"无权查看该范围 / {code} is outside the area you may read ({allowed.code})", "FORBIDDEN")
     return scope
+
+
+def area_not_found(code: str) -> UserError:
+    """NOT_FOUND for a scope code that names no area in the graph."""
+    return UserError(f"找不到范围 {code} / no area with code {code}", NOT_FOUND)
 
 
 def as_of(info: Info[Context, None], value: date | None) -> str:

@@ -12,8 +12,7 @@ from strawberry.types import Info
 from graph import coverage as cov
 from graph.metrics import METRIC_BY_KEY, METRICS
 from graph.scope import AreaNotFound
-from schema.common import Context, GapKind, Place, as_of, scope_of
-from schema.errors import NOT_FOUND, UserError
+from schema.common import Context, GapKind, Place, area_not_found, as_of, scope_of
 
 CoverageMetric = strawberry.enum(
     Enum("CoverageMetric", {m.key: strawberry.enum_value(m.key, description=f"{m.zh} / {m.en}") for m in METRICS}),  # type: ignore[misc]
@@ -93,7 +92,7 @@ async def resolve_coverage(
     try:
         report = await cov.coverage(info.context.graph, where, day, tuple(keys))
     except AreaNotFound:
-        raise UserError(f"找不到范围 {scope} / no area with code {scope}", NOT_FOUND) from None
+        raise area_not_found(scope) from None
     return Coverage(
         scope=_area(report.scope, keys),
         children=[_area(c, keys) for c in report.children],

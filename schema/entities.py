@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Annotated, Any, LiteralString
@@ -343,8 +343,6 @@ async def entity_by_code(info: Info[Context, None], code: str, labels: tuple[str
 
 #: Every generated type, for `strawberry.Schema(types=...)` (types reached only through interfaces).
 ALL_TYPES: tuple[type, ...] = (*TYPES.values(), *EDGE_TYPES.values())
-
-Resolver = Callable[..., Awaitable[Any]]
 
 
 CITIES: LiteralString = (

@@ -15,6 +15,7 @@ from schema.common import (
     EntityRef,
     GapKind,
     Place,
+    area_not_found,
     as_of,
     decode_cursor,
     encode_cursor,
@@ -22,7 +23,7 @@ from schema.common import (
     scope_of,
     selects,
 )
-from schema.errors import NOT_FOUND, UserError
+from schema.errors import UserError
 
 MAX_PAGE = 500
 
@@ -109,7 +110,7 @@ async def resolve_gaps(
     try:
         page = await gp.gaps(info.context.graph, where, as_of(info, as_of_date), wanted, first, position, counted)
     except AreaNotFound:
-        raise UserError(f"找不到范围 {scope} / no area with code {scope}", NOT_FOUND) from None
+        raise area_not_found(scope) from None
     edges = [GapEdge(node=_gap(g), cursor=encode_cursor(*gp.cursor_of(g))) for g in page.gaps]
     counts = [GapCount(kind=GapKind[k], count=n) for k, n in page.counts.items()]
     return GapConnection(

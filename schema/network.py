@@ -11,7 +11,7 @@ from strawberry.types import Info
 from graph import network as nw
 from graph.model import SHEET_BY_LABEL
 from graph.scope import AreaNotFound
-from schema.common import Context, GapKind, Place, as_of, scope_of, to_date
+from schema.common import Context, GapKind, Place, area_not_found, as_of, scope_of, to_date
 from schema.entities import Entity, global_id, make_entity
 from schema.errors import BAD_USER_INPUT, NOT_FOUND, UserError
 
@@ -129,7 +129,7 @@ async def resolve_partner_network(info: Info[Context, None], scope: str) -> Part
     try:
         name, rows = await nw.partner_network(info.context.graph, where)
     except AreaNotFound:
-        raise UserError(f"找不到范围 {scope} / no area with code {scope}", NOT_FOUND) from None
+        raise area_not_found(scope) from None
     links = [
         PartnerLink(
             unit=make_entity(r["unit"]),
