@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from graph import rollups
 from graph.driver import Graph
+from graph.model import SHEETS
 from loaders.problems import InvalidInput, Problem
 from loaders.read import read_input
 from loaders.validate import AREA_KEYS, Plan, build_plan
@@ -86,7 +87,7 @@ async def load_file(
         raise InvalidInput(plan.problems)
     if not plan.row_count and not plan.problems:
         raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
-    skipped = sum(1 for rows in plan.rows.values() for r in rows if r.bad)
+    skipped = sum(len(plan.bad_rows(s.key)) for s in SHEETS) if plan.problems else 0
     total = plan.row_count - skipped
     if show_progress:
         columns = (

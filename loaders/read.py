@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ class RawSheet:
     sheet: Sheet
     source: str  # the sheet name or CSV file name as the user wrote it
     columns: dict[str, int]  # header key (Column.name or Link.en) -> position
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (1-based row number, cells)
+    rows: Iterable[tuple[int, list[str]]] = field(default_factory=list)  # (1-based row number, cells)
 
 
 @dataclass
@@ -107,24 +108,52 @@ def _read_csv_files(files: list[Path], problems: list[Problem]) -> list[RawSheet
             continue
         try:
             with file.open(encoding="utf-8-sig", newline="") as fh:
-                rows = list(csv.reader(fh))
+                header = next(csv.reader(fh), [])
         except UnicodeDecodeError as exc:
-            problems.append(
-                Problem(
-                    file.name,
-                    0,
-                    "",
-                    "",
-                    "文件不是 UTF-8 编码(请另存为 UTF-8 CSV)",
-                    f"the file is not UTF-8 (save it as 'CSV UTF-8'): byte {exc.start}",
-                )
-            )
+            problems.append(_not_utf8(file, exc))
             continue
-        raw = _make_sheet(sheet, file.name, rows[0] if rows else [], problems)
+        raw = _make_sheet(sheet, file.name, header, problems)
         if raw is not None:
-            raw.rows = [(i + 2, cells) for i, cells in enumerate(rows[1:]) if any(c.strip() for c in cells)]
+            raw.rows = CsvRows(file, problems)
             out.append(raw)
     return out
+
+
+class CsvRows:
+    """A CSV file's data rows, (row number, cells), read from disk each time they are iterated.
+
+    A city's household file has millions of rows: validation streams them instead of holding them.
+    A byte that is not UTF-8 ends the file with a problem (reported once).
+    """
+
+    def __init__(self, file: Path, problems: list[Problem]) -> None:
+        self.file = file
+        self._problems = problems
+        self._reported = False
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        try:
+            with self.file.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.reader(fh)
+                next(reader, None)
+                for number, cells in enumerate(reader, start=2):
+                    if any(c.strip() for c in cells):
+                        yield number, cells
+        except UnicodeDecodeError as exc:
+            if not self._reported:
+                self._reported = True
+                self._problems.append(_not_utf8(self.file, exc))
+
+
+def _not_utf8(file: Path, exc: UnicodeDecodeError) -> Problem:
+    return Problem(
+        file.name,
+        0,
+        "",
+        "",
+        "文件不是 UTF-8 编码(请另存为 UTF-8 CSV)",
+        f"the file is not UTF-8 (save it as 'CSV UTF-8'): byte {exc.start}",
+    )
 
 
 # ---------------------------------------------------------------- XLSX

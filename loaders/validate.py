@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,8 +18,10 @@ from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Column, Kind, Link,
 from loaders import codes
 from loaders.problems import Problem
 from loaders.read import Input, RawSheet, col_letter
+from loaders.spool import Budget, Spool
 
 AREA_KEYS = ("cityCode", "districtCode", "streetCode", "communityCode")
+SHEET_BY_KEY = {s.key: s for s in SHEETS}
 
 ENUM_ALIASES = {
     "full": "正式党员",
@@ -53,53 +55,234 @@ class Row:
     cells: list[str]
     code: str = ""
     props: dict[str, Any] = field(default_factory=dict)
-    refs: dict[str, list[str]] = field(default_factory=dict)  # link.en -> codes
+    refs: dict[str, list[str]] = field(default_factory=dict)  # link.en -> codes (until resolved)
     resolved: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # link.en -> (label, code)
     area: dict[str, str] = field(default_factory=dict)
     bad: bool = False
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by sheet key (the model's Sheet is not copied into every spooled chunk)."""
+        state = (self.source_name, self.number, self.cells, self.code, self.props, self.resolved, self.area, self.bad)
+        return _restore_row, (self.sheet.key, *state)
+
+
+def _restore_row(key: str, source: str, number: int, cells: list[str], code: str, *rest: Any) -> Row:
+    props, resolved, area, bad = rest
+    return Row(SHEET_BY_KEY[key], source, number, cells, code, props, {}, resolved, area, bad)
+
 
 @dataclass
 class Plan:
-    """What a load will write, and the problems that stop it."""
+    """What a load will write (each sheet's rows, spooled), and the problems that stop it.
 
-    rows: dict[str, list[Row]]  # sheet key -> rows, in model order
+    Rows found bad after they were spooled (the first of two duplicates, a row naming a later
+    sheet's bad row) are listed in `rejected`; reading a sheet applies it.
+    """
+
+    rows: dict[str, Spool[Row]]  # sheet key -> rows, in model order
     problems: list[Problem]
     existing: dict[tuple[str, str], dict[str, str]]  # (label, code) of referenced graph nodes -> area path
+    rejected: dict[str, set[int]] = field(default_factory=dict)  # sheet key -> row numbers
+    reread: Callable[[str], dict[int, list[str]]] | None = None  # sheet key -> cells by row number, as read
+
+    def chunks(self, key: str) -> Iterator[list[Row]]:
+        """A sheet's rows in chunks, in input order, bad ones flagged."""
+        spool = self.rows.get(key)
+        if spool is None:
+            return
+        late = self.rejected.get(key)
+        for chunk in spool.chunks():
+            if late:
+                for row in chunk:
+                    if row.number in late:
+                        row.bad = True
+            yield chunk
+
+    def valid_chunks(self, key: str) -> Iterator[list[Row]]:
+        """Rows of a sheet with no problem, in chunks (all of them when the plan is clean)."""
+        for chunk in self.chunks(key):
+            good = [r for r in chunk if not r.bad]
+            if good:
+                yield good
 
     def valid_rows(self, key: str) -> list[Row]:
-        """Rows of a sheet with no problem (all of them when the plan is clean)."""
-        return [r for r in self.rows.get(key, []) if not r.bad]
+        """Rows of a sheet with no problem, as one list (for small plans: edits, tests)."""
+        return [r for chunk in self.valid_chunks(key) for r in chunk]
+
+    def valid_count(self, key: str) -> int:
+        """How many rows of a sheet will be written."""
+        spool = self.rows.get(key)
+        if spool is None:
+            return 0
+        if not self.problems:
+            return len(spool)
+        return sum(len(c) for c in self.valid_chunks(key))
+
+    def bad_rows(self, key: str) -> list[Row]:
+        """Rejected rows of a sheet with their cells as read."""
+        bad = [r for chunk in self.chunks(key) for r in chunk if r.bad]
+        if any(not r.cells for r in bad) and self.reread is not None:
+            cells = self.reread(key)
+            for r in bad:
+                r.cells = r.cells or cells.get(r.number, [])
+        return bad
 
     @property
     def row_count(self) -> int:
         """Data rows in the input."""
         return sum(len(v) for v in self.rows.values())
 
+    def close(self) -> None:
+        """Free spooled rows (memory and temporary files)."""
+        for spool in self.rows.values():
+            spool.close()
+
 
 #: Looks up codes already in the graph: label -> codes → {code: area path}.
 Lookup = Callable[[str, list[str]], Awaitable[dict[str, dict[str, str]]]]
 
+#: Rows validated together (reference look-ups in the graph go a chunk at a time).
+CHUNK = 20_000
+#: Index values pack a row number with the id of its area path (`_Index.areas`).
+_AREA_SLOTS = 1 << 20
 
-async def build_plan(data: Input, lookup: Lookup | None) -> Plan:
-    """Validate everything; references not in the input are looked up in the graph via `lookup`."""
+
+class _Index:
+    """What validation remembers of every row once its chunk is spooled: compact, for millions of rows.
+
+    Per label, code → row number and area path id packed in one int; the distinct area paths; codes of
+    rejected rows; graph nodes that rows name but the input does not hold.
+    """
+
+    def __init__(self, lookup: Lookup | None) -> None:
+        self.codes: dict[str, dict[str, int]] = defaultdict(dict)
+        self.areas: list[dict[str, str]] = [{}]
+        self._ids: dict[int, int] = {id(self.areas[0]): 0}
+        self.bad: dict[str, set[str]] = defaultdict(set)
+        self.existing: dict[tuple[str, str], dict[str, str]] = {}
+        self.unknown: list[tuple[str, int, Link, str]] = []  # (sheet, row, link, code) named but not found
+        self._looked_up: dict[str, set[str]] = defaultdict(set)
+        self._lookup = lookup
+
+    def has(self, label: str, code: str) -> bool:
+        return code in self.codes[label] or (label, code) in self.existing
+
+    def area(self, label: str, code: str) -> dict[str, str]:
+        packed = self.codes[label].get(code)
+        if packed is not None:
+            return self.areas[packed % _AREA_SLOTS]
+        return self.existing.get((label, code), {})
+
+    def area_id(self, area: dict[str, str]) -> int:
+        """The id of an area path: rows share their parent's dict, so most are found by identity."""
+        aid = self._ids.get(id(area))
+        if aid is None:
+            if len(self.areas) >= _AREA_SLOTS - 1:
+                raise ValueError("too many distinct area paths")
+            aid = self._ids[id(area)] = len(self.areas)
+            self.areas.append(area)  # kept alive here, so its id() stays unique
+        return aid
+
+    async def look_up(self, wanted: dict[str, set[str]]) -> None:
+        """Find codes the input does not hold in the graph; unknown ones in every other label too."""
+        if self._lookup is None:
+            return
+        asked: set[str] = set()
+        for label, codes_ in wanted.items():
+            new = codes_ - self._looked_up[label]
+            new.difference_update(self.codes[label].keys())
+            if not new:
+                continue
+            self._looked_up[label] |= new
+            asked |= new
+            for code, area in (await self._lookup(label, sorted(new))).items():
+                self.existing[(label, code)] = area
+        unresolved = {c for c in asked if not any((label, c) in self.existing for label in wanted)}
+        if unresolved:  # a code of another kind of node? (a parent of the wrong type)
+            for sheet in SHEETS:
+                if sheet.is_node and sheet.label not in wanted:
+                    todo = unresolved - self._looked_up[sheet.label]
+                    if not todo:
+                        continue
+                    self._looked_up[sheet.label] |= todo
+                    for code, area in (await self._lookup(sheet.label, sorted(todo))).items():
+                        self.existing[(sheet.label, code)] = area
+
+
+def _forward(sheet: Sheet) -> tuple[Link, ...]:
+    """Links naming a sheet that comes later in the model (checked once that sheet is read)."""
+    later = {s.label for s in SHEETS[SHEETS.index(sheet) :] if s.is_node}
+    return tuple(lk for lk in sheet.all_links if any(t in later for t in lk.targets))
+
+
+for _sheet in SHEETS:  # a forward link is resolved before its target is read: it must name one label
+    assert all(len(lk.targets) == 1 for lk in _forward(_sheet)), _sheet.key
+
+
+async def build_plan(data: Input, lookup: Lookup | None, budget: Budget | None = None) -> Plan:
+    """Validate everything, one sheet at a time in model order (parents first), a chunk at a time.
+
+    References not in the input are looked up in the graph via `lookup`. Validated chunks go to a
+    spool; what later rows need of earlier ones (codes, area paths, rejections) stays in a compact index.
+    """
     problems = list(data.problems)
-    by_sheet: dict[str, list[Row]] = {s.key: [] for s in SHEETS}
-    for raw in data.sheets:
-        by_sheet[raw.sheet.key] = list(_convert_sheet(raw, problems))
-
-    index = _index(by_sheet, problems)
-    existing = await _lookup_missing(by_sheet, index, lookup)
-    _resolve(by_sheet, index, existing, problems)
-    _area_paths(by_sheet, index, existing, problems)
-    _same_area(by_sheet, index, existing, problems)
-    _cascade(by_sheet, index)
-    for rows in by_sheet.values():  # only rejected rows go back out (to the error workbook) as they were read
-        for row in rows:
-            if not row.bad:
-                row.cells = []
+    read_problems = len(data.problems)  # reading streams: a file can still turn out unreadable
+    budget = budget or Budget()
+    index = _Index(lookup)
+    raws = {raw.sheet.key: raw for raw in data.sheets}
+    spools: dict[str, Spool[Row]] = {s.key: Spool(budget) for s in SHEETS}
+    rejected: dict[str, set[int]] = defaultdict(set)
+    link_keys: dict[str, int] = {}
+    for sheet in SHEETS:
+        raw = raws.get(sheet.key)
+        if raw is None:
+            continue
+        forward = _forward(sheet)
+        backward = tuple(lk for lk in sheet.all_links if lk not in forward)
+        for chunk in _chunked(_convert_sheet(raw, problems), CHUNK):
+            _deduplicate(sheet, chunk, index, link_keys, rejected[sheet.key], problems)
+            await index.look_up(_wanted(chunk, backward, index))
+            _resolve(chunk, backward, index)
+            for link in forward:  # checked after the target sheet is read; resolved to its one label now
+                for row in chunk:
+                    row.resolved[link.en] = [(link.targets[0], c) for c in row.refs.get(link.en, ())]
+            _area_paths(sheet, chunk, index, problems)
+            _same_area(chunk, backward, index, problems)
+            _finish(sheet, chunk, index, rejected[sheet.key])
+            spools[sheet.key].add(chunk)
+    problems.extend(data.problems[read_problems:])
+    plan = Plan(spools, problems, index.existing, rejected, _rereader(data))
+    for sheet in SHEETS:
+        forward = _forward(sheet)
+        if forward and sheet.key in raws:
+            await _check_forward(plan, sheet, forward, index)
+    problems.extend(_unknown_problem(*u, index) for u in index.unknown)
+    if problems:
+        _cascade(plan, index)
     problems.sort(key=lambda p: (_sheet_order(p.sheet), p.row, p.column))
-    return Plan(by_sheet, problems, existing)
+    return plan
+
+
+def _chunked(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _rereader(data: Input) -> Callable[[str], dict[int, list[str]]]:
+    """Cells of a sheet's rows as read (for rejected rows whose cells were already let go)."""
+    raws = {raw.sheet.key: raw for raw in data.sheets}
+
+    def reread(key: str) -> dict[int, list[str]]:
+        raw = raws.get(key)
+        return {number: cells for number, cells in raw.rows} if raw is not None else {}
+
+    return reread
 
 
 # ---------------------------------------------------------------- cells
@@ -233,154 +416,123 @@ def convert(column: Column, text: str, sheet: Sheet) -> tuple[Any, tuple[str, st
 
 
 # ---------------------------------------------------------------- cross-row checks
-def _index(by_sheet: dict[str, list[Row]], problems: list[Problem]) -> dict[str, dict[str, Row]]:
-    """label -> code -> row; a second row with the same code is a problem (both are named)."""
-    index: dict[str, dict[str, Row]] = defaultdict(dict)
-    for sheet in SHEETS:
-        seen = index[sheet.label] if sheet.is_node else {}
-        for row in by_sheet[sheet.key]:
-            if not row.code or (sheet.is_node and "code" not in row.props):
-                continue
-            key = row.code + ("|" + str(row.props.get("role", "")) if not sheet.is_node else "")
-            first = seen.get(key)
-            if first is not None:
-                what = ("编码", "code") if sheet.is_node else ("关系", "relationship")
+def _deduplicate(
+    sheet: Sheet,
+    chunk: list[Row],
+    index: _Index,
+    link_keys: dict[str, int],
+    rejected: set[int],
+    problems: list[Problem],
+) -> None:
+    """A second row with the same code (or, in a link sheet, the same relationship) is a problem; both are named."""
+    seen = index.codes[sheet.label] if sheet.is_node else link_keys
+    for row in chunk:
+        if not row.code or (sheet.is_node and "code" not in row.props):
+            continue
+        key = row.code if sheet.is_node else f"{sheet.key}|{row.code}|{row.props.get('role', '')}"
+        first = seen.get(key)
+        if first is None:
+            seen[key] = row.number * _AREA_SLOTS if sheet.is_node else row.number
+            continue
+        number = first // _AREA_SLOTS if sheet.is_node else first
+        what = ("编码", "code") if sheet.is_node else ("关系", "relationship")
+        problems.append(
+            Problem(
+                row.source_name,
+                row.number,
+                _header(sheet, "code", {}) if sheet.is_node else "",
+                row.code,
+                f"{what[0]}重复,与第{number}行相同",
+                f"duplicate {what[1]}: row {number} has the same",
+            )
+        )
+        row.bad = True
+        rejected.add(number)
+        if sheet.is_node:
+            index.bad[sheet.label].add(row.code)
+
+
+def _wanted(chunk: list[Row], links: tuple[Link, ...], index: _Index) -> dict[str, set[str]]:
+    """Codes the chunk names that the input does not hold, per label they may be."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for link in links:
+        named = {code for row in chunk for code in row.refs.get(link.en, ())}
+        for label in link.targets:
+            named.difference_update(index.codes[label].keys())
+        for label in link.targets:
+            wanted[label] |= named
+    return wanted
+
+
+def _resolve(chunk: list[Row], links: tuple[Link, ...], index: _Index) -> None:
+    """Each named code → (label, code); an unknown code, or one of the wrong kind, is a problem."""
+    for link in links:
+        only = index.codes[link.targets[0]] if len(link.targets) == 1 else None
+        first = link.targets[0]
+        for row in chunk:
+            resolved = []
+            for code in row.refs.get(link.en, ()):
+                if only is not None and code in only:  # the common case, without the search below
+                    resolved.append((first, code))
+                    continue
+                label = next((t for t in link.targets if index.has(t, code)), None)
+                if label is not None:
+                    resolved.append((label, code))
+                    continue
+                _unknown(row, link, code, index)
+            row.resolved[link.en] = resolved
+
+
+def _unknown(row: Row, link: Link, code: str, index: _Index) -> None:
+    """Reject the row; the problem is written once every sheet is read (the code may be another kind's)."""
+    row.bad = True
+    index.unknown.append((row.source_name, row.number, link, code))
+
+
+def _unknown_problem(source: str, number: int, link: Link, code: str, index: _Index) -> Problem:
+    other = next((s.label for s in SHEETS if s.is_node and index.has(s.label, code)), None)
+    want_zh = "或".join(SHEET_BY_LABEL[t].zh for t in link.targets)
+    want_en = " or ".join(t for t in link.targets)
+    if other is not None:
+        zh = f"上级类型错误:{code} 是「{SHEET_BY_LABEL[other].zh}」,此列需要「{want_zh}」"
+        en = f"wrong type: {code} is a {other}, this column needs a {want_en}"
+    else:
+        zh = f"找不到编码为 {code} 的「{want_zh}」(工作簿和数据库中都没有)"
+        en = f"unknown {want_en} {code}: neither in this workbook nor in the graph"
+    return Problem(source, number, link.zh, code, zh, en)
+
+
+def _area_paths(sheet: Sheet, chunk: list[Row], index: _Index, problems: list[Problem]) -> None:
+    """Each node's area codes: from its own area code, or its parent's (parents' sheets come first)."""
+    if not sheet.is_node:
+        return
+    parent = sheet.parent
+    for row in chunk:
+        if sheet.area_level:
+            row.area = _area_of_code(row.code, sheet.area_level) if row.code else {}
+        if parent is None:
+            continue
+        targets = row.resolved.get(parent.en) or []
+        if not targets:
+            continue
+        label, code = targets[0]
+        if sheet.area_level:
+            level = AREA_LEVELS[AREA_LEVELS.index(sheet.area_level) - 1]
+            expected = codes.area_parent_prefix(code, level)
+            if row.code and not row.code.startswith(expected):
                 problems.append(
                     Problem(
                         row.source_name,
                         row.number,
-                        _header(sheet, "code", {}) if sheet.is_node else "",
+                        _header(sheet, "code", {}),
                         row.code,
-                        f"{what[0]}重复,与第{first.number}行相同",
-                        f"duplicate {what[1]}: row {first.number} has the same",
+                        f"区划代码应以上级代码 {expected} 开头",
+                        f"the area code must start with its parent's digits {expected}",
                     )
                 )
                 row.bad = True
-                first.bad = True
-                continue
-            seen[key] = row
-    return index
-
-
-async def _lookup_missing(
-    by_sheet: dict[str, list[Row]], index: dict[str, dict[str, Row]], lookup: Lookup | None
-) -> dict[tuple[str, str], dict[str, str]]:
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for sheet in SHEETS:
-        for link in sheet.all_links:
-            named = {code for row in by_sheet[sheet.key] for code in row.refs.get(link.en, ())}
-            for label in link.targets:
-                named.difference_update(index[label].keys())
-            for label in link.targets:
-                wanted[label] |= named
-    existing: dict[tuple[str, str], dict[str, str]] = {}
-    if lookup is None:
-        return existing
-    for label, codes_ in wanted.items():
-        found = await lookup(label, sorted(codes_))
-        for code, area in found.items():
-            existing[(label, code)] = area
-    # unknown codes: are they another kind of node? (a parent of the wrong type)
-    unresolved = {c for label, cs in wanted.items() for c in cs if (label, c) not in existing}
-    if unresolved:
-        for sheet in SHEETS:
-            if sheet.is_node and sheet.label not in wanted:
-                for code, area in (await lookup(sheet.label, sorted(unresolved))).items():
-                    existing[(sheet.label, code)] = area
-    return existing
-
-
-def _resolve(
-    by_sheet: dict[str, list[Row]],
-    index: dict[str, dict[str, Row]],
-    existing: dict[tuple[str, str], dict[str, str]],
-    problems: list[Problem],
-) -> None:
-    for sheet in SHEETS:
-        for link in sheet.all_links:
-            only = index[link.targets[0]] if len(link.targets) == 1 else None
-            first = link.targets[0]
-            for row in by_sheet[sheet.key]:
-                resolved = []
-                for code in row.refs.get(link.en, []):
-                    if only is not None and code in only:  # the common case, without the search below
-                        resolved.append((first, code))
-                        continue
-                    label = next(
-                        (t for t in link.targets if code in index[t] or (t, code) in existing),
-                        None,
-                    )
-                    if label is not None:
-                        resolved.append((label, code))
-                        continue
-                    other = next(
-                        (
-                            s.label
-                            for s in SHEETS
-                            if s.is_node and (code in index[s.label] or (s.label, code) in existing)
-                        ),
-                        None,
-                    )
-                    want_zh = "或".join(SHEET_BY_LABEL[t].zh for t in link.targets)
-                    want_en = " or ".join(t for t in link.targets)
-                    if other is not None:
-                        zh = f"上级类型错误:{code} 是「{SHEET_BY_LABEL[other].zh}」,此列需要「{want_zh}」"
-                        en = f"wrong type: {code} is a {other}, this column needs a {want_en}"
-                    else:
-                        zh = f"找不到编码为 {code} 的「{want_zh}」(工作簿和数据库中都没有)"
-                        en = f"unknown {want_en} {code}: neither in this workbook nor in the graph"
-                    problems.append(Problem(row.source_name, row.number, link.zh, code, zh, en))
-                    row.bad = True
-                row.resolved[link.en] = resolved
-
-
-def _area_paths(
-    by_sheet: dict[str, list[Row]],
-    index: dict[str, dict[str, Row]],
-    existing: dict[tuple[str, str], dict[str, str]],
-    problems: list[Problem],
-) -> None:
-    """Each node's area codes: from its own area code, or inherited from its parent (sheets are in parent order)."""
-    for sheet in SHEETS:
-        if not sheet.is_node:
-            continue
-        parent = sheet.parent
-        for row in by_sheet[sheet.key]:
-            if sheet.area_level:
-                row.area = _area_of_code(row.code, sheet.area_level) if row.code else {}
-            if parent is None:
-                continue
-            targets = row.resolved.get(parent.en) or []
-            if not targets:
-                continue
-            label, code = targets[0]
-            parent_area = _area_for(label, code, index, existing)
-            if sheet.area_level:
-                level = AREA_LEVELS[AREA_LEVELS.index(sheet.area_level) - 1]
-                expected = codes.area_parent_prefix(code, level)
-                if row.code and not row.code.startswith(expected):
-                    problems.append(
-                        Problem(
-                            row.source_name,
-                            row.number,
-                            _header(sheet, "code", {}),
-                            row.code,
-                            f"区划代码应以上级代码 {expected} 开头",
-                            f"the area code must start with its parent's digits {expected}",
-                        )
-                    )
-                    row.bad = True
-            else:
-                row.area = parent_area  # shared, never mutated: millions of rows share their parent's
-
-
-def _area_for(
-    label: str, code: str, index: dict[str, dict[str, Row]], existing: dict[tuple[str, str], dict[str, str]]
-) -> dict[str, str]:
-    row = index[label].get(code)
-    if row is not None:
-        return row.area
-    return existing.get((label, code), {})
+        else:
+            row.area = index.area(label, code)  # shared, never mutated: millions of rows share their parent's
 
 
 def _area_of_code(code: str, level: str) -> dict[str, str]:
@@ -392,52 +544,95 @@ def _area_of_code(code: str, level: str) -> dict[str, str]:
     return out
 
 
-def _same_area(
-    by_sheet: dict[str, list[Row]],
-    index: dict[str, dict[str, Row]],
-    existing: dict[tuple[str, str], dict[str, str]],
-    problems: list[Problem],
-) -> None:
-    for sheet in SHEETS:
-        for link in sheet.all_links:
-            if not link.same_area:
+def _same_area(chunk: list[Row], links: tuple[Link, ...], index: _Index, problems: list[Problem]) -> None:
+    for link in links:
+        if not link.same_area:
+            continue
+        key = f"{link.same_area}Code"
+        for row in chunk:
+            mine = row.area.get(key)
+            if not mine:
                 continue
-            key = f"{link.same_area}Code"
-            for row in by_sheet[sheet.key]:
-                mine = row.area.get(key)
-                if not mine:
-                    continue
-                for label, code in row.resolved.get(link.en, []):
-                    theirs = _area_for(label, code, index, existing).get(key)
-                    if theirs and theirs != mine:
-                        zh_level = "社区" if link.same_area == "community" else "街道"
-                        problems.append(
-                            Problem(
-                                row.source_name,
-                                row.number,
-                                link.zh,
-                                code,
-                                f"不在同一{zh_level}:{code} 属于{zh_level} {theirs},本行属于 {mine}",
-                                f"in another {link.same_area}: {code} is in {theirs}, this row is in {mine}",
-                            )
+            for label, code in row.resolved.get(link.en, []):
+                theirs = index.area(label, code).get(key)
+                if theirs and theirs != mine:
+                    zh_level = "社区" if link.same_area == "community" else "街道"
+                    problems.append(
+                        Problem(
+                            row.source_name,
+                            row.number,
+                            link.zh,
+                            code,
+                            f"不在同一{zh_level}:{code} 属于{zh_level} {theirs},本行属于 {mine}",
+                            f"in another {link.same_area}: {code} is in {theirs}, this row is in {mine}",
                         )
-                        row.bad = True
+                    )
+                    row.bad = True
 
 
-def _cascade(by_sheet: dict[str, list[Row]], index: dict[str, dict[str, Row]]) -> None:
+def _finish(sheet: Sheet, chunk: list[Row], index: _Index, rejected: set[int]) -> None:
+    """Index the chunk's area paths and rejections; let go of what the writer does not need."""
+    codes_ = index.codes[sheet.label] if sheet.is_node else None
+    bad = index.bad
+    for row in chunk:
+        if row.number in rejected:
+            row.bad = True
+        if not row.bad and bad and _names_bad(row, bad):
+            row.bad = True  # --skip-invalid: a row naming a rejected row is rejected too
+        if codes_ is not None and row.code and row.area:
+            packed = codes_.get(row.code)
+            if packed is not None and packed // _AREA_SLOTS == row.number:
+                codes_[row.code] = packed + index.area_id(row.area)
+        if row.bad:
+            if codes_ is not None and row.code:
+                bad[sheet.label].add(row.code)
+        else:
+            row.cells = []  # only rejected rows go back out (to the error workbook) as they were read
+        row.refs = {}
+
+
+def _names_bad(row: Row, bad: dict[str, set[str]]) -> bool:
+    return any(code in bad[label] for targets in row.resolved.values() for label, code in targets if label in bad)
+
+
+async def _check_forward(plan: Plan, sheet: Sheet, links: tuple[Link, ...], index: _Index) -> None:
+    """A sheet's links to later sheets, now that those are read: unknown codes and other areas."""
+    rejected = plan.rejected.setdefault(sheet.key, set())
+    for chunk in plan.chunks(sheet.key):
+        named = {lk.en: [code for row in chunk for _, code in row.resolved.get(lk.en, ())] for lk in links}
+        await index.look_up({lk.targets[0]: set(named[lk.en]) for lk in links})
+        found: list[Problem] = []
+        for link in links:
+            label = link.targets[0]
+            for row in chunk:
+                for _, code in row.resolved.get(link.en, ()):
+                    if not index.has(label, code):
+                        _unknown(row, link, code, index)
+                        rejected.add(row.number)
+        _same_area(chunk, links, index, found)
+        plan.problems.extend(found)
+        rejected.update(p.row for p in found)
+        for row in chunk:
+            if row.number in rejected and sheet.is_node:
+                index.bad[sheet.label].add(row.code)
+
+
+def _cascade(plan: Plan, index: _Index) -> None:
     """With --skip-invalid, a row that names a rejected row is rejected too (until nothing changes)."""
-    changed = any(row.bad for rows in by_sheet.values() for row in rows)  # nothing rejected: nothing cascades
+    changed = True
     while changed:
         changed = False
         for sheet in SHEETS:
-            for row in by_sheet[sheet.key]:
-                if row.bad:
-                    continue
-                for targets in row.resolved.values():
-                    if any(index[label].get(code) is not None and index[label][code].bad for label, code in targets):
-                        row.bad = True
-                        changed = True
-                        break
+            rejected = plan.rejected.setdefault(sheet.key, set())
+            for chunk in plan.chunks(sheet.key):
+                for row in chunk:
+                    if row.bad or not _names_bad(row, index.bad):
+                        continue
+                    row.bad = True
+                    rejected.add(row.number)
+                    if sheet.is_node and row.code:
+                        index.bad[sheet.label].add(row.code)
+                    changed = True
 
 
 # ---------------------------------------------------------------- helpers

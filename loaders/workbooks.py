@@ -112,7 +112,7 @@ def write_error_workbook(plan: Plan, out: Path) -> int:
         summary.append([p.sheet, p.row or "", p.column, p.value, p.reason_zh, p.reason_en])
     count = 0
     for sheet in SHEETS:
-        bad = [r for r in plan.rows.get(sheet.key, []) if r.bad]
+        bad = plan.bad_rows(sheet.key)
         if not bad:
             continue
         ws = wb.create_sheet(bad[0].source_name[:31])

@@ -17,7 +17,7 @@ import re
 import time
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, LiteralString, cast
@@ -221,27 +221,60 @@ def node_payload(row: Row, fields: tuple[tuple[str, bool], ...], folded: tuple[L
     return out
 
 
-def lanes(rows: list[Row], size: int = BATCH, count: int = LANES) -> list[list[list[Row]]]:
-    """Rows dealt to `count` lanes by community (else by code), each lane cut into batches of `size`.
+def deal(rows: Iterable[Row], size: int = BATCH, count: int = LANES) -> Iterator[tuple[int, list[Row]]]:
+    """Rows dealt to `count` lanes by community (else by code): (lane, batch of `size`) as each batch fills.
 
     A community's rows share their parents (buildings, central households...), so lanes that never share
     a community never wait on each other's locks. The dealing is deterministic (CRC-32, not `hash`).
     """
-    dealt: list[list[Row]] = [[] for _ in range(count)]
+    buffers: list[list[Row]] = [[] for _ in range(count)]
     for row in rows:
         key = row.area.get("communityCode") or row.code
-        dealt[zlib.crc32(key.encode()) % count].append(row)
-    return [[lane[i : i + size] for i in range(0, len(lane), size)] for lane in dealt if lane]
+        lane = zlib.crc32(key.encode()) % count
+        buffer = buffers[lane]
+        buffer.append(row)
+        if len(buffer) >= size:
+            yield lane, buffer
+            buffers[lane] = []
+    for lane, buffer in enumerate(buffers):
+        if buffer:
+            yield lane, buffer
 
 
-async def _in_lanes(rows: list[Row], size: int, work: Callable[[list[Row]], Awaitable[None]]) -> None:
-    """Run `work` on every batch, the lanes concurrently, each lane's batches one after another."""
+def lanes(rows: Iterable[Row], size: int = BATCH, count: int = LANES) -> list[list[list[Row]]]:
+    """Every lane's batches, as `deal` hands them out (lanes with no rows left out)."""
+    out: list[list[list[Row]]] = [[] for _ in range(count)]
+    for lane, batch in deal(rows, size, count):
+        out[lane].append(batch)
+    return [batches for batches in out if batches]
 
-    async def lane(batches: list[list[Row]]) -> None:
-        for batch in batches:
+
+async def _in_lanes(rows: Iterable[Row], size: int, work: Callable[[list[Row]], Awaitable[None]]) -> None:
+    """Run `work` on every batch, the lanes concurrently, each lane's batches one after another.
+
+    Rows are dealt as they stream in (a spilled sheet is read back a chunk at a time), each lane a
+    short queue ahead; a failing batch cancels the rest.
+    """
+    queues: list[asyncio.Queue[list[Row] | None]] = [asyncio.Queue(maxsize=2) for _ in range(LANES)]
+
+    async def lane(queue: asyncio.Queue[list[Row] | None]) -> None:
+        while (batch := await queue.get()) is not None:
             await work(batch)
 
-    await asyncio.gather(*(lane(b) for b in lanes(rows, size)))
+    async def dealer() -> None:
+        for index, batch in deal(rows, size):
+            await queues[index].put(batch)
+        for queue in queues:
+            await queue.put(None)
+
+    tasks = [asyncio.ensure_future(dealer()), *(asyncio.ensure_future(lane(q)) for q in queues)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def write_plan(
@@ -253,29 +286,34 @@ async def write_plan(
     existed: dict[str, set[str]] = {}
     started = time.perf_counter()
     for sheet in NODE_SHEETS:
-        rows = plan.valid_rows(sheet.key)
         existed[sheet.label] = set()
-        if rows:
+        if plan.valid_count(sheet.key):
+            rows = _rows(plan, sheet.key)
             await _write_nodes(graph, sheet, rows, summary, existed[sheet.label], tick, batch_size)
     summary.seconds["nodes"] = time.perf_counter() - started
     started = time.perf_counter()
     for sheet in SHEETS:
-        rows = plan.valid_rows(sheet.key)
-        if not rows:
+        if not plan.valid_count(sheet.key):
             continue
         if sheet.is_node:
             folded = folded_links(sheet.label)
             for link in sheet.links:
                 if link not in folded:
-                    await _write_node_links(graph, sheet, link, rows, summary, existed[sheet.label], batch_size)
+                    await _write_node_links(graph, sheet, link, plan, summary, existed[sheet.label], batch_size)
         else:
-            await _write_link_sheet(graph, sheet, rows, summary, tick, batch_size)
+            await _write_link_sheet(graph, sheet, plan, summary, tick, batch_size)
     summary.seconds["relationships"] = time.perf_counter() - started
     started = time.perf_counter()
     await _propagate(graph, summary)
     summary.seconds["area propagation"] = time.perf_counter() - started
-    summary.rows = sum(len(plan.valid_rows(s.key)) for s in SHEETS)
+    summary.rows = sum(plan.valid_count(s.key) for s in SHEETS)
     return summary
+
+
+def _rows(plan: Plan, key: str) -> Iterator[Row]:
+    """A sheet's valid rows, streamed."""
+    for chunk in plan.valid_chunks(key):
+        yield from chunk
 
 
 def _link_key(label: str, link: Link, target: str) -> str:
@@ -285,7 +323,7 @@ def _link_key(label: str, link: Link, target: str) -> str:
 async def _write_nodes(
     graph: Graph,
     sheet: Sheet,
-    rows: list[Row],
+    rows: Iterable[Row],
     summary: Summary,
     existed: set[str],
     tick: Callable[[int], None],
@@ -312,7 +350,7 @@ async def _write_nodes(
 
 
 async def _write_node_links(
-    graph: Graph, sheet: Sheet, link: Link, rows: list[Row], summary: Summary, existed: set[str], size: int
+    graph: Graph, sheet: Sheet, link: Link, plan: Plan, summary: Summary, existed: set[str], size: int
 ) -> None:
     """Replace each row's links of this column; nodes created by this load have none to delete."""
     for target in link.targets:
@@ -332,37 +370,38 @@ async def _write_node_links(
                 counters = await graph.write_batch(_replace, delete, create, stale, pairs)
                 summary.links[_link_key(sheet.label, link, target)].update(counters)
 
-        await _in_lanes(rows, size, batch)
+        await _in_lanes(_rows(plan, sheet.key), size, batch)
 
 
 async def _write_link_sheet(
-    graph: Graph, sheet: Sheet, rows: list[Row], summary: Summary, tick: Callable[[int], None], size: int
+    graph: Graph, sheet: Sheet, plan: Plan, summary: Summary, tick: Callable[[int], None], size: int
 ) -> None:
+    """A link sheet's relationships, one pass per (source label, target label) pair it holds."""
     assert sheet.source is not None
     assert sheet.target is not None
-    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for r in rows:
-        groups[(r.resolved[sheet.source.en][0][0], r.resolved[sheet.target.en][0][0])].append(r)
     source, target = sheet.source.en, sheet.target.en
-    for (src_label, dst_label), items in groups.items():
-        cypher = upsert_links(src_label, sheet.rel, dst_label)
+    for src_label in sheet.source.targets:
+        for dst_label in sheet.target.targets:
+            pair = (src_label, dst_label)
+            rows = (r for r in _rows(plan, sheet.key) if (r.resolved[source][0][0], r.resolved[target][0][0]) == pair)
+            cypher = upsert_links(src_label, sheet.rel, dst_label)
 
-        async def batch(rows_: list[Row], cypher: LiteralString = cypher) -> None:
-            payload = []
-            for r in rows_:
-                key = str(r.props.get("role", ""))
-                payload.append(
-                    {
-                        "source": r.resolved[source][0][1],
-                        "target": r.resolved[target][0][1],
-                        "key": key,
-                        "props": {**r.props, "key": key},
-                    }
-                )
-            summary.links[sheet.key].update(await graph.write_batch(_counts, cypher, {"rows": payload}))
-            tick(len(rows_))
+            async def batch(rows_: list[Row], cypher: LiteralString = cypher) -> None:
+                payload = []
+                for r in rows_:
+                    key = str(r.props.get("role", ""))
+                    payload.append(
+                        {
+                            "source": r.resolved[source][0][1],
+                            "target": r.resolved[target][0][1],
+                            "key": key,
+                            "props": {**r.props, "key": key},
+                        }
+                    )
+                summary.links[sheet.key].update(await graph.write_batch(_counts, cypher, {"rows": payload}))
+                tick(len(rows_))
 
-        await _in_lanes(items, size, batch)
+            await _in_lanes(rows, size, batch)
 
 
 async def _propagate(graph: Graph, summary: Summary) -> None:
@@ -466,12 +505,7 @@ def prune_area(plan: Plan) -> dict[str, list[str]]:
         if rows:
             return {"districts": [], "streets": [], "communities": [], level: sorted({r.code for r in rows})}
     communities = sorted(
-        {
-            r.area["communityCode"]
-            for rows in plan.rows.values()
-            for r in rows
-            if not r.bad and r.area.get("communityCode")
-        }
+        {r.area["communityCode"] for s in SHEETS for r in _rows(plan, s.key) if r.area.get("communityCode")}
     )
     return {"districts": [], "streets": [], "communities": communities}
 

@@ -245,7 +245,7 @@ async def test_formulas_and_merged_cells(empty: Graph, tmp_path: Path) -> None:
     # merged cells fill down; a formula with no saved value (never opened in Excel) is named, not guessed
     assert [str(p) for p in plan.problems if p.row != 4] == []
     assert any(p.row == 4 and "formula" in p.reason_en for p in plan.problems)
-    grids = {r.code: r.refs["community_code"] for r in plan.rows["Grid"]}
+    grids = {r.code: [code for _, code in r.resolved["community_code"]] for ch in plan.chunks("Grid") for r in ch}
     assert grids["WG-420602001001-02"] == ["420602001001"]
 
 
