@@ -125,14 +125,22 @@ async def follow(
 # ---------------------------------------------------------------- one query for a nested selection
 @dataclass(frozen=True)
 class Level:
-    """What a nested selection reads at one level: the columns, and the relationships to follow below."""
+    """What a nested selection reads at one level: the columns, and the relationships to follow below.
+
+    The rows come back as maps of those columns only (no label: the caller knows each level's), with
+    the rows below under `_prefetched`.
+    """
 
     columns: tuple[str, ...]
     below: tuple[tuple[str, Hop, Level], ...] = ()  # (field name, hop, the level below)
 
 
 def _projection(var: str, level: Level, depth: int) -> str:
-    parts = [f".{c}" for c in level.columns] + [f"_label: labels({var})[0]"]
+    """Only the selected columns: every level's label is known (a prefetched hop has one target label)."""
+    for column in level.columns:
+        if not column.isidentifier():
+            raise ValueError(column)
+    parts = [f".{c}" for c in level.columns or ("code",)]
     nested = []
     for name, hop, below in level.below:
         child = f"m{depth + 1}"
@@ -149,9 +157,6 @@ def _projection(var: str, level: Level, depth: int) -> str:
 @cache
 def prefetch_query(label: str, level: Level) -> LiteralString:
     """One entity by $code with the nested relationships of `level`, in one Cypher query."""
-    for column in level.columns:
-        if not column.isidentifier():
-            raise ValueError(column)
     projection = _projection("m0", level, 0)
     return cast(
         LiteralString,

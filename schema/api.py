@@ -16,6 +16,7 @@ from schema.coverage import Coverage, CoverageMetric, resolve_coverage
 from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field, resolve_cities
 from schema.entities import TYPES as _TYPES
 from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
+from schema.execution import FastFieldsExecution
 from schema.gaps import GapConnection, resolve_gaps
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search
 from schema.mutations import AuditEntry, Mutation, resolve_audit_log
@@ -209,6 +210,12 @@ class Schema(strawberry.Schema):
             # INTERNAL_SERVER_ERROR and SERVICE_UNAVAILABLE were logged with their cause by ErrorCodes
 
 
-def build_schema() -> strawberry.Schema:
-    """The service's schema with its extensions."""
-    return Schema(query=Query, mutation=Mutation, types=ALL_TYPES, extensions=[ErrorCodes])
+def build_schema(*, shortcuts: bool = True) -> strawberry.Schema:
+    """The service's schema with its extensions (`shortcuts=False`: graphql-core's plain execution path)."""
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=ALL_TYPES,
+        extensions=[ErrorCodes],
+        execution_context_class=FastFieldsExecution if shortcuts else None,
+    )

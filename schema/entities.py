@@ -142,11 +142,15 @@ def _link_field(link: Link) -> str:
 REVERSE_NAMES = {("CentralHousehold", "AT", "Household"): "centralHouseholdsHere"}
 
 
-def make_entity(row: dict[str, Any]) -> Any:
-    """A GraphQL entity object from a node map (`_label` plus properties)."""
-    cls = TYPES[row["_label"]]
-    values = {"code": row["code"]}
-    for column in SHEET_BY_LABEL[row["_label"]].columns:
+def make_entity(row: dict[str, Any], label: str | None = None) -> Any:
+    """A GraphQL entity object from a node map (properties plus `_label`, unless `label` is given).
+
+    A prefetched row holds only the columns its selection reads (see `plan_prefetch`).
+    """
+    label = label or row["_label"]
+    cls = TYPES[label]
+    values = {"code": row.get("code", "")}
+    for column in SHEET_BY_LABEL[label].columns:
         if column.name == "code":
             continue
         value = row.get(column.name)
@@ -182,6 +186,8 @@ def _column_field(column: Column) -> tuple[Any, Any]:
 
 #: label → GraphQL field name → (hop, many): the relationship fields a prefetch can follow.
 RELATIONS: dict[str, dict[str, tuple[ent.Hop, bool]]] = {}
+#: (type name, field name) → the field's value from its prefetched rows (used by schema.execution).
+PREFETCHED: dict[tuple[str, str], Callable[[list[dict[str, Any]]], Any]] = {}
 
 
 def _hop_field(hop: ent.Hop, many: bool, target: str, doc: str, name: str) -> Any:
@@ -199,11 +205,17 @@ def _hop_field(hop: ent.Hop, many: bool, target: str, doc: str, name: str) -> An
         items = await _hop_loader(info, hop).load(root.code)
         return shape([make_entity(node) for node, _ in items])
 
+    def from_rows(rows: list[dict[str, Any]]) -> Any:
+        return shape([make_entity(node, target) for node in rows])
+
     def resolve(root: Any, info: Info[Context, None]) -> Any:
         prefetched = getattr(root, "_prefetched", None)
         if prefetched is not None and name in prefetched:
-            return shape([make_entity(node) for node in prefetched[name]])
+            return from_rows(prefetched[name])
         return load(root, info)
+
+    if len(hop.targets) == 1:
+        PREFETCHED[(hop.label, name)] = from_rows
 
     resolve.__annotations__ = {
         "root": Any,
@@ -320,8 +332,8 @@ def lookup_field(label: str) -> Any:
         level = plan_prefetch(label, info.selected_fields[0].selections)
         if level is not None:  # nested relationships: the whole selection in one Cypher query
             row = await ent.prefetch(info.context.graph, label, code, level, info.context.scope)
-        else:
-            row = await code_loader(info, label).load(code)
+            return make_entity({"code": code, **row}, label) if row else None
+        row = await code_loader(info, label).load(code)
         return make_entity(row) if row else None
 
     resolve.__annotations__ = {
@@ -361,13 +373,21 @@ async def resolve_cities(info: Info[Context, None]) -> list[Any]:
 
 
 def plan_prefetch(label: str, selections: list[Any]) -> ent.Level | None:
-    """What a selection reads under a `label` entity, for `ent.prefetch`; None when it follows no relationship.
+    """What a selection reads under a `label` entity, for `ent.prefetch`; None when it follows no relationship."""
+    level = _reads(label, selections)
+    return level if level.below else None
 
+
+def _reads(label: str, selections: list[Any]) -> ent.Level:
+    """The columns a selection reads of a `label` entity, and the relationships it follows below it.
+
+    Only the columns selected are read. A field that works from the entity's identity (its global id,
+    display name, type, a relationship left to a DataLoader) adds the code and the display columns.
     Fields of fragments that apply to the label are merged; relationships to several labels and dated
     relationships are left to their DataLoaders (which then read what they need).
     """
     columns = {c.name for c in SHEET_BY_LABEL[label].columns}
-    wanted: set[str] = {"code", *({"name"} & columns), *({"room"} & columns)}  # code and display label
+    wanted: set[str] = set()
     below: dict[str, tuple[ent.Hop, ent.Level]] = {}
     relations = RELATIONS.get(label, {})
 
@@ -376,18 +396,25 @@ def plan_prefetch(label: str, selections: list[Any]) -> ent.Level | None:
             if not hasattr(sel, "arguments"):  # an inline fragment or a fragment spread
                 if getattr(sel, "type_condition", None) in (None, label, "Entity", "Node"):
                     walk(sel.selections)
-                continue
-            if sel.name in columns:
+            elif sel.name in columns:
                 wanted.add(sel.name)
-            elif sel.name in relations and sel.name not in below:
+            elif sel.name in relations:  # the same relationship twice (aliases): one read of both selections
                 hop, _many = relations[sel.name]
-                level = plan_prefetch(hop.targets[0], sel.selections) or ent.Level(_display(hop.targets[0]))
-                below[sel.name] = (hop, level)
+                level = _reads(hop.targets[0], sel.selections)
+                below[sel.name] = (hop, _merge(below[sel.name][1], level) if sel.name in below else level)
+            elif sel.name != "__typename":
+                wanted.update(_display(label))
 
     walk(selections)
-    if not below:
-        return None
     return ent.Level(tuple(sorted(wanted)), tuple((name, hop, lvl) for name, (hop, lvl) in sorted(below.items())))
+
+
+def _merge(a: ent.Level, b: ent.Level) -> ent.Level:
+    below = {name: (hop, level) for name, hop, level in a.below}
+    for name, hop, level in b.below:
+        below[name] = (hop, _merge(below[name][1], level)) if name in below else (hop, level)
+    columns = tuple(sorted({*a.columns, *b.columns}))
+    return ent.Level(columns, tuple((name, hop, level) for name, (hop, level) in sorted(below.items())))
 
 
 def _display(label: str) -> tuple[str, ...]:

@@ -1,0 +1,145 @@
+"""graphql-core's executor with shortcuts for plain scalar fields and prefetched relationships.
+
+A nested look-up over a street returns ~900 fields, most of them plain attributes (`name`, `code`)
+of entities the request's one Cypher query already read. graphql-core resolves each through the
+full machinery (resolve info, resolver wrapper, completion dispatch): several microseconds a field,
+more than the query itself. A field that strawberry resolves by plain attribute access (no resolver,
+no arguments, no permissions, no extensions) to a scalar or enum is read and serialised here
+directly, and a relationship whose rows the query already read is completed from them without the
+resolver wrapper (argument conversion, extension chain). Anything unusual — a null in a non-null
+field, a value the scalar refuses, arguments, middleware — takes graphql-core's own path, so errors
+and results stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql.execution.executor import to_nodes
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.entities import PREFETCHED
+
+#: GraphQLField id → (python attribute, serialise, nullable) for plain scalar fields, else None.
+_PLAIN: dict[int, tuple[str, Callable[[Any], Any], bool] | None] = {}
+
+
+def _plain(field: GraphQLField) -> tuple[str, Callable[[Any], Any], bool] | None:
+    key = id(field)
+    if key in _PLAIN:
+        return _PLAIN[key]
+    found = None
+    definition = (field.extensions or {}).get("strawberry-definition")
+    if definition is not None and getattr(field.resolve, "_is_default", False) and not field.args:
+        field_type, nullable = field.type, True
+        if isinstance(field_type, GraphQLNonNull):
+            field_type, nullable = field_type.of_type, False
+        if is_leaf_type(field_type):
+            found = (definition.python_name, field_type.serialize, nullable)  # type: ignore[union-attr]
+    _PLAIN[key] = found
+    return found
+
+
+#: An object selection made only of plain scalar fields: (response key, attribute or None for
+#: __typename, serialise, nullable) per field.
+_Plan = tuple[tuple[str, str | None, Callable[[Any], Any], bool], ...]
+
+
+class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context with shortcuts for plain scalar fields and prefetched relationships."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[tuple[GraphQLObjectType, int], _Plan | None] = {}
+
+    def _no_middleware(self) -> bool:
+        middleware = self.middleware_manager  # strawberry always passes one, usually with no middleware
+        return middleware is None or not middleware.middlewares
+
+    def _plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
+        """The object's selection as plain fields, or None (memoised like graphql-core's sub-field collection)."""
+        key = (return_type, id(field_details_list))
+        if key not in self._plans:
+            self._plans[key] = self._make_plan(return_type, field_details_list)
+        return self._plans[key]
+
+    def _make_plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
+        grouped, new_defer_usages, _ = self.collect_subfields(return_type, field_details_list)
+        if new_defer_usages or not self._no_middleware():
+            return None
+        plan: list[tuple[str, str | None, Callable[[Any], Any], bool]] = []
+        for response_key, details in grouped.items():
+            node = details[0].node
+            if node.name.value == "__typename":
+                plan.append((response_key, None, str, False))
+                continue
+            field = return_type.fields.get(node.name.value)
+            plain = _plain(field) if field is not None and not node.arguments else None
+            if plain is None:
+                return None
+            plan.append((response_key, *plain))
+        return tuple(plan) or None
+
+    def collect_and_execute_subfields(  # type: ignore[override]
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        plan = self._plan(return_type, field_details_list)
+        if plan is not None:  # every field plain: the object's map in one loop
+            out: dict[str, Any] = {}
+            for response_key, name, serialize, nullable in plan:
+                value = getattr(result, name, None) if name is not None else return_type.name
+                if value is None:
+                    if not nullable:
+                        break
+                    out[response_key] = None
+                    continue
+                try:
+                    out[response_key] = serialize(value)
+                except Exception:  # graphql-core's own path below reports it properly
+                    break
+            else:
+                return out
+        return super().collect_and_execute_subfields(return_type, field_details_list, path, result, position_context)
+
+    def execute_field(  # type: ignore[override]
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        node = field_details_list[0].node
+        field = parent_type.fields.get(node.name.value)
+        if field is not None and not node.arguments and self._no_middleware():
+            plain = _plain(field)
+            if plain is not None:
+                name, serialize, nullable = plain
+                value = getattr(source, name, None)
+                if value is None:
+                    if nullable:
+                        return None
+                else:
+                    try:
+                        return serialize(value)
+                    except Exception:  # graphql-core's own path below reports it properly
+                        pass
+            else:
+                prefetched = getattr(source, "_prefetched", None)
+                rows = prefetched.get(node.name.value) if prefetched is not None else None
+                make = PREFETCHED.get((parent_type.name, node.name.value)) if rows is not None else None
+                if make is not None:  # the rows the request's one query read: no resolver call
+                    info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+                    try:
+                        value = make(rows)
+                        return self.complete_value(field.type, field_details_list, info, path, value, position_context)
+                    except Exception:  # graphql-core's own path below reports it properly
+                        pass
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
