@@ -13,7 +13,7 @@ export const FAMILIES = [
     fill: "#fff3cd", border: "#c9a227", shape: "ellipse" },
   { key: "central", name: "党员中心户 / central household", types: ["CentralHousehold"], fill: "#fff3cd",
     border: "#c9a227", shape: "triangle" },
-  { key: "other", name: "共建单位、居委会、物业等 / partners, committees, services",
+  { key: "other", name: "共建单位、居委会、物业等 / partners etc.",
     types: ["Unit", "ResidentsCommittee", "ServiceCenter", "RedStation", "PropertyCompany", "OwnersCommittee"],
     fill: "#f3e8fd", border: "#8e6bbf", shape: "hexagon" },
   { key: "household", name: "住户 / household", types: ["Household"], fill: "#ffffff", border: "#9aa3ad",
@@ -23,9 +23,9 @@ export const FAMILIES = [
 /** Marks drawn over the type style: gaps (colour and shape), partial coverage, collapsed areas. */
 export const MARKS = [
   { cls: "gap", name: "空白点(红色八边形)/ gap: red octagon", fill: "#e53935", border: "#7f0000", shape: "octagon" },
-  { cls: "partial", name: "部分住户未联系中心户(橙色虚线框)/ some households not linked", fill: "#eef0f3",
+  { cls: "partial", name: "部分住户未联系中心户 / some households unlinked", fill: "#eef0f3",
     border: "#ef6c00", shape: "rectangle", dashed: true },
-  { cls: "collapsed", name: "折叠的下级区域(计数,点击展开)/ collapsed area: counts, click to open", fill: "#f7f8fa",
+  { cls: "collapsed", name: "折叠的下级区域(双击展开)/ collapsed area: double-click", fill: "#f7f8fa",
     border: "#4a78b0", shape: "barrel", double: true },
 ];
 
