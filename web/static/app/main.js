@@ -9,7 +9,7 @@ import { AreaTree, LEVELS } from "./tree.js";
 
 const params = new URLSearchParams(window.location.search);
 /** Node budget of one drawing: a bigger scope is collapsed to counts (`?maxNodes=` changes it, 1–2000). */
-const BUDGET = Math.min(2000, Math.max(1, Number.parseInt(params.get("maxNodes") ?? "", 10) || 600));
+const BUDGET = Math.min(2000, Math.max(1, Number.parseInt(params.get("maxNodes") ?? "", 10) || 1000));
 /** Hops drawn from the scope: a street needs one more than a community to reach the central households. */
 const DEPTH = { street: 5, community: 4, grid: 4 };
 const EXPAND_BUDGET = 300;
