@@ -32,7 +32,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
-## vendor: copy GraphiQL, GraphQL Playground and React from web/node_modules into web/static/vendor
+## vendor: copy GraphiQL, GraphQL Playground, React, Cytoscape.js and cytoscape-dagre from web/node_modules into web/static/vendor
 vendor: $(WEB_STAMP)
 	cd web && node vendor.mjs
 

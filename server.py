@@ -1,4 +1,5 @@
-"""The HTTP application: `/graphql` (GraphiQL for a browser), `/playground`, `/healthz`, `/readyz`, `/static`."""
+"""The HTTP application: `/` (the network page), `/graphql` (GraphiQL for a browser), `/playground`, `/healthz`,
+`/readyz`, `/static`."""
 
 from __future__ import annotations
 
@@ -51,11 +52,20 @@ IDE_CSP = (
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
 )
 
+#: The network page: the same origin only, and no eval (Cytoscape.js and the page's own modules need none).
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+)
 
-def _page(name: str) -> Response:
-    return FileResponse(
-        STATIC / name, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": IDE_CSP}
-    )
+
+def _page(name: str, csp: str = IDE_CSP) -> Response:
+    return FileResponse(STATIC / name, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": csp})
+
+
+async def index(_: Request) -> Response:
+    """The network page (web/static/index.html): area tree, drawing, coverage; it uses the public GraphQL API only."""
+    return _page("index.html", PAGE_CSP)
 
 
 async def playground(_: Request) -> Response:
@@ -181,6 +191,7 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
 
     graphql = GraphQLApp(graph_ref, graphql_ide=None)
     routes = [
+        Route("/", index, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),

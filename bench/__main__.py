@@ -1,17 +1,19 @@
-"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [api]`: run, write docs/benchmarks.md."""
+"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [api] [page]`: run, write
+docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of the city."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import api, load, startup
+from bench import api, load, page, startup
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "api"]
+    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "api", "page"]
     parser.add_argument("names", nargs="*", default=["startup", "load-city"], choices=choices)
+    parser.add_argument("--page-profile", default="city", choices=["small", "city", "province"])
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if "startup" in args.names or "make-test" in args.names:
@@ -21,6 +23,8 @@ def main() -> None:
         load.main(profiles)
     if "api" in args.names:
         api.main()
+    if "page" in args.names:
+        page.main(args.page_profile)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // Copies the browser assets the service serves from npm packages into static/vendor/ (committed),
-// so GraphiQL and GraphQL Playground work on an intranet with no CDN. Run: npm ci && npm run vendor
+// so GraphiQL, GraphQL Playground and the network page (Cytoscape.js with its dagre layout) work on an
+// intranet with no CDN. Run: npm ci && npm run vendor
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -17,6 +18,11 @@ const files = [
   ["graphql-playground-react", "build/static/css/index.css", "playground/index.css"],
   ["graphql-playground-react", "build/favicon.png", "playground/favicon.png"],
   ["graphql-playground-react", "LICENSE", "playground/LICENSE"],
+  ["cytoscape", "dist/cytoscape.min.js", "cytoscape/cytoscape.min.js"],
+  ["cytoscape", "LICENSE", "cytoscape/LICENSE"],
+  // cytoscape-dagre's UMD build bundles @dagrejs/dagre and @dagrejs/graphlib (MIT, see LICENSE.dagre).
+  ["cytoscape-dagre", "dist/cytoscape-dagre.min.js", "cytoscape/cytoscape-dagre.min.js"],
+  ["cytoscape-dagre", "LICENSE", "cytoscape/LICENSE.cytoscape-dagre"],
 ];
 const versions = [];
 for (const [pkg, from, to] of files) {

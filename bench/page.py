@@ -1,0 +1,169 @@
+"""Page benchmark: time to first drawing of the page at `/` for a community and for a street, in headless chromium.
+
+`python -m bench page` generates the `city` profile (or `--page-profile small`), loads it into a fresh local Neo4j,
+serves the app with uvicorn and opens `/?scope=CODE` in Debian's chromium (Playwright), each run in a new browser
+context (cold cache: scripts, styles and API answers all fetched again). The page sets the performance mark
+`grassroots:first-drawing` once the first drawing is laid out and painted; its `startTime` counts from the start
+of navigation. With NEO4J_URI set, the database there is used as it is (any loaded city).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.async_api import Browser, async_playwright
+
+from bench.api import _ours
+from bench.report import write_section
+from graph.local import LocalNeo4j, free_port
+from graph.settings import PROJECT_ROOT, Settings
+
+RUNS = 7
+WARMUP = 1
+
+
+@contextmanager
+def _database(tmp: Path, profile: str) -> Iterator[tuple[str, str, str, str]]:
+    """(bolt URI, password, what it holds, short label): NEO4J_URI as given, else `profile` loaded afresh."""
+    if os.environ.get("NEO4J_URI"):
+        password = os.environ.get("NEO4J_PASSWORD", "grassroots-local")
+        yield os.environ["NEO4J_URI"], password, "the database at NEO4J_URI, as loaded", "NEO4J_URI"
+        return
+    data = tmp / profile
+    subprocess.run(
+        [sys.executable, "-m", "cli", "demo", "--profile", profile, "--out", str(data)],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    settings = Settings(_env_file=None, NEO4J_LOCAL_HOME=str(tmp / "neo4j"), NEO4J_LOCAL_PORT=free_port())  # type: ignore[call-arg]
+    local = LocalNeo4j.from_settings(settings).start()
+    password = settings.neo4j_password.get_secret_value()
+    try:
+        env = {**os.environ, "NEO4J_URI": local.uri, "NEO4J_PASSWORD": password}
+        subprocess.run(
+            [sys.executable, "-m", "cli", "load", str(data)], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
+        )
+        yield local.uri, password, f"the `{profile}` profile loaded into a fresh local Neo4j", f"{profile} profile"
+    finally:
+        local.stop()
+
+
+def _scopes(graphql: str) -> dict[str, dict[str, str]]:
+    """The first street of the first district, and its first community (the API benchmark's choice)."""
+    query = "{ cities { districts { streets { code name communities { code name } } } } }"
+    data = httpx.post(graphql, json={"query": query}, timeout=120).json()["data"]
+    street = data["cities"][0]["districts"][0]["streets"][0]
+    community = street["communities"][0]
+    return {"community": {"code": community["code"], "name": community["name"]},
+            "street": {"code": street["code"], "name": street["name"]}}  # fmt: skip
+
+
+async def _first_drawing(browser: Browser, base: str, code: str) -> dict[str, Any]:
+    """One cold visit of `/?scope=code`: the mark's time since navigation, the page's own breakdown, what it drew."""
+    context = await browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = await context.new_page()
+    try:
+        await page.goto(f"{base}/?scope={code}")
+        await page.wait_for_function(
+            "(code) => ['error', code].includes(document.body.dataset.drawn)", arg=code, timeout=300_000
+        )
+        if await page.evaluate("() => document.body.dataset.drawn") == "error":
+            raise RuntimeError(f"the page could not draw {code}: {await page.inner_text('#status')}")
+        return await page.evaluate(
+            """() => ({
+                 first: performance.getEntriesByName('grassroots:first-drawing')[0].startTime,
+                 timing: grassroots.state.timing,
+                 mode: document.body.dataset.mode,
+                 ...grassroots.drawing.summary() })"""
+        )
+    finally:
+        await context.close()
+
+
+async def _measure(base: str, scopes: dict[str, dict[str, str]]) -> dict[str, list[dict[str, Any]]]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise RuntimeError("chromium is missing: apt-get install chromium")
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in scopes}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for _ in range(WARMUP):
+                for scope in scopes.values():
+                    await _first_drawing(browser, base, scope["code"])
+            for _ in range(RUNS):  # interleaved, so both scopes see the same noise
+                for name, scope in scopes.items():
+                    out[name].append(await _first_drawing(browser, base, scope["code"]))
+        finally:
+            await browser.close()
+    return out
+
+
+def run(profile: str) -> dict[str, Any]:
+    """Measure; return the numbers (also written to docs/benchmarks.md)."""
+    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp, _database(Path(tmp), profile) as db:
+        uri, password, held, label = db
+        with _ours(uri, password) as graphql:
+            scopes = _scopes(graphql)
+            runs = asyncio.run(_measure(graphql.removesuffix("/graphql"), scopes))
+    return {"held": held, "label": label, "scopes": scopes, "runs": runs}
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values):.0f} ms"
+
+
+def main(profile: str = "city") -> None:
+    result = run(profile)
+    rows = [
+        "| scope | drawn | first drawing (from navigation) | of which: API answers | draw and layout "
+        "(layout alone) | to paint | runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, scope in result["scopes"].items():
+        runs = result["runs"][name]
+        last = runs[-1]
+        drawn = (
+            f"{last['nodes']} nodes, {last['edges']} edges"
+            if last["mode"] == "network"
+            else f"collapsed: {last['nodes'] - 1} child areas as counts"
+        )
+        timing = [r["timing"] for r in runs]
+        rows.append(
+            f"| {name} {scope['name']} (`{scope['code']}`) | {drawn} | **{_ms([r['first'] for r in runs])}** | "
+            f"{_ms([t['api'] for t in timing])} | {_ms([t['draw'] for t in timing])} "
+            f"({_ms([t['layout'] for t in timing])}) | {_ms([t['paint'] for t in timing])} | "
+            + ", ".join(f"{r['first']:.0f}" for r in runs)
+            + " |"
+        )
+    body = "\n".join(
+        [
+            f"## Page: time to first drawing / 页面首次绘图 ({result['label']})",
+            "",
+            f"`python -m bench page`: {result['held']}; the app on uvicorn; `/?scope=CODE` opened in headless Debian "
+            f"chromium (Playwright, 1600×1000, software rendering), each visit in a fresh browser context (cold cache); "
+            f"{RUNS} runs per scope after {WARMUP} warm-up, interleaved; medians. *First drawing* is the page's "
+            "`grassroots:first-drawing` performance mark (laid out and painted), counted from the start of navigation: "
+            "it includes loading the page, the area tree, the `network` and `coverage` answers, Cytoscape.js with "
+            "dagre, and painting. The breakdown is measured by the page from picking the scope. The page draws at "
+            "most 1,000 nodes (`?maxNodes=`); a bigger scope is drawn as its child areas with counts.",
+            "",
+            *rows,
+        ]
+    )
+    write_section("page", body)
+    print(body)
+    json.dump({k: v for k, v in result.items() if k != "runs"}, sys.stdout, ensure_ascii=False)

@@ -1,0 +1,282 @@
+"""The network page at `/` in a real browser (Debian's chromium driven by Playwright), with no network beyond
+localhost. Expected values come from the small city's generated rows and from the public API, never typed in."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from graph.settings import PROJECT_ROOT
+from tests.test_browser import ARTIFACTS, CHROMIUM, _page
+
+DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-page.png"
+
+NETWORK = """
+query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!) {
+  network(root: $root, depth: $depth, maxNodes: $max, households: $households) {
+    truncated nodes { id code type gaps } edges { source target type }
+  }
+}"""
+CHAIN = """
+query($code: String!) {
+  responsibilityChain(code: $code) { complete links { level broken organization { code name } } }
+}"""
+COVERAGE = """
+query($scope: String!) {
+  coverage(scope: $scope) { children { area { code name } figure(metric: households) { rate } } }
+}"""
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Debian chromium (Playwright downloads no browser)."""
+    assert CHROMIUM, "chromium is missing: make setup installs it (apt-get install chromium)"
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        await b.close()
+
+
+def _api(base: str, query: str, **variables: Any) -> dict[str, Any]:
+    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=60)
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _split(cell: str | None) -> set[str]:
+    return {c for c in (cell or "").split(";") if c}
+
+
+def _expected_gaps(rows: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, set[str]]]:
+    """Per community, the compounds no branch covers and the buildings no group covers, from the generated rows."""
+    branch_grids = set().union(*(_split(b.get("grid_codes")) for b in rows["GridBranch"]))
+    branch_compounds = set().union(*(_split(b.get("compound_codes")) for b in rows["GridBranch"]))
+    grouped = set().union(*(_split(g.get("building_codes")) for g in rows["BuildingGroup"]))
+    out: dict[str, dict[str, set[str]]] = {c["code"]: {"Compound": set(), "Building": set()} for c in rows["Community"]}
+    for compound in rows["Compound"]:
+        if compound["code"] not in branch_compounds and not _split(compound.get("grid_codes")) & branch_grids:
+            out[compound["community_code"]]["Compound"].add(compound["code"])
+    for building in rows["Building"]:
+        if building["code"] not in grouped:
+            out[building["code"][3:15]]["Building"].add(building["code"])
+    return out
+
+
+async def _open(browser: Browser, base: str, outside: list[str], errors: list[str], path: str = "/") -> Page:
+    page = await _page(browser, base, outside)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}{path}")
+    return page
+
+
+async def _drawn(page: Page, code: str) -> None:
+    await page.wait_for_function("(code) => document.body.dataset.drawn === code", arg=code, timeout=60_000)
+
+
+async def _drawn_nodes(page: Page) -> list[dict[str, Any]]:
+    return await page.evaluate(
+        """() => grassroots.drawing.cy.nodes().map((n) => ({
+             id: n.id(), code: n.data('code'), type: n.data('type'), label: n.data('label'),
+             gap: n.hasClass('gap'), shape: n.style('shape'), fill: n.style('background-color') }))"""
+    )
+
+
+async def _click_node(page: Page, code: str) -> None:
+    """Zoom onto a drawn node and click it with the mouse, as a user would."""
+    box = await page.evaluate(
+        """(code) => {
+             const cy = grassroots.drawing.cy;
+             const node = cy.nodes().filter((n) => n.data('code') === code)[0];
+             cy.zoom(1.2); cy.center(node);
+             const p = node.renderedPosition(); const r = cy.container().getBoundingClientRect();
+             return { x: r.left + p.x, y: r.top + p.y };
+           }""",
+        code,
+    )
+    await page.mouse.click(box["x"], box["y"])
+
+
+def _community_with_most_gaps(small: dict[str, Any]) -> tuple[str, dict[str, set[str]]]:
+    rows = small["data"].rows
+    expected = _expected_gaps(rows)
+    manifest = small["manifest"]["gaps"]
+    # The rows' own count of each kind agrees with the generator's manifest (so the expectations below are sound).
+    assert sum(len(e["Compound"]) for e in expected.values()) == manifest["compound_without_branch"]
+    assert sum(len(e["Building"]) for e in expected.values()) == manifest["building_without_group"]
+    code = max(expected, key=lambda c: (len(expected[c]["Compound"]), len(expected[c]["Building"])))
+    return code, expected[code]
+
+
+async def test_a_community_is_drawn_whole_with_its_gaps_marked(
+    small: dict[str, Any], live_server: str, browser: Browser
+) -> None:
+    rows = small["data"].rows
+    community, gaps = _community_with_most_gaps(small)
+    assert gaps["Compound"] or gaps["Building"], "the small city has gaps to mark"
+    outside: list[str] = []
+    errors: list[str] = []
+    page = await _open(browser, live_server, outside, errors)
+    await page.wait_for_selector(f".tree-row[data-code='{community}']", timeout=30_000)
+    await page.click(f".tree-row[data-code='{community}'] .name")
+    await _drawn(page, community)
+
+    budget = await page.evaluate("() => grassroots.budget")
+    answer = _api(live_server, NETWORK, root=community, depth=4, max=budget, households=False)["network"]
+    assert answer["truncated"] is False
+    drawn = await _drawn_nodes(page)
+    assert len(drawn) == len(answer["nodes"])
+    assert {n["id"] for n in drawn} == {n["id"] for n in answer["nodes"]}
+    pairs = {(*sorted((e["source"], e["target"])), e["type"]) for e in answer["edges"]}
+    assert await page.evaluate("() => grassroots.drawing.cy.edges().length") == len(pairs)
+    # Every building and compound of the community, as the generated rows have them.
+    by_type: dict[str, set[str]] = {}
+    for n in drawn:
+        by_type.setdefault(n["type"], set()).add(n["code"])
+    assert by_type["Building"] == {b["code"] for b in rows["Building"] if b["code"][3:15] == community}
+    assert by_type["Compound"] == {c["code"] for c in rows["Compound"] if c["community_code"] == community}
+    # Gaps: marked by colour and by shape, exactly on the entities the rows say break the rule.
+    for kind in ("Compound", "Building"):
+        marked = {n["code"] for n in drawn if n["type"] == kind and n["gap"]}
+        assert marked == gaps[kind], kind
+    flagged = [n for n in drawn if n["gap"]]
+    unflagged = [n for n in drawn if not n["gap"] and n["type"] in ("Compound", "Building")]
+    assert flagged
+    assert unflagged
+    assert {(n["shape"], n["fill"]) for n in flagged} == {("octagon", "rgb(229,57,53)")}
+    assert all(n["shape"] != "octagon" and n["fill"] != "rgb(229,57,53)" for n in unflagged)
+    assert {n["id"] for n in flagged} == {n["id"] for n in answer["nodes"] if n["gaps"]}
+    assert "空白点" in await page.inner_text("#legend")
+    # The performance mark the benchmark reads.
+    assert await page.evaluate("() => performance.getEntriesByName('grassroots:first-drawing').length") == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "page-community.png"))
+    await page.screenshot(path=str(DOCS_SCREENSHOT))
+    assert outside == []
+    assert errors == []
+    await page.close()
+
+
+async def test_clicking_a_building_shows_its_chain_and_expands_its_households(
+    small: dict[str, Any], live_server: str, browser: Browser
+) -> None:
+    rows = small["data"].rows
+    community, gaps = _community_with_most_gaps(small)
+    buildings = sorted(b["code"] for b in rows["Building"] if b["code"][3:15] == community)
+    building = sorted(gaps["Building"])[0] if gaps["Building"] else buildings[0]
+    outside: list[str] = []
+    errors: list[str] = []
+    page = await _open(browser, live_server, outside, errors, f"/?scope={community}")
+    await _drawn(page, community)
+    await _click_node(page, building)
+    await page.wait_for_selector("#chain li", timeout=30_000)
+    chain = _api(live_server, CHAIN, code=building)["responsibilityChain"]
+    items = page.locator("#chain li")
+    assert await items.count() == len(chain["links"])
+    assert await page.locator("#chain li.broken").count() == sum(link["broken"] for link in chain["links"])
+    text = await page.inner_text("#details-body")
+    assert building in text
+    for link in chain["links"]:
+        if link["organization"]:
+            assert link["organization"]["code"] in text
+    # A building with no group: the chain says so, and the rows agree.
+    groups = [g for g in rows["BuildingGroup"] if building in _split(g["building_codes"])]
+    assert (building in gaps["Building"]) == (not groups)
+    if groups:
+        assert groups[0]["code"] in text
+    else:
+        assert await page.inner_text("#chain-state") == "责任链断裂 / broken"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "page-chain.png"))
+
+    # Expand its neighbours: its households join the drawing (grid, compound and group are drawn already).
+    before = await page.evaluate("() => grassroots.drawing.cy.nodes().length")
+    await page.click("button[data-action='expand']")
+    await page.wait_for_function("(code) => document.body.dataset.expanded === code", arg=building, timeout=30_000)
+    after = await page.evaluate("() => grassroots.drawing.cy.nodes().length")
+    households = Counter(h["building_code"] for h in rows["Household"])[building]
+    assert households > 0
+    assert after - before == households
+    assert outside == []
+    assert errors == []
+    await page.close()
+
+
+async def test_a_street_too_big_to_draw_is_collapsed_to_counts(
+    small: dict[str, Any], live_server: str, browser: Browser
+) -> None:
+    rows = small["data"].rows
+    street = rows["Street"][0]["code"]
+    communities = {c["code"]: c for c in rows["Community"] if c["street_code"] == street}
+    budget = 100
+    assert _api(live_server, NETWORK, root=street, depth=5, max=budget, households=False)["network"]["truncated"]
+    outside: list[str] = []
+    errors: list[str] = []
+    page = await _open(browser, live_server, outside, errors, f"/?scope={street}&maxNodes={budget}")
+    await _drawn(page, street)
+    assert await page.evaluate("() => document.body.dataset.mode") == "collapsed"
+    drawn = await _drawn_nodes(page)
+    counted = {n["code"]: n for n in drawn if n["code"] in communities}
+    assert len(drawn) == len(communities) + 1
+    assert set(counted) == set(communities)
+    households = Counter(h["code"][3:15] for h in rows["Household"])
+    for code in communities:
+        label = await page.evaluate(
+            "(code) => grassroots.drawing.cy.nodes().filter((n) => n.data('code') === code)[0].data('display')", code
+        )
+        assert f"住户 {households[code]:,}" in label
+    assert "折叠" in await page.inner_text("#status")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "page-street-collapsed.png"))
+
+    # The dashboard: one row and one bar per community, sortable by a rate.
+    coverage = _api(live_server, COVERAGE, scope=street)["coverage"]["children"]
+    assert await page.locator("#children-table tbody tr").count() == len(coverage)
+    assert await page.locator("#chart g.bar").count() == len(coverage)
+    rate = {c["area"]["code"]: c["figure"]["rate"] for c in coverage}
+    header = page.locator("#children-table th[data-key='households']")
+    for order in ("ascending", "descending"):
+        await header.click()
+        assert await header.get_attribute("aria-sort") == order
+        codes = await page.eval_on_selector_all("#children-table tbody tr", "(rs) => rs.map((r) => r.dataset.code)")
+        assert set(codes) == set(rate)
+        rates = [rate[code] for code in codes]
+        assert rates == sorted(rates, reverse=order == "descending")
+
+    # Double-click a count node: that community becomes the scope.
+    first = sorted(communities)[0]
+    await page.evaluate(
+        "(code) => grassroots.drawing.cy.nodes().filter((n) => n.data('code') === code)[0].emit('dbltap')", first
+    )
+    await _drawn(page, first)
+    assert await page.evaluate("() => new URL(location.href).searchParams.get('scope')") == first
+    assert outside == []
+    assert errors == []
+    await page.close()
+
+
+async def test_the_area_tree_is_searchable(small: dict[str, Any], live_server: str, browser: Browser) -> None:
+    rows = small["data"].rows
+    target = rows["Community"][-1]
+    others = [c for c in rows["Community"] if c["name"] != target["name"]]
+    outside: list[str] = []
+    errors: list[str] = []
+    page = await _open(browser, live_server, outside, errors)
+    await page.wait_for_selector(f".tree-row[data-code='{target['code']}']", timeout=30_000)
+    await page.fill("#search", target["name"])
+    await page.wait_for_selector(f"#search-hits .tree-row[data-code='{target['code']}']", timeout=30_000)
+    assert await page.is_visible(f"#tree .tree-row[data-code='{target['code']}']")
+    for other in others:
+        if target["name"] not in other["name"]:
+            assert not await page.is_visible(f"#tree .tree-row[data-code='{other['code']}']")
+    await page.click(f"#search-hits .tree-row[data-code='{target['code']}']")
+    await _drawn(page, target["code"])
+    assert outside == []
+    assert errors == []
+    await page.close()

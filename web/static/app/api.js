@@ -1,0 +1,72 @@
+// The page talks to the public GraphQL API only (POST /graphql on this server), like any front-end team.
+
+/** A GraphQL error, its message as the API gave it (Chinese first, English beside it). */
+export class ApiError extends Error {}
+
+/** Run a query; its data, or an ApiError. */
+export async function gql(query, variables = {}) {
+  let response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json" },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (err) {
+    throw new ApiError(`无法连接服务 / cannot reach the service: ${err.message}`);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`服务返回 ${response.status} / the service answered ${response.status}`);
+  }
+  if (body.errors && body.errors.length) {
+    throw new ApiError(body.errors.map((e) => e.message).join(";"));
+  }
+  return body.data;
+}
+
+export const AREA_TREE = `{
+  cities { code name districts { code name streets { code name communities { code name } } } }
+  gapKinds: __type(name: "GapKind") { enumValues { name description } }
+  metrics: __type(name: "CoverageMetric") { enumValues { name description } }
+}`;
+
+export const GRIDS = `query($code: String!) { community(code: $code) { code grids { code name } } }`;
+
+export const SEARCH = `query($name: String!) {
+  search(name: $name, types: [Street, Community, Grid], first: 20) {
+    totalCount edges { node { code type typeName label } }
+  }
+}`;
+
+export const NETWORK = `query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!) {
+  network(root: $root, depth: $depth, maxNodes: $max, households: $households) {
+    root truncated
+    nodes { id code type typeName label level depth gaps households householdsWithoutCentral }
+    edges { id source target type }
+  }
+}`;
+
+export const COVERAGE = `query($scope: String!) {
+  coverage(scope: $scope) {
+    asOf
+    scope { level area { code name } figures { metric description units covered uncovered rate gapKind } }
+    children { level area { code name } figures { metric units covered uncovered rate gapKind } }
+  }
+}`;
+
+export const CHAIN = `query($code: String!, $scope: String) {
+  responsibilityChain(code: $code, scope: $scope) {
+    complete
+    subject { type typeName code name }
+    street { code name } community { code name } compound { code name }
+    links { level levelName broken organization { type typeName code name } head { name role } }
+    partnerUnits { code name kind reportedOn committeeMember services hours }
+  }
+}`;
+
+export const NODE = `query($id: ID!) {
+  node(id: $id) { id ... on Entity { code type typeName label } }
+}`;

@@ -1,0 +1,209 @@
+// 基层党建组织网络图谱: pick a scope in the area tree, draw its four-level network, show its coverage.
+// Everything comes from the public GraphQL API (/graphql); nothing is loaded from outside this server.
+import { AREA_TREE, COVERAGE, NETWORK, gql } from "./api.js";
+import { Dashboard, renderFigures } from "./dashboard.js";
+import { Details } from "./details.js";
+import { Drawing } from "./graph.js";
+import { renderLegend } from "./style.js";
+import { AreaTree, LEVELS } from "./tree.js";
+
+const params = new URLSearchParams(window.location.search);
+/** Node budget of one drawing: a bigger scope is collapsed to counts (`?maxNodes=` changes it, 1–2000). */
+const BUDGET = Math.min(2000, Math.max(1, Number.parseInt(params.get("maxNodes") ?? "", 10) || 1000));
+/** Hops drawn from the scope: a street needs one more than a community to reach the central households. */
+const DEPTH = { street: 5, community: 4, grid: 4 };
+const EXPAND_BUDGET = 300;
+const HARD_CAP = 2000; // never more nodes than this on screen, expansions included
+/** Gap kinds of the organization chain a collapsed child is marked with (households are counted, not marked). */
+const CHAIN_METRICS = ["compounds", "buildings", "groups"];
+
+const $ = (sel) => document.querySelector(sel);
+const status = (text, kind = "") => {
+  const el = $("#status");
+  el.textContent = text;
+  el.className = kind;
+};
+
+const state = { scope: null, token: 0, firstDrawing: true, gapNames: {} };
+const drawing = new Drawing($("#graph"), { onSelect: (n) => select(n), onOpen: (n) => openNode(n) });
+const details = new Details($("#details-body"), state.gapNames, {
+  onExpand: (n) => expand(n),
+  onOpen: (n) => openNode(n),
+  scope: () => state.scope?.code ?? null,
+});
+const dashboard = new Dashboard($("#children-table"), $("#chart"), $("#chart-metric"), (code, level, name) => {
+  if (code) pick({ code, level, name, type: LEVELS[level]?.type });
+});
+const tree = new AreaTree($("#tree"), $("#search"), $("#search-hits"), (area) => pick(area));
+window.grassroots = { state, drawing, budget: BUDGET };
+
+/** The level of an area code: 12-digit 统计用区划代码 (city, district, street, community) or a grid WG-…. */
+function levelOf(code) {
+  if (code.startsWith("WG-")) return "grid";
+  if (code.slice(4) === "00000000") return "city";
+  if (code.slice(6) === "000000") return "district";
+  if (code.slice(9) === "000") return "street";
+  return "community";
+}
+
+function crumbs(code) {
+  const names = [];
+  let li = tree.area(code)?.li;
+  while (li) {
+    names.unshift(li.dataset.name);
+    li = li.parentElement.closest("li");
+  }
+  $("#crumbs").textContent = names.join(" › ");
+}
+
+/** Count text of a collapsed child area. */
+function countsText(child) {
+  const f = child.figures;
+  const parts = [];
+  if (f.compounds) parts.push(`小区 ${f.compounds.units}`);
+  if (f.buildings) parts.push(`楼栋 ${f.buildings.units}`);
+  if (f.households) parts.push(`住户 ${f.households.units.toLocaleString()}`);
+  const gaps = CHAIN_METRICS.filter((m) => f[m]?.uncovered).map((m) => `${state.metricNames[m]}${f[m].uncovered}`);
+  return parts.join(" · ") + (gaps.length ? `\n空白:${gaps.join(" ")}` : "");
+}
+
+async function drawCollapsed(area, coverage) {
+  const children = coverage.children
+    .filter((c) => c.area.code)
+    .map((c) => {
+      const figures = Object.fromEntries(c.figures.map((f) => [f.metric, f]));
+      const level = LEVELS[c.level] ?? LEVELS.grid;
+      return {
+        code: c.area.code, name: c.area.name, type: level.type, typeName: level.name, figures, counts: figures,
+        gapKinds: CHAIN_METRICS.filter((m) => figures[m]?.uncovered).map((m) => figures[m].gapKind),
+      };
+    });
+  await drawing.showCollapsed(
+    { code: area.code, name: coverage.scope.area.name, type: area.type, typeName: LEVELS[area.level]?.name },
+    children,
+    countsText,
+  );
+  return children.length;
+}
+
+/** Pick a scope: draw it (or its children as counts when too big) and show its coverage. */
+async function pick(area) {
+  const token = ++state.token;
+  const level = area.level ?? levelOf(area.code);
+  area = { ...area, level, type: area.type ?? LEVELS[level].type };
+  state.scope = area;
+  const url = new URL(window.location.href);
+  url.searchParams.set("scope", area.code);
+  window.history.replaceState(null, "", url);
+  $("#scope-title").textContent = `${LEVELS[level].name}:${area.name ?? area.code}`;
+  details.clear();
+  status("加载中… / loading…");
+  document.body.dataset.drawn = "";
+  tree.reveal(area.code).then(() => crumbs(area.code));
+  const started = performance.now();
+  try {
+    const coverageP = gql(COVERAGE, { scope: area.code });
+    let network = null;
+    if (level !== "city" && level !== "district") {
+      network = (await gql(NETWORK, { root: area.code, depth: DEPTH[level], max: BUDGET, households: false })).network;
+    }
+    const coverage = (await coverageP).coverage;
+    if (token !== state.token) return;
+    const fetched = performance.now();
+    $("#scope-title").textContent = `${LEVELS[level].name}:${coverage.scope.area.name}`;
+    let message;
+    if (network && !network.truncated) {
+      await drawing.show(network);
+      const s = drawing.summary();
+      message = `已绘制 ${s.nodes} 个节点、${s.edges} 条边,空白点 ${s.gaps} 处 / ${s.nodes} nodes, ${s.edges} edges, ${s.gaps} with gaps`;
+      document.body.dataset.mode = "network";
+    } else {
+      const n = await drawCollapsed(area, coverage);
+      message = network
+        ? `范围过大(超过 ${BUDGET} 个节点),已折叠为 ${n} 个下级区域计数 / too big to draw (over ${BUDGET} nodes): ${n} child areas as counts; 双击展开 / double-click to open`
+        : `已折叠为 ${n} 个下级区域计数 / ${n} child areas as counts; 双击展开 / double-click to open`;
+      document.body.dataset.mode = "collapsed";
+    }
+    const laidOut = performance.now();
+    renderFigures($("#coverage-figures"), coverage);
+    dashboard.show(coverage);
+    if (token !== state.token) return;
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const ms = performance.now() - started;
+    /** Where the time went (the benchmark reports it): API answers, drawing and layout, the rest until painted. */
+    state.timing = { scope: area.code, api: fetched - started, draw: laidOut - fetched,
+      layout: drawing.layoutMs ?? 0, paint: performance.now() - laidOut, total: ms };
+    if (state.firstDrawing) {
+      performance.mark("grassroots:first-drawing", { detail: { scope: area.code } });
+      state.firstDrawing = false;
+    }
+    performance.mark("grassroots:drawn", { detail: { scope: area.code, ms } });
+    status(`${message} · ${Math.round(ms)} ms`, document.body.dataset.mode === "collapsed" ? "warn" : "");
+    document.body.dataset.drawn = area.code;
+  } catch (err) {
+    if (token !== state.token) return;
+    status(err.message, "error");
+    document.body.dataset.drawn = "error";
+  }
+}
+
+function select(node) {
+  details.show(node);
+}
+
+function openNode(node) {
+  const level = Object.keys(LEVELS).find((l) => LEVELS[l].type === node.type);
+  if (level) pick({ code: node.code, level, name: node.label, type: node.type });
+}
+
+/** Expand a node: the network one step around it (households too, for a building), merged into the drawing. */
+async function expand(node) {
+  if (node.collapsed) {
+    openNode(node);
+    return;
+  }
+  status(`展开 ${node.label}… / expanding…`);
+  try {
+    const households = node.type === "Building" || node.type === "CentralHousehold";
+    const network = (await gql(NETWORK, { root: node.code, depth: 1, max: EXPAND_BUDGET, households })).network;
+    if (drawing.summary().nodes + network.nodes.length > HARD_CAP) {
+      status(`节点过多(上限 ${HARD_CAP}),请缩小范围 / too many nodes (cap ${HARD_CAP}): narrow the scope`, "warn");
+      return;
+    }
+    const added = await drawing.merge(network);
+    const s = drawing.summary();
+    status(`展开 ${node.label}:新增 ${added} 个节点,共 ${s.nodes} 个 / expanded: ${added} new, ${s.nodes} in all` +
+      (network.truncated ? `(已截断 / truncated at ${EXPAND_BUDGET})` : ""));
+    document.body.dataset.expanded = node.code;
+  } catch (err) {
+    status(err.message, "error");
+  }
+}
+
+async function main() {
+  renderLegend($("#legend"));
+  $("#fit").addEventListener("click", () => drawing.fit());
+  $("#relayout").addEventListener("click", () => drawing.layout());
+  let data;
+  try {
+    data = await gql(AREA_TREE);
+  } catch (err) {
+    status(err.message, "error");
+    $("#tree").textContent = err.message;
+    return;
+  }
+  for (const v of data.gapKinds.enumValues) state.gapNames[v.name] = v.description;
+  state.metricNames = Object.fromEntries(
+    data.metrics.enumValues.map((v) => [v.name, { compounds: "小区", buildings: "楼栋", groups: "党小组" }[v.name] ?? v.name]),
+  );
+  tree.render(data.cities);
+  if (!data.cities.length) {
+    status("没有可见的区域 / no areas to show: load data first", "warn");
+    return;
+  }
+  const wanted = params.get("scope");
+  const start = wanted ? (tree.area(wanted) ?? { code: wanted }) : tree.area(data.cities[0].code);
+  await pick(start);
+}
+
+main();

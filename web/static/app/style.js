@@ -1,0 +1,91 @@
+// Node and edge styles of the drawing, and the legend that explains them (the same table feeds both).
+
+/** Type families: colour and shape by what a node is. */
+export const FAMILIES = [
+  { key: "area", name: "区域 / area", types: ["City", "District", "Street", "Community", "Grid"],
+    fill: "#dbe9f7", border: "#4a78b0", shape: "round-rectangle" },
+  { key: "compound", name: "小区 / compound", types: ["Compound"], fill: "#e3f2e1", border: "#4c8c4a",
+    shape: "cut-rectangle" },
+  { key: "building", name: "楼栋 / building", types: ["Building"], fill: "#eef0f3", border: "#7a8594",
+    shape: "rectangle" },
+  { key: "party", name: "党组织 / party organization",
+    types: ["StreetWorkingCommittee", "CommunityCommittee", "GridBranch", "BuildingGroup"],
+    fill: "#fff3cd", border: "#c9a227", shape: "ellipse" },
+  { key: "central", name: "党员中心户 / central household", types: ["CentralHousehold"], fill: "#fff3cd",
+    border: "#c9a227", shape: "triangle" },
+  { key: "other", name: "共建单位、居委会、物业等 / partners etc.",
+    types: ["Unit", "ResidentsCommittee", "ServiceCenter", "RedStation", "PropertyCompany", "OwnersCommittee"],
+    fill: "#f3e8fd", border: "#8e6bbf", shape: "hexagon" },
+  { key: "household", name: "住户 / household", types: ["Household"], fill: "#ffffff", border: "#9aa3ad",
+    shape: "ellipse" },
+];
+
+/** Marks drawn over the type style: gaps (colour and shape), partial coverage, collapsed areas. */
+export const MARKS = [
+  { cls: "gap", name: "空白点(红色八边形)/ gap: red octagon", fill: "#e53935", border: "#7f0000", shape: "octagon" },
+  { cls: "partial", name: "部分住户未联系中心户 / some households unlinked", fill: "#eef0f3",
+    border: "#ef6c00", shape: "rectangle", dashed: true },
+  { cls: "collapsed", name: "折叠的下级区域(双击展开)/ collapsed area: double-click", fill: "#f7f8fa",
+    border: "#4a78b0", shape: "barrel", double: true },
+];
+
+export const FAMILY_OF = Object.fromEntries(FAMILIES.flatMap((f) => f.types.map((t) => [t, f])));
+
+export function cyStyle() {
+  const rules = [
+    {
+      selector: "node",
+      style: {
+        label: "data(display)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 96, "text-valign": "center",
+        "text-halign": "center", width: 100, height: 36, "border-width": 1.5, color: "#1f2329",
+        "min-zoomed-font-size": 6,
+      },
+    },
+    ...FAMILIES.map((f) => ({
+      selector: `node.${f.key}`,
+      style: { "background-color": f.fill, "border-color": f.border, shape: f.shape },
+    })),
+    { selector: "node.central", style: { width: 46, height: 40, "font-size": 8, "text-valign": "bottom",
+      "text-margin-y": 2 } },
+    { selector: "node.household", style: { width: 40, height: 22, "font-size": 8 } },
+    { selector: "node.partial", style: { "border-color": "#ef6c00", "border-style": "dashed", "border-width": 3 } },
+    { selector: "node.collapsed", style: { "background-color": "#f7f8fa", "border-color": "#4a78b0",
+      "border-style": "double", "border-width": 5, shape: "barrel", width: 170, height: 76, "text-max-width": 160 } },
+    { selector: "node.gap", style: { "background-color": "#e53935", "border-color": "#7f0000", "border-width": 3,
+      shape: "octagon", color: "#ffffff", "font-weight": "bold" } },
+    { selector: "node.root", style: { "border-width": 4 } },
+    { selector: "node:selected", style: { "overlay-color": "#1565c0", "overlay-opacity": 0.18, "overlay-padding": 6 } },
+    { selector: "edge", style: { width: 1, "line-color": "#b8bec7", "curve-style": "straight" } },
+    { selector: "edge.same-row", style: { "line-style": "dashed", "line-color": "#d0a93a" } },
+    { selector: "edge.area-link", style: { "line-color": "#4a78b0", width: 1.5 } },
+  ];
+  return rules;
+}
+
+function swatch(shape, fill, border, { dashed = false, double = false } = {}) {
+  const paths = {
+    "round-rectangle": '<rect x="2" y="4" width="26" height="14" rx="4"/>',
+    rectangle: '<rect x="2" y="4" width="26" height="14"/>',
+    "cut-rectangle": '<polygon points="6,4 24,4 28,8 28,14 24,18 6,18 2,14 2,8"/>',
+    ellipse: '<ellipse cx="15" cy="11" rx="13" ry="7"/>',
+    triangle: '<polygon points="15,3 27,19 3,19"/>',
+    hexagon: '<polygon points="8,4 22,4 28,11 22,18 8,18 2,11"/>',
+    octagon: '<polygon points="10,2 20,2 27,7 27,15 20,20 10,20 3,15 3,7"/>',
+    barrel: '<rect x="2" y="4" width="26" height="14" rx="7" ry="3"/>',
+  };
+  const dash = dashed ? ' stroke-dasharray="3 2"' : "";
+  const width = double ? 3 : dashed ? 2 : 1.5;
+  return `<svg width="30" height="22" viewBox="0 0 30 22" aria-hidden="true"><g fill="${fill}" stroke="${border}"
+    stroke-width="${width}"${dash}>${paths[shape]}</g></svg>`;
+}
+
+/** The legend: one swatch per type family and per mark. */
+export function renderLegend(el) {
+  const items = [
+    ...FAMILIES.map((f) => ({ name: f.name, svg: swatch(f.shape, f.fill, f.border), cls: f.key })),
+    ...MARKS.map((m) => ({ name: m.name, svg: swatch(m.shape, m.fill, m.border, m), cls: m.cls })),
+  ];
+  el.innerHTML = items
+    .map((i) => `<span class="item" data-legend="${i.cls}">${i.svg}<span>${i.name}</span></span>`)
+    .join("");
+}
