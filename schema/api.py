@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from schema.chain import ResponsibilityChain, resolve_chain
@@ -210,12 +211,24 @@ class Schema(strawberry.Schema):
             # INTERNAL_SERVER_ERROR and SERVICE_UNAVAILABLE were logged with their cause by ErrorCodes
 
 
+#: Distinct query texts whose parsed and validated documents are kept (front-ends send the same few).
+DOCUMENT_CACHE = 256
+
+
 def build_schema(*, shortcuts: bool = True) -> strawberry.Schema:
-    """The service's schema with its extensions (`shortcuts=False`: graphql-core's plain execution path)."""
+    """The service's schema with its extensions (`shortcuts=False`: graphql-core's plain execution path).
+
+    Parsing and validating a document is cached (bounded LRU, shared across requests): a front-end sends
+    the same few documents again and again, and validation costs about as much as executing a look-up.
+    """
     return Schema(
         query=Query,
         mutation=Mutation,
         types=ALL_TYPES,
-        extensions=[ErrorCodes],
+        extensions=[
+            ErrorCodes,
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
+        ],
         execution_context_class=FastFieldsExecution if shortcuts else None,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import GraphQLField, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
 from graphql.execution.executor import to_nodes
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -82,6 +82,23 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
             plan.append((response_key, *plain))
         return tuple(plan) or None
 
+    @staticmethod
+    def _apply(plan: _Plan, type_name: str, result: Any) -> dict[str, Any] | None:
+        """The object's map by its plain plan, or None when a value needs graphql-core's own path."""
+        out: dict[str, Any] = {}
+        for response_key, name, serialize, nullable in plan:
+            value = getattr(result, name, None) if name is not None else type_name
+            if value is None:
+                if not nullable:
+                    return None
+                out[response_key] = None
+                continue
+            try:
+                out[response_key] = serialize(value)
+            except Exception:  # graphql-core's own path reports it properly
+                return None
+        return out
+
     def collect_and_execute_subfields(  # type: ignore[override]
         self,
         return_type: GraphQLObjectType,
@@ -92,21 +109,30 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         plan = self._plan(return_type, field_details_list)
         if plan is not None:  # every field plain: the object's map in one loop
-            out: dict[str, Any] = {}
-            for response_key, name, serialize, nullable in plan:
-                value = getattr(result, name, None) if name is not None else return_type.name
-                if value is None:
-                    if not nullable:
-                        break
-                    out[response_key] = None
-                    continue
-                try:
-                    out[response_key] = serialize(value)
-                except Exception:  # graphql-core's own path below reports it properly
-                    break
-            else:
+            out = self._apply(plan, return_type.name, result)
+            if out is not None:
                 return out
         return super().collect_and_execute_subfields(return_type, field_details_list, path, result, position_context)
+
+    def _complete_prefetched(self, field: GraphQLField, field_details_list: Any, value: Any) -> list[Any] | None:
+        """A `[T!]!` list of objects whose selection is all plain, built without per-item completion."""
+        list_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if not isinstance(value, list) or not isinstance(list_type, GraphQLList):
+            return None
+        item_type = list_type.of_type
+        if not isinstance(item_type, GraphQLNonNull) or not isinstance(item_type.of_type, GraphQLObjectType):
+            return None
+        object_type = item_type.of_type
+        plan = self._plan(object_type, field_details_list)
+        if plan is None:
+            return None
+        out = []
+        for item in value:  # items are made by make_entity as `object_type`: no is_type_of check needed
+            row = self._apply(plan, object_type.name, item)
+            if row is None:
+                return None
+            out.append(row)
+        return out
 
     def execute_field(  # type: ignore[override]
         self,
@@ -136,9 +162,12 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
                 rows = prefetched.get(node.name.value) if prefetched is not None else None
                 make = PREFETCHED.get((parent_type.name, node.name.value)) if rows is not None else None
                 if make is not None:  # the rows the request's one query read: no resolver call
+                    value = make(rows)
+                    done = self._complete_prefetched(field, field_details_list, value)
+                    if done is not None:
+                        return done
                     info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
                     try:
-                        value = make(rows)
                         return self.complete_value(field.type, field_details_list, info, path, value, position_context)
                     except Exception:  # graphql-core's own path below reports it properly
                         pass
