@@ -1,4 +1,5 @@
-"""The HTTP application: `/graphql` (GraphiQL for a browser), `/playground`, `/healthz`, `/readyz`, `/static`."""
+"""The HTTP application: `/graphql` (GraphiQL for a browser), `/playground`, `/reports/audit.xlsx`, `/healthz`,
+`/readyz`, `/static`."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import tempfile
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -19,9 +25,14 @@ from strawberry.asgi import GraphQL
 
 from graph.driver import Graph, GraphUnavailable
 from graph.migrations import migrate
+from graph.scope import AreaNotFound, ScopeError
+from graph.scope import Scope as AreaScope
 from graph.settings import PROJECT_ROOT, Settings, get_settings
+from reports.audit import OutsideScope, build_audit, file_stem, sheets
+from reports.files import XLSX_MEDIA, ZIP_MEDIA, write_csv_zip, write_xlsx
 from schema import build_schema
 from schema.api import Context
+from schema.errors import BAD_USER_INPUT, NOT_FOUND, SERVICE_UNAVAILABLE
 
 log = logging.getLogger("grassroots.server")
 
@@ -138,6 +149,62 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "neo4j": state.graph.uri, "database": state.graph.database})
 
 
+AUDIT_MEDIA = {"xlsx": XLSX_MEDIA, "zip": ZIP_MEDIA}
+
+
+def caller_scope(request: Request) -> AreaScope | None:
+    """The widest scope the caller may read (None: everything). Per-area access control plugs in here,
+    by setting `request.state.allowed_scope` (a `graph.scope.Scope`) before the endpoint runs."""
+    return getattr(request.state, "allowed_scope", None)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    """A bilingual JSON error with the GraphQL errors' codes."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def audit_report(request: Request) -> Response:
+    """`/reports/audit.xlsx?scope=CODE[&asOf=YYYY-MM-DD]`: the audit workbook; `/reports/audit.zip`: the same as
+    CSV files. Read over the async driver, written in a worker thread to a temporary file, then streamed."""
+    suffix = request.path_params["suffix"]
+    if suffix not in AUDIT_MEDIA:
+        return _error(404, NOT_FOUND, f"没有这种报告格式 / no report audit.{suffix}: use audit.xlsx or audit.zip")
+    code = request.query_params.get("scope", "").strip()
+    if not code:
+        return _error(400, BAD_USER_INPUT, "缺少参数 scope / missing parameter scope: ?scope=<area code or WG-…>")
+    try:
+        scope = AreaScope.parse(code)
+        day = date.fromisoformat(request.query_params.get("asOf") or date.today().isoformat()).isoformat()
+    except ScopeError as exc:
+        return _error(400, BAD_USER_INPUT, str(exc))
+    except ValueError:
+        return _error(400, BAD_USER_INPUT, "日期无效,应为 YYYY-MM-DD / invalid asOf: use YYYY-MM-DD")
+    try:
+        report = await build_audit(request.app.state.graph, scope, day, allowed=caller_scope(request))
+    except OutsideScope as exc:
+        return _error(403, "FORBIDDEN", str(exc))
+    except AreaNotFound:
+        return _error(404, NOT_FOUND, f"找不到范围 {scope.code} / no area with code {scope.code}")
+    except GraphUnavailable as exc:
+        return _error(503, SERVICE_UNAVAILABLE, str(exc))
+    write = write_xlsx if suffix == "xlsx" else write_csv_zip
+    fd, path = tempfile.mkstemp(prefix="grassroots-audit-", suffix=f".{suffix}")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            await asyncio.to_thread(lambda: write(sheets(report), f))
+    except BaseException:
+        os.unlink(path)
+        raise
+    name, fallback = file_stem(report)
+    disposition = f"attachment; filename=\"{fallback}.{suffix}\"; filename*=UTF-8''{quote(f'{name}.{suffix}', safe='')}"
+    return FileResponse(
+        path,
+        media_type=AUDIT_MEDIA[suffix],
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, path),
+    )
+
+
 async def _migrate_until_done(app: Starlette) -> None:
     """Apply migrations, retrying while Neo4j is away: the service starts either way."""
     while True:
@@ -185,6 +252,7 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
         Route("/playground", playground, methods=["GET"]),
+        Route("/reports/audit.{suffix:str}", audit_report, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
