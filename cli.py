@@ -256,7 +256,7 @@ def audit(
     """审计工作簿 / Write a scope's audit workbook: coverage summary and one sheet per gap kind."""
     from graph.scope import AreaNotFound, Scope, ScopeError
     from reports.audit import build_audit, sheets
-    from reports.files import save, write_csv_zip, write_xlsx
+    from reports.files import TooManyRows, save, write_csv_zip, write_xlsx
 
     kind = fmt or ("csv" if out.suffix.lower() in (".zip", ".csv") else "xlsx")
     if kind not in ("xlsx", "csv"):
@@ -281,6 +281,8 @@ def audit(
         found = _with_graph(work)
     except AreaNotFound:
         raise _fail(f"找不到范围 {where.code} / no area with code {where.code}") from None
+    except TooManyRows as exc:
+        raise _fail(str(exc)) from None
     typer.echo(f"已写出审计报告 / audit written: {out} ({found:,} 个空白点 / gaps, 判定日期 / as of {day})")
 
 

@@ -29,7 +29,7 @@ from graph.scope import AreaNotFound, ScopeError
 from graph.scope import Scope as AreaScope
 from graph.settings import PROJECT_ROOT, Settings, get_settings
 from reports.audit import OutsideScope, build_audit, file_stem, sheets
-from reports.files import XLSX_MEDIA, ZIP_MEDIA, write_csv_zip, write_xlsx
+from reports.files import XLSX_MEDIA, ZIP_MEDIA, TooManyRows, check_fits, write_csv_zip, write_xlsx
 from schema import build_schema
 from schema.api import Context
 from schema.errors import BAD_USER_INPUT, NOT_FOUND, SERVICE_UNAVAILABLE
@@ -187,11 +187,17 @@ async def audit_report(request: Request) -> Response:
         return _error(404, NOT_FOUND, f"找不到范围 {scope.code} / no area with code {scope.code}")
     except GraphUnavailable as exc:
         return _error(503, SERVICE_UNAVAILABLE, str(exc))
+    tables = await asyncio.to_thread(sheets, report)
+    if suffix == "xlsx":
+        try:
+            check_fits(tables)
+        except TooManyRows as exc:
+            return _error(400, BAD_USER_INPUT, str(exc))
     write = write_xlsx if suffix == "xlsx" else write_csv_zip
     fd, path = tempfile.mkstemp(prefix="grassroots-audit-", suffix=f".{suffix}")
     try:
         with os.fdopen(fd, "wb") as f:
-            await asyncio.to_thread(lambda: write(sheets(report), f))
+            await asyncio.to_thread(write, tables, f)
     except BaseException:
         os.unlink(path)
         raise

@@ -68,8 +68,36 @@ def column_widths(table: Table) -> list[float]:
     return [max(MIN_WIDTH, w) for w in widths]
 
 
+#: Rows an Excel worksheet holds.
+EXCEL_ROWS = 1_048_576
+
+
+class TooManyRows(ValueError):
+    """A sheet would not fit in Excel; the message is bilingual."""
+
+
+def sheet_rows(sheet: Sheet) -> int:
+    """How many worksheet rows a sheet takes."""
+    rows = len(sheet.title) + (1 if sheet.title else 0)
+    rows += sum(len(t.rows) + 1 + (1 if t.groups else 0) for t in sheet.tables) + len(sheet.tables) - 1
+    return rows
+
+
+def check_fits(sheets: list[Sheet]) -> None:
+    """Raise `TooManyRows` when a sheet is longer than Excel allows (the CSV zip has no such limit)."""
+    for sheet in sheets:
+        rows = sheet_rows(sheet)
+        if rows > EXCEL_ROWS:
+            raise TooManyRows(
+                f"工作表“{sheet.name}”需 {rows:,} 行,超过 Excel 上限 {EXCEL_ROWS:,} 行:请缩小范围或导出 CSV / "
+                f"sheet {sheet.name} needs {rows:,} rows, more than Excel's {EXCEL_ROWS:,}: "
+                "narrow the scope or ask for CSV"
+            )
+
+
 def write_xlsx(sheets: list[Sheet], out: IO[bytes]) -> None:
-    """The workbook, streamed to `out`."""
+    """The workbook, streamed to `out` (`TooManyRows` before anything is written when it cannot fit)."""
+    check_fits(sheets)
     wb = Workbook(write_only=True)
     for sheet in sheets:
         _write_sheet(wb.create_sheet(sheet.name), sheet)

@@ -41,11 +41,13 @@ from reports.audit import (
     KIND_SHEET,
     SUMMARY_SHEET,
     OutsideScope,
+    Sheet,
+    Table,
     build_audit,
     redact,
     sheets,
 )
-from reports.files import XLSX_MEDIA, display_width, write_xlsx
+from reports.files import EXCEL_ROWS, XLSX_MEDIA, TooManyRows, display_width, sheet_rows, write_xlsx
 from tests import handmade
 from tests.conftest import TEST_PASSWORD, clear
 from tests.helpers import data_of
@@ -382,6 +384,7 @@ async def test_http_workbook_is_the_module_built_one(graph: Graph, client: Async
     buffer = io.BytesIO()
     write_xlsx(sheets(report), buffer)
     assert all_values(downloaded) == all_values(open_xlsx(buffer.getvalue()))
+    assert {s.name: sheet_rows(s) for s in sheets(report)} == {ws.title: ws.max_row for ws in downloaded.worksheets}
     assert sum(len(gap_rows(downloaded[KIND_SHEET[k]])) for k in GAP_KINDS) == sum(len(g) for g in report.gaps.values())
 
 
@@ -492,3 +495,13 @@ def test_redact_masks_id_and_phone_numbers_but_not_codes() -> None:
     for code in (handmade.UNIT_1, "420602001001", "DY-420602001001-000001", "HU-420602001001-0001-101"):
         assert redact(code) == code
     assert redact(None) is None
+
+
+def test_a_sheet_longer_than_excel_allows_is_refused_before_writing() -> None:
+    table = Table("long", GAP_HEADER, [(1,) * len(GAP_HEADER)] * EXCEL_ROWS)
+    out = io.BytesIO()
+    with pytest.raises(TooManyRows, match=r"超过 Excel 上限.*narrow the scope or ask for CSV"):
+        write_xlsx([Sheet("long", [table])], out)
+    assert out.getvalue() == b""
+    table.rows.pop()
+    assert sheet_rows(Sheet("long", [table])) == EXCEL_ROWS  # the header and every row just fit
