@@ -152,7 +152,7 @@ def sheets(report: AuditReport) -> list[Sheet]:
     out = [_summary(report)]
     for kind in GAP_KINDS:
         name = KIND_SHEET[kind]
-        out.append(Sheet(name, [_gap_table(name, report.gaps[kind])], page_header=f"{report.heading} {name}"))
+        out.append(Sheet(name, [_gap_table(name, report.gaps[kind])], page_header=_page_header(report, name)))
     return out
 
 
@@ -187,7 +187,12 @@ def _summary(report: AuditReport) -> Sheet:
         "覆盖率:首行为所选范围合计,其下为各下级区域;空白点明细见各工作表 / coverage: the scope's total first, "
         "then each child area; every gap is listed on the sheet of its kind",
     ]
-    return Sheet(SUMMARY_SHEET, [coverage_table, count_table], title, page_header=f"{report.heading} {SUMMARY_SHEET}")
+    return Sheet(SUMMARY_SHEET, [coverage_table, count_table], title, page_header=_page_header(report, SUMMARY_SHEET))
+
+
+def _page_header(report: AuditReport, sheet: str) -> str:
+    """What every printed page of a sheet says on top: the scope, the sheet, the date."""
+    return f"{report.heading} · {sheet} · 判定日期 {report.as_of}"
 
 
 def _coverage_row(area: AreaCoverage, level: str) -> tuple[Any, ...]:

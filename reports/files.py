@@ -125,7 +125,7 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = True
-    ws.oddHeader.center.text = sheet.page_header
+    ws.oddHeader.center.text = sheet.page_header.replace("&", "&&")  # & starts a header code (&P, &N)
     ws.oddFooter.center.text = "第 &P 页 / 共 &N 页  page &P of &N"
 
     def cell(value: Any, font: Font | None = None, **style: Any) -> WriteOnlyCell:

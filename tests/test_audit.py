@@ -246,6 +246,8 @@ async def test_the_workbook_is_formatted_to_print(hand: Handmade) -> None:
         assert ws.page_setup.fitToHeight == 0
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         assert ws.print_title_rows
+        assert ws.oddHeader.center.text == f"街道 古城街道({STREET}) · {ws.title} · 判定日期 {AS_OF}"
+        assert "&P" in ws.oddFooter.center.text
     summary = wb[SUMMARY_SHEET]
     header_row = next(c.row for c in summary["A"] if c.value == LEVEL_HEADER)
     assert summary.freeze_panes == f"D{header_row + 1}"
