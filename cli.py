@@ -1,4 +1,4 @@
-"""`grassroots`: the project's command line (serve, neo4j, migrate, info, template, load, demo)."""
+"""`grassroots`: the project's command line (serve, neo4j, migrate, info, template, load, demo, audit)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import signal
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -239,6 +241,49 @@ def demo(
                 typer.echo(f"导入完成 / loaded {result.summary.rows:,} rows in {result.seconds:.1f} s")
 
             _with_graph(work)
+
+
+@app.command()
+def audit(
+    scope: Annotated[str, typer.Option(help="范围编码:区划代码或网格编码 / scope: area code or grid code WG-…")],
+    out: Annotated[Path, typer.Option(help="输出文件 / the file to write (.xlsx, or .zip for CSV)")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="xlsx | csv (CSV: a zip of one CSV per sheet); default from --out's suffix"),
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="判定日期 YYYY-MM-DD / date judged on (today)")] = None,
+) -> None:
+    """审计工作簿 / Write a scope's audit workbook: coverage summary and one sheet per gap kind."""
+    from graph.scope import AreaNotFound, Scope, ScopeError
+    from reports.audit import build_audit, sheets
+    from reports.files import TooManyRows, save, write_csv_zip, write_xlsx
+
+    kind = fmt or ("csv" if out.suffix.lower() in (".zip", ".csv") else "xlsx")
+    if kind not in ("xlsx", "csv"):
+        raise _fail(f"未知的格式 / unknown format {fmt!r}: use xlsx or csv")
+    try:
+        where = Scope.parse(scope)
+    except ScopeError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        day = (date.fromisoformat(as_of) if as_of else date.today()).isoformat()
+    except ValueError:
+        raise _fail(f"日期无效 / invalid date {as_of!r}: use YYYY-MM-DD") from None
+    _logging()
+
+    async def work(graph: Graph) -> int:
+        report = await build_audit(graph, where, day)
+        # Written only once everything is read; whole or not at all.
+        save(out, partial(write_xlsx if kind == "xlsx" else write_csv_zip, sheets(report)))
+        return sum(len(g) for g in report.gaps.values())
+
+    try:
+        found = _with_graph(work)
+    except AreaNotFound:
+        raise _fail(f"找不到范围 {where.code} / no area with code {where.code}") from None
+    except TooManyRows as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"已写出审计报告 / audit written: {out} ({found:,} 个空白点 / gaps, 判定日期 / as of {day})")
 
 
 if __name__ == "__main__":

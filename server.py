@@ -1,5 +1,5 @@
-"""The HTTP application: `/` (the network page), `/graphql` (GraphiQL for a browser), `/playground`, `/healthz`,
-`/readyz`, `/static`."""
+"""The HTTP application: `/` (the network page), `/graphql` (GraphiQL for a browser), `/playground`,
+`/reports/audit.xlsx|zip`, `/healthz`, `/readyz`, `/static`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from graph.driver import Graph, GraphUnavailable
 from graph.migrations import migrate
 from graph.settings import PROJECT_ROOT, Settings, get_settings
+from reports.http import audit_report
 from schema import build_schema
 from schema.api import Context
 
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
         Route("/playground", playground, methods=["GET"]),
+        Route("/reports/audit.{suffix:str}", audit_report, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -8,6 +8,7 @@ the same names as the demo generator's manifest.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, LiteralString, cast
@@ -189,7 +190,7 @@ WITH x, {compound} AS compound, {grid} AS gridCode, {rule.responsible} AS o
 OPTIONAL MATCH (s:Street {{code: x.streetCode}})
 OPTIONAL MATCH (c:Community {{code: x.communityCode}})
 OPTIONAL MATCH (g:Grid {{code: gridCode}})
-RETURN x.code AS code, x.name AS name, labels(x)[0] AS label,
+RETURN x.code AS code, coalesce(x.name, x.title) AS name, labels(x)[0] AS label,
        s {{.code, .name}} AS street, c {{.code, .name}} AS community, g {{.code, .name}} AS grid,
        compound {{.code, .name}} AS compound,
        CASE WHEN o IS NULL THEN null ELSE o {{.code, .name, label: labels(o)[0]}} END AS responsible
@@ -271,3 +272,17 @@ async def _gaps(
 
     found, has_next = await page_across([RULES.index(rule) for rule in rules], first, after, fetch)
     return GapPage(found, counts, has_next)
+
+
+async def all_gaps(
+    graph: Graph, scope: Scope, as_of: str, kinds: tuple[str, ...] | None = None, batch: int = 2000
+) -> AsyncIterator[Gap]:
+    """Every gap inside `scope` (kind order, then code), read page by page through the keyset pager."""
+    after: tuple[int, str] | None = None
+    while True:
+        page = await gaps(graph, scope, as_of, kinds, batch, after, with_counts=False)
+        for gap in page.gaps:
+            yield gap
+        if not page.has_next or not page.gaps:
+            return
+        after = cursor_of(page.gaps[-1])

@@ -116,6 +116,11 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * 8 + value[14:] if len(value) == 18 else "*" * len(value)
 
 
+def mask_phone(value: str) -> str:
+    """The first 3 and last 4 characters only: 138****5678 style masking (all starred when 7 or shorter)."""
+    return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
 # ---------------------------------------------------------------- the project's own codes
 _OWN = re.compile(r"(?P<prefix>[A-Z]{2,4})-(?P<area>\d{12})-(?P<local>[0-9A-Z]{1,12}(?:-[0-9A-Z]{1,12}){0,3})")
 

@@ -22,7 +22,7 @@ from strawberry.types import Info
 
 from graph import entities as ent
 from graph.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
-from loaders.codes import mask_id_number
+from loaders.codes import mask_id_number, mask_phone
 from schema.common import Context
 
 # ---------------------------------------------------------------- Relay global IDs
@@ -169,7 +169,7 @@ def make_entity(row: dict[str, Any], label: str | None = None) -> Any:
 def _mask(column: Column, value: str) -> str:
     if column.kind is Kind.ID_NUMBER:
         return mask_id_number(value)
-    return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+    return mask_phone(value)
 
 
 def _column_field(column: Column) -> tuple[Any, Any]:

@@ -41,7 +41,9 @@ class Gap:
     rule: str = strawberry.field(description="违反的规则(中文) / The rule broken, in Chinese.")
     rule_en: str = strawberry.field(description="违反的规则(英文) / The rule broken, in English.")
     source: str = strawberry.field(description="规则出处 / Where the rule comes from (regulation or report target).")
-    entity: EntityRef = strawberry.field(description="存在空白的实体 / The entity with the gap.")
+    entity: EntityRef = strawberry.field(
+        description="存在空白的实体(需求以内容为名称) / The entity with the gap (a need's name is its title)."
+    )
     street: Place | None = strawberry.field(description="所在街道 / Its street.")
     community: Place | None = strawberry.field(description="所在社区 / Its community.")
     grid: Place | None = strawberry.field(description="所在网格 / Its grid, where it has one.")

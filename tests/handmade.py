@@ -156,3 +156,45 @@ GRID_COVERAGE = {
                "propertyManaged": (1, 0), "membersReported": (0, 0)},
     },
 }  # fmt: skip
+
+S = "420602001000"
+DGW = "DGW-420602001000-01"
+#: Every gap, found by hand from the rules of docs/model.md, in the order the gaps API lists them (kind,
+#: then rule, then entity code): (entity code, street, community, grid, compound, responsible organization).
+GAP_ROWS: dict[str, list[tuple[str, str | None, str | None, str | None, str | None, str]]] = {
+    "compound_without_branch": [  # path: the compound's grid; the community's committee acts
+        (f"XQ-{A}-02", S, A, f"WG-{A}-02", f"XQ-{A}-02", f"SQDW-{A}-01"),
+        (f"XQ-{B}-01", S, B, f"WG-{B}-01", f"XQ-{B}-01", f"SQDW-{B}-01"),
+    ],
+    "building_without_group": [  # no branch covers grid A2 or B1: the community's committee acts
+        (f"LD-{A}-0003", S, A, f"WG-{A}-02", f"XQ-{A}-02", f"SQDW-{A}-01"),
+        (f"LD-{B}-0001", S, B, f"WG-{B}-01", f"XQ-{B}-01", f"SQDW-{B}-01"),
+    ],
+    "group_without_central_household": [  # DZB-B-01 covers no grid, so the group has none
+        (f"DXZ-{B}-0101", S, B, None, None, f"DZB-{B}-01"),
+    ],
+    "household_without_central_household": [  # the building's group, else the community's committee
+        (f"HU-{A}-0002-102", S, A, f"WG-{A}-01", f"XQ-{A}-01", f"DXZ-{A}-0101"),
+        (f"HU-{A}-0003-101", S, A, f"WG-{A}-02", f"XQ-{A}-02", f"SQDW-{A}-01"),
+        (f"HU-{A}-0003-102", S, A, f"WG-{A}-02", f"XQ-{A}-02", f"SQDW-{A}-01"),
+        (f"HU-{B}-0001-101", S, B, f"WG-{B}-01", f"XQ-{B}-01", f"SQDW-{B}-01"),
+        (f"HU-{B}-0001-102", S, B, f"WG-{B}-01", f"XQ-{B}-01", f"SQDW-{B}-01"),
+        (f"HU-{B}-0002-101", S, B, f"WG-{B}-01", f"XQ-{B}-02", f"DXZ-{B}-0101"),
+        (f"HU-{B}-0002-102", S, B, f"WG-{B}-01", f"XQ-{B}-02", f"DXZ-{B}-0101"),
+    ],
+    "branch_under_three_full_members": [(f"DZB-{A}-01", S, A, f"WG-{A}-01", None, f"SQDW-{A}-01")],
+    "branch_without_committee": [(f"DZB-{B}-01", S, B, None, None, f"SQDW-{B}-01")],
+    "expired_committee_term": [  # the community committees' rule comes before the branches'
+        (f"SQDW-{A}-01", S, A, None, None, DGW),
+        (f"DZB-{A}-01", S, A, f"WG-{A}-01", None, f"SQDW-{A}-01"),
+    ],
+    "community_size_out_of_range": [(A, S, A, None, None, DGW), (B, S, B, None, None, DGW)],
+    "compound_without_property_company": [  # B-02 lies in no grid
+        (f"XQ-{A}-02", S, A, f"WG-{A}-02", f"XQ-{A}-02", f"SQDW-{A}-01"),
+        (f"XQ-{B}-02", S, B, None, f"XQ-{B}-02", f"SQDW-{B}-01"),
+    ],
+    "unit_never_reported": [(UNIT_2, None, None, None, None, DGW)],  # a unit lies in no area
+    "member_never_reported": [(f"DY-{B}-000003", S, B, f"WG-{B}-01", None, f"DZB-{B}-01")],  # lives in B-0001
+    "need_unserved": [(f"XU-{B}-000001", S, B, None, None, f"SQDW-{B}-01")],
+    "community_without_service_center": [(B, S, B, None, None, DGW)],
+}

@@ -1,0 +1,81 @@
+"""`GET /reports/audit.xlsx?scope=CODE` (and `audit.zip`, the same as CSV files): the audit report over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from datetime import date
+from urllib.parse import quote
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from graph.driver import GraphUnavailable
+from graph.scope import AreaNotFound, ScopeError
+from graph.scope import Scope as AreaScope
+from reports.audit import OutsideScope, build_audit, file_stem, sheets
+from reports.files import XLSX_MEDIA, ZIP_MEDIA, TooManyRows, check_fits, write_csv_zip, write_xlsx
+from schema.errors import BAD_USER_INPUT, NOT_FOUND, SERVICE_UNAVAILABLE
+
+AUDIT_MEDIA = {"xlsx": XLSX_MEDIA, "zip": ZIP_MEDIA}
+
+
+def caller_scope(request: Request) -> AreaScope | None:
+    """The widest scope the caller may read (None: everything). Per-area access control plugs in here,
+    by setting `request.state.allowed_scope` (a `graph.scope.Scope`) before the endpoint runs."""
+    return getattr(request.state, "allowed_scope", None)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    """A bilingual JSON error with the GraphQL errors' codes."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def audit_report(request: Request) -> Response:
+    """`/reports/audit.xlsx?scope=CODE[&asOf=YYYY-MM-DD]`: the audit workbook; `/reports/audit.zip`: the same as
+    CSV files. Read over the async driver, written in a worker thread to a temporary file, then streamed."""
+    suffix = request.path_params["suffix"]
+    if suffix not in AUDIT_MEDIA:
+        return _error(404, NOT_FOUND, f"没有这种报告格式 / no report audit.{suffix}: use audit.xlsx or audit.zip")
+    code = request.query_params.get("scope", "").strip()
+    if not code:
+        return _error(400, BAD_USER_INPUT, "缺少参数 scope / missing parameter scope: ?scope=<area code or WG-…>")
+    try:
+        scope = AreaScope.parse(code)
+        day = date.fromisoformat(request.query_params.get("asOf") or date.today().isoformat()).isoformat()
+    except ScopeError as exc:
+        return _error(400, BAD_USER_INPUT, str(exc))
+    except ValueError:
+        return _error(400, BAD_USER_INPUT, "日期无效,应为 YYYY-MM-DD / invalid asOf: use YYYY-MM-DD")
+    try:
+        report = await build_audit(request.app.state.graph, scope, day, allowed=caller_scope(request))
+    except OutsideScope as exc:
+        return _error(403, "FORBIDDEN", str(exc))
+    except AreaNotFound:
+        return _error(404, NOT_FOUND, f"找不到范围 {scope.code} / no area with code {scope.code}")
+    except GraphUnavailable as exc:
+        return _error(503, SERVICE_UNAVAILABLE, str(exc))
+    tables = await asyncio.to_thread(sheets, report)
+    if suffix == "xlsx":
+        try:
+            check_fits(tables)
+        except TooManyRows as exc:
+            return _error(400, BAD_USER_INPUT, str(exc))
+    write = write_xlsx if suffix == "xlsx" else write_csv_zip
+    fd, path = tempfile.mkstemp(prefix="grassroots-audit-", suffix=f".{suffix}")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            await asyncio.to_thread(write, tables, f)
+    except BaseException:
+        os.unlink(path)
+        raise
+    name, fallback = file_stem(report)
+    disposition = f"attachment; filename=\"{fallback}.{suffix}\"; filename*=UTF-8''{quote(f'{name}.{suffix}', safe='')}"
+    return FileResponse(
+        path,
+        media_type=AUDIT_MEDIA[suffix],
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, path),
+    )
