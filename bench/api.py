@@ -25,8 +25,9 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bench.database import profile_database
 from bench.report import write_section
-from graph.local import LocalNeo4j, free_port
+from graph.local import free_port
 from graph.model import GAP_KINDS
 from graph.settings import PROJECT_ROOT, Settings
 
@@ -37,32 +38,6 @@ WARMUP = 3
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-@contextmanager
-def _city_database(tmp: Path) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
-    """(bolt URI, password, manifest) of a Neo4j holding the city: NEO4J_URI as given, else a fresh load."""
-    if os.environ.get("NEO4J_URI"):
-        yield os.environ["NEO4J_URI"], os.environ.get("NEO4J_PASSWORD", "grassroots-local"), None
-        return
-    data = tmp / "city"
-    subprocess.run(
-        [sys.executable, "-m", "cli", "demo", "--profile", "city", "--out", str(data)],
-        cwd=PROJECT_ROOT,
-        check=True,
-        capture_output=True,
-    )
-    settings = Settings(_env_file=None, NEO4J_LOCAL_HOME=str(tmp / "neo4j"), NEO4J_LOCAL_PORT=free_port())  # type: ignore[call-arg]
-    local = LocalNeo4j.from_settings(settings).start()
-    password = settings.neo4j_password.get_secret_value()
-    try:
-        env = {**os.environ, "NEO4J_URI": local.uri, "NEO4J_PASSWORD": password}
-        subprocess.run(
-            [sys.executable, "-m", "cli", "load", str(data)], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
-        )
-        yield local.uri, password, json.loads((data / "manifest.json").read_text(encoding="utf-8"))
-    finally:
-        local.stop()
 
 
 @contextmanager
@@ -174,7 +149,8 @@ def _peer_counts(data: dict[str, Any]) -> dict[str, tuple[int, int]]:
 
 def run() -> dict[str, Any]:
     """Measure; return the numbers (also written to docs/benchmarks.md)."""
-    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp, _city_database(Path(tmp)) as (uri, password, facts):  # noqa: SIM117 - the servers need the database first
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp, profile_database(Path(tmp), "city") as db:
+        uri, password, facts = db.uri, db.password, db.manifest
         with _ours(uri, password) as ours, _peer(uri, password) as peer, httpx.Client(timeout=120) as client:
             q = _queries(client, ours)
             ours_counts = {f["metric"]: (f["units"], f["covered"]) for f in

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,39 +22,11 @@ import httpx
 from playwright.async_api import Browser, async_playwright
 
 from bench.api import _ours
+from bench.database import profile_database
 from bench.report import write_section
-from graph.local import LocalNeo4j, free_port
-from graph.settings import PROJECT_ROOT, Settings
 
 RUNS = 7
 WARMUP = 1
-
-
-@contextmanager
-def _database(tmp: Path, profile: str) -> Iterator[tuple[str, str, str, str]]:
-    """(bolt URI, password, what it holds, short label): NEO4J_URI as given, else `profile` loaded afresh."""
-    if os.environ.get("NEO4J_URI"):
-        password = os.environ.get("NEO4J_PASSWORD", "grassroots-local")
-        yield os.environ["NEO4J_URI"], password, "the database at NEO4J_URI, as loaded", "NEO4J_URI"
-        return
-    data = tmp / profile
-    subprocess.run(
-        [sys.executable, "-m", "cli", "demo", "--profile", profile, "--out", str(data)],
-        cwd=PROJECT_ROOT,
-        check=True,
-        capture_output=True,
-    )
-    settings = Settings(_env_file=None, NEO4J_LOCAL_HOME=str(tmp / "neo4j"), NEO4J_LOCAL_PORT=free_port())  # type: ignore[call-arg]
-    local = LocalNeo4j.from_settings(settings).start()
-    password = settings.neo4j_password.get_secret_value()
-    try:
-        env = {**os.environ, "NEO4J_URI": local.uri, "NEO4J_PASSWORD": password}
-        subprocess.run(
-            [sys.executable, "-m", "cli", "load", str(data)], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
-        )
-        yield local.uri, password, f"the `{profile}` profile loaded into a fresh local Neo4j", f"{profile} profile"
-    finally:
-        local.stop()
 
 
 def _scopes(graphql: str) -> dict[str, dict[str, str]]:
@@ -114,9 +82,12 @@ async def _measure(base: str, scopes: dict[str, dict[str, str]]) -> dict[str, li
 
 def run(profile: str) -> dict[str, Any]:
     """Measure; return the numbers (also written to docs/benchmarks.md)."""
-    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp, _database(Path(tmp), profile) as db:
-        uri, password, held, label = db
-        with _ours(uri, password) as graphql:
+    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp, profile_database(Path(tmp), profile) as db:
+        if db.fresh:
+            held, label = f"the `{profile}` profile loaded into a fresh local Neo4j", f"{profile} profile"
+        else:
+            held, label = "the database at NEO4J_URI, as loaded", "NEO4J_URI"
+        with _ours(db.uri, db.password) as graphql:
             scopes = _scopes(graphql)
             runs = asyncio.run(_measure(graphql.removesuffix("/graphql"), scopes))
     return {"held": held, "label": label, "scopes": scopes, "runs": runs}

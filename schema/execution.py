@@ -22,11 +22,14 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.entities import PREFETCHED
 
-#: GraphQLField id → (python attribute, serialise, nullable) for plain scalar fields, else None.
-_PLAIN: dict[int, tuple[str, Callable[[Any], Any], bool] | None] = {}
+#: A plain field as read: (python attribute, serialise, nullable).
+_Plain = tuple[str, Callable[[Any], Any], bool]
+#: GraphQLField id → how to read it, for plain scalar fields; None for the others.
+_PLAIN: dict[int, _Plain | None] = {}
 
 
-def _plain(field: GraphQLField) -> tuple[str, Callable[[Any], Any], bool] | None:
+def _plain(field: GraphQLField) -> _Plain | None:
+    """How to read a field that strawberry resolves by attribute access to a scalar or enum (else None)."""
     key = id(field)
     if key in _PLAIN:
         return _PLAIN[key]
@@ -42,9 +45,22 @@ def _plain(field: GraphQLField) -> tuple[str, Callable[[Any], Any], bool] | None
     return found
 
 
-#: An object selection made only of plain scalar fields: (response key, attribute or None for
-#: __typename, serialise, nullable) per field.
-_Plan = tuple[tuple[str, str | None, Callable[[Any], Any], bool], ...]
+#: An object selection made only of plain scalar fields: (response key, the field, None for __typename).
+_Plan = tuple[tuple[str, _Plain | None], ...]
+#: What `_read` answers when graphql-core's own path must answer instead.
+_SLOW = object()
+
+
+def _read(plain: _Plain, source: Any) -> Any:
+    """A plain field's serialised value; `_SLOW` for a null in a non-null field or a value the scalar refuses."""
+    name, serialize, nullable = plain
+    value = getattr(source, name, None)
+    if value is None:
+        return None if nullable else _SLOW
+    try:
+        return serialize(value)
+    except Exception:  # graphql-core's own path reports it properly
+        return _SLOW
 
 
 class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
@@ -69,34 +85,28 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         grouped, new_defer_usages, _ = self.collect_subfields(return_type, field_details_list)
         if new_defer_usages or not self._no_middleware():
             return None
-        plan: list[tuple[str, str | None, Callable[[Any], Any], bool]] = []
+        plan: list[tuple[str, _Plain | None]] = []
         for response_key, details in grouped.items():
             node = details[0].node
             if node.name.value == "__typename":
-                plan.append((response_key, None, str, False))
+                plan.append((response_key, None))
                 continue
             field = return_type.fields.get(node.name.value)
             plain = _plain(field) if field is not None and not node.arguments else None
             if plain is None:
                 return None
-            plan.append((response_key, *plain))
+            plan.append((response_key, plain))
         return tuple(plan) or None
 
     @staticmethod
     def _apply(plan: _Plan, type_name: str, result: Any) -> dict[str, Any] | None:
         """The object's map by its plain plan, or None when a value needs graphql-core's own path."""
         out: dict[str, Any] = {}
-        for response_key, name, serialize, nullable in plan:
-            value = getattr(result, name, None) if name is not None else type_name
-            if value is None:
-                if not nullable:
-                    return None
-                out[response_key] = None
-                continue
-            try:
-                out[response_key] = serialize(value)
-            except Exception:  # graphql-core's own path reports it properly
+        for response_key, plain in plan:
+            value = _read(plain, result) if plain is not None else type_name
+            if value is _SLOW:
                 return None
+            out[response_key] = value
         return out
 
     def collect_and_execute_subfields(  # type: ignore[override]
@@ -147,16 +157,9 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         if field is not None and not node.arguments and self._no_middleware():
             plain = _plain(field)
             if plain is not None:
-                name, serialize, nullable = plain
-                value = getattr(source, name, None)
-                if value is None:
-                    if nullable:
-                        return None
-                else:
-                    try:
-                        return serialize(value)
-                    except Exception:  # graphql-core's own path below reports it properly
-                        pass
+                value = _read(plain, source)
+                if value is not _SLOW:
+                    return value
             else:
                 prefetched = getattr(source, "_prefetched", None)
                 rows = prefetched.get(node.name.value) if prefetched is not None else None

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from playwright.async_api import Browser, async_playwright
 
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
@@ -16,6 +17,7 @@ from graph.migrations import migrate
 from graph.settings import Settings
 from loaders.demo import generate, write_demo
 from loaders.load import load_file
+from tests.browser import CHROMIUM
 
 TEST_PASSWORD = "test-password-1"
 
@@ -121,3 +123,13 @@ def live_server(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Debian chromium (Playwright downloads no browser)."""
+    assert CHROMIUM, "chromium is missing: make setup installs it (apt-get install chromium)"
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        await b.close()

@@ -4,15 +4,13 @@ localhost. Expected values come from the small city's generated rows and from th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from graph.settings import PROJECT_ROOT
-from tests.test_browser import ARTIFACTS, CHROMIUM, _page
+from tests.browser import ARTIFACTS, guarded_page
 
 DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-page.png"
 
@@ -30,16 +28,6 @@ COVERAGE = """
 query($scope: String!) {
   coverage(scope: $scope) { children { area { code name } figure(metric: households) { rate } } }
 }"""
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Headless Debian chromium (Playwright downloads no browser)."""
-    assert CHROMIUM, "chromium is missing: make setup installs it (apt-get install chromium)"
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        await b.close()
 
 
 def _api(base: str, query: str, **variables: Any) -> dict[str, Any]:
@@ -70,7 +58,7 @@ def _expected_gaps(rows: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str,
 
 
 async def _open(browser: Browser, base: str, outside: list[str], errors: list[str], path: str = "/") -> Page:
-    page = await _page(browser, base, outside)
+    page = await guarded_page(browser, base, outside)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(f"{base}{path}")
     return page

@@ -1,0 +1,30 @@
+"""The browser tests' harness: pages that may reach localhost only (the `browser` fixture is in conftest.py)."""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import urlparse
+
+from playwright.async_api import Browser, Page, Route
+
+from graph.settings import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+async def guarded_page(browser: Browser, base: str, outside: list[str]) -> Page:
+    """A page whose every request to anywhere but the service is recorded and refused."""
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    host = urlparse(base).netloc
+
+    async def guard(route: Route) -> None:
+        url = route.request.url
+        if urlparse(url).netloc == host or url.startswith(("data:", "blob:")):
+            await route.continue_()
+        else:
+            outside.append(url)
+            await route.abort()
+
+    await page.route("**/*", guard)
+    return page
