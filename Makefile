@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NEO4J_JAR := neo4j-local/target/neo4j-local-0.1.0.jar
 NEO4J_SRC := neo4j-local/pom.xml $(shell find neo4j-local/src -type f 2>/dev/null)
 
-.PHONY: setup run test lint format neo4j neo4j-local bench clean tools vendor schema
+.PHONY: setup run test lint format neo4j neo4j-local bench clean tools vendor schema screenshot
 
 WEB_STAMP := web/node_modules/.installed
 
@@ -56,6 +56,11 @@ neo4j: setup
 ## test: the whole suite against its own Neo4j (own port, own throw-away data directory)
 test: setup lint
 	$(BIN)/python -m pytest
+
+## screenshot: refresh the README's picture of the page (docs/screenshot-page.png) from the browser test
+screenshot: setup
+	$(BIN)/python -m pytest -q tests/test_page.py -k community
+	cp test-artifacts/page-community.png docs/screenshot-page.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,10 +9,7 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, Page
 
-from graph.settings import PROJECT_ROOT
 from tests.browser import ARTIFACTS, guarded_page
-
-DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-page.png"
 
 NETWORK = """
 query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!) {
@@ -145,7 +142,6 @@ async def test_a_community_is_drawn_whole_with_its_gaps_marked(
     assert await page.evaluate("() => performance.getEntriesByName('grassroots:first-drawing').length") == 1
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "page-community.png"))
-    await page.screenshot(path=str(DOCS_SCREENSHOT))
     assert outside == []
     assert errors == []
     await page.close()
