@@ -189,8 +189,8 @@ class _Index:
             return
         asked: set[str] = set()
         for label, codes_ in wanted.items():
-            new = codes_ - self._looked_up[label]
-            new.difference_update(self.codes[label].keys())
+            known, asked_before = self.codes[label], self._looked_up[label]
+            new = {c for c in codes_ if c not in known and c not in asked_before}  # O(chunk), not O(index)
             if not new:
                 continue
             self._looked_up[label] |= new
@@ -458,7 +458,8 @@ def _wanted(chunk: list[Row], links: tuple[Link, ...], index: _Index) -> dict[st
     for link in links:
         named = {code for row in chunk for code in row.refs.get(link.en, ())}
         for label in link.targets:
-            named.difference_update(index.codes[label].keys())
+            known = index.codes[label]
+            named = {code for code in named if code not in known}  # O(chunk), not O(index)
         for label in link.targets:
             wanted[label] |= named
     return wanted
