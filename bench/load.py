@@ -99,23 +99,36 @@ def load_profile(profile: str, seed: int = 1) -> dict[str, Any]:
     }
 
 
+#: Every profile's last run (so measuring one profile keeps the others' rows), committed with the docs.
+RESULTS = PROJECT_ROOT / "docs" / "benchmarks-load.json"
+
+
 def main(profiles: list[str]) -> None:
-    results = [load_profile(p) for p in profiles]
+    measured = {p: load_profile(p) | {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} for p in profiles}
+    kept = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    kept.update(measured)
+    RESULTS.write_text(json.dumps(kept, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    render(kept)
+
+
+def render(kept: dict[str, dict[str, Any]]) -> None:
+    """The load section of docs/benchmarks.md from every profile's last run."""
+    results = [kept[p] for p in TARGETS if p in kept]
     lines = [
-        "One run per profile (a city load takes minutes); `grassroots load` of a CSV folder made by "
-        "`grassroots demo`, into a fresh local Neo4j, wall time including validation. Neo4j memory: "
-        + "; ".join(f"{r['profile']}: {r['memory']}" for r in results)
-        + ".",
+        "One run per profile (a load takes minutes); `grassroots load` of a CSV folder made by `grassroots demo`, "
+        "into a fresh local Neo4j, wall time including validation. Each profile's last run is kept in "
+        "`docs/benchmarks-load.json`.",
         "",
-        "| profile | rows | load time | target | rows/s | loader peak RSS | Neo4j peak RSS |",
-        "|---|---|---|---|---|---|---|",
+        "| profile | measured | rows | load time | target | rows/s | loader peak RSS | Neo4j peak RSS | memory |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         target = TARGETS[str(r["profile"])]
         verdict = "" if target is None else (f"≤ {target:.0f} s ✔" if r["load_s"] <= target else f"≤ {target:.0f} s ✘")
         lines.append(
-            f"| {r['profile']} | {r['rows']:,} | {r['load_s']:.0f} s | {verdict} | {r['rows_per_s']:,.0f} | "
-            f"{r['loader_peak_mib']:,.0f} MiB | {r['neo4j_peak_mib']:,.0f} MiB |"
+            f"| {r['profile']} | {r.get('measured', '')} | {r['rows']:,} | {r['load_s']:.0f} s | {verdict} | "
+            f"{r['rows_per_s']:,.0f} | {r['loader_peak_mib']:,.0f} MiB | {r['neo4j_peak_mib']:,.0f} MiB | "
+            f"{r.get('memory', '')} |"
         )
     lines += ["", "Phases: " + "; ".join(f"{r['profile']}: {r['phases']}" for r in results)]
     write_section("load", "## Loading / 导入\n\n" + "\n".join(lines))

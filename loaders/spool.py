@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import IO, Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -30,8 +30,16 @@ class Budget:
 class Spool(Generic[T]):
     """A sheet's rows as a sequence of chunks, appended once and read any number of times."""
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(
+        self,
+        budget: Budget,
+        pack: Callable[[list[T]], Any] | None = None,
+        unpack: Callable[[Any], list[T]] | None = None,
+    ) -> None:
+        """`pack` turns a chunk into plain data for pickling (and `unpack` back): faster than pickling objects."""
         self._budget = budget
+        self._pack = pack or (lambda chunk: chunk)
+        self._unpack = unpack or (lambda data: data)
         self._chunks: list[list[T] | tuple[int, int]] = []  # a chunk in memory, or (offset, size) on disk
         self._file: IO[bytes] | None = None
         self._count = 0
@@ -55,7 +63,7 @@ class Spool(Generic[T]):
             return
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="grassroots-spool-")  # noqa: SIM115 - closed by close()
-        data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(self._pack(chunk), protocol=pickle.HIGHEST_PROTOCOL)
         offset = self._file.seek(0, os.SEEK_END)
         self._file.write(data)
         self._chunks.append((offset, len(data)))
@@ -69,7 +77,7 @@ class Spool(Generic[T]):
             assert self._file is not None
             offset, size = chunk
             self._file.seek(offset)
-            yield pickle.loads(self._file.read(size))
+            yield self._unpack(pickle.loads(self._file.read(size)))
 
     def __iter__(self) -> Iterator[T]:
         for chunk in self.chunks():

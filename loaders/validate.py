@@ -60,15 +60,20 @@ class Row:
     area: dict[str, str] = field(default_factory=dict)
     bad: bool = False
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled by sheet key (the model's Sheet is not copied into every spooled chunk)."""
-        state = (self.source_name, self.number, self.cells, self.code, self.props, self.resolved, self.area, self.bad)
-        return _restore_row, (self.sheet.key, *state)
+
+def _pack(chunk: list[Row]) -> tuple[str, list[tuple[Any, ...]]]:
+    """A chunk of one sheet's rows as plain tuples, for the spool's temporary file."""
+    return chunk[0].sheet.key, [
+        (r.source_name, r.number, r.cells, r.code, r.props, r.resolved, r.area, r.bad) for r in chunk
+    ]
 
 
-def _restore_row(key: str, source: str, number: int, cells: list[str], code: str, *rest: Any) -> Row:
-    props, resolved, area, bad = rest
-    return Row(SHEET_BY_KEY[key], source, number, cells, code, props, {}, resolved, area, bad)
+def _unpack(packed: tuple[str, list[tuple[Any, ...]]]) -> list[Row]:
+    key, rows = packed
+    sheet = SHEET_BY_KEY[key]
+    return [
+        Row(sheet, s, n, cells, code, props, {}, res, area, bad) for s, n, cells, code, props, res, area, bad in rows
+    ]
 
 
 @dataclass
@@ -230,7 +235,7 @@ async def build_plan(data: Input, lookup: Lookup | None, budget: Budget | None =
     budget = budget or Budget()
     index = _Index(lookup)
     raws = {raw.sheet.key: raw for raw in data.sheets}
-    spools: dict[str, Spool[Row]] = {s.key: Spool(budget) for s in SHEETS}
+    spools: dict[str, Spool[Row]] = {s.key: Spool(budget, _pack, _unpack) for s in SHEETS}
     rejected: dict[str, set[int]] = defaultdict(set)
     link_keys: dict[str, int] = {}
     for sheet in SHEETS:
@@ -241,8 +246,7 @@ async def build_plan(data: Input, lookup: Lookup | None, budget: Budget | None =
         backward = tuple(lk for lk in sheet.all_links if lk not in forward)
         for chunk in _chunked(_convert_sheet(raw, problems), CHUNK):
             _deduplicate(sheet, chunk, index, link_keys, rejected[sheet.key], problems)
-            await index.look_up(_wanted(chunk, backward, index))
-            _resolve(chunk, backward, index)
+            await _resolve(chunk, backward, index)
             for link in forward:  # checked after the target sheet is read; resolved to its one label now
                 for row in chunk:
                     row.resolved[link.en] = [(link.targets[0], c) for c in row.refs.get(link.en, ())]
@@ -290,7 +294,7 @@ def _convert_sheet(raw: RawSheet, problems: list[Problem]) -> Iterable[Row]:
     """Typed rows from text cells: a tight loop over precomputed column specs (city files have millions)."""
     sheet = raw.sheet
     letters = {key: _letter(pos) for key, pos in raw.columns.items()}
-    columns = [(c, raw.columns.get(c.name, -1)) for c in sheet.columns]
+    columns = [(c, raw.columns.get(c.name, -1), _converter(c, sheet)) for c in sheet.columns]
     links = [(lk, raw.columns.get(lk.en, -1)) for lk in sheet.all_links]
     is_node = sheet.is_node
     source_name = raw.source
@@ -299,13 +303,13 @@ def _convert_sheet(raw: RawSheet, problems: list[Problem]) -> Iterable[Row]:
         width = len(cells)
         row = Row(sheet, source_name, number, cells)
         props = row.props
-        for column, pos in columns:
+        for column, pos, convert_ in columns:
             text = cells[pos].strip() if 0 <= pos < width else ""
             if not text:
                 if column.required:
                     _fail(problems, row, sheet, letters, column.name, "", *_required(column))
                 continue
-            value, reason = convert(column, text, sheet)
+            value, reason = convert_(text)
             if reason:
                 _fail(problems, row, sheet, letters, column.name, HIDDEN if column.sensitive else text, *reason)
             elif value is not None:
@@ -355,13 +359,29 @@ def _fail(
     row.bad = True
 
 
+_TOO_LONG = ("内容过长(超过500字)", "text longer than 500 characters")
+
+
+def _converter(column: Column, sheet: Sheet) -> Callable[[str], tuple[Any, tuple[str, str] | None]]:
+    """`convert` for one column, the commonest kinds (text, own codes) without its dispatch."""
+    if column.kind is Kind.TEXT:
+        return lambda text: (text, None) if len(text) <= 500 else (None, _TOO_LONG)
+    if column.kind is Kind.CODE:
+        prefix, check = sheet.prefix, codes.check_own_code
+
+        def own_code(text: str) -> tuple[Any, tuple[str, str] | None]:
+            text = text.upper()
+            return text, check(text, prefix)
+
+        return own_code
+    return lambda text: convert(column, text, sheet)
+
+
 def convert(column: Column, text: str, sheet: Sheet) -> tuple[Any, tuple[str, str] | None]:
     """A cell's typed value, or the reason it is invalid."""
     kind = column.kind
     if kind is Kind.TEXT:
-        if len(text) > 500:
-            return None, ("内容过长(超过500字)", "text longer than 500 characters")
-        return text, None
+        return (text, None) if len(text) <= 500 else (None, _TOO_LONG)
     if kind in (Kind.INT, Kind.FLOAT):
         try:
             number = float(text.replace(",", ""))
@@ -425,17 +445,18 @@ def _deduplicate(
     problems: list[Problem],
 ) -> None:
     """A second row with the same code (or, in a link sheet, the same relationship) is a problem; both are named."""
-    seen = index.codes[sheet.label] if sheet.is_node else link_keys
+    is_node = sheet.is_node
+    seen = index.codes[sheet.label] if is_node else link_keys
     for row in chunk:
-        if not row.code or (sheet.is_node and "code" not in row.props):
+        if not row.code or (is_node and "code" not in row.props):
             continue
-        key = row.code if sheet.is_node else f"{sheet.key}|{row.code}|{row.props.get('role', '')}"
+        key = row.code if is_node else f"{sheet.key}|{row.code}|{row.props.get('role', '')}"
         first = seen.get(key)
         if first is None:
-            seen[key] = row.number * _AREA_SLOTS if sheet.is_node else row.number
+            seen[key] = row.number * _AREA_SLOTS if is_node else row.number
             continue
-        number = first // _AREA_SLOTS if sheet.is_node else first
-        what = ("编码", "code") if sheet.is_node else ("关系", "relationship")
+        number = first // _AREA_SLOTS if is_node else first
+        what = ("编码", "code") if is_node else ("关系", "relationship")
         problems.append(
             Problem(
                 row.source_name,
@@ -448,40 +469,51 @@ def _deduplicate(
         )
         row.bad = True
         rejected.add(number)
-        if sheet.is_node:
+        if is_node:
             index.bad[sheet.label].add(row.code)
 
 
-def _wanted(chunk: list[Row], links: tuple[Link, ...], index: _Index) -> dict[str, set[str]]:
-    """Codes the chunk names that the input does not hold, per label they may be."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for link in links:
-        named = {code for row in chunk for code in row.refs.get(link.en, ())}
-        for label in link.targets:
-            known = index.codes[label]
-            named = {code for code in named if code not in known}  # O(chunk), not O(index)
-        for label in link.targets:
-            wanted[label] |= named
-    return wanted
+async def _resolve(chunk: list[Row], links: tuple[Link, ...], index: _Index) -> None:
+    """Each named code → (label, code); an unknown code, or one of the wrong kind, is a problem.
 
-
-def _resolve(chunk: list[Row], links: tuple[Link, ...], index: _Index) -> None:
-    """Each named code → (label, code); an unknown code, or one of the wrong kind, is a problem."""
+    Nearly every code names a row of the input: those resolve in one pass over the chunk. Rows naming a
+    code the input does not hold (or a link with several possible labels) wait until the graph is asked.
+    """
+    pending: list[tuple[Row, Link]] = []
     for link in links:
-        only = index.codes[link.targets[0]] if len(link.targets) == 1 else None
-        first = link.targets[0]
+        en, first = link.en, link.targets[0]
+        only = index.codes[first] if len(link.targets) == 1 else None
         for row in chunk:
-            resolved = []
-            for code in row.refs.get(link.en, ()):
-                if only is not None and code in only:  # the common case, without the search below
+            named = row.refs.get(en, ())
+            if only is not None:
+                resolved = []
+                for code in named:
+                    if code not in only:
+                        break
                     resolved.append((first, code))
+                else:
+                    row.resolved[en] = resolved
                     continue
-                label = next((t for t in link.targets if index.has(t, code)), None)
-                if label is not None:
-                    resolved.append((label, code))
-                    continue
+            pending.append((row, link))
+    if not pending:
+        return
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for row, link in pending:
+        known = [index.codes[label] for label in link.targets]
+        for code in row.refs.get(link.en, ()):
+            if not any(code in k for k in known):
+                for label in link.targets:
+                    wanted[label].add(code)
+    await index.look_up(wanted)
+    for row, link in pending:
+        resolved = []
+        for code in row.refs.get(link.en, ()):
+            label = next((t for t in link.targets if index.has(t, code)), None)
+            if label is None:
                 _unknown(row, link, code, index)
-            row.resolved[link.en] = resolved
+            else:
+                resolved.append((label, code))
+        row.resolved[link.en] = resolved
 
 
 def _unknown(row: Row, link: Link, code: str, index: _Index) -> None:
@@ -599,6 +631,7 @@ def _names_bad(row: Row, bad: dict[str, set[str]]) -> bool:
 async def _check_forward(plan: Plan, sheet: Sheet, links: tuple[Link, ...], index: _Index) -> None:
     """A sheet's links to later sheets, now that those are read: unknown codes and other areas."""
     rejected = plan.rejected.setdefault(sheet.key, set())
+    is_node = sheet.is_node
     for chunk in plan.chunks(sheet.key):
         named = {lk.en: [code for row in chunk for _, code in row.resolved.get(lk.en, ())] for lk in links}
         await index.look_up({lk.targets[0]: set(named[lk.en]) for lk in links})
@@ -614,7 +647,7 @@ async def _check_forward(plan: Plan, sheet: Sheet, links: tuple[Link, ...], inde
         plan.problems.extend(found)
         rejected.update(p.row for p in found)
         for row in chunk:
-            if row.number in rejected and sheet.is_node:
+            if is_node and row.number in rejected:
                 index.bad[sheet.label].add(row.code)
 
 
