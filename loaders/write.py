@@ -6,7 +6,7 @@ Nodes are upserted with MERGE on `code` and `SET n = props` (so loading the same
 changes nothing) — or CREATEd when their label is still empty; links to a single earlier-loaded
 parent travel in the same statement ("folded"), the others follow. A node sheet's link columns
 replace that node's relationships of the type, so a building moved to another group moves; link
-sheets MERGE dated relationships by their key. Batches run in two lanes dealt by community, so
+sheets MERGE dated relationships by their key. A first load's batches run in two lanes dealt by community, so
 Neo4j uses both cores without the lanes locking each other's nodes.
 """
 
@@ -249,20 +249,24 @@ def lanes(rows: Iterable[Row], size: int = BATCH, count: int = LANES) -> list[li
     return [batches for batches in out if batches]
 
 
-async def _in_lanes(rows: Iterable[Row], size: int, work: Callable[[list[Row]], Awaitable[None]]) -> None:
+async def _in_lanes(
+    rows: Iterable[Row], size: int, work: Callable[[list[Row]], Awaitable[None]], count: int = LANES
+) -> None:
     """Run `work` on every batch, the lanes concurrently, each lane's batches one after another.
 
     Rows are dealt as they stream in (a spilled sheet is read back a chunk at a time), each lane a
-    short queue ahead; a failing batch cancels the rest.
+    short queue ahead; a failing batch cancels the rest. Lanes are for a first load (nodes created, links
+    added); rewriting nodes that exist takes `count=1`: replacing their links in two lanes can wait on each
+    other's locks through shared parents (a unit, a company) until the transaction times out.
     """
-    queues: list[asyncio.Queue[list[Row] | None]] = [asyncio.Queue(maxsize=2) for _ in range(LANES)]
+    queues: list[asyncio.Queue[list[Row] | None]] = [asyncio.Queue(maxsize=2) for _ in range(count)]
 
     async def lane(queue: asyncio.Queue[list[Row] | None]) -> None:
         while (batch := await queue.get()) is not None:
             await work(batch)
 
     async def dealer() -> None:
-        for index, batch in deal(rows, size):
+        for index, batch in deal(rows, size, count):
             await queues[index].put(batch)
         for queue in queues:
             await queue.put(None)
@@ -284,12 +288,13 @@ async def write_plan(
     summary = Summary()
     tick = progress or (lambda _n: None)
     existed: dict[str, set[str]] = {}
+    created: set[str] = set()  # labels this load created from empty (their writes may run in lanes)
     started = time.perf_counter()
     for sheet in NODE_SHEETS:
         existed[sheet.label] = set()
         if plan.valid_count(sheet.key):
             rows = _rows(plan, sheet.key)
-            await _write_nodes(graph, sheet, rows, summary, existed[sheet.label], tick, batch_size)
+            await _write_nodes(graph, sheet, rows, summary, existed[sheet.label], created, tick, batch_size)
     summary.seconds["nodes"] = time.perf_counter() - started
     started = time.perf_counter()
     for sheet in SHEETS:
@@ -299,9 +304,10 @@ async def write_plan(
             folded = folded_links(sheet.label)
             for link in sheet.links:
                 if link not in folded:
-                    await _write_node_links(graph, sheet, link, plan, summary, existed[sheet.label], batch_size)
+                    lanes = LANES if sheet.label in created else 1
+                    await _write_node_links(graph, sheet, link, plan, summary, existed[sheet.label], batch_size, lanes)
         else:
-            await _write_link_sheet(graph, sheet, plan, summary, tick, batch_size)
+            await _write_link_sheet(graph, sheet, plan, summary, tick, batch_size, created)
     summary.seconds["relationships"] = time.perf_counter() - started
     started = time.perf_counter()
     await _propagate(graph, summary)
@@ -326,10 +332,11 @@ async def _write_nodes(
     rows: Iterable[Row],
     summary: Summary,
     existed: set[str],
+    created: set[str],
     tick: Callable[[int], None],
     size: int,
 ) -> None:
-    """Upsert a node sheet in lanes; CREATE when the label is still empty (a first load)."""
+    """Upsert a node sheet; CREATE, in lanes, when the label is still empty (a first load)."""
     label = sheet.label
     fresh = (await graph.read_rows(count_label(label)))[0]["n"] == 0
     cypher = upsert_nodes(label, fresh)
@@ -346,11 +353,13 @@ async def _write_nodes(
             summary.links[key].update({"created": created, "deleted": deleted})
         tick(len(rows_))
 
-    await _in_lanes(rows, size, batch)
+    await _in_lanes(rows, size, batch, LANES if fresh else 1)
+    if fresh:
+        created.add(label)
 
 
 async def _write_node_links(
-    graph: Graph, sheet: Sheet, link: Link, plan: Plan, summary: Summary, existed: set[str], size: int
+    graph: Graph, sheet: Sheet, link: Link, plan: Plan, summary: Summary, existed: set[str], size: int, lanes: int
 ) -> None:
     """Replace each row's links of this column; nodes created by this load have none to delete."""
     for target in link.targets:
@@ -370,13 +379,20 @@ async def _write_node_links(
                 counters = await graph.write_batch(_replace, delete, create, stale, pairs)
                 summary.links[_link_key(sheet.label, link, target)].update(counters)
 
-        await _in_lanes(_rows(plan, sheet.key), size, batch)
+        await _in_lanes(_rows(plan, sheet.key), size, batch, lanes)
 
 
 async def _write_link_sheet(
-    graph: Graph, sheet: Sheet, plan: Plan, summary: Summary, tick: Callable[[int], None], size: int
+    graph: Graph,
+    sheet: Sheet,
+    plan: Plan,
+    summary: Summary,
+    tick: Callable[[int], None],
+    size: int,
+    created: set[str],
 ) -> None:
-    """A link sheet's relationships, one pass per (source label, target label) pair it holds."""
+    """A link sheet's relationships, one pass per (source label, target label) pair it holds (in lanes when
+    this load created the source nodes)."""
     assert sheet.source is not None
     assert sheet.target is not None
     source, target = sheet.source.en, sheet.target.en
@@ -401,7 +417,7 @@ async def _write_link_sheet(
                 summary.links[sheet.key].update(await graph.write_batch(_counts, cypher, {"rows": payload}))
                 tick(len(rows_))
 
-            await _in_lanes(rows, size, batch)
+            await _in_lanes(rows, size, batch, LANES if src_label in created else 1)
 
 
 async def _propagate(graph: Graph, summary: Summary) -> None:
