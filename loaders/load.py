@@ -52,21 +52,6 @@ async def validate_file(path: Path, graph: Graph | None) -> Plan:
 
 
 @contextlib.contextmanager
-def _plan_frozen() -> Iterator[None]:
-    """Writing makes short-lived cyclic garbage (driver and asyncio objects, a few KB per batch): the collector
-    must run, or a province's load grows by gigabytes. Frozen, the plan's millions of objects are never walked.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)  # a batch allocates ~10^6 objects: collect per batch, not per 700
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-@contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of long-lived row objects are made.
 
@@ -121,10 +106,10 @@ async def load_file(
                 done = bar.tasks[0].completed
                 bar.update(task, rate=f"{done / max(time.perf_counter() - t0, 1e-6):,.0f}")
 
-            with _plan_frozen():
+            with _no_cycle_collection():
                 summary = await write_plan(graph, plan, tick, batch_size)
     else:
-        with _plan_frozen():
+        with _no_cycle_collection():
             summary = await write_plan(graph, plan, batch_size=batch_size)
     summary.seconds["read and validate"] = validated
     if prune_missing:
