@@ -87,7 +87,7 @@ async def load_file(
         raise InvalidInput(plan.problems)
     if not plan.row_count and not plan.problems:
         raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
-    skipped = sum(len(plan.bad_rows(s.key)) for s in SHEETS) if plan.problems else 0
+    skipped = plan.row_count - sum(plan.valid_count(s.key) for s in SHEETS)  # no re-reading the input
     total = plan.row_count - skipped
     if show_progress:
         columns = (

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Column, Kind, Link, Sheet
@@ -362,26 +363,29 @@ def _fail(
 _TOO_LONG = ("内容过长(超过500字)", "text longer than 500 characters")
 
 
+def _text(text: str) -> tuple[Any, tuple[str, str] | None]:
+    return (text, None) if len(text) <= 500 else (None, _TOO_LONG)
+
+
+def _own_code(text: str, prefix: str) -> tuple[Any, tuple[str, str] | None]:
+    text = text.upper()
+    return text, codes.check_own_code(text, prefix)
+
+
 def _converter(column: Column, sheet: Sheet) -> Callable[[str], tuple[Any, tuple[str, str] | None]]:
-    """`convert` for one column, the commonest kinds (text, own codes) without its dispatch."""
+    """`convert` for one column; the commonest kinds (text, own codes) without its dispatch."""
     if column.kind is Kind.TEXT:
-        return lambda text: (text, None) if len(text) <= 500 else (None, _TOO_LONG)
+        return _text
     if column.kind is Kind.CODE:
-        prefix, check = sheet.prefix, codes.check_own_code
-
-        def own_code(text: str) -> tuple[Any, tuple[str, str] | None]:
-            text = text.upper()
-            return text, check(text, prefix)
-
-        return own_code
-    return lambda text: convert(column, text, sheet)
+        return partial(_own_code, prefix=sheet.prefix)
+    return partial(convert, column, sheet=sheet)
 
 
 def convert(column: Column, text: str, sheet: Sheet) -> tuple[Any, tuple[str, str] | None]:
     """A cell's typed value, or the reason it is invalid."""
     kind = column.kind
     if kind is Kind.TEXT:
-        return (text, None) if len(text) <= 500 else (None, _TOO_LONG)
+        return _text(text)
     if kind in (Kind.INT, Kind.FLOAT):
         try:
             number = float(text.replace(",", ""))
@@ -430,8 +434,7 @@ def convert(column: Column, text: str, sheet: Sheet) -> tuple[Any, tuple[str, st
         text = text.upper()
         return text, codes.check_id_number(text)
     if kind is Kind.CODE:
-        text = text.upper()
-        return text, codes.check_own_code(text, sheet.prefix)
+        return _own_code(text, sheet.prefix)
     raise AssertionError(kind)
 
 
