@@ -24,25 +24,19 @@ from schema.entities import PREFETCHED
 
 #: A plain field as read: (python attribute, serialise, nullable).
 _Plain = tuple[str, Callable[[Any], Any], bool]
-#: GraphQLField id → how to read it, for plain scalar fields; None for the others.
-_PLAIN: dict[int, _Plain | None] = {}
 
 
 def _plain(field: GraphQLField) -> _Plain | None:
     """How to read a field that strawberry resolves by attribute access to a scalar or enum (else None)."""
-    key = id(field)
-    if key in _PLAIN:
-        return _PLAIN[key]
-    found = None
     definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is not None and getattr(field.resolve, "_is_default", False) and not field.args:
-        field_type, nullable = field.type, True
-        if isinstance(field_type, GraphQLNonNull):
-            field_type, nullable = field_type.of_type, False
-        if is_leaf_type(field_type):
-            found = (definition.python_name, field_type.serialize, nullable)  # type: ignore[union-attr]
-    _PLAIN[key] = found
-    return found
+    if definition is None or not getattr(field.resolve, "_is_default", False) or field.args:
+        return None
+    field_type, nullable = field.type, True
+    if isinstance(field_type, GraphQLNonNull):
+        field_type, nullable = field_type.of_type, False
+    if not is_leaf_type(field_type):
+        return None
+    return (definition.python_name, field_type.serialize, nullable)  # type: ignore[union-attr]
 
 
 #: An object selection made only of plain scalar fields: (response key, the field, None for __typename).
@@ -69,6 +63,15 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[GraphQLObjectType, int], _Plan | None] = {}
+        # Per request, keyed by id(): the schema's fields outlive the request, so an id is never reused within it
+        # (a module-wide cache by id could meet a new field at a freed field's address).
+        self._plain_fields: dict[int, _Plain | None] = {}
+
+    def _plain(self, field: GraphQLField) -> _Plain | None:
+        key = id(field)
+        if key not in self._plain_fields:
+            self._plain_fields[key] = _plain(field)
+        return self._plain_fields[key]
 
     def _no_middleware(self) -> bool:
         middleware = self.middleware_manager  # strawberry always passes one, usually with no middleware
@@ -92,7 +95,7 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
                 plan.append((response_key, None))
                 continue
             field = return_type.fields.get(node.name.value)
-            plain = _plain(field) if field is not None and not node.arguments else None
+            plain = self._plain(field) if field is not None and not node.arguments else None
             if plain is None:
                 return None
             plan.append((response_key, plain))
@@ -155,7 +158,7 @@ class FastFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         field = parent_type.fields.get(node.name.value)
         if field is not None and not node.arguments and self._no_middleware():
-            plain = _plain(field)
+            plain = self._plain(field)
             if plain is not None:
                 value = _read(plain, source)
                 if value is not _SLOW:
