@@ -9,6 +9,7 @@ or from an earlier day (property services end on a date)."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache
 from typing import Any, LiteralString, cast
 
@@ -77,13 +78,19 @@ def stale_query(level: str) -> LiteralString:
     return cast(LiteralString, STALE_COMMUNITIES.replace("{level}", level))
 
 
-async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100) -> int:
-    """Recompute the rollups of `communities` (all of them when empty), a chunk per transaction."""
+async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100, lanes: int = 2) -> int:
+    """Recompute the rollups of `communities` (all of them when empty), a chunk per transaction,
+    `lanes` chunks at a time (chunks share no community, so they never wait on each other's locks)."""
     if not communities:
         await graph.write_rows(DROP_ORPHANS)
     codes = communities or [r["code"] for r in await graph.read_rows(ALL_COMMUNITIES)]
-    for i in range(0, len(codes), chunk):
-        await graph.write(_refresh, codes[i : i + chunk], as_of)
+    chunks = [codes[i : i + chunk] for i in range(0, len(codes), chunk)]
+
+    async def lane(mine: list[list[str]]) -> None:
+        for part in mine:
+            await graph.write(_refresh, part, as_of)
+
+    await asyncio.gather(*(lane(chunks[i::lanes]) for i in range(lanes)))
     return len(codes)
 
 
