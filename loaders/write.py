@@ -26,7 +26,8 @@ from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
 from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
-from loaders.validate import AREA_KEYS, Plan, Row
+from loaders.cells import Row
+from loaders.validate import AREA_KEYS, Plan
 
 #: Rows per transaction (`grassroots load --batch-size`).
 BATCH = 10_000
@@ -64,19 +65,33 @@ def folded_links(label: str) -> tuple[Link, ...]:
     raise ValueError(label)
 
 
+@cache
+def carried_links(label: str) -> tuple[tuple[Sheet, Link], ...]:
+    """Links of earlier node sheets naming `label` — loaded later, so never folded (a household's
+    central household). On a first load they travel with `label`'s own rows: its CREATE statement
+    makes them from the list of codes naming each node, instead of a pass of their own."""
+    out: list[tuple[Sheet, Link]] = []
+    for sheet in NODE_SHEETS:
+        if sheet.label == label:
+            return tuple(out)
+        out.extend((sheet, lk) for lk in sheet.links if lk.targets == (label,))
+    raise ValueError(label)
+
+
 def _link_pattern(link: Link, node: str, other: str) -> str:
     rel = _ident(link.rel)
     return f"({other})-[:{rel}]->({node})" if link.incoming else f"({node})-[:{rel}]->({other})"
 
 
 @cache
-def upsert_nodes(label: str, fresh: bool = False) -> LiteralString:
+def upsert_nodes(label: str, fresh: bool = False, carry: bool = False) -> LiteralString:
     """Upsert nodes by code with their folded links; say what was created, updated, unchanged.
 
     Rows travel as lists — [code, values in `node_fields` order, then one target code per folded link],
     dates as ISO text — far cheaper for the driver to pack than maps; Neo4j builds the map and the dates.
     `fresh` (the label has no nodes yet) CREATEs instead of MERGE: no existing node to compare with,
-    and the uniqueness constraint still refuses a duplicate.
+    and the uniqueness constraint still refuses a duplicate. With `carry` (fresh only), each row then
+    holds, per `carried_links`, the codes of the nodes naming it, and their links are CREATEd too.
     """
     if label not in LABELS:
         raise ValueError(label)
@@ -93,6 +108,13 @@ def upsert_nodes(label: str, fresh: bool = False) -> LiteralString:
             f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL MATCH (m:{target} {{code: r[{j}]}}) "
             f"{verb} {_link_pattern(link, 'n', 'm')} }}\n"
         )
+    if carry:
+        if not fresh:
+            raise ValueError("carried links are only CREATEd with fresh nodes")
+        for j, (sheet, link) in enumerate(carried_links(label), start=len(fields) + 1 + len(folded_links(label))):
+            source, rel = _ident(sheet.label), _ident(link.rel)
+            pattern = f"(n)-[:{rel}]->(x)" if link.incoming else f"(x)-[:{rel}]->(n)"
+            links += f"CALL (n, r) {{ UNWIND r[{j}] AS c MATCH (x:{source} {{code: c}}) CREATE {pattern} }}\n"
     if fresh:
         return cast(
             LiteralString,
@@ -290,11 +312,11 @@ async def write_plan(
     existed: dict[str, set[str]] = {}
     created: set[str] = set()  # labels this load created from empty (their writes may run in lanes)
     started = time.perf_counter()
+    carried: set[tuple[str, str]] = set()  # (sheet key, link) written with their target's nodes
     for sheet in NODE_SHEETS:
         existed[sheet.label] = set()
         if plan.valid_count(sheet.key):
-            rows = _rows(plan, sheet.key)
-            await _write_nodes(graph, sheet, rows, summary, existed[sheet.label], created, tick, batch_size)
+            await _write_nodes(graph, sheet, plan, summary, existed[sheet.label], created, carried, tick, batch_size)
     summary.seconds["nodes"] = time.perf_counter() - started
     started = time.perf_counter()
     for sheet in SHEETS:
@@ -303,7 +325,7 @@ async def write_plan(
         if sheet.is_node:
             folded = folded_links(sheet.label)
             for link in sheet.links:
-                if link not in folded:
+                if link not in folded and (sheet.key, link.en) not in carried:
                     lanes = LANES if sheet.label in created else 1
                     await _write_node_links(graph, sheet, link, plan, summary, existed[sheet.label], batch_size, lanes)
         else:
@@ -329,34 +351,57 @@ def _link_key(label: str, link: Link, target: str) -> str:
 async def _write_nodes(
     graph: Graph,
     sheet: Sheet,
-    rows: Iterable[Row],
+    plan: Plan,
     summary: Summary,
     existed: set[str],
     created: set[str],
+    carried: set[tuple[str, str]],
     tick: Callable[[int], None],
     size: int,
 ) -> None:
-    """Upsert a node sheet; CREATE, in lanes, when the label is still empty (a first load)."""
+    """Upsert a node sheet; CREATE, in lanes, when the label is still empty (a first load) — then with
+    the links naming these nodes from sheets this load also created from empty (`carried_links`)."""
     label = sheet.label
     fresh = (await graph.read_rows(count_label(label)))[0]["n"] == 0
-    cypher = upsert_nodes(label, fresh)
+    carries = carried_links(label) if fresh and all(s.label in created for s, _ in carried_links(label)) else ()
+    cypher = upsert_nodes(label, fresh, bool(carries))
     fields, folded = node_fields(label), folded_links(label)
     stale = [stale_links(label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
+    naming = [_naming(plan, source, link) for source, link in carries]
 
     async def batch(rows_: list[Row]) -> None:
         payload = [node_payload(r, fields, folded) for r in rows_]
-        counts, codes, created, deleted = await graph.write_batch(_upsert, cypher, payload, stale, len(fields) + 1)
+        carried_count = [0] * len(naming)
+        for i, named in enumerate(naming):
+            for r, sent in zip(rows_, payload, strict=True):
+                codes_ = named.get(r.code, [])
+                sent.append(codes_)
+                carried_count[i] += len(codes_)
+        counts, codes, made, deleted = await graph.write_batch(_upsert, cypher, payload, stale, len(fields) + 1)
         _let_go(payload)
         summary.nodes[label].update(counts)
         existed.update(codes)
+        for (source, link), n in zip(carries, carried_count, strict=True):
+            summary.links[_link_key(source.label, link, label)]["created"] += n
+            made -= n
         if folded:
             key = ", ".join(_link_key(label, lk, lk.targets[0]) for lk in folded)
-            summary.links[key].update({"created": created, "deleted": deleted})
+            summary.links[key].update({"created": made, "deleted": deleted})
         tick(len(rows_))
 
-    await _in_lanes(rows, size, batch, LANES if fresh else 1)
+    await _in_lanes(_rows(plan, sheet.key), size, batch, LANES if fresh else 1)
     if fresh:
         created.add(label)
+    carried.update((source.key, link.en) for source, link in carries)
+
+
+def _naming(plan: Plan, source: Sheet, link: Link) -> dict[str, list[str]]:
+    """For a carried link: each target's code → the codes of the (valid) rows naming it."""
+    named: dict[str, list[str]] = defaultdict(list)
+    for row in _rows(plan, source.key):
+        for _, code in row.resolved.get(link.en, ()):
+            named[code].append(row.code)
+    return named
 
 
 async def _write_node_links(

@@ -95,6 +95,11 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
         if k[0].isupper() and k not in {"Role", "UnitMembership", "UnitReport", "MemberReport", "PropertyService"}
     )
     assert sum(c["created"] for c in first.summary.nodes.values()) == counts["nodes"]
+    # every relationship is counted once, under its own link — the contacts too, though a first load
+    # makes them with the central households (carried links)
+    assert sum(c["created"] for c in first.summary.links.values()) == counts["rels"]
+    contacts = await empty.read_rows("MATCH (:CentralHousehold)-[r:CONTACTS]->(:Household) RETURN count(r) AS n")
+    assert first.summary.links["Household-CONTACTS->CentralHousehold"]["created"] == contacts[0]["n"] > 100
     fingerprint = await empty.read_rows(FINGERPRINT)
 
     second = await load_file(small_xlsx, empty)

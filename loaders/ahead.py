@@ -1,0 +1,146 @@
+"""Converting a big CSV input's cells in a second process, ahead of the checks across rows.
+
+Validation has two halves: cells to typed values (`loaders.cells`, one row at a time) and the
+checks across rows (`loaders.validate`: duplicates, references, areas). On a city's millions of
+rows each half takes about as long, and Neo4j idles meanwhile. So a worker process reads and
+converts the CSV files — sheet by sheet in model order, a chunk at a time — while this process
+checks the chunks already handed over; a bounded queue keeps the worker a few chunks ahead.
+Workbooks (.xlsx) and small inputs are converted in this process, as before.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from graph.model import SHEETS
+from loaders.cells import Row, convert_sheet
+from loaders.problems import Problem
+from loaders.read import CsvRows, Input, RawSheet
+
+#: Inputs whose CSV files hold at least this many bytes are converted ahead (a city's hold 230 MB).
+AHEAD_BYTES = 16 * 1024 * 1024
+_SHEET_BY_KEY = {s.key: s for s in SHEETS}
+_ROOT = Path(__file__).resolve().parents[1]
+
+#: A converted row as it crosses between the processes: (number, code, props, refs, bad, cells if bad).
+Packed = tuple[int, str, dict[str, Any], dict[str, list[str]], bool, list[str]]
+
+
+class AheadError(RuntimeError):
+    """The worker failed; the message says why (its traceback, or how it ended)."""
+
+
+class Ahead:
+    """A worker process converting CSV sheets; `chunks(key)` hands each sheet's rows over in order.
+
+    The worker is `python -m loaders.ahead`, fed its jobs on stdin and answering with pickled chunks
+    on stdout (a pipe: it blocks once it is a chunk ahead, so memory stays bounded). A plain
+    subprocess rather than `multiprocessing`, which would re-import the caller's main module.
+    """
+
+    def __init__(self, raws: list[RawSheet], chunk: int) -> None:
+        self.keys = {raw.sheet.key for raw in raws}
+        self._sources = {raw.sheet.key: raw.source for raw in raws}
+        jobs = [(raw.sheet.key, raw.source, raw.columns, str(_file(raw))) for raw in raws]
+        path = os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "loaders.ahead"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._out: IO[bytes] = self._process.stdout
+        pickle.dump((jobs, chunk), self._process.stdin)
+        self._process.stdin.close()
+
+    @classmethod
+    def start(cls, data: Input, chunk: int, min_bytes: int = AHEAD_BYTES) -> Ahead | None:
+        """A worker for the input's CSV sheets, or None when they are too small to be worth one."""
+        order = {s.key: i for i, s in enumerate(SHEETS)}  # validation's order, not the files'
+        raws = sorted((raw for raw in data.sheets if isinstance(raw.rows, CsvRows)), key=lambda r: order[r.sheet.key])
+        if not raws or sum(_file(raw).stat().st_size for raw in raws) < min_bytes:
+            return None
+        return cls(raws, chunk)
+
+    def chunks(self, key: str, problems: list[Problem]) -> Iterator[list[Row]]:
+        """The sheet `key`'s rows, chunk by chunk (sheets come in the order they were given); the
+        problems found in their cells are added to `problems`."""
+        sheet, source = _SHEET_BY_KEY[key], self._sources[key]
+        while True:
+            message = self._next()
+            if message[0] == "end":
+                if message[1] != key:
+                    raise AheadError(f"expected sheet {key}, the worker finished {message[1]}")
+                return
+            _, rows, found = message
+            problems.extend(found)
+            if rows:
+                yield [
+                    Row(sheet, source, number, cells, code, props, refs, {}, {}, bad)
+                    for number, code, props, refs, bad, cells in rows
+                ]
+
+    def _next(self) -> tuple[Any, ...]:
+        try:
+            message: tuple[Any, ...] = pickle.load(self._out)
+        except EOFError:
+            code = self._process.wait()
+            raise AheadError(f"单元格转换进程意外退出 / the cell-conversion process exited (code {code})") from None
+        if message[0] == "error":
+            raise AheadError(f"单元格转换失败 / cell conversion failed:\n{message[1]}")
+        return message
+
+    def close(self) -> None:
+        """Stop the worker (it may still be reading when validation stops early)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._out.close()
+
+
+def _file(raw: RawSheet) -> Path:
+    assert isinstance(raw.rows, CsvRows)
+    return raw.rows.file
+
+
+def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: IO[bytes]) -> None:
+    """The worker: convert each sheet, a chunk at a time, then say it ended."""
+    gc.disable()  # rows hold no cycles; each chunk is freed once sent
+
+    def send(message: tuple[Any, ...]) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    try:
+        for key, source, columns, file in jobs:
+            problems: list[Problem] = []  # cell problems, and a file that turns out not to be UTF-8
+            raw = RawSheet(_SHEET_BY_KEY[key], source, columns, CsvRows(Path(file), problems))
+            rows: list[Packed] = []
+            for row in convert_sheet(raw, problems):
+                rows.append((row.number, row.code, row.props, row.refs, row.bad, row.cells if row.bad else []))
+                if len(rows) >= chunk:
+                    send(("rows", rows, problems[:]))
+                    rows = []
+                    problems.clear()
+            if rows or problems:
+                send(("rows", rows, problems[:]))
+            send(("end", key))
+    except BrokenPipeError:
+        pass  # validation stopped early: nobody is listening
+    except BaseException:  # reported to the parent, which raises it
+        send(("error", traceback.format_exc()))
+
+
+if __name__ == "__main__":
+    _jobs, _chunk = pickle.load(sys.stdin.buffer)
+    _work(_jobs, _chunk, sys.stdout.buffer)

@@ -1,0 +1,218 @@
+"""Cells to typed values: one row of text cells → a `Row` with its properties, codes and problems.
+
+Everything here looks at one row at a time (formats, check digits, required values, numbers, dates,
+choices); what needs other rows — duplicates, references, areas — is `loaders.validate`'s job. Being
+row-local, it can run in a second process (`loaders.ahead`) while that one validates across rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+from graph.model import Column, Kind, Link, Sheet
+from loaders import codes
+from loaders.problems import Problem
+from loaders.read import RawSheet, col_letter
+
+ENUM_ALIASES = {
+    "full": "正式党员",
+    "probationary": "预备党员",
+    "正式": "正式党员",
+    "预备": "预备党员",
+    "agency": "机关",
+    "enterprise": "企事业单位",
+    "institution": "企事业单位",
+    "new_organization": "两新组织",
+    "secretary": "书记",
+    "deputy_secretary": "副书记",
+    "committee_member": "委员",
+    "group_leader": "组长",
+    "building_head": "楼栋长",
+    "unit_head": "单元长",
+}
+TRUE = {"是", "y", "yes", "true", "1", "t", "√"}
+FALSE = {"否", "n", "no", "false", "0", "f", "×", ""}
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_SPLIT = re.compile(r"[;,;,、\s]+")
+
+
+@dataclass(slots=True)
+class Row:
+    """One valid-looking row: for node sheets `code`, for link sheets `source` and `target`."""
+
+    sheet: Sheet
+    source_name: str
+    number: int
+    cells: list[str]
+    code: str = ""
+    props: dict[str, Any] = field(default_factory=dict)
+    refs: dict[str, list[str]] = field(default_factory=dict)  # link.en -> codes (until resolved)
+    resolved: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # link.en -> (label, code)
+    area: dict[str, str] = field(default_factory=dict)
+    bad: bool = False
+
+
+def convert_sheet(raw: RawSheet, problems: list[Problem]) -> Iterable[Row]:
+    """Typed rows from text cells: a tight loop over precomputed column specs (city files have millions)."""
+    sheet = raw.sheet
+    letters = {key: letter(pos) for key, pos in raw.columns.items()}
+    columns = [(c, raw.columns.get(c.name, -1), _converter(c, sheet)) for c in sheet.columns]
+    links = [(lk, raw.columns.get(lk.en, -1)) for lk in sheet.all_links]
+    is_node = sheet.is_node
+    source_name = raw.source
+    split = _SPLIT.split
+    for number, cells in raw.rows:
+        width = len(cells)
+        row = Row(sheet, source_name, number, cells)
+        props = row.props
+        for column, pos, convert_ in columns:
+            text = cells[pos].strip() if 0 <= pos < width else ""
+            if not text:
+                if column.required:
+                    _fail(problems, row, sheet, letters, column.name, "", *_required(column))
+                continue
+            value, reason = convert_(text)
+            if reason:
+                _fail(problems, row, sheet, letters, column.name, HIDDEN if column.sensitive else text, *reason)
+            elif value is not None:
+                props[column.name] = value
+        refs = row.refs
+        for link, pos in links:
+            text = cells[pos].strip() if 0 <= pos < width else ""
+            if not text:
+                if link.required:
+                    _fail(problems, row, sheet, letters, link.en, "", *_required(link))
+                refs[link.en] = []
+                continue
+            if link.many:
+                found = [c.upper() for c in split(text) if c]
+                if len(set(found)) != len(found):
+                    _fail(
+                        problems,
+                        row,
+                        sheet,
+                        letters,
+                        link.en,
+                        text,
+                        "同一编码重复填写",
+                        "the same code is listed twice",
+                    )
+            else:
+                found = [text.upper()]
+            refs[link.en] = found
+        if is_node:
+            row.code = str(props.get("code", ""))
+        else:
+            row.code = f"{(refs.get(links[0][0].en) or [''])[0]}>{(refs.get(links[1][0].en) or [''])[0]}"
+        yield row
+
+
+HIDDEN = "(已隐藏 / hidden)"
+
+
+def _required(item: Column | Link) -> tuple[str, str]:
+    return f"必填项「{item.zh}」为空", f"required value '{item.en}' is empty"
+
+
+def _fail(
+    problems: list[Problem], row: Row, sheet: Sheet, letters: dict[str, str], key: str, value: str, zh: str, en: str
+) -> None:
+    problems.append(Problem(row.source_name, row.number, header(sheet, key, letters), value, zh, en))
+    row.bad = True
+
+
+_TOO_LONG = ("内容过长(超过500字)", "text longer than 500 characters")
+
+
+def _text(text: str) -> tuple[Any, tuple[str, str] | None]:
+    return (text, None) if len(text) <= 500 else (None, _TOO_LONG)
+
+
+def _own_code(text: str, prefix: str) -> tuple[Any, tuple[str, str] | None]:
+    text = text.upper()
+    return text, codes.check_own_code(text, prefix)
+
+
+def _converter(column: Column, sheet: Sheet) -> Callable[[str], tuple[Any, tuple[str, str] | None]]:
+    """`convert` for one column; the commonest kinds (text, own codes) without its dispatch."""
+    if column.kind is Kind.TEXT:
+        return _text
+    if column.kind is Kind.CODE:
+        return partial(_own_code, prefix=sheet.prefix)
+    return partial(convert, column, sheet=sheet)
+
+
+def convert(column: Column, text: str, sheet: Sheet) -> tuple[Any, tuple[str, str] | None]:
+    """A cell's typed value, or the reason it is invalid."""
+    kind = column.kind
+    if kind is Kind.TEXT:
+        return _text(text)
+    if kind in (Kind.INT, Kind.FLOAT):
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            return None, ("应为数字", "not a number")
+        if kind is Kind.INT:
+            if not number.is_integer():
+                return None, ("应为整数", "not a whole number")
+            number = int(number)
+        if number != number or (column.minimum is not None and number < column.minimum):
+            return None, (f"数值不能小于 {column.minimum:g}", f"impossible value: below {column.minimum:g}")
+        if column.maximum is not None and number > column.maximum:
+            return None, (f"数值不能大于 {column.maximum:g}", f"impossible value: above {column.maximum:g}")
+        return number, None
+    if kind is Kind.BOOL:
+        low = text.lower()
+        if low in TRUE:
+            return True, None
+        if low in FALSE:
+            return False, None
+        return None, ("应填「是」或「否」", "expected 是/否 (yes/no)")
+    if kind is Kind.DATE:
+        m = _DATE.fullmatch(text.split("T")[0].split(" ")[0])
+        if m is None:
+            return None, ("日期格式应为 YYYY-MM-DD", "a date must look like YYYY-MM-DD")
+        try:
+            value = date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None, ("日期不存在", "no such date")
+        if value.year < 1921 or value.year > 2100:
+            return None, ("日期超出合理范围(1921–2100)", "date outside 1921-2100")
+        if column.past and value > date.today():
+            return None, ("日期不能晚于今天", "this date cannot be in the future")
+        return value, None
+    if kind is Kind.ENUM:
+        value = ENUM_ALIASES.get(text.lower(), text)
+        if value not in column.choices:
+            return None, (f"应为以下之一:{'、'.join(column.choices)}", f"expected one of {', '.join(column.choices)}")
+        return value, None
+    if kind is Kind.AREA_CODE:
+        return text, codes.check_area_code(text, sheet.area_level or None)
+    if kind is Kind.USCC:
+        text = text.upper()
+        return text, codes.check_uscc(text)
+    if kind is Kind.ID_NUMBER:
+        text = text.upper()
+        return text, codes.check_id_number(text)
+    if kind is Kind.CODE:
+        return _own_code(text, sheet.prefix)
+    raise AssertionError(kind)
+
+
+def letter(pos: int) -> str:
+    return col_letter(pos + 1)
+
+
+def header(sheet: Sheet, key: str, letters: dict[str, str]) -> str:
+    for column in sheet.columns:
+        if column.name == key:
+            return f"{letters.get(key, '')} {column.zh}".strip()
+    for link in sheet.all_links:
+        if link.en == key:
+            return f"{letters.get(key, '')} {link.zh}".strip()
+    return key

@@ -1,0 +1,87 @@
+"""Cells converted ahead in a second process: the same plan, the same problems, no worker left behind."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from loaders.ahead import AheadError
+from loaders.demo import write_demo
+from loaders.read import read_input
+from loaders.validate import Plan, build_plan
+
+IN_PROCESS = 1 << 62  # no input is that big: converted in this process
+
+
+def _contents(plan: Plan) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        key: [(r.number, r.code, r.props, r.resolved, r.area, r.bad) for chunk in plan.chunks(key) for r in chunk]
+        for key in plan.rows
+    }
+
+
+def _workers() -> list[int]:
+    """Cell-conversion workers still running under this process."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and b"loaders.ahead" in cmdline and stat[0] != "Z":
+            found.append(int(pid))
+    return found
+
+
+def _edit(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of a CSV file (row numbers as a spreadsheet shows them: the header is row 1)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[row - 1][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+async def test_converting_ahead_gives_the_plan_converting_in_process_gives(tmp_path: Path) -> None:
+    folder = tmp_path / "small"
+    write_demo("small", 3, folder)
+    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
+    assert here.problems == ahead.problems == []
+    assert _contents(ahead) == _contents(here)
+    assert ahead.row_count == here.row_count > 10_000
+    assert _workers() == []
+
+
+async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    write_demo("small", 3, folder)
+    _edit(folder / "Household.csv", 5, "人口数", "-2")  # impossible number (a cell problem)
+    _edit(folder / "Household.csv", 9, "所属楼栋编码", "")  # required value missing
+    _edit(folder / "Building.csv", 3, "编码", "LD-BAD")  # bad code: its households name an unknown building
+    _edit(folder / "PartyMember.csv", 4, "入党日期", "2019-02-30")  # no such date
+    (folder / "Need.csv").write_bytes((folder / "Need.csv").read_bytes() + b"\xff\xfe bad bytes\n")  # not UTF-8
+    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
+    reasons = {p.reason_en for p in here.problems}
+    assert len(here.problems) > 5
+    assert any("not UTF-8" in r for r in reasons)
+    assert ahead.problems == here.problems
+    assert _contents(ahead) == _contents(here)
+    assert {r.number for r in ahead.bad_rows("Household")} == {r.number for r in here.bad_rows("Household")}
+    assert all(r.cells for r in ahead.bad_rows("Household"))  # rejected rows keep their cells as read
+
+
+async def test_a_failing_worker_stops_validation_with_its_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    write_demo("small", 3, folder)
+    data = read_input(folder)
+    (folder / "Household.csv").unlink()  # its header was read; now the worker cannot open it
+    (folder / "Household.csv").mkdir()
+    with pytest.raises(AheadError, match=r"Household\.csv"):
+        await build_plan(data, None, ahead_bytes=0)
+    assert _workers() == []
