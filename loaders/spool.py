@@ -70,14 +70,18 @@ class Spool(Generic[T]):
 
     def chunks(self) -> Iterator[list[T]]:
         """Every chunk in the order added; spilled ones are read back one at a time."""
-        for chunk in self._chunks:
-            if isinstance(chunk, list):
-                yield chunk
-                continue
-            assert self._file is not None
-            offset, size = chunk
-            self._file.seek(offset)
-            yield self._unpack(pickle.loads(self._file.read(size)))
+        for i in range(len(self._chunks)):
+            yield self.chunk(i)
+
+    def chunk(self, i: int) -> list[T]:
+        """The `i`-th chunk (read back from disk when spilled)."""
+        chunk = self._chunks[i]
+        if isinstance(chunk, list):
+            return chunk
+        assert self._file is not None
+        offset, size = chunk
+        self._file.seek(offset)
+        return self._unpack(pickle.loads(self._file.read(size)))
 
     def __iter__(self) -> Iterator[T]:
         for chunk in self.chunks():

@@ -59,13 +59,20 @@ class Plan:
         spool = self.rows.get(key)
         if spool is None:
             return
-        late = self.rejected.get(key)
         for chunk in spool.chunks():
-            if late:
-                for row in chunk:
-                    if row.number in late:
-                        row.bad = True
-            yield chunk
+            yield self._flag_late(key, chunk)
+
+    def chunk(self, key: str, i: int) -> list[Row]:
+        """A sheet's `i`-th chunk, bad rows flagged."""
+        return self._flag_late(key, self.rows[key].chunk(i))
+
+    def _flag_late(self, key: str, chunk: list[Row]) -> list[Row]:
+        late = self.rejected.get(key)
+        if late:
+            for row in chunk:
+                if row.number in late:
+                    row.bad = True
+        return chunk
 
     def valid_chunks(self, key: str) -> Iterator[list[Row]]:
         """Rows of a sheet with no problem, in chunks (all of them when the plan is clean)."""
@@ -215,6 +222,7 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
     spools: dict[str, Spool[Row]] = {s.key: Spool(budget, _pack, _unpack) for s in SHEETS}
     rejected: dict[str, set[int]] = defaultdict(set)
     link_keys: dict[str, int] = {}
+    named_ahead: dict[str, list[list[set[tuple[str, str]]]]] = defaultdict(list)  # per chunk, per forward link
     for sheet in SHEETS:
         raw = raws.get(sheet.key)
         if raw is None:
@@ -234,13 +242,15 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
             _area_paths(sheet, chunk, index, problems)
             _same_area(chunk, backward, index, problems)
             _finish(sheet, chunk, index, rejected[sheet.key])
+            if forward:
+                named_ahead[sheet.key].append(_forward_names(chunk, forward))
             spools[sheet.key].add(chunk)
     problems.extend(data.problems[read_problems:])
     plan = Plan(spools, problems, index.existing, rejected, _rereader(data))
     for sheet in SHEETS:
         forward = _forward(sheet)
         if forward and sheet.key in raws:
-            await _check_forward(plan, sheet, forward, index)
+            await _check_forward(plan, sheet, forward, index, named_ahead[sheet.key])
     problems.extend(_unknown_problem(*u, index) for u in index.unknown)
     if problems:
         _cascade(plan, index)
@@ -463,13 +473,45 @@ def _names_bad(row: Row, bad: dict[str, set[str]]) -> bool:
     return any(code in bad[label] for targets in row.resolved.values() for label, code in targets if label in bad)
 
 
-async def _check_forward(plan: Plan, sheet: Sheet, links: tuple[Link, ...], index: _Index) -> None:
-    """A sheet's links to later sheets, now that those are read: unknown codes and other areas."""
+def _forward_names(chunk: list[Row], links: tuple[Link, ...]) -> list[set[tuple[str, str]]]:
+    """Per forward link, the distinct (code, the naming row's own area code at the link's level) pairs
+    of a chunk: enough to check it once the target sheet is read, without reading the chunk again."""
+    out = []
+    for link in links:
+        key = f"{link.same_area}Code" if link.same_area else ""
+        out.append({(code, row.area.get(key, "") if key else "") for row in chunk for _, code in row.resolved[link.en]})
+    return out
+
+
+def _fits(link: Link, pairs: set[tuple[str, str]], index: _Index) -> bool:
+    """Whether every code a chunk names is known and, where the link asks, in the naming row's area."""
+    label, key = link.targets[0], f"{link.same_area}Code"
+    for code, mine in pairs:
+        if not index.has(label, code):
+            return False
+        if mine:
+            theirs = index.area(label, code).get(key)
+            if theirs and theirs != mine:
+                return False
+    return True
+
+
+async def _check_forward(
+    plan: Plan, sheet: Sheet, links: tuple[Link, ...], index: _Index, named: list[list[set[tuple[str, str]]]]
+) -> None:
+    """A sheet's links to later sheets, now that those are read: unknown codes and other areas.
+
+    Each chunk is checked by the distinct codes it names (`_forward_names`); only a chunk with a
+    problem is read again (from disk, for a spilled sheet) to find the rows at fault.
+    """
     rejected = plan.rejected.setdefault(sheet.key, set())
     is_node = sheet.is_node
-    for chunk in plan.chunks(sheet.key):
-        named = {lk.en: [code for row in chunk for _, code in row.resolved.get(lk.en, ())] for lk in links}
-        await index.look_up({lk.targets[0]: set(named[lk.en]) for lk in links})
+    for i, per_link in enumerate(named):
+        pairs_of = list(zip(links, per_link, strict=True))
+        await index.look_up({lk.targets[0]: {code for code, _ in pairs} for lk, pairs in pairs_of})
+        if all(_fits(lk, pairs, index) for lk, pairs in pairs_of):
+            continue
+        chunk = plan.chunk(sheet.key, i)
         found: list[Problem] = []
         for link in links:
             label = link.targets[0]

@@ -11,6 +11,7 @@ import pytest
 from loaders.ahead import AheadError
 from loaders.demo import write_demo
 from loaders.read import read_input
+from loaders.spool import Budget
 from loaders.validate import Plan, build_plan
 
 IN_PROCESS = 1 << 62  # no input is that big: converted in this process
@@ -35,6 +36,11 @@ def _workers() -> list[int]:
         if int(stat[1]) == os.getpid() and b"loaders.ahead" in cmdline and stat[0] != "Z":
             found.append(int(pid))
     return found
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
 
 
 def _edit(path: Path, row: int, column: str, value: str) -> None:
@@ -65,13 +71,24 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     _edit(folder / "Building.csv", 3, "编码", "LD-BAD")  # bad code: its households name an unknown building
     _edit(folder / "PartyMember.csv", 4, "入党日期", "2019-02-30")  # no such date
     (folder / "Need.csv").write_bytes((folder / "Need.csv").read_bytes() + b"\xff\xfe bad bytes\n")  # not UTF-8
+    # forward links (checked once the central households are read): an unknown one, one of another community
+    households = _rows(folder / "Household.csv")
+    central = _rows(folder / "CentralHousehold.csv")
+    other = next(c[0] for c in central[1:] if c[0].split("-")[1] != households[-1][0].split("-")[1])
+    _edit(folder / "Household.csv", 7000, "联系党员中心户编码", "ZXH-420602001001-9999999")
+    _edit(folder / "Household.csv", len(households), "联系党员中心户编码", other)
     here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=IN_PROCESS)
     ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
     reasons = {p.reason_en for p in here.problems}
     assert len(here.problems) > 5
     assert any("not UTF-8" in r for r in reasons)
-    assert ahead.problems == here.problems
-    assert _contents(ahead) == _contents(here)
+    forward = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.column == "联系党员中心户编码"]
+    unknown = "unknown CentralHousehold ZXH-420602001001-9999999"
+    assert forward == [(7000, unknown), (len(households), "in another community")]
+    assert ahead.problems == spilled.problems == here.problems
+    assert _contents(ahead) == _contents(spilled) == _contents(here)
+    spilled.close()
     assert {r.number for r in ahead.bad_rows("Household")} == {r.number for r in here.bad_rows("Household")}
     assert all(r.cells for r in ahead.bad_rows("Household"))  # rejected rows keep their cells as read
 
