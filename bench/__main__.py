@@ -1,4 +1,4 @@
-"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [api] [page]`: run, write
+"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [writes] [api] [page]`: run, write
 docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of the city."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-from bench import api, load, page, startup
+from bench import api, load, page, startup, writes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "api", "page"]
+    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "writes", "api", "page"]
     parser.add_argument("names", nargs="*", default=["startup", "load-city"], choices=choices)
     parser.add_argument("--page-profile", default="city", choices=["small", "city", "province"])
     args = parser.parse_args()
@@ -21,6 +21,8 @@ def main() -> None:
     profiles = [n.removeprefix("load-") for n in args.names if n.startswith("load-")]
     if profiles:
         load.main(profiles)
+    if "writes" in args.names:
+        writes.main()
     if "api" in args.names:
         api.main()
     if "page" in args.names:

@@ -95,7 +95,8 @@ def load_profile(profile: str, seed: int = 1) -> dict[str, Any]:
         "loader_peak_mib": loader_kib / 1024,
         "neo4j_peak_mib": neo4j_peak[0] if neo4j_peak else 0.0,
         "phases": phases[1] if phases else "",
-        "memory": f"heap {heap}, page cache {pagecache}; loader spool {int(SPOOL_ROWS[profile]):,} rows in memory",
+        "memory": f"heap {heap}, page cache {pagecache}, {settings.local_gc} GC; "
+        f"loader spool {int(SPOOL_ROWS[profile]):,} rows in memory",
     }
 
 

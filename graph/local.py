@@ -43,7 +43,6 @@ JVM_FLAGS = (
     "-Djdk.nio.maxCachedBufferSize=1024",
     "-Dlog4j2.disable.jmx=true",
     "-Dfile.encoding=UTF-8",
-    "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+ExitOnOutOfMemoryError",
 )
@@ -65,6 +64,7 @@ class LocalNeo4j:
     listen: str = "127.0.0.1"
     heap: str = "4g"
     pagecache: str = "4g"
+    gc: str = "Parallel"  # the JVM's collector: Parallel or G1 (NEO4J_GC)
     dist: Path = Path("neo4j-local")
     start_timeout: float = 300.0
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -83,6 +83,7 @@ class LocalNeo4j:
             listen=settings.local_listen,
             heap=settings.local_heap,
             pagecache=settings.local_pagecache,
+            gc=settings.local_gc,
             dist=Path(settings.local_dist).resolve(),
             start_timeout=settings.local_start_timeout,
         )
@@ -118,6 +119,7 @@ class LocalNeo4j:
             java,
             f"-Xms{heap}",
             f"-Xmx{heap}",
+            f"-XX:+Use{_collector(self.gc)}GC",
             *JVM_FLAGS,
             "-cp",
             f"{jar}{os.pathsep}{lib}{os.sep}*",
@@ -266,6 +268,12 @@ class LocalNeo4j:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def _collector(name: str) -> str:
+    if name not in ("G1", "Parallel"):
+        raise LocalNeo4jError(f"未知的垃圾回收器 / Unknown garbage collector {name!r}: NEO4J_GC is G1 or Parallel.")
+    return name
 
 
 def _find_java() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     local_port: int = Field(default=7687, validation_alias="NEO4J_LOCAL_PORT")
     local_heap: str = Field(default="4g", validation_alias="NEO4J_HEAP")
     local_pagecache: str = Field(default="4g", validation_alias="NEO4J_PAGECACHE")
+    #: The local Neo4j's garbage collector. Parallel: on two cores it spends ~10 % less CPU per written row
+    #: than G1, with the API's latencies unchanged (docs/benchmarks.md); G1 is Neo4j's general
+    #: recommendation, for bigger heaps and machines.
+    local_gc: Literal["G1", "Parallel"] = Field(default="Parallel", validation_alias="NEO4J_GC")
     local_start_timeout: float = Field(default=300.0, validation_alias="NEO4J_LOCAL_START_TIMEOUT")
     local_dist: Path = Field(default=PROJECT_ROOT / "neo4j-local", validation_alias="NEO4J_LOCAL_DIST")
 

@@ -138,3 +138,14 @@ def test_extra_neo4j_settings_apply_and_a_bad_one_is_named(tmp_path: Path, monke
     with pytest.raises(LocalNeo4jError) as failure:
         _local(tmp_path / "bad").start()
     assert "db.no.such.setting" in str(failure.value)
+
+
+def test_the_collector_is_chosen_by_name_and_an_unknown_one_refused(tmp_path: Path) -> None:
+    def local(gc: str) -> LocalNeo4j:
+        return LocalNeo4j(tmp_path, free_port(), "neo4j", TEST_PASSWORD, gc=gc, dist=PROJECT_ROOT / "neo4j-local")
+
+    assert "-XX:+UseParallelGC" in local("Parallel").command()
+    assert "-XX:+UseG1GC" in local("G1").command()
+    assert [f for f in local("G1").command() if f.startswith("-XX:+Use") and f.endswith("GC")] == ["-XX:+UseG1GC"]
+    with pytest.raises(LocalNeo4jError, match="NEO4J_GC"):
+        local("CMS").command()
