@@ -4,7 +4,7 @@ Validation has two halves: cells to typed values (`loaders.cells`, one row at a 
 checks across rows (`loaders.validate`: duplicates, references, areas). On a city's millions of
 rows each half takes about as long, and Neo4j idles meanwhile. So a worker process reads and
 converts the CSV files — sheet by sheet in model order, a chunk at a time — while this process
-checks the chunks already handed over; a bounded queue keeps the worker a few chunks ahead.
+checks the chunks already handed over; the pipe between them keeps the worker about a chunk ahead.
 Workbooks (.xlsx) and small inputs are converted in this process, as before.
 """
 
