@@ -222,7 +222,7 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
     spools: dict[str, Spool[Row]] = {s.key: Spool(budget, _pack, _unpack) for s in SHEETS}
     rejected: dict[str, set[int]] = defaultdict(set)
     link_keys: dict[str, int] = {}
-    named_ahead: dict[str, list[list[set[tuple[str, str]]]]] = defaultdict(list)  # per chunk, per forward link
+    named_by_chunk: dict[str, list[list[set[tuple[str, str]]]]] = defaultdict(list)  # per chunk, per forward link
     for sheet in SHEETS:
         raw = raws.get(sheet.key)
         if raw is None:
@@ -243,14 +243,14 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
             _same_area(chunk, backward, index, problems)
             _finish(sheet, chunk, index, rejected[sheet.key])
             if forward:
-                named_ahead[sheet.key].append(_forward_names(chunk, forward))
+                named_by_chunk[sheet.key].append(_forward_names(chunk, forward))
             spools[sheet.key].add(chunk)
     problems.extend(data.problems[read_problems:])
     plan = Plan(spools, problems, index.existing, rejected, _rereader(data))
     for sheet in SHEETS:
         forward = _forward(sheet)
         if forward and sheet.key in raws:
-            await _check_forward(plan, sheet, forward, index, named_ahead[sheet.key])
+            await _check_forward(plan, sheet, forward, index, named_by_chunk[sheet.key])
     problems.extend(_unknown_problem(*u, index) for u in index.unknown)
     if problems:
         _cascade(plan, index)
@@ -432,8 +432,8 @@ def _same_area(chunk: list[Row], links: tuple[Link, ...], index: _Index, problem
             if not mine:
                 continue
             for label, code in row.resolved.get(link.en, []):
-                theirs = index.area(label, code).get(key)
-                if theirs and theirs != mine:
+                theirs = _other_area(index, label, code, key, mine)
+                if theirs:
                     zh_level = "社区" if link.same_area == "community" else "街道"
                     problems.append(
                         Problem(
@@ -446,6 +446,12 @@ def _same_area(chunk: list[Row], links: tuple[Link, ...], index: _Index, problem
                         )
                     )
                     row.bad = True
+
+
+def _other_area(index: _Index, label: str, code: str, key: str, mine: str) -> str | None:
+    """The area (at `key`'s level) of the node `code` names, when it is known and not the row's own `mine`."""
+    theirs = index.area(label, code).get(key)
+    return theirs if theirs and theirs != mine else None
 
 
 def _finish(sheet: Sheet, chunk: list[Row], index: _Index, rejected: set[int]) -> None:
@@ -489,10 +495,8 @@ def _fits(link: Link, pairs: set[tuple[str, str]], index: _Index) -> bool:
     for code, mine in pairs:
         if not index.has(label, code):
             return False
-        if mine:
-            theirs = index.area(label, code).get(key)
-            if theirs and theirs != mine:
-                return False
+        if mine and _other_area(index, label, code, key, mine):
+            return False
     return True
 
 

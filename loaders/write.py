@@ -390,8 +390,8 @@ async def _write_nodes(
         tick(len(rows_))
 
     if naming:  # a batch makes about `size` nodes and relationships: a transaction's state stays small
-        rows_ = plan.valid_count(sheet.key)
-        size = max(1, int(size * rows_ / (rows_ + sum(len(c) for named in naming for c in named.values()))))
+        nodes = plan.valid_count(sheet.key)
+        size = max(1, int(size * nodes / (nodes + sum(len(c) for named in naming for c in named.values()))))
     await _in_lanes(_rows(plan, sheet.key), size, batch, LANES if fresh else 1)
     if fresh:
         created.add(label)
