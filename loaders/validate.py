@@ -53,6 +53,25 @@ class Plan:
     existing: dict[tuple[str, str], dict[str, str]]  # (label, code) of referenced graph nodes -> area path
     rejected: dict[str, set[int]] = field(default_factory=dict)  # sheet key -> row numbers
     reread: Callable[[str], dict[int, list[str]]] | None = None  # sheet key -> cells by row number, as read
+    #: label -> code -> validation's packing (row number, area path: ≥ 0), then, once the row is written, ~node id
+    #: (< 0): the writer names nodes this load wrote by id, and no second map of millions of codes is built.
+    codes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def record_ids(self, label: str, codes: Iterable[str], ids: Iterable[int]) -> None:
+        """Remember the node ids a written batch's rows got."""
+        table = self.codes.setdefault(label, {})
+        for code, node_id in zip(codes, ids, strict=True):
+            table[code] = ~node_id
+
+    def refs(self, label: str) -> Callable[[str], int | str]:
+        """How a statement names a `label` node: by its id when this load wrote it, else by its code."""
+        table = self.codes.get(label, {})
+
+        def ref(code: str) -> int | str:
+            packed = table.get(code, 0)
+            return ~packed if packed < 0 else code
+
+        return ref
 
     def chunks(self, key: str) -> Iterator[list[Row]]:
         """A sheet's rows in chunks, in input order, bad ones flagged."""
@@ -246,7 +265,7 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
                 named_by_chunk[sheet.key].append(_forward_names(chunk, forward))
             spools[sheet.key].add(chunk)
     problems.extend(data.problems[read_problems:])
-    plan = Plan(spools, problems, index.existing, rejected, _rereader(data))
+    plan = Plan(spools, problems, index.existing, rejected, _rereader(data), index.codes)
     for sheet in SHEETS:
         forward = _forward(sheet)
         if forward and sheet.key in raws:

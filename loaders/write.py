@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, LiteralString, cast
+from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncManagedTransaction
 
@@ -34,6 +34,7 @@ BATCH = 10_000
 #: Concurrent write transactions. Rows are dealt to lanes by community, so two lanes never touch the
 #: same parents; Neo4j then uses both cores (one lane leaves one idle).
 LANES = 2
+T = TypeVar("T")
 _IDENT = re.compile(r"[A-Z][A-Za-z]*|[A-Z][A-Z_]*")
 
 
@@ -84,14 +85,21 @@ def _link_pattern(link: Link, node: str, other: str) -> str:
 
 
 @cache
-def upsert_nodes(label: str, fresh: bool = False, carry: bool = False) -> LiteralString:
+def upsert_nodes(label: str, fresh: bool = False, carry: bool = False, by_id: bool = False) -> LiteralString:
     """Upsert nodes by code with their folded links; say what was created, updated, unchanged.
 
-    Rows travel as lists — [code, values in `node_fields` order, then one target code per folded link],
+    Rows travel as lists — [code, values in `node_fields` order, then one target per folded link],
     dates as ISO text — far cheaper for the driver to pack than maps; Neo4j builds the map and the dates.
+    A target is its code, or with `by_id` its node id (every target written by this load, `Plan.refs`):
+    a seek by id instead of the code index's locking seek, the biggest part of a linked row's cost. One
+    statement cannot offer both: Neo4j plans the code's index seek ahead of any test of the value's type.
     `fresh` (the label has no nodes yet) CREATEs instead of MERGE: no existing node to compare with,
     and the uniqueness constraint still refuses a duplicate. With `carry` (fresh only), each row then
-    holds, per `carried_links`, the codes of the nodes naming it, and their links are CREATEd too.
+    holds, per `carried_links`, the ids of the nodes naming it, and their links are CREATEd too.
+    The statement returns the nodes' ids in row order (UNWIND, CREATE or MERGE and collect keep it).
+
+    `id()` is deprecated for `elementId()`, whose strings would double the memory the plan keeps per
+    code; Neo4j 5.26 (LTS) has both, and a load uses an id only within itself, for nodes it wrote.
     """
     if label not in LABELS:
         raise ValueError(label)
@@ -103,23 +111,21 @@ def upsert_nodes(label: str, fresh: bool = False, carry: bool = False) -> Litera
     links = ""
     for j, link in enumerate(folded_links(label), start=len(fields) + 1):
         verb = "CREATE" if fresh else "MERGE"
-        target = _ident(link.targets[0])
-        links += (
-            f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL MATCH (m:{target} {{code: r[{j}]}}) "
-            f"{verb} {_link_pattern(link, 'n', 'm')} }}\n"
-        )
+        target, pattern = _ident(link.targets[0]), _link_pattern(link, "n", "m")
+        find = f"MATCH (m:{target}) WHERE id(m) = r[{j}]" if by_id else f"MATCH (m:{target} {{code: r[{j}]}})"
+        links += f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} {verb} {pattern} }}\n"
     if carry:
         if not fresh:
             raise ValueError("carried links are only CREATEd with fresh nodes")
         for j, (sheet, link) in enumerate(carried_links(label), start=len(fields) + 1 + len(folded_links(label))):
             source, rel = _ident(sheet.label), _ident(link.rel)
             pattern = f"(n)-[:{rel}]->(x)" if link.incoming else f"(x)-[:{rel}]->(n)"
-            links += f"CALL (n, r) {{ UNWIND r[{j}] AS c MATCH (x:{source} {{code: c}}) CREATE {pattern} }}\n"
+            links += f"CALL (n, r) {{ UNWIND r[{j}] AS c MATCH (x:{source}) WHERE id(x) = c CREATE {pattern} }}\n"
     if fresh:
         return cast(
             LiteralString,
             f"UNWIND $rows AS r\nCREATE (n:{_ident(label)} {props})\nWITH n, r\n{links}"
-            "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged, [] AS existed",
+            "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged, [] AS existed, collect(id(n)) AS ids",
         )
     return cast(
         LiteralString,
@@ -129,11 +135,12 @@ MERGE (n:{_ident(label)} {{code: r[0]}})
 WITH n, r, properties(n) AS before
 SET n = {props}
 WITH n, r, before, properties(n) AS after
-{links}WITH r, before = {{code: r[0]}} AS created, before = after AS unchanged
+{links}WITH r, id(n) AS id, before = {{code: r[0]}} AS created, before = after AS unchanged
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
        sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
-       collect(CASE WHEN NOT created THEN r[0] END) AS existed
+       collect(CASE WHEN NOT created THEN r[0] END) AS existed,
+       collect(id) AS ids
 """,
     )
 
@@ -146,7 +153,7 @@ def _prop(name: str) -> str:
 
 @cache
 def stale_links(label: str, rel: str, target: str, incoming: bool) -> LiteralString:
-    """Delete this node's `rel` links to `target` nodes its row no longer lists (rows: [code, [codes]])."""
+    """Delete this node's `rel` links to `target` nodes its row no longer lists (rows: [code, [codes or ids]])."""
     n, r, t = _ident(label), _ident(rel), _ident(target)
     pattern = f"(old:{t})-[r:{r}]->(n)" if incoming else f"(n)-[r:{r}]->(old:{t})"
     return cast(
@@ -155,39 +162,45 @@ def stale_links(label: str, rel: str, target: str, incoming: bool) -> LiteralStr
 UNWIND $rows AS row
 MATCH (n:{n} {{code: row[0]}})
 MATCH {pattern}
-WHERE NOT old.code IN row[1]
+WHERE NOT (old.code IN row[1] OR id(old) IN row[1])
 DELETE r
 """,
     )
 
 
 @cache
-def merge_links(label: str, rel: str, target: str, incoming: bool, fresh: bool = False) -> LiteralString:
-    """MERGE the listed links (pairs: [node code, target code]); CREATE them when every node is new (`fresh`)."""
+def merge_links(
+    label: str, rel: str, target: str, incoming: bool, fresh: bool = False, by_id: bool = False
+) -> LiteralString:
+    """MERGE the listed links (pairs: [node code, target code], or both node ids `by_id`); CREATE them when
+    every node is new (`fresh`)."""
     n, r, t = _ident(label), _ident(rel), _ident(target)
     pattern = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
     verb = "CREATE" if fresh else "MERGE"
-    return cast(
-        LiteralString,
-        f"""
-UNWIND $pairs AS p
-MATCH (n:{n} {{code: p[0]}})
-MATCH (m:{t} {{code: p[1]}})
-{verb} {pattern}
-""",
+    find = (
+        f"MATCH (n:{n}) WHERE id(n) = p[0]\nMATCH (m:{t}) WHERE id(m) = p[1]"
+        if by_id
+        else f"MATCH (n:{n} {{code: p[0]}})\nMATCH (m:{t} {{code: p[1]}})"
     )
+    return cast(LiteralString, f"\nUNWIND $pairs AS p\n{find}\n{verb} {pattern}\n")
 
 
 @cache
-def upsert_links(source: str, rel: str, target: str) -> LiteralString:
-    """MERGE dated relationships of a link sheet by (source, target, key); replace their properties."""
+def upsert_links(source: str, rel: str, target: str, by_id: bool = False) -> LiteralString:
+    """MERGE dated relationships of a link sheet by (source, target, key); replace their properties.
+
+    Rows name their two nodes by code, or `by_id` both by node id (nodes this load wrote)."""
     s, r, t = _ident(source), _ident(rel), _ident(target)
+    find = (
+        f"MATCH (a:{s}) WHERE id(a) = row.source\nMATCH (b:{t}) WHERE id(b) = row.target"
+        if by_id
+        else f"MATCH (a:{s} {{code: row.source}})\nMATCH (b:{t} {{code: row.target}})"
+    )
     return cast(
         LiteralString,
         f"""
 UNWIND $rows AS row
-MATCH (a:{s} {{code: row.source}})
-MATCH (b:{t} {{code: row.target}})
+{find}
 MERGE (a)-[l:{r} {{key: row.key}}]->(b)
 WITH l, row, properties(l) AS before
 SET l = row.props
@@ -230,29 +243,62 @@ class Summary:
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # phase → wall time
 
 
-def node_payload(row: Row, fields: tuple[tuple[str, bool], ...], folded: tuple[Link, ...]) -> list[Any]:
-    """A node's row as sent: [code, values in `node_fields` order, folded link targets]; dates as ISO text."""
-    props, area = row.props, row.area
-    out: list[Any] = [row.code]
-    for name, is_date in fields:
-        value = props.get(name) if name in props else area.get(name) or None
-        out.append(value.isoformat() if is_date and value is not None else value)
-    for link in folded:
-        targets = row.resolved.get(link.en)
-        out.append(targets[0][1] if targets else None)
-    return out
+def node_payloads(
+    rows: Iterable[Row], label: str, refs: tuple[Callable[[str], int | str], ...] | None = None
+) -> tuple[list[list[Any]], bool]:
+    """Nodes' rows as sent — [code, values in `node_fields` order, folded link targets], dates as ISO text —
+    and whether every target is a node id.
+
+    Targets are named through their link's `refs` (`Plan.refs`: an id when this load wrote the node), else
+    by code. A tight loop: a city sends millions of households, which share their building's area codes.
+    """
+    fields, folded = node_fields(label), folded_links(label)
+    columns = [name for name, _ in fields[: len(fields) - len(AREA_KEYS)]]
+    dates = [i for i, (_, is_date) in enumerate(fields, start=1) if is_date]
+    links = [(i, lk.en) for i, lk in enumerate(folded)]
+    areas: dict[int, list[str | None]] = {}  # id of a shared area dict -> its codes in payload order
+    payload: list[list[Any]] = []
+    by_id = True
+    for row in rows:
+        props, area = row.props, row.area
+        sent = [row.code, *[props.get(name) for name in columns]]
+        for i in dates:
+            if sent[i] is not None:
+                sent[i] = sent[i].isoformat()
+        codes_ = areas.get(id(area))
+        if codes_ is None:
+            codes_ = areas[id(area)] = [area.get(key) or None for key in AREA_KEYS]
+        sent += codes_
+        for i, en in links:
+            targets = row.resolved.get(en)
+            if not targets:
+                sent.append(None)
+            elif refs is None:
+                sent.append(targets[0][1])
+                by_id = False
+            else:
+                node = refs[i](targets[0][1])
+                sent.append(node)
+                by_id = by_id and not isinstance(node, str)
+        payload.append(sent)
+    return payload, by_id
 
 
-def deal(rows: Iterable[Row], size: int = BATCH, count: int = LANES) -> Iterator[tuple[int, list[Row]]]:
-    """Rows dealt to `count` lanes by community (else by code): (lane, batch of `size`) as each batch fills.
+def _community(row: Row) -> str:
+    return row.area.get("communityCode") or row.code
+
+
+def deal(
+    rows: Iterable[Row], size: int = BATCH, count: int = LANES, key: Callable[[Row], str] = _community
+) -> Iterator[tuple[int, list[Row]]]:
+    """Rows dealt to `count` lanes by `key` — community, else code: (lane, batch of `size`) as each batch fills.
 
     A community's rows share their parents (buildings, central households...), so lanes that never share
     a community never wait on each other's locks. The dealing is deterministic (CRC-32, not `hash`).
     """
     buffers: list[list[Row]] = [[] for _ in range(count)]
     for row in rows:
-        key = row.area.get("communityCode") or row.code
-        lane = zlib.crc32(key.encode()) % count
+        lane = zlib.crc32(key(row).encode()) % count
         buffer = buffers[lane]
         buffer.append(row)
         if len(buffer) >= size:
@@ -272,24 +318,32 @@ def lanes(rows: Iterable[Row], size: int = BATCH, count: int = LANES) -> list[li
 
 
 async def _in_lanes(
-    rows: Iterable[Row], size: int, work: Callable[[list[Row]], Awaitable[None]], count: int = LANES
+    rows: Iterable[Row],
+    size: int,
+    prepare: Callable[[list[Row]], T],
+    send: Callable[[T], Awaitable[None]],
+    count: int = LANES,
+    key: Callable[[Row], str] = _community,
 ) -> None:
-    """Run `work` on every batch, the lanes concurrently, each lane's batches one after another.
+    """`send` every batch as `prepare` made it, the lanes concurrently, each lane's batches one after another.
 
-    Rows are dealt as they stream in (a spilled sheet is read back a chunk at a time), each lane a
-    short queue ahead; a failing batch cancels the rest. Lanes are for a first load (nodes created, links
-    added); rewriting nodes that exist takes `count=1`: replacing their links in two lanes can wait on each
-    other's locks through shared parents (a unit, a company) until the transaction times out.
+    Rows are dealt as they stream in (a spilled sheet is read back a chunk at a time) and each batch is
+    prepared (its payload built) while the lanes wait on Neo4j, so a lane's next batch is ready when its
+    last one commits; each lane is a short queue ahead. A failing batch cancels the rest. Lanes are for a
+    first load (nodes created, links added); rewriting nodes that exist takes `count=1`: replacing their
+    links in two lanes can wait on each other's locks through shared parents (a unit, a company) until
+    the transaction times out.
     """
-    queues: list[asyncio.Queue[list[Row] | None]] = [asyncio.Queue(maxsize=2) for _ in range(count)]
+    queues: list[asyncio.Queue[T | None]] = [asyncio.Queue(maxsize=2) for _ in range(count)]
 
-    async def lane(queue: asyncio.Queue[list[Row] | None]) -> None:
+    async def lane(queue: asyncio.Queue[T | None]) -> None:
         while (batch := await queue.get()) is not None:
-            await work(batch)
+            await send(batch)
 
     async def dealer() -> None:
-        for index, batch in deal(rows, size, count):
-            await queues[index].put(batch)
+        for index, batch in deal(rows, size, count, key):
+            await queues[index].put(prepare(batch))
+            await asyncio.sleep(0)  # let a lane whose batch just committed send its next one first
         for queue in queues:
             await queue.put(None)
 
@@ -364,20 +418,29 @@ async def _write_nodes(
     label = sheet.label
     fresh = (await graph.read_rows(count_label(label)))[0]["n"] == 0
     carries = carried_links(label) if fresh and all(s.label in created for s, _ in carried_links(label)) else ()
-    cypher = upsert_nodes(label, fresh, bool(carries))
     fields, folded = node_fields(label), folded_links(label)
+    first = len(fields) + 1
     stale = [stale_links(label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
     naming = [_naming(plan, source, link) for source, link in carries]
+    refs = tuple(plan.refs(lk.targets[0]) for lk in folded)
 
-    async def batch(rows_: list[Row]) -> None:
-        payload = [node_payload(r, fields, folded) for r in rows_]
+    def prepare(rows_: list[Row]) -> tuple[LiteralString, list[list[Any]], list[int]]:
+        payload, by_id = node_payloads(rows_, label, refs)
+        if not by_id:  # a target not written by this load: every target of the batch by code
+            payload, _ = node_payloads(rows_, label)
         carried_count = [0] * len(naming)
         for i, named in enumerate(naming):
             for r, sent in zip(rows_, payload, strict=True):
                 codes_ = named.get(r.code, [])
                 sent.append(codes_)
                 carried_count[i] += len(codes_)
-        counts, codes, made, deleted = await graph.write_batch(_upsert, cypher, payload, stale, len(fields) + 1)
+        return upsert_nodes(label, fresh, bool(carries), by_id), payload, carried_count
+
+    async def send(prepared: tuple[LiteralString, list[list[Any]], list[int]]) -> None:
+        cypher, payload, carried_count = prepared
+        counts, codes, made, deleted, ids = await graph.write_batch(_upsert, cypher, payload, stale, first)
+        plan.record_ids(label, (sent[0] for sent in payload), ids)
+        rows_ = len(payload)
         _let_go(payload)
         summary.nodes[label].update(counts)
         existed.update(codes)
@@ -387,23 +450,27 @@ async def _write_nodes(
         if folded:
             key = ", ".join(_link_key(label, lk, lk.targets[0]) for lk in folded)
             summary.links[key].update({"created": made, "deleted": deleted})
-        tick(len(rows_))
+        tick(rows_)
 
     if naming:  # a batch makes about `size` nodes and relationships: a transaction's state stays small
         nodes = plan.valid_count(sheet.key)
         size = max(1, int(size * nodes / (nodes + sum(len(c) for named in naming for c in named.values()))))
-    await _in_lanes(_rows(plan, sheet.key), size, batch, LANES if fresh else 1)
+    await _in_lanes(_rows(plan, sheet.key), size, prepare, send, LANES if fresh else 1)
     if fresh:
         created.add(label)
     carried.update((source.key, link.en) for source, link in carries)
 
 
-def _naming(plan: Plan, source: Sheet, link: Link) -> dict[str, list[str]]:
-    """For a carried link: each target's code → the codes of the (valid) rows naming it."""
-    named: dict[str, list[str]] = defaultdict(list)
+def _naming(plan: Plan, source: Sheet, link: Link) -> dict[str, list[int]]:
+    """For a carried link: each target's code → the node ids of the rows naming it (all written by this load)."""
+    named: dict[str, list[int]] = defaultdict(list)
+    ref = plan.refs(source.label)
     for row in _rows(plan, source.key):
+        node = ref(row.code)
+        if not isinstance(node, int):
+            raise RuntimeError(f"{source.key} {row.code}: no node id recorded for a row this load wrote")
         for _, code in row.resolved.get(link.en, ()):
-            named[code].append(row.code)
+            named[code].append(node)
     return named
 
 
@@ -411,25 +478,37 @@ async def _write_node_links(
     graph: Graph, sheet: Sheet, link: Link, plan: Plan, summary: Summary, existed: set[str], size: int, lanes: int
 ) -> None:
     """Replace each row's links of this column; nodes created by this load have none to delete."""
+    mine = plan.refs(sheet.label)
     for target in link.targets:
         delete = stale_links(sheet.label, link.rel, target, link.incoming)
-        merge = merge_links(sheet.label, link.rel, target, link.incoming)
-        fresh = merge_links(sheet.label, link.rel, target, link.incoming, fresh=True)
+        theirs = plan.refs(target)
 
-        async def batch(
-            rows_: list[Row], target: str = target, delete: str = delete, merge: str = merge, fresh: str = fresh
-        ) -> None:
+        def prepare(
+            rows_: list[Row], target: str = target, theirs: Callable[[str], int | str] = theirs
+        ) -> tuple[LiteralString, list[list[Any]], list[list[Any]]]:
             listed = [[r.code, [c for lbl, c in r.resolved.get(link.en, ()) if lbl == target]] for r in rows_]
-            pairs = [[code, c] for code, targets in listed for c in targets]
+            pairs: list[list[Any]] = [[code, c] for code, targets in listed for c in targets]
             stale = [x for x in listed if x[0] in existed]
             # nodes this load created have no links yet: CREATE them (a node that existed MERGEs)
-            create = merge if stale or any(code in existed for code, _ in pairs) else fresh
+            fresh = not stale and not any(code in existed for code, _ in pairs)
+            named = [[mine(a), theirs(b)] for a, b in pairs]
+            by_id = all(isinstance(a, int) and isinstance(b, int) for a, b in named)
+            return (
+                merge_links(sheet.label, link.rel, target, link.incoming, fresh, by_id),
+                stale,
+                named if by_id else pairs,
+            )
+
+        async def send(
+            prepared: tuple[LiteralString, list[list[Any]], list[list[Any]]], target: str = target, delete: str = delete
+        ) -> None:
+            create, stale, pairs = prepared
             if pairs or stale:
                 counters = await graph.write_batch(_replace, delete, create, stale, pairs)
-                _let_go(stale, pairs, listed)
+                _let_go(stale, pairs)
                 summary.links[_link_key(sheet.label, link, target)].update(counters)
 
-        await _in_lanes(_rows(plan, sheet.key), size, batch, lanes)
+        await _in_lanes(_rows(plan, sheet.key), size, prepare, send, lanes)
 
 
 async def _write_link_sheet(
@@ -442,7 +521,11 @@ async def _write_link_sheet(
     created: set[str],
 ) -> None:
     """A link sheet's relationships, one pass per (source label, target label) pair it holds (in lanes when
-    this load created the source nodes)."""
+    this load created the source nodes).
+
+    Both ends can be shared across communities (a unit reports to several, a community hears from many),
+    so lanes are dealt by target and each batch takes its sources in code order: a source shared by the
+    lanes is locked in the same order by both, and they never deadlock (they did, dealt by row)."""
     assert sheet.source is not None
     assert sheet.target is not None
     source, target = sheet.source.en, sheet.target.en
@@ -450,25 +533,37 @@ async def _write_link_sheet(
         for dst_label in sheet.target.targets:
             pair = (src_label, dst_label)
             rows = (r for r in _rows(plan, sheet.key) if (r.resolved[source][0][0], r.resolved[target][0][0]) == pair)
-            cypher = upsert_links(src_label, sheet.rel, dst_label)
+            refs = (plan.refs(src_label), plan.refs(dst_label))
 
-            async def batch(rows_: list[Row], cypher: LiteralString = cypher) -> None:
+            def prepare(
+                rows_: list[Row], pair: tuple[str, str] = pair, refs: tuple[Callable[[str], int | str], ...] = refs
+            ) -> tuple[LiteralString, list[dict[str, Any]]]:
+                rows_ = sorted(rows_, key=lambda r: r.resolved[source][0][1])
                 payload = []
                 for r in rows_:
                     key = str(r.props.get("role", ""))
                     payload.append(
                         {
-                            "source": r.resolved[source][0][1],
-                            "target": r.resolved[target][0][1],
+                            "source": refs[0](r.resolved[source][0][1]),
+                            "target": refs[1](r.resolved[target][0][1]),
                             "key": key,
                             "props": {**r.props, "key": key},
                         }
                     )
-                summary.links[sheet.key].update(await graph.write_batch(_counts, cypher, {"rows": payload}))
-                _let_go(payload)
-                tick(len(rows_))
+                by_id = all(isinstance(p["source"], int) and isinstance(p["target"], int) for p in payload)
+                if not by_id:  # one statement per batch: every node by code unless all have ids
+                    for p, r in zip(payload, rows_, strict=True):
+                        p["source"], p["target"] = r.resolved[source][0][1], r.resolved[target][0][1]
+                return upsert_links(pair[0], sheet.rel, pair[1], by_id), payload
 
-            await _in_lanes(rows, size, batch, LANES if src_label in created else 1)
+            async def send(prepared: tuple[LiteralString, list[dict[str, Any]]]) -> None:
+                cypher, payload = prepared
+                summary.links[sheet.key].update(await graph.write_batch(_counts, cypher, {"rows": payload}))
+                tick(len(payload))
+                _let_go(payload)
+
+            lanes = LANES if src_label in created else 1
+            await _in_lanes(rows, size, prepare, send, lanes, key=lambda r: r.resolved[target][0][1])
 
 
 def _let_go(*payloads: list[Any]) -> None:
@@ -504,14 +599,19 @@ async def _upsert(
     payload: list[list[Any]],
     stale: list[LiteralString],
     first_link: int,
-) -> tuple[Counter[str], list[str], int, int]:
-    """One batch: the upsert, then (same transaction) the folded links that nodes which existed no longer list."""
+) -> tuple[Counter[str], list[str], int, int, list[int]]:
+    """One batch: the upsert, then (same transaction) the folded links that nodes which existed no longer list.
+
+    Returns the counts, the codes that existed, relationships created and deleted, the nodes' ids in row order."""
     result = await tx.run(cypher, {"rows": payload})
     record = await result.single()
     assert record is not None
     created = (await result.consume()).counters.relationships_created
     counts = Counter({k: int(record[k] or 0) for k in ("created", "updated", "unchanged")})
     existed: list[str] = list(record["existed"])
+    ids: list[int] = list(record["ids"])
+    if len(ids) != len(payload):
+        raise RuntimeError(f"upsert returned {len(ids)} node ids for {len(payload)} rows")
     deleted = 0
     if existed and stale:
         old = set(existed)
@@ -519,7 +619,7 @@ async def _upsert(
         for j, delete in enumerate(stale, start=first_link):
             listed = [[r[0], [r[j]] if r[j] is not None else []] for r in rows]
             deleted += (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
-    return counts, existed, created, deleted
+    return counts, existed, created, deleted, ids
 
 
 async def _replace(
@@ -630,8 +730,8 @@ async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:
             continue
         fields, folded = node_fields(sheet.label), folded_links(sheet.label)
         stale = [stale_links(sheet.label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
-        payload = [node_payload(r, fields, folded) for r in rows]
-        counts, existed, _created, _deleted = await _upsert(
+        payload, _ = node_payloads(rows, sheet.label)
+        counts, existed, _created, _deleted, _ids = await _upsert(
             tx, upsert_nodes(sheet.label), payload, stale, len(fields) + 1
         )
         summary.nodes[sheet.label].update(counts)

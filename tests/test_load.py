@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from graph.driver import Graph
 from graph.migrations import migrate
+from graph.model import SHEETS
 from loaders.demo import headers, write_demo
 from loaders.load import load_file, validate_file
 from loaders.problems import InvalidInput
@@ -84,10 +87,39 @@ AREA = {
 }
 
 
+LINKS = """
+MATCH (a)-[r]->(b) WHERE NOT a:_Rollup AND NOT b:_Rollup
+RETURN a.code AS a, type(r) AS rel, b.code AS b
+"""
+
+
+def _listed_links(path: Path) -> Counter[tuple[str, str, str]]:
+    """Every relationship the workbook lists — (from code, type, to code) — read straight from its sheets."""
+    wb = load_workbook(path, read_only=True)
+    out: Counter[tuple[str, str, str]] = Counter()
+    for sheet in SHEETS:
+        rows = wb[sheet.zh].iter_rows(values_only=True)
+        head = list(next(rows))
+        links = [sheet.source, sheet.target] if sheet.source and sheet.target else list(sheet.links)
+        for row in rows:
+            cell = {h: ("" if v is None else str(v)) for h, v in zip(head, row, strict=False)}
+            if sheet.source and sheet.target:
+                out[(cell[sheet.source.zh], sheet.rel, cell[sheet.target.zh])] += 1
+                continue
+            for link in links:
+                for code in filter(None, re.split(r"[;,；，、\s]+", cell.get(link.zh, ""))):
+                    pair = (code, cell["编码"]) if link.incoming else (cell["编码"], code)
+                    out[(pair[0], link.rel, pair[1])] += 1
+    return out
+
+
 async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, small_xlsx: Path) -> None:
     manifest = json.loads(small_xlsx.with_suffix(".manifest.json").read_text())
     first = await load_file(small_xlsx, empty)
     assert first.skipped == 0
+    # a first load names the nodes it wrote by id: every relationship joins exactly the codes the workbook lists
+    links = Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS))
+    assert links == _listed_links(small_xlsx)
     counts = await _counts(empty)
     assert counts["nodes"] == sum(
         v
@@ -105,6 +137,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     second = await load_file(small_xlsx, empty)
     assert await _counts(empty) == counts
     assert await empty.read_rows(FINGERPRINT) == fingerprint
+    assert Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS)) == links
     assert sum(c["created"] + c["updated"] for c in second.summary.nodes.values()) == 0
     assert sum(c["unchanged"] for c in second.summary.nodes.values()) == counts["nodes"]
     assert all(c["created"] == 0 and c.get("deleted", 0) == 0 for c in second.summary.links.values())
