@@ -440,7 +440,7 @@ async def _write_nodes(
         cypher, payload, carried_count = prepared
         counts, codes, made, deleted, ids = await graph.write_batch(_upsert, cypher, payload, stale, first)
         plan.record_ids(label, (sent[0] for sent in payload), ids)
-        rows_ = len(payload)
+        written = len(payload)
         _let_go(payload)
         summary.nodes[label].update(counts)
         existed.update(codes)
@@ -450,7 +450,7 @@ async def _write_nodes(
         if folded:
             key = ", ".join(_link_key(label, lk, lk.targets[0]) for lk in folded)
             summary.links[key].update({"created": made, "deleted": deleted})
-        tick(rows_)
+        tick(written)
 
     if naming:  # a batch makes about `size` nodes and relationships: a transaction's state stays small
         nodes = plan.valid_count(sheet.key)
