@@ -284,6 +284,15 @@ def node_payloads(
     return payload, by_id
 
 
+def _named(ends: list[list[str]], refs: tuple[Callable[[str], int | str], ...]) -> tuple[list[list[Any]], bool]:
+    """Links' ends (codes, one column per `refs`) as one statement names them: all by node id when this load
+    wrote every one of them, else all by code — and which it is."""
+    named = [[ref(code) for ref, code in zip(refs, row, strict=True)] for row in ends]
+    if all(not isinstance(node, str) for row in named for node in row):
+        return named, True
+    return ends, False
+
+
 def _community(row: Row) -> str:
     return row.area.get("communityCode") or row.code
 
@@ -491,13 +500,8 @@ async def _write_node_links(
             stale = [x for x in listed if x[0] in existed]
             # nodes this load created have no links yet: CREATE them (a node that existed MERGEs)
             fresh = not stale and not any(code in existed for code, _ in pairs)
-            named = [[mine(a), theirs(b)] for a, b in pairs]
-            by_id = all(isinstance(a, int) and isinstance(b, int) for a, b in named)
-            return (
-                merge_links(sheet.label, link.rel, target, link.incoming, fresh, by_id),
-                stale,
-                named if by_id else pairs,
-            )
+            pairs, by_id = _named(pairs, (mine, theirs))
+            return merge_links(sheet.label, link.rel, target, link.incoming, fresh, by_id), stale, pairs
 
         async def send(
             prepared: tuple[LiteralString, list[list[Any]], list[list[Any]]], target: str = target, delete: str = delete
@@ -539,21 +543,11 @@ async def _write_link_sheet(
                 rows_: list[Row], pair: tuple[str, str] = pair, refs: tuple[Callable[[str], int | str], ...] = refs
             ) -> tuple[LiteralString, list[dict[str, Any]]]:
                 rows_ = sorted(rows_, key=lambda r: r.resolved[source][0][1])
+                ends, by_id = _named([[r.resolved[source][0][1], r.resolved[target][0][1]] for r in rows_], refs)
                 payload = []
-                for r in rows_:
+                for r, (a, b) in zip(rows_, ends, strict=True):
                     key = str(r.props.get("role", ""))
-                    payload.append(
-                        {
-                            "source": refs[0](r.resolved[source][0][1]),
-                            "target": refs[1](r.resolved[target][0][1]),
-                            "key": key,
-                            "props": {**r.props, "key": key},
-                        }
-                    )
-                by_id = all(isinstance(p["source"], int) and isinstance(p["target"], int) for p in payload)
-                if not by_id:  # one statement per batch: every node by code unless all have ids
-                    for p, r in zip(payload, rows_, strict=True):
-                        p["source"], p["target"] = r.resolved[source][0][1], r.resolved[target][0][1]
+                    payload.append({"source": a, "target": b, "key": key, "props": {**r.props, "key": key}})
                 return upsert_links(pair[0], sheet.rel, pair[1], by_id), payload
 
             async def send(prepared: tuple[LiteralString, list[dict[str, Any]]]) -> None:
