@@ -186,16 +186,24 @@ def merge_links(
 
 
 @cache
-def upsert_links(source: str, rel: str, target: str, by_id: bool = False) -> LiteralString:
+def upsert_links(source: str, rel: str, target: str, by_id: bool = False, fresh: bool = False) -> LiteralString:
     """MERGE dated relationships of a link sheet by (source, target, key); replace their properties.
 
-    Rows name their two nodes by code, or `by_id` both by node id (nodes this load wrote)."""
+    Rows name their two nodes by code, or `by_id` both by node id (nodes this load wrote). `fresh` (no
+    `source` node has a `rel` relationship yet) CREATEs them: validation has refused duplicate keys, and
+    a MERGE would search each row's dense target (a community hears from hundreds) for nothing."""
     s, r, t = _ident(source), _ident(rel), _ident(target)
     find = (
         f"MATCH (a:{s}) WHERE id(a) = row.source\nMATCH (b:{t}) WHERE id(b) = row.target"
         if by_id
         else f"MATCH (a:{s} {{code: row.source}})\nMATCH (b:{t} {{code: row.target}})"
     )
+    if fresh:
+        return cast(
+            LiteralString,
+            f"UNWIND $rows AS row\n{find}\nCREATE (a)-[l:{r}]->(b)\nSET l = row.props\n"
+            "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged",
+        )
     return cast(
         LiteralString,
         f"""
@@ -225,6 +233,12 @@ def lookup_codes(label: str) -> LiteralString:
     """Codes of `label` already in the graph, with their area codes."""
     fields = ", ".join(f"n.{k} AS {k}" for k in AREA_KEYS)
     return cast(LiteralString, f"MATCH (n:{_ident(label)}) WHERE n.code IN $codes RETURN n.code AS code, {fields}")
+
+
+@cache
+def count_links(source: str, rel: str) -> LiteralString:
+    """How many `rel` relationships leave `source` nodes (from the count store: instant)."""
+    return cast(LiteralString, f"MATCH (:{_ident(source)})-[l:{_ident(rel)}]->() RETURN count(l) AS n")
 
 
 @cache
@@ -534,13 +548,18 @@ async def _write_link_sheet(
     assert sheet.target is not None
     source, target = sheet.source.en, sheet.target.en
     for src_label in sheet.source.targets:
+        # no such relationship yet: each pair's rows CREATE theirs (pairs share no relationship)
+        fresh = (await graph.read_rows(count_links(src_label, sheet.rel)))[0]["n"] == 0
         for dst_label in sheet.target.targets:
             pair = (src_label, dst_label)
             rows = (r for r in _rows(plan, sheet.key) if (r.resolved[source][0][0], r.resolved[target][0][0]) == pair)
             refs = (plan.refs(src_label), plan.refs(dst_label))
 
             def prepare(
-                rows_: list[Row], pair: tuple[str, str] = pair, refs: tuple[Callable[[str], int | str], ...] = refs
+                rows_: list[Row],
+                pair: tuple[str, str] = pair,
+                refs: tuple[Callable[[str], int | str], ...] = refs,
+                fresh: bool = fresh,
             ) -> tuple[LiteralString, list[dict[str, Any]]]:
                 rows_ = sorted(rows_, key=lambda r: r.resolved[source][0][1])
                 ends, by_id = _named([[r.resolved[source][0][1], r.resolved[target][0][1]] for r in rows_], refs)
@@ -548,7 +567,7 @@ async def _write_link_sheet(
                 for r, (a, b) in zip(rows_, ends, strict=True):
                     key = str(r.props.get("role", ""))
                     payload.append({"source": a, "target": b, "key": key, "props": {**r.props, "key": key}})
-                return upsert_links(pair[0], sheet.rel, pair[1], by_id), payload
+                return upsert_links(pair[0], sheet.rel, pair[1], by_id, fresh), payload
 
             async def send(prepared: tuple[LiteralString, list[dict[str, Any]]]) -> None:
                 cypher, payload = prepared
