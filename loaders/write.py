@@ -79,6 +79,12 @@ def carried_links(label: str) -> tuple[tuple[Sheet, Link], ...]:
     raise ValueError(label)
 
 
+@cache
+def forward_links(label: str) -> tuple[Link, ...]:
+    """`label`'s links that a later label's nodes may carry (`carried_links`): a household's central household."""
+    return tuple(lk for sheet in NODE_SHEETS for source, lk in carried_links(sheet.label) if source.label == label)
+
+
 def _link_pattern(link: Link, node: str, other: str) -> str:
     rel = _ident(link.rel)
     return f"({other})-[:{rel}]->({node})" if link.incoming else f"({node})-[:{rel}]->({other})"
@@ -390,10 +396,13 @@ async def write_plan(
     created: set[str] = set()  # labels this load created from empty (their writes may run in lanes)
     started = time.perf_counter()
     carried: set[tuple[str, str]] = set()  # (sheet key, link) written with their target's nodes
+    namings: dict[tuple[str, str], dict[str, list[int]]] = {}  # (sheet key, link) -> target code -> ids naming it
     for sheet in NODE_SHEETS:
         existed[sheet.label] = set()
         if plan.valid_count(sheet.key):
-            await _write_nodes(graph, sheet, plan, summary, existed[sheet.label], created, carried, tick, batch_size)
+            await _write_nodes(
+                graph, sheet, plan, summary, existed[sheet.label], created, carried, namings, tick, batch_size
+            )
     summary.seconds["nodes"] = time.perf_counter() - started
     started = time.perf_counter()
     for sheet in SHEETS:
@@ -433,21 +442,30 @@ async def _write_nodes(
     existed: set[str],
     created: set[str],
     carried: set[tuple[str, str]],
+    namings: dict[tuple[str, str], dict[str, list[int]]],
     tick: Callable[[int], None],
     size: int,
 ) -> None:
     """Upsert a node sheet; CREATE, in lanes, when the label is still empty (a first load) — then with
-    the links naming these nodes from sheets this load also created from empty (`carried_links`)."""
+    the links naming these nodes from sheets this load also created from empty (`carried_links`).
+
+    `namings` collects, for each link this sheet's rows may carry forward, target code → the ids of the
+    nodes naming it, batch by batch as their ids come back (while the other lane writes, rather than in
+    a pass over millions of rows before the target's sheet, with Neo4j idle)."""
     label = sheet.label
     fresh = (await graph.read_rows(count_label(label)))[0]["n"] == 0
     carries = carried_links(label) if fresh and all(s.label in created for s, _ in carried_links(label)) else ()
     fields, folded = node_fields(label), folded_links(label)
     first = len(fields) + 1
     stale = [stale_links(label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
-    naming = [_naming(plan, source, link) for source, link in carries]
+    naming = [namings[(source.key, link.en)] for source, link in carries]
+    for source, link in carried_links(label):
+        namings.pop((source.key, link.en), None)  # needed no more
+    names = [(lk.en, namings.setdefault((sheet.key, lk.en), defaultdict(list))) for lk in forward_links(label)]
     refs = tuple(plan.refs(lk.targets[0]) for lk in folded)
+    Prepared = tuple[LiteralString, list[list[Any]], list[int], list[Row]]
 
-    def prepare(rows_: list[Row]) -> tuple[LiteralString, list[list[Any]], list[int]]:
+    def prepare(rows_: list[Row]) -> Prepared:
         payload, by_id = node_payloads(rows_, label, refs)
         if not by_id:  # a target not written by this load: every target of the batch by code
             payload, _ = node_payloads(rows_, label)
@@ -457,12 +475,16 @@ async def _write_nodes(
                 codes_ = named.get(r.code, [])
                 sent.append(codes_)
                 carried_count[i] += len(codes_)
-        return upsert_nodes(label, fresh, bool(carries), by_id), payload, carried_count
+        return upsert_nodes(label, fresh, bool(carries), by_id), payload, carried_count, rows_
 
-    async def send(prepared: tuple[LiteralString, list[list[Any]], list[int]]) -> None:
-        cypher, payload, carried_count = prepared
+    async def send(prepared: Prepared) -> None:
+        cypher, payload, carried_count, rows_ = prepared
         counts, codes, made, deleted, ids = await graph.write_batch(_upsert, cypher, payload, stale, first)
         plan.record_ids(label, (sent[0] for sent in payload), ids)
+        for en, named in names:
+            for row, node in zip(rows_, ids, strict=True):
+                for _, code in row.resolved.get(en, ()):
+                    named[code].append(node)
         written = len(payload)
         _let_go(payload)
         summary.nodes[label].update(counts)
@@ -482,19 +504,6 @@ async def _write_nodes(
     if fresh:
         created.add(label)
     carried.update((source.key, link.en) for source, link in carries)
-
-
-def _naming(plan: Plan, source: Sheet, link: Link) -> dict[str, list[int]]:
-    """For a carried link: each target's code → the node ids of the rows naming it (all written by this load)."""
-    named: dict[str, list[int]] = defaultdict(list)
-    ref = plan.refs(source.label)
-    for row in _rows(plan, source.key):
-        node = ref(row.code)
-        if not isinstance(node, int):
-            raise RuntimeError(f"{source.key} {row.code}: no node id recorded for a row this load wrote")
-        for _, code in row.resolved.get(link.en, ()):
-            named[code].append(node)
-    return named
 
 
 async def _write_node_links(
