@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.model import SHEETS
-from loaders.cells import Row, convert_sheet
+from loaders.cells import Row, convert_cells
 from loaders.problems import Problem
 from loaders.read import CsvRows, Input, RawSheet
 
@@ -126,8 +126,8 @@ def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: IO[
             problems: list[Problem] = []  # cell problems, and a file that turns out not to be UTF-8
             raw = RawSheet(_SHEET_BY_KEY[key], source, columns, CsvRows(Path(file), problems))
             rows: list[Packed] = []
-            for row in convert_sheet(raw, problems):
-                rows.append((row.number, row.code, row.props, row.refs, row.bad, row.cells if row.bad else []))
+            for number, cells, code, props, refs, bad in convert_cells(raw, problems):
+                rows.append((number, code, props, refs, bad, cells if bad else []))
                 if len(rows) >= chunk:
                     send(("rows", rows, problems[:]))
                     rows = []

@@ -8,7 +8,7 @@ row-local, it can run in a second process (`loaders.ahead`) while that one valid
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -58,58 +58,75 @@ class Row:
 
 
 def convert_sheet(raw: RawSheet, problems: list[Problem]) -> Iterable[Row]:
-    """Typed rows from text cells: a tight loop over precomputed column specs (city files have millions)."""
+    """Typed rows from text cells (`convert_cells`, as `Row`s)."""
+    sheet, source_name = raw.sheet, raw.source
+    for number, cells, code, props, refs, bad in convert_cells(raw, problems):
+        yield Row(sheet, source_name, number, cells, code, props, refs, {}, {}, bad)
+
+
+#: A converted row before it becomes a `Row`: (number, cells, code, props, refs, bad).
+Converted = tuple[int, list[str], str, dict[str, Any], dict[str, list[str]], bool]
+
+
+def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]:
+    """Typed values from text cells: a tight loop over precomputed column specs (city files have millions
+    of rows; the commonest kinds, plain text and single codes, are converted inline)."""
     sheet = raw.sheet
     letters = {key: letter(pos) for key, pos in raw.columns.items()}
-    columns = [(c, raw.columns.get(c.name, -1), _converter(c, sheet)) for c in sheet.columns]
-    links = [(lk, raw.columns.get(lk.en, -1)) for lk in sheet.all_links]
+    width = max(raw.columns.values(), default=-1) + 1  # shorter rows are padded: no bounds test per cell
+    columns = [
+        (c.name, raw.columns.get(c.name, -1), c.kind is Kind.TEXT, _converter(c, sheet), c) for c in sheet.columns
+    ]
+    links = [(lk.en, raw.columns.get(lk.en, -1), lk.many, lk) for lk in sheet.all_links]
     is_node = sheet.is_node
     source_name = raw.source
     split = _SPLIT.split
+
+    def fail(number: int, key: str, value: str, zh: str, en: str) -> None:
+        problems.append(Problem(source_name, number, header(sheet, key, letters), value, zh, en))
+
     for number, cells in raw.rows:
-        width = len(cells)
-        row = Row(sheet, source_name, number, cells)
-        props = row.props
-        for column, pos, convert_ in columns:
-            text = cells[pos].strip() if 0 <= pos < width else ""
+        if len(cells) < width:
+            cells = [*cells, *[""] * (width - len(cells))]
+        bad = False
+        props: dict[str, Any] = {}
+        for name, pos, is_text, convert_, column in columns:
+            text = cells[pos].strip() if pos >= 0 else ""
             if not text:
                 if column.required:
-                    _fail(problems, row, sheet, letters, column.name, "", *_required(column))
+                    fail(number, name, "", *_required(column))
+                    bad = True
+                continue
+            if is_text and len(text) <= 500:
+                props[name] = text
                 continue
             value, reason = convert_(text)
             if reason:
-                _fail(problems, row, sheet, letters, column.name, HIDDEN if column.sensitive else text, *reason)
+                fail(number, name, HIDDEN if column.sensitive else text, *reason)
+                bad = True
             elif value is not None:
-                props[column.name] = value
-        refs = row.refs
-        for link, pos in links:
-            text = cells[pos].strip() if 0 <= pos < width else ""
+                props[name] = value
+        refs: dict[str, list[str]] = {}
+        for en, pos, many, link in links:
+            text = cells[pos].strip() if pos >= 0 else ""
             if not text:
                 if link.required:
-                    _fail(problems, row, sheet, letters, link.en, "", *_required(link))
-                refs[link.en] = []
-                continue
-            if link.many:
+                    fail(number, en, "", *_required(link))
+                    bad = True
+                refs[en] = []
+            elif not many:
+                refs[en] = [text.upper()]
+            else:
                 found = [c.upper() for c in split(text) if c]
                 if len(set(found)) != len(found):
-                    _fail(
-                        problems,
-                        row,
-                        sheet,
-                        letters,
-                        link.en,
-                        text,
-                        "同一编码重复填写",
-                        "the same code is listed twice",
-                    )
-            else:
-                found = [text.upper()]
-            refs[link.en] = found
+                    fail(number, en, text, "同一编码重复填写", "the same code is listed twice")
+                    bad = True
+                refs[en] = found
         if is_node:
-            row.code = str(props.get("code", ""))
+            code = str(props.get("code", ""))
         else:
-            row.code = f"{(refs.get(links[0][0].en) or [''])[0]}>{(refs.get(links[1][0].en) or [''])[0]}"
-        yield row
+            code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
+        yield number, cells, code, props, refs, bad
 
 
 HIDDEN = "(已隐藏 / hidden)"
@@ -117,13 +134,6 @@ HIDDEN = "(已隐藏 / hidden)"
 
 def _required(item: Column | Link) -> tuple[str, str]:
     return f"必填项「{item.zh}」为空", f"required value '{item.en}' is empty"
-
-
-def _fail(
-    problems: list[Problem], row: Row, sheet: Sheet, letters: dict[str, str], key: str, value: str, zh: str, en: str
-) -> None:
-    problems.append(Problem(row.source_name, row.number, header(sheet, key, letters), value, zh, en))
-    row.bad = True
 
 
 _TOO_LONG = ("内容过长(超过500字)", "text longer than 500 characters")
@@ -138,70 +148,100 @@ def _own_code(text: str, prefix: str) -> tuple[Any, tuple[str, str] | None]:
     return text, codes.check_own_code(text, prefix)
 
 
-def _converter(column: Column, sheet: Sheet) -> Callable[[str], tuple[Any, tuple[str, str] | None]]:
-    """`convert` for one column; the commonest kinds (text, own codes) without its dispatch."""
-    if column.kind is Kind.TEXT:
-        return _text
-    if column.kind is Kind.CODE:
-        return partial(_own_code, prefix=sheet.prefix)
-    return partial(convert, column, sheet=sheet)
+Converted_ = tuple[Any, tuple[str, str] | None]
 
 
-def convert(column: Column, text: str, sheet: Sheet) -> tuple[Any, tuple[str, str] | None]:
-    """A cell's typed value, or the reason it is invalid."""
-    kind = column.kind
-    if kind is Kind.TEXT:
-        return _text(text)
-    if kind in (Kind.INT, Kind.FLOAT):
+def _number(column: Column, text: str, sheet: Sheet) -> Converted_:
+    if column.kind is Kind.INT and text.isascii() and text.isdigit():  # plain digits: no float round trip
+        number: float = int(text)
+    else:
         try:
             number = float(text.replace(",", ""))
         except ValueError:
             return None, ("应为数字", "not a number")
-        if kind is Kind.INT:
+        if column.kind is Kind.INT:
             if not number.is_integer():
                 return None, ("应为整数", "not a whole number")
             number = int(number)
-        if number != number or (column.minimum is not None and number < column.minimum):
-            return None, (f"数值不能小于 {column.minimum:g}", f"impossible value: below {column.minimum:g}")
-        if column.maximum is not None and number > column.maximum:
-            return None, (f"数值不能大于 {column.maximum:g}", f"impossible value: above {column.maximum:g}")
-        return number, None
-    if kind is Kind.BOOL:
-        low = text.lower()
-        if low in TRUE:
-            return True, None
-        if low in FALSE:
-            return False, None
-        return None, ("应填「是」或「否」", "expected 是/否 (yes/no)")
-    if kind is Kind.DATE:
+    if number != number or (column.minimum is not None and number < column.minimum):
+        return None, (f"数值不能小于 {column.minimum:g}", f"impossible value: below {column.minimum:g}")
+    if column.maximum is not None and number > column.maximum:
+        return None, (f"数值不能大于 {column.maximum:g}", f"impossible value: above {column.maximum:g}")
+    return number, None
+
+
+def _bool(column: Column, text: str, sheet: Sheet) -> Converted_:
+    low = text.lower()
+    if low in TRUE:
+        return True, None
+    if low in FALSE:
+        return False, None
+    return None, ("应填「是」或「否」", "expected 是/否 (yes/no)")
+
+
+def _date(column: Column, text: str, sheet: Sheet) -> Converted_:
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        try:  # YYYY-MM-DD, the commonest spelling: parsed in C
+            value = date.fromisoformat(text)
+        except ValueError:
+            return None, ("日期不存在", "no such date") if _DATE.fullmatch(text) else _DATE_FORMAT
+    else:
         m = _DATE.fullmatch(text.split("T")[0].split(" ")[0])
         if m is None:
-            return None, ("日期格式应为 YYYY-MM-DD", "a date must look like YYYY-MM-DD")
+            return None, _DATE_FORMAT
         try:
             value = date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             return None, ("日期不存在", "no such date")
-        if value.year < 1921 or value.year > 2100:
-            return None, ("日期超出合理范围(1921–2100)", "date outside 1921-2100")
-        if column.past and value > date.today():
-            return None, ("日期不能晚于今天", "this date cannot be in the future")
-        return value, None
-    if kind is Kind.ENUM:
-        value = ENUM_ALIASES.get(text.lower(), text)
-        if value not in column.choices:
-            return None, (f"应为以下之一:{'、'.join(column.choices)}", f"expected one of {', '.join(column.choices)}")
-        return value, None
-    if kind is Kind.AREA_CODE:
-        return text, codes.check_area_code(text, sheet.area_level or None)
-    if kind is Kind.USCC:
-        text = text.upper()
-        return text, codes.check_uscc(text)
-    if kind is Kind.ID_NUMBER:
-        text = text.upper()
-        return text, codes.check_id_number(text)
-    if kind is Kind.CODE:
-        return _own_code(text, sheet.prefix)
-    raise AssertionError(kind)
+    if value.year < 1921 or value.year > 2100:
+        return None, ("日期超出合理范围(1921–2100)", "date outside 1921-2100")
+    if column.past and value > codes.today():
+        return None, ("日期不能晚于今天", "this date cannot be in the future")
+    return value, None
+
+
+_DATE_FORMAT = ("日期格式应为 YYYY-MM-DD", "a date must look like YYYY-MM-DD")
+
+
+def _enum(column: Column, text: str, sheet: Sheet) -> Converted_:
+    value = ENUM_ALIASES.get(text.lower(), text)
+    if value not in column.choices:
+        return None, (f"应为以下之一:{'、'.join(column.choices)}", f"expected one of {', '.join(column.choices)}")
+    return value, None
+
+
+def _checked(check: Callable[[str], tuple[str, str] | None], column: Column, text: str, sheet: Sheet) -> Converted_:
+    text = text.upper()
+    return text, check(text)
+
+
+#: How each kind of cell is converted: (column, text, sheet) -> (value, reason it is invalid).
+CONVERTERS: dict[Kind, Callable[[Column, str, Sheet], Converted_]] = {
+    Kind.TEXT: lambda column, text, sheet: _text(text),
+    Kind.INT: _number,
+    Kind.FLOAT: _number,
+    Kind.BOOL: _bool,
+    Kind.DATE: _date,
+    Kind.ENUM: _enum,
+    Kind.AREA_CODE: lambda column, text, sheet: (text, codes.check_area_code(text, sheet.area_level or None)),
+    Kind.USCC: partial(_checked, codes.check_uscc),
+    Kind.ID_NUMBER: partial(_checked, codes.check_id_number),
+    Kind.CODE: lambda column, text, sheet: _own_code(text, sheet.prefix),
+}
+
+
+def _converter(column: Column, sheet: Sheet) -> Callable[[str], Converted_]:
+    """`convert` for one column, its kind's function chosen once."""
+    if column.kind is Kind.TEXT:
+        return _text
+    if column.kind is Kind.CODE:
+        return partial(_own_code, prefix=sheet.prefix)
+    return partial(CONVERTERS[column.kind], column, sheet=sheet)
+
+
+def convert(column: Column, text: str, sheet: Sheet) -> Converted_:
+    """A cell's typed value, or the reason it is invalid."""
+    return CONVERTERS[column.kind](column, text, sheet)
 
 
 def letter(pos: int) -> str:

@@ -137,7 +137,7 @@ class CsvRows:
                 reader = csv.reader(fh)
                 next(reader, None)
                 for number, cells in enumerate(reader, start=2):
-                    if any(c.strip() for c in cells):
+                    if "".join(cells).strip():  # not a blank row
                         yield number, cells
         except UnicodeDecodeError as exc:
             if not self._reported:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
+from graph.model import SHEET_BY_LABEL, Column, Kind
+from loaders.cells import convert
 from loaders.codes import (
     area_level,
     check_area_code,
@@ -72,3 +76,40 @@ def test_own_codes() -> None:
     assert "prefix must be WG" in check_own_code("XQ-420602001001-01", "WG")[1]
     assert "area code inside" in check_own_code("WG-990602001001-01", "WG")[1]
     assert "expected WG-" in check_own_code("grid 1", "WG")[1]
+
+
+FLOORS = Column("floors", "层数", "floors", Kind.INT, minimum=1, maximum=200)
+JOINED = Column("joinedAt", "入党日期", "joined_at", Kind.DATE, past=True)
+AREA = Column("area", "面积", "area", Kind.FLOAT, minimum=0)
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "value", "reason"),
+    [
+        (FLOORS, "12", 12, None),
+        (FLOORS, "1,200", None, "above 200"),
+        (FLOORS, "201", None, "above 200"),
+        (FLOORS, "0", None, "below 1"),
+        (FLOORS, "-3", None, "below 1"),
+        (FLOORS, "3.0", 3, None),
+        (FLOORS, "3.5", None, "not a whole number"),
+        (FLOORS, "１２", 12, None),  # full-width digits, as some workbooks hold them
+        (FLOORS, "²", None, "not a number"),
+        (AREA, "1,234.5", 1234.5, None),
+        (AREA, "nan", None, "below 0"),
+        (JOINED, "2021-07-01", date(2021, 7, 1), None),
+        (JOINED, "2021/7/1", date(2021, 7, 1), None),
+        (JOINED, "2021年7月1日", date(2021, 7, 1), None),
+        (JOINED, "2021-07-01T08:00:00", date(2021, 7, 1), None),
+        (JOINED, "2021-02-30", None, "no such date"),
+        (JOINED, "2021-13-01", None, "no such date"),
+        (JOINED, "2021-0a-01", None, "must look like"),
+        (JOINED, "20210701", None, "must look like"),
+        (JOINED, "1900-01-01", None, "outside 1921-2100"),
+        (JOINED, (date.today() + timedelta(days=1)).isoformat(), None, "future"),
+    ],
+)
+def test_cells_convert_to_values_or_say_why(column: Column, text: str, value: object, reason: str | None) -> None:
+    got, why = convert(column, text, SHEET_BY_LABEL["Building"])
+    assert got == value
+    assert (why is None) if reason is None else (why is not None and reason in why[1]), why
