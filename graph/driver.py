@@ -29,6 +29,18 @@ PING: LiteralString = "RETURN 1 AS ok"
 BATCH_RETRY_TIME = 60.0
 
 
+class Rows(list[Any]):
+    """A batch of rows as one statement parameter (`UNWIND $rows`): a list whose repr is its length.
+
+    The driver formats every RUN's parameters for its debug log before the logger is asked whether debug
+    is on (neo4j 6.4.1, `" ".join(map(repr, fields))`): for a loader's 10,000-row batches that repr was a
+    fifth of the loader's CPU while Neo4j waited for it. As a parameter it is packed as a plain list.
+    """
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"
+
+
 class GraphUnavailable(RuntimeError):
     """Neo4j cannot be reached now; the message says so in Chinese and English."""
 

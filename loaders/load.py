@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph import rollups
-from graph.driver import Graph
+from graph.driver import Graph, Rows
 from graph.model import SHEETS
 from loaders.problems import InvalidInput, Problem
 from loaders.read import read_input
@@ -37,7 +37,7 @@ def graph_lookup(graph: Graph):  # noqa: ANN201 - returns loaders.validate.Looku
     async def lookup(label: str, codes: list[str]) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {}
         for i in range(0, len(codes), 10_000):
-            for row in await graph.read_rows(lookup_codes(label), {"codes": codes[i : i + 10_000]}):
+            for row in await graph.read_rows(lookup_codes(label), {"codes": Rows(codes[i : i + 10_000])}):
                 found[row["code"]] = {k: row[k] for k in AREA_KEYS if row.get(k)}
         return found
 

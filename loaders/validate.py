@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import invert
 from typing import Any
 
 from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Link, Sheet
@@ -59,9 +60,7 @@ class Plan:
 
     def record_ids(self, label: str, codes: Iterable[str], ids: Iterable[int]) -> None:
         """Remember the node ids a written batch's rows got."""
-        table = self.codes.setdefault(label, {})
-        for code, node_id in zip(codes, ids, strict=True):
-            table[code] = ~node_id
+        self.codes.setdefault(label, {}).update(zip(codes, map(invert, ids), strict=True))  # ~id: see `codes`
 
     def refs(self, label: str) -> Callable[[str], int | str]:
         """How a statement names a `label` node: by its id when this load wrote it, else by its code."""

@@ -20,11 +20,12 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncManagedTransaction
 
-from graph.driver import Graph
+from graph.driver import Graph, Rows
 from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from loaders.cells import Row
 from loaders.validate import AREA_KEYS, Plan
@@ -277,7 +278,7 @@ def node_payloads(
     dates = [i for i, (_, is_date) in enumerate(fields, start=1) if is_date]
     links = [(i, lk.en) for i, lk in enumerate(folded)]
     areas: dict[int, list[str | None]] = {}  # id of a shared area dict -> its codes in payload order
-    payload: list[list[Any]] = []
+    payload = Rows()
     by_id = True
     for row in rows:
         props, area = row.props, row.area
@@ -307,10 +308,10 @@ def node_payloads(
 def _named(ends: list[list[str]], refs: tuple[Callable[[str], int | str], ...]) -> tuple[list[list[Any]], bool]:
     """Links' ends (codes, one column per `refs`) as one statement names them: all by node id when this load
     wrote every one of them, else all by code — and which it is."""
-    named = [[ref(code) for ref, code in zip(refs, row, strict=True)] for row in ends]
+    named = Rows([ref(code) for ref, code in zip(refs, row, strict=True)] for row in ends)
     if all(not isinstance(node, str) for row in named for node in row):
         return named, True
-    return ends, False
+    return Rows(ends), False
 
 
 def _community(row: Row) -> str:
@@ -480,7 +481,7 @@ async def _write_nodes(
     async def send(prepared: Prepared) -> None:
         cypher, payload, carried_count, rows_ = prepared
         counts, codes, made, deleted, ids = await graph.write_batch(_upsert, cypher, payload, stale, first)
-        plan.record_ids(label, (sent[0] for sent in payload), ids)
+        plan.record_ids(label, map(itemgetter(0), payload), ids)
         for en, named in names:
             for row, node in zip(rows_, ids, strict=True):
                 for _, code in row.resolved.get(en, ()):
@@ -572,7 +573,7 @@ async def _write_link_sheet(
             ) -> tuple[LiteralString, list[dict[str, Any]]]:
                 rows_ = sorted(rows_, key=lambda r: r.resolved[source][0][1])
                 ends, by_id = _named([[r.resolved[source][0][1], r.resolved[target][0][1]] for r in rows_], refs)
-                payload = []
+                payload = Rows()
                 for r, (a, b) in zip(rows_, ends, strict=True):
                     key = str(r.props.get("role", ""))
                     payload.append({"source": a, "target": b, "key": key, "props": {**r.props, "key": key}})
