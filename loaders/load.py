@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -79,17 +79,25 @@ async def load_file(
     show_progress: bool = False,
     prune_missing: bool = False,
     batch_size: int = BATCH,
+    before_writes: Callable[[], Awaitable[None]] | None = None,
 ) -> LoadResult:
     """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`.
 
     With `prune_missing`, what the workbook's sheets no longer list is deleted, inside its own area only.
+    `before_writes` is awaited between validation and the first write (the CLI's migrations finishing).
     """
     with _no_cycle_collection():  # one pause from reading to the rollups: the plan lives through all of it
-        return await _load(path, graph, skip_invalid, show_progress, prune_missing, batch_size)
+        return await _load(path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes)
 
 
 async def _load(
-    path: Path, graph: Graph, skip_invalid: bool, show_progress: bool, prune_missing: bool, batch_size: int
+    path: Path,
+    graph: Graph,
+    skip_invalid: bool,
+    show_progress: bool,
+    prune_missing: bool,
+    batch_size: int,
+    before_writes: Callable[[], Awaitable[None]] | None,
 ) -> LoadResult:
     started = time.perf_counter()
     plan = await validate_file(path, graph)
@@ -99,6 +107,8 @@ async def _load(
     if not plan.row_count and not plan.problems:
         raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
     skipped = plan.row_count - sum(plan.valid_count(s.key) for s in SHEETS)  # no re-reading the input
+    if before_writes is not None:
+        await before_writes()
     total = plan.row_count - skipped
     if show_progress:
         columns = (
