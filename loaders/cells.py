@@ -148,10 +148,11 @@ def _own_code(text: str, prefix: str) -> tuple[Any, tuple[str, str] | None]:
     return text, codes.check_own_code(text, prefix)
 
 
-Converted_ = tuple[Any, tuple[str, str] | None]
+#: A cell's typed value, or None and the reason it is invalid (Chinese, English).
+CellValue = tuple[Any, tuple[str, str] | None]
 
 
-def _number(column: Column, text: str, sheet: Sheet) -> Converted_:
+def _number(column: Column, text: str, sheet: Sheet) -> CellValue:
     if column.kind is Kind.INT and text.isascii() and text.isdigit():  # plain digits: no float round trip
         number: float = int(text)
     else:
@@ -170,7 +171,7 @@ def _number(column: Column, text: str, sheet: Sheet) -> Converted_:
     return number, None
 
 
-def _bool(column: Column, text: str, sheet: Sheet) -> Converted_:
+def _bool(column: Column, text: str, sheet: Sheet) -> CellValue:
     low = text.lower()
     if low in TRUE:
         return True, None
@@ -179,7 +180,7 @@ def _bool(column: Column, text: str, sheet: Sheet) -> Converted_:
     return None, ("应填「是」或「否」", "expected 是/否 (yes/no)")
 
 
-def _date(column: Column, text: str, sheet: Sheet) -> Converted_:
+def _date(column: Column, text: str, sheet: Sheet) -> CellValue:
     if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
         try:  # YYYY-MM-DD, the commonest spelling: parsed in C
             value = date.fromisoformat(text)
@@ -203,20 +204,20 @@ def _date(column: Column, text: str, sheet: Sheet) -> Converted_:
 _DATE_FORMAT = ("日期格式应为 YYYY-MM-DD", "a date must look like YYYY-MM-DD")
 
 
-def _enum(column: Column, text: str, sheet: Sheet) -> Converted_:
+def _enum(column: Column, text: str, sheet: Sheet) -> CellValue:
     value = ENUM_ALIASES.get(text.lower(), text)
     if value not in column.choices:
         return None, (f"应为以下之一:{'、'.join(column.choices)}", f"expected one of {', '.join(column.choices)}")
     return value, None
 
 
-def _checked(check: Callable[[str], tuple[str, str] | None], column: Column, text: str, sheet: Sheet) -> Converted_:
+def _checked(check: Callable[[str], tuple[str, str] | None], column: Column, text: str, sheet: Sheet) -> CellValue:
     text = text.upper()
     return text, check(text)
 
 
 #: How each kind of cell is converted: (column, text, sheet) -> (value, reason it is invalid).
-CONVERTERS: dict[Kind, Callable[[Column, str, Sheet], Converted_]] = {
+CONVERTERS: dict[Kind, Callable[[Column, str, Sheet], CellValue]] = {
     Kind.TEXT: lambda column, text, sheet: _text(text),
     Kind.INT: _number,
     Kind.FLOAT: _number,
@@ -230,7 +231,7 @@ CONVERTERS: dict[Kind, Callable[[Column, str, Sheet], Converted_]] = {
 }
 
 
-def _converter(column: Column, sheet: Sheet) -> Callable[[str], Converted_]:
+def _converter(column: Column, sheet: Sheet) -> Callable[[str], CellValue]:
     """`convert` for one column, its kind's function chosen once."""
     if column.kind is Kind.TEXT:
         return _text
@@ -239,7 +240,7 @@ def _converter(column: Column, sheet: Sheet) -> Callable[[str], Converted_]:
     return partial(CONVERTERS[column.kind], column, sheet=sheet)
 
 
-def convert(column: Column, text: str, sheet: Sheet) -> Converted_:
+def convert(column: Column, text: str, sheet: Sheet) -> CellValue:
     """A cell's typed value, or the reason it is invalid."""
     return CONVERTERS[column.kind](column, text, sheet)
 
