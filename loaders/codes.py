@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from operator import mul
 
 Reason = tuple[str, str]
@@ -34,7 +34,6 @@ def area_level(code: str) -> str:
 
 
 @cache  # a city's millions of own codes share a few thousand area codes
-@lru_cache(maxsize=1 << 16)  # a city's millions of codes hold a few thousand areas
 def check_area_code(code: str, level: str | None = None) -> Reason | None:
     """12 digits: 6-digit county (GB/T 2260) + 3-digit street + 3-digit community, at the expected level."""
     if not _AREA.fullmatch(code):
