@@ -56,7 +56,7 @@ def node_fields(label: str) -> tuple[tuple[str, bool], ...]:
 def folded_links(label: str) -> tuple[Link, ...]:
     """Links written by the node upsert itself: one target, one code, a label loaded earlier.
 
-    The rest (several targets or codes, or a target loaded later, like a household's central household)
+    The rest (several targets or codes, or a target loaded later, like the household a central household lives in)
     are written afterwards by `replace_links`.
     """
     earlier: set[str] = set()
@@ -69,8 +69,8 @@ def folded_links(label: str) -> tuple[Link, ...]:
 
 @cache
 def carried_links(label: str) -> tuple[tuple[Sheet, Link], ...]:
-    """Links of earlier node sheets naming `label` — loaded later, so never folded (a household's
-    central household). On a first load they travel with `label`'s own rows: its CREATE statement
+    """Links of earlier node sheets naming `label` — loaded later, so never folded (the household a
+    central household lives in). On a first load they travel with `label`'s own rows: its CREATE statement
     makes them from the list of codes naming each node, instead of a pass of their own."""
     out: list[tuple[Sheet, Link]] = []
     for sheet in NODE_SHEETS:
@@ -82,7 +82,7 @@ def carried_links(label: str) -> tuple[tuple[Sheet, Link], ...]:
 
 @cache
 def forward_links(label: str) -> tuple[Link, ...]:
-    """`label`'s links that a later label's nodes may carry (`carried_links`): a household's central household."""
+    """`label`'s links that a later label's nodes may carry (`carried_links`): a central household's household."""
     return tuple(lk for sheet in NODE_SHEETS for source, lk in carried_links(sheet.label) if source.label == label)
 
 
@@ -103,7 +103,8 @@ def upsert_nodes(label: str, fresh: bool = False, carry: bool = False, by_id: bo
     `fresh` (the label has no nodes yet) CREATEs instead of MERGE: no existing node to compare with,
     and the uniqueness constraint still refuses a duplicate. With `carry` (fresh only), each row then
     holds, per `carried_links`, the ids of the nodes naming it, and their links are CREATEd too.
-    The statement returns the nodes' ids in row order (UNWIND, CREATE or MERGE and collect keep it).
+    The statement returns the nodes' ids in row order (UNWIND, CREATE or MERGE and collect keep it), and
+    with MERGE how many relationships each folded link created (`made`; a CREATE makes one per target).
 
     `id()` is deprecated for `elementId()`, whose strings would double the memory the plan keeps per
     code; Neo4j 5.26 (LTS) has both, and a load uses an id only within itself, for nodes it wrote.
@@ -115,12 +116,18 @@ def upsert_nodes(label: str, fresh: bool = False, carry: bool = False, by_id: bo
     for i, (name, is_date) in enumerate(fields, start=1):
         entries.append(f"{_prop(name)}: " + (f"date(r[{i}])" if is_date else f"r[{i}]"))
     props = "{" + ", ".join(entries) + "}"
-    links = ""
+    links, made = "", []
     for j, link in enumerate(folded_links(label), start=len(fields) + 1):
-        verb = "CREATE" if fresh else "MERGE"
         target, pattern = _ident(link.targets[0]), _link_pattern(link, "n", "m")
         find = f"MATCH (m:{target}) WHERE id(m) = r[{j}]" if by_id else f"MATCH (m:{target} {{code: r[{j}]}})"
-        links += f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} {verb} {pattern} }}\n"
+        if fresh:  # one relationship per row naming a target: counted by the caller, at no cost here
+            links += f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} CREATE {pattern} }}\n"
+        else:  # a relationship the node already had is not created again: say how many were
+            links += (
+                f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} WITH n, m, EXISTS {{ {pattern} }} AS had "
+                f"MERGE {pattern} RETURN sum(CASE WHEN had THEN 0 ELSE 1 END) AS made{j} }}\n"
+            )
+            made.append(f"made{j}")
     if carry:
         if not fresh:
             raise ValueError("carried links are only CREATEd with fresh nodes")
@@ -132,8 +139,10 @@ def upsert_nodes(label: str, fresh: bool = False, carry: bool = False, by_id: bo
         return cast(
             LiteralString,
             f"UNWIND $rows AS r\nCREATE (n:{_ident(label)} {props})\nWITH n, r\n{links}"
-            "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged, [] AS existed, collect(id(n)) AS ids",
+            "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged, [] AS existed, collect(id(n)) AS ids,\n"
+            "null AS made",
         )
+    carry_made = "".join(f", {m}" for m in made)
     return cast(
         LiteralString,
         f"""
@@ -142,12 +151,13 @@ MERGE (n:{_ident(label)} {{code: r[0]}})
 WITH n, r, properties(n) AS before
 SET n = {props}
 WITH n, r, before, properties(n) AS after
-{links}WITH r, id(n) AS id, before = {{code: r[0]}} AS created, before = after AS unchanged
+{links}WITH r, id(n) AS id, before = {{code: r[0]}} AS created, before = after AS unchanged{carry_made}
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
        sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
        collect(CASE WHEN NOT created THEN r[0] END) AS existed,
-       collect(id) AS ids
+       collect(id) AS ids,
+       [{", ".join(f"sum({m})" for m in made)}] AS made
 """,
     )
 
@@ -484,7 +494,9 @@ async def _write_nodes(
 
     async def send(prepared: Prepared) -> None:
         cypher, payload, carried_count, rows_ = prepared
-        counts, codes, made, deleted, ids = await graph.write_batch(_upsert, cypher, payload, stale, first)
+        counts, codes, made, deleted, ids = await graph.write_batch(
+            _upsert, cypher, payload, stale, first, sum(carried_count)
+        )
         plan.record_ids(label, map(itemgetter(0), payload), ids)
         for en, named in names:
             for row, node in zip(rows_, ids, strict=True):
@@ -496,19 +508,23 @@ async def _write_nodes(
         existed.update(codes)
         for (source, link), n in zip(carries, carried_count, strict=True):
             summary.links[_link_key(source.label, link, label)]["created"] += n
-            made -= n
-        if folded:
-            key = ", ".join(_link_key(label, lk, lk.targets[0]) for lk in folded)
-            summary.links[key].update({"created": made, "deleted": deleted})
+        for link, n, gone in zip(folded, made, deleted, strict=True):
+            summary.links[_link_key(label, link, link.targets[0])].update({"created": n, "deleted": gone})
         tick(written)
 
-    if naming:  # a batch makes about `size` nodes and relationships: a transaction's state stays small
+    if naming:
         nodes = plan.valid_count(sheet.key)
-        size = max(1, int(size * nodes / (nodes + sum(len(c) for named in naming for c in named.values()))))
+        size = carry_batch(size, nodes, sum(len(c) for named in naming for c in named.values()))
     await _in_lanes(_rows(plan, sheet.key), size, prepare, send, LANES if fresh else 1)
     if fresh:
         created.add(label)
     carried.update((source.key, link.en) for source, link in carries)
+
+
+def carry_batch(size: int, nodes: int, carried: int) -> int:
+    """Rows per batch of a sheet whose `nodes` rows also make `carried` relationships: a batch makes about
+    `size` nodes and relationships, so a transaction's state stays small."""
+    return max(1, int(size * nodes / (nodes + carried)))
 
 
 async def _write_node_links(
@@ -626,27 +642,39 @@ async def _upsert(
     payload: list[list[Any]],
     stale: list[LiteralString],
     first_link: int,
-) -> tuple[Counter[str], list[str], int, int, list[int]]:
+    carried: int = 0,
+) -> tuple[Counter[str], list[str], list[int], list[int], list[int]]:
     """One batch: the upsert, then (same transaction) the folded links that nodes which existed no longer list.
 
-    Returns the counts, the codes that existed, relationships created and deleted, the nodes' ids in row order."""
+    Returns the counts, the codes that existed, per folded link the relationships created and deleted,
+    and the nodes' ids in row order. `carried`: relationships the statement makes for carried links."""
     result = await tx.run(cypher, {"rows": payload})
     record = await result.single()
     assert record is not None
-    created = (await result.consume()).counters.relationships_created
+    total = (await result.consume()).counters.relationships_created
     counts = Counter({k: int(record[k] or 0) for k in ("created", "updated", "unchanged")})
     existed: list[str] = list(record["existed"])
     ids: list[int] = list(record["ids"])
     if len(ids) != len(payload):
         raise RuntimeError(f"upsert returned {len(ids)} node ids for {len(payload)} rows")
-    deleted = 0
+    positions = range(first_link, first_link + len(stale))
+    if record["made"] is None:  # CREATEd: one relationship per row that names a target
+        made = [sum(1 for r in payload if r[j] is not None) for j in positions]
+    else:
+        made = [int(n) for n in record["made"]]
+    if sum(made) + carried != total:
+        raise RuntimeError(
+            f"图在导入期间被改动 / the graph changed during the load: {sum(made) + carried} relationships "
+            f"expected, {total} made (a node this load names was deleted meanwhile); load again"
+        )
+    deleted = [0] * len(stale)
     if existed and stale:
         old = set(existed)
         rows = [r for r in payload if r[0] in old]
-        for j, delete in enumerate(stale, start=first_link):
+        for i, (j, delete) in enumerate(zip(positions, stale, strict=True)):
             listed = [[r[0], [r[j]] if r[j] is not None else []] for r in rows]
-            deleted += (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
-    return counts, existed, created, deleted, ids
+            deleted[i] = (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
+    return counts, existed, made, deleted, ids
 
 
 async def _replace(

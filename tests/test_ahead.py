@@ -71,7 +71,7 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     _edit(folder / "Building.csv", 3, "编码", "LD-BAD")  # bad code: its households name an unknown building
     _edit(folder / "PartyMember.csv", 4, "入党日期", "2019-02-30")  # no such date
     (folder / "Need.csv").write_bytes((folder / "Need.csv").read_bytes() + b"\xff\xfe bad bytes\n")  # not UTF-8
-    # forward links (checked once the central households are read): an unknown one, one of another community
+    # a household's central household: an unknown one, one of another community
     households = _rows(folder / "Household.csv")
     central = _rows(folder / "CentralHousehold.csv")
     other = next(c[0] for c in central[1:] if c[0].split("-")[1] != households[-1][0].split("-")[1])
@@ -83,11 +83,16 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     reasons = {p.reason_en for p in here.problems}
     assert len(here.problems) > 5
     assert any("not UTF-8" in r for r in reasons)
-    forward = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.column == "联系党员中心户编码"]
+    contacts = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.column == "联系党员中心户编码"]
     unknown = "unknown CentralHousehold ZXH-420602001001-9999999"
-    assert forward == [(7000, unknown), (len(households), "in another community")]
+    assert contacts == [(7000, unknown), (len(households), "in another community")]
     assert ahead.problems == spilled.problems == here.problems
     assert _contents(ahead) == _contents(spilled) == _contents(here)
+    # rejected rows read back from the spool keep where they came from and their cells as read
+    as_read = [(r.source_name, r.number, r.cells) for r in here.bad_rows("Household")]
+    assert [(r.source_name, r.number, r.cells) for r in spilled.bad_rows("Household")] == as_read
+    assert len(as_read) >= 4
+    assert all(cells for _, _, cells in as_read)
     spilled.close()
     assert {r.number for r in ahead.bad_rows("Household")} == {r.number for r in here.bad_rows("Household")}
     assert all(r.cells for r in ahead.bad_rows("Household"))  # rejected rows keep their cells as read

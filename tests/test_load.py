@@ -334,6 +334,42 @@ async def test_a_changed_workbook_moves_a_building_to_another_group(
     assert result.summary.links["BuildingGroup-COVERS->Building"]["deleted"] == 1
 
 
+async def test_a_changed_workbook_moves_a_household_to_another_central_household(
+    empty: Graph, small_xlsx: Path, tmp_path: Path
+) -> None:
+    # a folded link (written with the household's own row, MERGEd on a re-load) is counted under its own key
+    await load_file(small_xlsx, empty)
+    row = (
+        await empty.read_rows(
+            "MATCH (c1:CentralHousehold)-[:CONTACTS]->(h:Household), (c2:CentralHousehold)-[:CONTACTS]->(h2:Household) "
+            "WHERE c1 <> c2 AND h2.communityCode = h.communityCode "
+            "RETURN h.code AS h, c2.code AS c2 ORDER BY h, c2 LIMIT 1"
+        )
+    )[0]
+    changed = tmp_path / "changed.xlsx"
+    shutil.copy(small_xlsx, changed)
+    wb = load_workbook(changed)
+    ws = wb["住户"]
+    column = [c.value for c in ws[1]].index("联系党员中心户编码")
+    moved = 0
+    for cells in ws.iter_rows(min_row=2):
+        if cells[0].value == row["h"]:
+            cells[column].value = row["c2"]
+            moved += 1
+    assert moved == 1
+    wb.save(changed)
+    before = await _counts(empty)
+    result = await load_file(changed, empty)
+    assert await _counts(empty) == before
+    contacts = await empty.read_rows(
+        "MATCH (c:CentralHousehold)-[:CONTACTS]->(:Household {code: $h}) RETURN c.code AS c", {"h": row["h"]}
+    )
+    assert contacts == [{"c": row["c2"]}]
+    assert result.summary.links["Household-CONTACTS->CentralHousehold"] == {"created": 1, "deleted": 1}
+    assert result.summary.links["Household-IN->Building"] == {"created": 0, "deleted": 0}
+    assert result.summary.nodes["Household"]["updated"] == 0  # the link moved; the household's own cells did not
+
+
 async def test_template_lists_every_sheet_and_loads_empty(tmp_path: Path) -> None:
     out = tmp_path / "template.xlsx"
     write_template(out)
