@@ -7,10 +7,12 @@ import json
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from graph.driver import Graph
 from graph.migrations import migrate
@@ -300,6 +302,15 @@ async def test_csv_folder_with_and_without_bom(empty: Graph, tmp_path: Path) -> 
     assert (await empty.read_rows("MATCH (g:Grid)-[:IN]->(c:Community) RETURN c.code AS c")) == [{"c": "420602001001"}]
 
 
+def _changed(source: Path, out: Path, sheet: str, edit: Callable[[Worksheet], None]) -> Path:
+    """A copy of the workbook `source` at `out`, with `edit` applied to one of its sheets."""
+    shutil.copy(source, out)
+    wb = load_workbook(out)
+    edit(wb[sheet])
+    wb.save(out)
+    return out
+
+
 async def test_a_changed_workbook_moves_a_building_to_another_group(
     empty: Graph, small_xlsx: Path, tmp_path: Path
 ) -> None:
@@ -311,17 +322,16 @@ async def test_a_changed_workbook_moves_a_building_to_another_group(
             "RETURN b.code AS b, g1.code AS g1, g2.code AS g2 ORDER BY b LIMIT 1"
         )
     )[0]
-    changed = tmp_path / "changed.xlsx"
-    shutil.copy(small_xlsx, changed)
-    wb = load_workbook(changed)
-    ws = wb["楼栋党小组"]
-    for cells in ws.iter_rows(min_row=2):
-        codes = [c for c in str(cells[3].value or "").split(";") if c]
-        if cells[0].value == row["g1"]:
-            cells[3].value = ";".join(c for c in codes if c != row["b"])
-        elif cells[0].value == row["g2"]:
-            cells[3].value = ";".join([*codes, row["b"]])
-    wb.save(changed)
+
+    def move(ws: Worksheet) -> None:
+        for cells in ws.iter_rows(min_row=2):
+            codes = [c for c in str(cells[3].value or "").split(";") if c]
+            if cells[0].value == row["g1"]:
+                cells[3].value = ";".join(c for c in codes if c != row["b"])
+            elif cells[0].value == row["g2"]:
+                cells[3].value = ";".join([*codes, row["b"]])
+
+    changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "楼栋党小组", move)
     before = await _counts(empty)
     result = await load_file(changed, empty)
     after = await _counts(empty)
@@ -346,18 +356,14 @@ async def test_a_changed_workbook_moves_a_household_to_another_central_household
             "RETURN h.code AS h, c2.code AS c2 ORDER BY h, c2 LIMIT 1"
         )
     )[0]
-    changed = tmp_path / "changed.xlsx"
-    shutil.copy(small_xlsx, changed)
-    wb = load_workbook(changed)
-    ws = wb["住户"]
-    column = [c.value for c in ws[1]].index("联系党员中心户编码")
-    moved = 0
-    for cells in ws.iter_rows(min_row=2):
-        if cells[0].value == row["h"]:
-            cells[column].value = row["c2"]
-            moved += 1
-    assert moved == 1
-    wb.save(changed)
+
+    def move(ws: Worksheet) -> None:
+        column = [c.value for c in ws[1]].index("联系党员中心户编码")
+        rows = [cells for cells in ws.iter_rows(min_row=2) if cells[0].value == row["h"]]
+        assert len(rows) == 1
+        rows[0][column].value = row["c2"]
+
+    changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "住户", move)
     before = await _counts(empty)
     result = await load_file(changed, empty)
     assert await _counts(empty) == before
