@@ -104,10 +104,13 @@ def _unpack(packed: Packed) -> list[Row]:
             if n >= 0:
                 held[en] = pairs[at : at + n]
                 at += n
-    one = sources[0] if len(sources) == 1 else None
+    if len(sources) == 1:  # one source for the whole chunk, packed once
+        sources = sources * len(numbers)
     rows = [
-        Row(sheet, one or sources[i], number, cells.get(i, []), code, prop, {}, res, area, False)
-        for i, (number, code, prop, res, area) in enumerate(zip(numbers, codes_, props, resolved, areas, strict=True))
+        Row(sheet, source, number, cells.get(i, []), code, prop, {}, res, area, False)
+        for i, (source, number, code, prop, res, area) in enumerate(
+            zip(sources, numbers, codes_, props, resolved, areas, strict=True)
+        )
     ]
     for i in bad:
         rows[i].bad = True

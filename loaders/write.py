@@ -142,7 +142,7 @@ def upsert_nodes(label: str, fresh: bool = False, carry: bool = False, by_id: bo
             "RETURN count(*) AS created, 0 AS updated, 0 AS unchanged, [] AS existed, collect(id(n)) AS ids,\n"
             "null AS made",
         )
-    carry_made = "".join(f", {m}" for m in made)
+    made_columns = "".join(f", {m}" for m in made)  # kept through the WITH to the sums
     return cast(
         LiteralString,
         f"""
@@ -151,7 +151,7 @@ MERGE (n:{_ident(label)} {{code: r[0]}})
 WITH n, r, properties(n) AS before
 SET n = {props}
 WITH n, r, before, properties(n) AS after
-{links}WITH r, id(n) AS id, before = {{code: r[0]}} AS created, before = after AS unchanged{carry_made}
+{links}WITH r, id(n) AS id, before = {{code: r[0]}} AS created, before = after AS unchanged{made_columns}
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
        sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
