@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from graph import rollups
+from graph import rollups, statistics
 from graph.driver import Graph, Rows
 from graph.model import SHEETS
 from loaders.problems import InvalidInput, Problem
@@ -136,6 +136,10 @@ async def _load(
         await prune(graph, plan, summary)
         summary.seconds["prune"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    await statistics.refresh(graph)  # the rollups and the first reads plan with what was just written
+    summary.seconds["index statistics"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     await rollups.refresh(graph, [], date.today().isoformat())  # every community: a load can touch any
+    await statistics.refresh(graph)  # the rollups' own index, when they were new
     summary.seconds["coverage rollups"] = time.perf_counter() - t0
     return LoadResult(plan, summary, time.perf_counter() - started, skipped)

@@ -1,0 +1,57 @@
+"""Index statistics brought up to date after a bulk write, so the next plans see the graph as it is.
+
+Neo4j plans with samples of each index, retaken in the background a while after an index changed by
+more than `db.index_sampling.update_percentage` (5 %). Until then an index filled by a load still
+reads "empty", and the planner costs a scan of it at nothing: reads and rollups right after a first
+load could scan a label per row. `refresh` asks for those samples at once and waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, LiteralString
+
+from graph.driver import Graph
+
+INDEXES: LiteralString = "CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data.indexes AS indexes"
+NAMES: LiteralString = (
+    "SHOW INDEXES YIELD name, type, labelsOrTypes, properties WHERE properties IS NOT NULL "
+    "RETURN name, type, labelsOrTypes, properties"
+)
+RESAMPLE: LiteralString = "UNWIND $names AS name CALL db.resampleIndex(name)"
+#: Neo4j's own threshold (db.index_sampling.update_percentage): an index is outdated past it.
+OUTDATED = 0.05
+
+Key = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
+def _key(index: dict[str, Any]) -> Key:
+    labels = index.get("labels") or index.get("relationshipTypes") or index.get("labelsOrTypes") or []
+    return (str(index.get("indexType") or index.get("type")), tuple(labels), tuple(index.get("properties") or []))
+
+
+def outdated(indexes: list[dict[str, Any]]) -> list[Key]:
+    """The indexes whose sample is older than the changes since (GRAPH COUNTS entries)."""
+    return [
+        _key(i)
+        for i in indexes
+        if i.get("properties") and (i.get("updatesSinceEstimation") or 0) > OUTDATED * (i.get("totalSize") or 0)
+    ]
+
+
+async def refresh(graph: Graph, within: float = 120.0) -> list[str]:
+    """Resample the outdated indexes and wait for the samples (at most `within` s); names those still outdated."""
+    names = {_key(row): row["name"] for row in await graph.read_rows(NAMES)}
+    stale = [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
+    if not stale:
+        return []
+    await graph.write_rows(RESAMPLE, {"names": stale})
+    deadline = time.monotonic() + within
+    wait = 0.05
+    while True:
+        left = [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
+        if not left or time.monotonic() >= deadline:
+            return left
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, 1.0)
