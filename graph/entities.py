@@ -47,12 +47,19 @@ def _labels(labels: tuple[str, ...]) -> LiteralString:
     return cast(LiteralString, "|".join(labels))
 
 
+def _by_code(var: str, label: str, value: str) -> LiteralString:
+    """A node of one label by code, through a seek of its uniqueness index whatever the statistics say
+    (loaders/write.py `_by_code`: an index sampled empty costs a scan at nothing, per code)."""
+    one = _labels((label,))
+    return cast(LiteralString, f"MATCH ({var}:{one} {{code: {value}}}) USING INDEX SEEK {var}:{one}(code)")
+
+
 @cache
 def by_code_query(label: str) -> LiteralString:
     """Nodes of `label` by code, inside the scope."""
     return cast(
         LiteralString,
-        f"UNWIND $codes AS code MATCH (m:{_labels((label,))} {{code: code}}) WHERE {IN_SCOPE} "
+        f"UNWIND $codes AS code {_by_code('m', label, 'code')} WHERE {IN_SCOPE} "
         "RETURN code, m {.*, _label: labels(m)[0]} AS node",
     )
 
@@ -80,7 +87,8 @@ def hop_query(hop: Hop) -> LiteralString:
         LiteralString,
         f"""
 UNWIND $codes AS code
-MATCH (n:{_labels((hop.label,))} {{code: code}}){arrow}(m:{_labels(hop.targets)})
+{_by_code("n", hop.label, "code")}
+MATCH (n){arrow}(m:{_labels(hop.targets)})
 WHERE {IN_SCOPE}
 RETURN code, m {{.*, _label: labels(m)[0]}} AS node{props}
 ORDER BY code, m.code
@@ -160,7 +168,7 @@ def prefetch_query(label: str, level: Level) -> LiteralString:
     projection = _projection("m0", level, 0)
     return cast(
         LiteralString,
-        f"MATCH (m0:{_labels((label,))} {{code: $code}}) WHERE {in_scope('m0')} RETURN m0 {{{projection}}} AS node",
+        f"{_by_code('m0', label, '$code')} WHERE {in_scope('m0')} RETURN m0 {{{projection}}} AS node",
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 
 import pytest
 
-from graph import statistics
+from graph import entities, statistics
 from graph.driver import Graph
 from graph.migrations import migrate
 from graph.model import LINK_SHEETS, NODE_SHEETS
@@ -28,7 +28,8 @@ from tests.test_load import COUNTS
 
 
 def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
-    """Every statement a load runs once per batch of rows on a graph that already has nodes."""
+    """Every statement a load runs once per batch of rows on a graph that already has nodes, and the
+    API's look-ups of a batch of codes (its DataLoaders)."""
     for sheet in NODE_SHEETS:
         label = sheet.label
         yield f"upsert {label}", upsert_nodes(label)
@@ -40,13 +41,24 @@ def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
                 yield f"stale {name}", stale_links(label, link.rel, target, link.incoming)
                 yield f"merge {name}", merge_links(label, link.rel, target, link.incoming)
                 yield f"merge {name} by id", merge_links(label, link.rel, target, link.incoming, by_id=True)
+        for link in sheet.links:
+            forward, backward = entities.node_hops(sheet, link)
+            for hop in (forward, *backward):
+                yield f"read {hop}", entities.hop_query(hop)
+        yield f"read {label} by code", entities.by_code_query(label)
     for sheet in LINK_SHEETS:
+        outgoing, incoming = entities.link_sheet_hops(sheet)
+        for hop in (*outgoing, *incoming):
+            yield f"read {hop}", entities.hop_query(hop)
         assert sheet.source is not None
         assert sheet.target is not None
         for source in sheet.source.targets:
             for target in sheet.target.targets:
                 yield f"links {source} {sheet.rel} {target}", upsert_links(source, sheet.rel, target)
                 yield f"links {source} {sheet.rel} {target} by id", upsert_links(source, sheet.rel, target, True)
+
+
+PARAMETERS: dict[str, Any] = {"rows": [], "pairs": [], "codes": [], "scope": None, "scopeProperty": None}
 
 
 def _operators(plan: dict[str, Any]) -> Iterator[str]:
@@ -74,7 +86,7 @@ async def test_per_row_statements_seek_by_code_with_stale_index_statistics(
         scanning: dict[str, list[str]] = {}
         async with graph.driver.session() as session:
             for name, cypher in per_row_statements():
-                result = await session.run(f"EXPLAIN {cypher}", {"rows": [], "pairs": [], "codes": []})
+                result = await session.run(f"EXPLAIN {cypher}", PARAMETERS)
                 plan = (await result.consume()).plan
                 assert plan is not None, name
                 scans = [op for op in _operators(plan) if "Scan" in op]
