@@ -9,10 +9,15 @@ load could scan a label per row. `refresh` asks for those samples at once and wa
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, LiteralString
 
+from neo4j.exceptions import ClientError
+
 from graph.driver import Graph
+
+log = logging.getLogger(__name__)
 
 INDEXES: LiteralString = "CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data.indexes AS indexes"
 NAMES: LiteralString = (
@@ -41,7 +46,18 @@ def outdated(indexes: list[dict[str, Any]]) -> list[Key]:
 
 
 async def refresh(graph: Graph, within: float = 120.0) -> list[str]:
-    """Resample the outdated indexes and wait for the samples (at most `within` s); names those still outdated."""
+    """Resample the outdated indexes and wait for the samples (at most `within` s); names those still outdated.
+
+    Best effort: on a server where the load's user may not run these procedures (an admin-only
+    `db.stats.retrieve` under role-based access), Neo4j's background sampling is left to do it."""
+    try:
+        return await _refresh(graph, within)
+    except ClientError as error:
+        log.warning("索引统计未刷新，留给 Neo4j 自动采样 / statistics left to Neo4j's sampling: %s", error.message)
+        return []
+
+
+async def _refresh(graph: Graph, within: float) -> list[str]:
     names = {_key(row): row["name"] for row in await graph.read_rows(NAMES)}
     stale = [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
     if not stale:
