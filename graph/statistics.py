@@ -68,6 +68,8 @@ async def _refresh(graph: Graph, within: float) -> list[str]:
     while True:
         left = [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
         if not left or time.monotonic() >= deadline:
+            if left:
+                log.warning("索引采样未完成 / indexes still being sampled after %.0f s: %s", within, ", ".join(left))
             return left
         await asyncio.sleep(wait)
         wait = min(wait * 2, 1.0)
