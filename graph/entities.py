@@ -19,6 +19,7 @@ from graph.driver import Graph
 from graph.model import LABELS, NODE_SHEETS, SHEET_BY_LABEL, Link, Sheet
 from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, Scope
+from graph.statistics import by_code
 
 
 def in_scope(var: str) -> LiteralString:
@@ -47,19 +48,12 @@ def _labels(labels: tuple[str, ...]) -> LiteralString:
     return cast(LiteralString, "|".join(labels))
 
 
-def _by_code(var: str, label: str, value: str) -> LiteralString:
-    """A node of one label by code, through a seek of its uniqueness index whatever the statistics say
-    (loaders/write.py `_by_code`: an index sampled empty costs a scan at nothing, per code)."""
-    one = _labels((label,))
-    return cast(LiteralString, f"MATCH ({var}:{one} {{code: {value}}}) USING INDEX SEEK {var}:{one}(code)")
-
-
 @cache
 def by_code_query(label: str) -> LiteralString:
     """Nodes of `label` by code, inside the scope."""
     return cast(
         LiteralString,
-        f"UNWIND $codes AS code {_by_code('m', label, 'code')} WHERE {IN_SCOPE} "
+        f"UNWIND $codes AS code {by_code('m', _labels((label,)), 'code')} WHERE {IN_SCOPE} "
         "RETURN code, m {.*, _label: labels(m)[0]} AS node",
     )
 
@@ -87,7 +81,7 @@ def hop_query(hop: Hop) -> LiteralString:
         LiteralString,
         f"""
 UNWIND $codes AS code
-{_by_code("n", hop.label, "code")}
+{by_code("n", _labels((hop.label,)), "code")}
 MATCH (n){arrow}(m:{_labels(hop.targets)})
 WHERE {IN_SCOPE}
 RETURN code, m {{.*, _label: labels(m)[0]}} AS node{props}
@@ -168,7 +162,7 @@ def prefetch_query(label: str, level: Level) -> LiteralString:
     projection = _projection("m0", level, 0)
     return cast(
         LiteralString,
-        f"{_by_code('m0', label, '$code')} WHERE {in_scope('m0')} RETURN m0 {{{projection}}} AS node",
+        f"{by_code('m0', _labels((label,)), '$code')} WHERE {in_scope('m0')} RETURN m0 {{{projection}}} AS node",
     )
 
 

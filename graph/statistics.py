@@ -3,7 +3,8 @@
 Neo4j plans with samples of each index, retaken in the background a while after an index changed by
 more than `db.index_sampling.update_percentage` (5 %). Until then an index filled by a load still
 reads "empty", and the planner costs a scan of it at nothing: reads and rollups right after a first
-load could scan a label per row. `refresh` asks for those samples at once and waits for them.
+load could scan a label per row. `refresh` asks for those samples at once and waits for them;
+`by_code` is the look-up that does not depend on them at all.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, LiteralString
+from typing import Any, LiteralString, cast
 
 from neo4j.exceptions import ClientError
 
@@ -29,6 +30,17 @@ RESAMPLE: LiteralString = "UNWIND $names AS name CALL db.resampleIndex(name)"
 OUTDATED = 0.05
 
 Key = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
+def by_code(var: str, label: str, value: str) -> LiteralString:
+    """MATCH one node of `label` (an identifier the caller has checked) by code, with a seek of its
+    uniqueness index whatever the samples say.
+
+    A load that followed another on a graph emptied just before saw the code indexes sampled "empty";
+    the planner then scanned every household for each row of a batch (CI: a small city's stale-link
+    delete ran past the 60 s transaction timeout). `USING INDEX SEEK` pins the seek (a plain `USING
+    INDEX` was met with that same scan); tests/test_plans.py checks every per-row statement."""
+    return cast(LiteralString, f"MATCH ({var}:{label} {{code: {value}}}) USING INDEX SEEK {var}:{label}(code)")
 
 
 def _key(index: dict[str, Any]) -> Key:
@@ -59,14 +71,18 @@ async def refresh(graph: Graph, within: float = 120.0) -> list[str]:
 
 async def _refresh(graph: Graph, within: float) -> list[str]:
     names = {_key(row): row["name"] for row in await graph.read_rows(NAMES)}
-    stale = [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
-    if not stale:
+
+    async def stale() -> list[str]:
+        return [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
+
+    left = await stale()
+    if not left:
         return []
-    await graph.write_rows(RESAMPLE, {"names": stale})
+    await graph.write_rows(RESAMPLE, {"names": left})
     deadline = time.monotonic() + within
     wait = 0.05
     while True:
-        left = [names[k] for k in outdated((await graph.read_rows(INDEXES))[0]["indexes"]) if k in names]
+        left = await stale()
         if not left or time.monotonic() >= deadline:
             if left:
                 log.warning("索引采样未完成 / indexes still being sampled after %.0f s: %s", within, ", ".join(left))

@@ -27,6 +27,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph, Rows
 from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
+from graph.statistics import by_code
 from loaders.cells import Row
 from loaders.validate import AREA_KEYS, Plan
 
@@ -119,7 +120,7 @@ def upsert_nodes(label: str, fresh: bool = False, carry: bool = False, by_id: bo
     links, made = "", []
     for j, link in enumerate(folded_links(label), start=len(fields) + 1):
         target, pattern = _ident(link.targets[0]), _link_pattern(link, "n", "m")
-        find = f"MATCH (m:{target}) WHERE id(m) = r[{j}]" if by_id else _by_code("m", target, f"r[{j}]")
+        find = f"MATCH (m:{target}) WHERE id(m) = r[{j}]" if by_id else by_code("m", target, f"r[{j}]")
         if fresh:  # one relationship per row naming a target: counted by the caller, at no cost here
             links += f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} CREATE {pattern} }}\n"
         else:  # a relationship the node already had is not created again: say how many were
@@ -168,30 +169,19 @@ def _prop(name: str) -> str:
     return name
 
 
-def _by_code(var: str, label: str, value: str) -> str:
-    """MATCH a node by code with a seek of its uniqueness index, whatever the planner's statistics say.
-
-    An index's statistics are samples, taken in the background some seconds after it changed. A load
-    that follows another on a graph emptied just before sees indexes sampled "empty": an index *scan*
-    then costs nothing to the planner, which scanned every household for each row of a batch (CI: a
-    small city's stale-link delete ran past the 60 s transaction timeout). `USING INDEX SEEK` pins the
-    seek (a plain `USING INDEX` was met with that same scan); tests/test_plans.py checks every statement."""
-    return f"MATCH ({var}:{label} {{code: {value}}}) USING INDEX SEEK {var}:{label}(code)"
-
-
 @cache
 def stale_links(label: str, rel: str, target: str, incoming: bool) -> LiteralString:
     """Delete this node's `rel` links to `target` nodes its row no longer lists (rows: [code, [codes or ids]]).
 
-    The far node is read through the relationship (`endNode(r)`), never named with a property: a
-    predicate on its `code` lets the planner answer it with a scan of that code's index (see `_by_code`)."""
+    The far node is read through the relationship (`endNode(r)`), never named with a property: a predicate
+    on its `code` lets the planner answer it with a scan of that code's index (see `statistics.by_code`)."""
     n, r, t = _ident(label), _ident(rel), _ident(target)
     pattern, old = (f"(:{t})-[r:{r}]->(n)", "startNode(r)") if incoming else (f"(n)-[r:{r}]->(:{t})", "endNode(r)")
     return cast(
         LiteralString,
         f"""
 UNWIND $rows AS row
-{_by_code("n", n, "row[0]")}
+{by_code("n", n, "row[0]")}
 MATCH {pattern}
 WHERE NOT ({old}.code IN row[1] OR id({old}) IN row[1])
 DELETE r
@@ -211,7 +201,7 @@ def merge_links(
     find = (
         f"MATCH (n:{n}) WHERE id(n) = p[0]\nMATCH (m:{t}) WHERE id(m) = p[1]"
         if by_id
-        else f"{_by_code('n', n, 'p[0]')}\n{_by_code('m', t, 'p[1]')}"
+        else f"{by_code('n', n, 'p[0]')}\n{by_code('m', t, 'p[1]')}"
     )
     return cast(LiteralString, f"\nUNWIND $pairs AS p\n{find}\n{verb} {pattern}\n")
 
@@ -227,7 +217,7 @@ def upsert_links(source: str, rel: str, target: str, by_id: bool = False, fresh:
     find = (
         f"MATCH (a:{s}) WHERE id(a) = row.source\nMATCH (b:{t}) WHERE id(b) = row.target"
         if by_id
-        else f"{_by_code('a', s, 'row.source')}\n{_by_code('b', t, 'row.target')}"
+        else f"{by_code('a', s, 'row.source')}\n{by_code('b', t, 'row.target')}"
     )
     if fresh:
         return cast(
