@@ -67,6 +67,7 @@ class LocalNeo4j:
     gc: str = "Parallel"  # the JVM's collector: Parallel or G1 (NEO4J_GC)
     dist: Path = Path("neo4j-local")
     start_timeout: float = 300.0
+    config: str = ""  # extra Neo4j settings, "name=value;name=value", after NEO4J_CONFIG's
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _lines: list[str] = field(default_factory=list, init=False, repr=False)
     _ready: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
@@ -142,6 +143,7 @@ class LocalNeo4j:
             "NEO4J_PASSWORD": self.password,
             "NEO4J_DATABASE": self.database,
             "NEO4J_LOCAL_PARENT_PID": str(os.getpid()),
+            "NEO4J_CONFIG": ";".join(c for c in (os.environ.get("NEO4J_CONFIG", ""), self.config) if c),
         }
         (self.home / "logs").mkdir(exist_ok=True)
         stderr = (self.home / "logs" / "neo4j-local.stderr.log").open("ab")

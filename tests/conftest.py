@@ -20,6 +20,8 @@ from loaders.load import load_file
 from tests.browser import CHROMIUM
 
 TEST_PASSWORD = "test-password-1"
+#: Lets `LOAD CSV` read files from the import folder (the benchmark's peer, `bench.peer`).
+CSV_IMPORT = "dbms.security.allow_csv_import_from_file_urls=true"
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -36,17 +38,20 @@ def make_settings(**overrides: object) -> Settings:
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 
 
-def start_local(home: Path, port: int | None = None) -> LocalNeo4j:
-    """A started local Neo4j in `home` on a free (or given) port."""
+def start_local(home: Path, port: int | None = None, config: str = "") -> LocalNeo4j:
+    """A started local Neo4j in `home` on a free (or given) port, with extra settings `config` ("name=value;...")."""
     settings = make_settings(NEO4J_LOCAL_HOME=str(home), NEO4J_LOCAL_PORT=port or free_port())
-    return LocalNeo4j.from_settings(settings).start()
+    local = LocalNeo4j.from_settings(settings)
+    local.config = config
+    return local.start()
 
 
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
-    """The suite's own Neo4j, in a temporary directory on a free port."""
+    """The suite's own Neo4j, in a temporary directory on a free port; `LOAD CSV` reads its `import` folder."""
     home = tmp_path_factory.mktemp("neo4j-home")
-    server = start_local(home)
+    (home / "import").mkdir()
+    server = start_local(home, config=f"server.directories.import={home / 'import'};{CSV_IMPORT}")
     yield server
     server.stop()
 

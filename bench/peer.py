@@ -1,0 +1,154 @@
+"""The loader's peer: Neo4j's own `LOAD CSV` of the same CSV folder, as a Neo4j developer would write it.
+
+Each sheet is one server-side `LOAD CSV ... CALL { ... } IN TRANSACTIONS` statement generated from the
+model (`graph.model.SHEETS`): the same nodes, properties (typed, with their area codes) and relationships,
+in the same order — but nothing is validated, and the file never crosses Bolt. Batches commit one at a
+time: `IN 2 CONCURRENT TRANSACTIONS` (both cores, as the loader's two lanes) deadlocked on the uniqueness
+constraints' index-entry locks in a city load, and Neo4j 5.26 has no `ON ERROR RETRY` to take it up again.
+The benchmark loads a profile with `grassroots load` and with this peer, each into a fresh Neo4j, and reports
+the ratio: on this shared host the ratio says more about the loader than either time alone.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString, cast
+
+from graph.driver import Graph
+from graph.model import AREA_LEVELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
+
+#: Rows per transaction, as the loader's batches.
+BATCH = 10_000
+#: 12-digit area codes: how many leading digits each level keeps (the rest are zeros).
+_DIGITS = dict(zip(AREA_LEVELS, (4, 6, 9, 12), strict=True))
+
+
+def _cell(zh: str) -> str:
+    if "`" in zh:
+        raise ValueError(zh)
+    return f"row.`{zh}`"
+
+
+def _value(column: Column) -> str:
+    cell = _cell(column.zh)
+    if column.kind is Kind.INT:
+        return f"toInteger({cell})"
+    if column.kind is Kind.FLOAT:
+        return f"toFloat({cell})"
+    if column.kind is Kind.DATE:
+        return f"date({cell})"
+    if column.kind is Kind.BOOL:
+        return f"CASE {cell} WHEN '是' THEN true WHEN '否' THEN false END"
+    return cell
+
+
+def _area_codes(sheet: Sheet) -> list[str]:
+    """The area-code properties a node carries: cut from its own code, or its parent's (`p`)."""
+    if sheet.area_level:
+        code = _cell(sheet.columns[0].zh)
+        out = []
+        for level in AREA_LEVELS[: AREA_LEVELS.index(sheet.area_level) + 1]:
+            digits = _DIGITS[level]
+            out.append(f"{level}Code: left({code}, {digits}) + '{'0' * (12 - digits)}'")
+        return out
+    if sheet.parent is None:
+        return []
+    return [f"{level}Code: p.{level}Code" for level in AREA_LEVELS]
+
+
+def _match(var: str, link: Link, code: str) -> str:
+    """Find the node a code names: by its label's code index (a union over the labels it may be)."""
+    if len(link.targets) == 1:
+        return f"MATCH ({var}:{link.targets[0]} {{code: {code}}})"
+    union = " UNION ".join(f"MATCH ({var}:{t} {{code: {code}}}) RETURN {var}" for t in link.targets)
+    return f"CALL ({code.split('.')[0]}) {{ {union} }}"  # the variable the code is read from: row, or c
+
+
+def _pattern(link: Link) -> str:
+    return f"(m)-[:{link.rel}]->(n)" if link.incoming else f"(n)-[:{link.rel}]->(m)"
+
+
+def _link(link: Link) -> str:
+    """One link column's relationships, made after the node (several codes are split on ';')."""
+    cell = _cell(link.zh)
+    if link.many:
+        return (
+            f"  CALL (n, row) {{ UNWIND split(coalesce({cell}, ''), ';') AS c WITH n, c WHERE c <> '' "
+            f"{_match('m', link, 'c')} CREATE {_pattern(link)} }}\n"
+        )
+    return f"  CALL (n, row) {{ WITH * WHERE {cell} IS NOT NULL {_match('m', link, cell)} CREATE {_pattern(link)} }}\n"
+
+
+def _file(sheet: Sheet, folder_url: str) -> str:
+    return f"LOAD CSV WITH HEADERS FROM '{folder_url}/{sheet.key}.csv' AS row\n"
+
+
+def node_statement(sheet: Sheet, folder_url: str) -> LiteralString:
+    """A node sheet: its nodes, their parents and the links to sheets before it."""
+    earlier = {s.label for s in NODE_SHEETS[: NODE_SHEETS.index(sheet)]}
+    props = [f"{c.name}: {_value(c)}" for c in sheet.columns] + _area_codes(sheet)
+    parent = sheet.parent
+    body = ""
+    if parent is not None:
+        body += f"  {_match('p', parent, _cell(parent.zh))}\n"
+    body += f"  CREATE (n:{sheet.label} {{{', '.join(props)}}})\n"
+    if parent is not None:
+        body += f"  WITH n, row, p CREATE {_pattern(parent).replace('(m)', '(p)')}\n"
+    links = [lk for lk in sheet.links if lk is not parent and all(t in earlier for t in lk.targets)]
+    if links:
+        body += "  WITH n, row\n" + "".join(_link(lk) for lk in links)
+    return cast(
+        LiteralString,
+        f"{_file(sheet, folder_url)}CALL (row) {{\n{body}}} IN TRANSACTIONS OF {BATCH} ROWS",
+    )
+
+
+def later_links_statement(sheet: Sheet, folder_url: str) -> LiteralString | None:
+    """A node sheet's links to sheets after it (a central household's household), once those are loaded."""
+    earlier = {s.label for s in NODE_SHEETS[: NODE_SHEETS.index(sheet)]}
+    later = [lk for lk in sheet.links if lk is not sheet.parent and not all(t in earlier for t in lk.targets)]
+    if not later:
+        return None
+    code = _cell(sheet.columns[0].zh)
+    body = f"  MATCH (n:{sheet.label} {{code: {code}}})\n" + "".join(_link(lk) for lk in later)
+    return cast(LiteralString, f"{_file(sheet, folder_url)}CALL (row) {{\n{body}}} IN TRANSACTIONS OF {BATCH} ROWS")
+
+
+def link_statement(sheet: Sheet, folder_url: str) -> LiteralString:
+    """A link sheet: one dated relationship per row, with its properties."""
+    assert sheet.source is not None
+    assert sheet.target is not None
+    props = [f"{c.name}: {_value(c)}" for c in sheet.columns]
+    role = next((c for c in sheet.columns if c.name == "role"), None)
+    props.append(f"key: {_value(role) if role else chr(39) * 2}")
+    body = (
+        f"  {_match('s', sheet.source, _cell(sheet.source.zh))}\n"
+        f"  {_match('t', sheet.target, _cell(sheet.target.zh))}\n"
+        f"  CREATE (s)-[:{sheet.rel} {{{', '.join(props)}}}]->(t)\n"
+    )
+    return cast(LiteralString, f"{_file(sheet, folder_url)}CALL (row) {{\n{body}}} IN TRANSACTIONS OF {BATCH} ROWS")
+
+
+async def run(graph: Graph, cypher: LiteralString) -> None:
+    """Run one statement in an auto-commit transaction (`CALL { } IN TRANSACTIONS` commits its own batches)."""
+    async with graph.driver.session(database=graph.database) as session:
+        await (await session.run(cypher)).consume()
+
+
+def count_type(rel: str) -> LiteralString:
+    """How many `rel` relationships there are (from the count store: instant)."""
+    if not rel.isidentifier() or not rel.isupper():
+        raise ValueError(rel)
+    return cast(LiteralString, f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")
+
+
+def statements(folder_url: str, keys: set[str]) -> list[tuple[str, LiteralString]]:
+    """(sheet key, statement) in load order for the sheets present (`keys`): nodes, later links, link sheets."""
+    out: list[tuple[str, LiteralString]] = []
+    nodes = [s for s in NODE_SHEETS if s.key in keys]
+    out += [(s.key, node_statement(s, folder_url)) for s in nodes]
+    for s in nodes:
+        later = later_links_statement(s, folder_url)
+        if later is not None:
+            out.append((f"{s.key} (later links)", later))
+    out += [(s.key, link_statement(s, folder_url)) for s in SHEETS if not s.is_node and s.key in keys]
+    return out
