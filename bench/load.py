@@ -27,9 +27,7 @@ from bench.startup import rss_mib
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
 from graph.migrations import migrate
-from graph.model import LABELS, SHEETS
 from graph.settings import PROJECT_ROOT, Settings
-from loaders.write import count_label
 
 TARGETS = {"small": None, "city": 120.0, "province": 1200.0}
 #: Neo4j's memory per profile (heap, page cache): a province's store (~25 GB) wants a bigger page cache.
@@ -109,21 +107,11 @@ def _settings(profile: str, home: Path) -> Settings:
     )
 
 
-async def _counts(graph: Graph) -> dict[str, int]:
-    """Nodes per model label and relationships per model type (from Neo4j's count store: no scan)."""
-    counts = {}
-    for label in sorted(LABELS):
-        counts[label] = (await graph.read_rows(count_label(label)))[0]["n"]
-    for rel in sorted({lk.rel for s in SHEETS for lk in s.all_links} | {s.rel for s in SHEETS if s.rel}):
-        counts[rel] = (await graph.read_rows(peer.count_type(rel)))[0]["n"]
-    return counts
-
-
 def _graph_counts(settings: Settings, uri: str) -> dict[str, int]:
     async def run() -> dict[str, int]:
         graph = Graph(settings, uri=uri)
         try:
-            return await _counts(graph)
+            return await peer.counts(graph)
         finally:
             await graph.close()
 
@@ -134,7 +122,7 @@ def _peer_once(profile: str, data: Path, home: Path) -> dict[str, Any]:
     """Neo4j's own LOAD CSV of the folder (`bench.peer`) into a fresh local Neo4j at `home`, measured."""
     settings = _settings(profile, home)
     local = LocalNeo4j.from_settings(settings)
-    local.config = f"server.directories.import={data.resolve()};dbms.security.allow_csv_import_from_file_urls=true"
+    local.config = peer.server_config(data)
     local.start()
     keys = {f.stem for f in data.glob("*.csv")}
 
@@ -149,7 +137,7 @@ def _peer_once(profile: str, data: Path, home: Path) -> dict[str, Any]:
                 await peer.run(graph, cypher)
                 steps[key] = round(time.perf_counter() - t1, 1)
             load_s = time.perf_counter() - t0
-            return {"load_s": load_s, "steps": steps, "counts": await _counts(graph)}
+            return {"load_s": load_s, "steps": steps, "counts": await peer.counts(graph)}
         finally:
             await graph.close()
 

@@ -11,13 +11,26 @@ the ratio: on this shared host the ratio says more about the loader than either 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import LiteralString, cast
 
 from graph.driver import Graph
-from graph.model import AREA_LEVELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
+from graph.model import AREA_LEVELS, LABELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
+from loaders.write import count_label
 
 #: Rows per transaction, as the loader's batches.
 BATCH = 10_000
+#: The model's relationship types (node sheets' link columns, link sheets).
+REL_TYPES: tuple[str, ...] = tuple(
+    sorted({lk.rel for s in SHEETS for lk in s.all_links} | {s.rel for s in SHEETS if s.rel})
+)
+
+
+def server_config(folder: Path) -> str:
+    """The Neo4j settings (`LocalNeo4j.config`) that let `LOAD CSV` read `folder`'s files as file:///NAME.csv."""
+    return f"server.directories.import={folder.resolve()};dbms.security.allow_csv_import_from_file_urls=true"
+
+
 #: 12-digit area codes: how many leading digits each level keeps (the rest are zeros).
 _DIGITS = dict(zip(AREA_LEVELS, (4, 6, 9, 12), strict=True))
 
@@ -132,6 +145,16 @@ async def run(graph: Graph, cypher: LiteralString) -> None:
     """Run one statement in an auto-commit transaction (`CALL { } IN TRANSACTIONS` commits its own batches)."""
     async with graph.driver.session(database=graph.database) as session:
         await (await session.run(cypher)).consume()
+
+
+async def counts(graph: Graph) -> dict[str, int]:
+    """Nodes per model label and relationships per model type (from Neo4j's count store: no scan)."""
+    out = {}
+    for label in sorted(LABELS):
+        out[label] = (await graph.read_rows(count_label(label)))[0]["n"]
+    for rel in REL_TYPES:
+        out[rel] = (await graph.read_rows(count_type(rel)))[0]["n"]
+    return out
 
 
 def count_type(rel: str) -> LiteralString:

@@ -11,6 +11,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from playwright.async_api import Browser, async_playwright
 
+from bench.peer import server_config
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
 from graph.migrations import migrate
@@ -20,8 +21,6 @@ from loaders.load import load_file
 from tests.browser import CHROMIUM
 
 TEST_PASSWORD = "test-password-1"
-#: Lets `LOAD CSV` read files from the import folder (the benchmark's peer, `bench.peer`).
-CSV_IMPORT = "dbms.security.allow_csv_import_from_file_urls=true"
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -48,10 +47,11 @@ def start_local(home: Path, port: int | None = None, config: str = "") -> LocalN
 
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
-    """The suite's own Neo4j, in a temporary directory on a free port; `LOAD CSV` reads its `import` folder."""
+    """The suite's own Neo4j, in a temporary directory on a free port; `LOAD CSV` reads its `import` folder
+    (the load benchmark's peer, `tests/test_peer.py`)."""
     home = tmp_path_factory.mktemp("neo4j-home")
     (home / "import").mkdir()
-    server = start_local(home, config=f"server.directories.import={home / 'import'};{CSV_IMPORT}")
+    server = start_local(home, config=server_config(home / "import"))
     yield server
     server.stop()
 
