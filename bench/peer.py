@@ -95,9 +95,17 @@ def _file(sheet: Sheet, folder_url: str) -> str:
     return f"LOAD CSV WITH HEADERS FROM '{folder_url}/{sheet.key}.csv' AS row\n"
 
 
+def _links(sheet: Sheet) -> tuple[list[Link], list[Link]]:
+    """A node sheet's link columns besides its parent: those naming sheets before it (made with the node),
+    and those naming a sheet after it (made once that is loaded)."""
+    earlier = {s.label for s in NODE_SHEETS[: NODE_SHEETS.index(sheet)]}
+    others = [lk for lk in sheet.links if lk is not sheet.parent]
+    before = [lk for lk in others if all(t in earlier for t in lk.targets)]
+    return before, [lk for lk in others if lk not in before]
+
+
 def node_statement(sheet: Sheet, folder_url: str) -> LiteralString:
     """A node sheet: its nodes, their parents and the links to sheets before it."""
-    earlier = {s.label for s in NODE_SHEETS[: NODE_SHEETS.index(sheet)]}
     props = [f"{c.name}: {_value(c)}" for c in sheet.columns] + _area_codes(sheet)
     parent = sheet.parent
     body = ""
@@ -106,7 +114,7 @@ def node_statement(sheet: Sheet, folder_url: str) -> LiteralString:
     body += f"  CREATE (n:{sheet.label} {{{', '.join(props)}}})\n"
     if parent is not None:
         body += f"  WITH n, row, p CREATE {_pattern(parent).replace('(m)', '(p)')}\n"
-    links = [lk for lk in sheet.links if lk is not parent and all(t in earlier for t in lk.targets)]
+    links, _ = _links(sheet)
     if links:
         body += "  WITH n, row\n" + "".join(_link(lk) for lk in links)
     return cast(
@@ -117,8 +125,7 @@ def node_statement(sheet: Sheet, folder_url: str) -> LiteralString:
 
 def later_links_statement(sheet: Sheet, folder_url: str) -> LiteralString | None:
     """A node sheet's links to sheets after it (a central household's household), once those are loaded."""
-    earlier = {s.label for s in NODE_SHEETS[: NODE_SHEETS.index(sheet)]}
-    later = [lk for lk in sheet.links if lk is not sheet.parent and not all(t in earlier for t in lk.targets)]
+    _, later = _links(sheet)
     if not later:
         return None
     code = _cell(sheet.columns[0].zh)
@@ -132,7 +139,7 @@ def link_statement(sheet: Sheet, folder_url: str) -> LiteralString:
     assert sheet.target is not None
     props = [f"{c.name}: {_value(c)}" for c in sheet.columns]
     role = next((c for c in sheet.columns if c.name == "role"), None)
-    props.append(f"key: {_value(role) if role else chr(39) * 2}")
+    props.append("key: " + (_value(role) if role else "''"))  # the loader's relationship key: the role, or empty
     body = (
         f"  {_match('s', sheet.source, _cell(sheet.source.zh))}\n"
         f"  {_match('t', sheet.target, _cell(sheet.target.zh))}\n"

@@ -68,11 +68,8 @@ def _operators(plan: dict[str, Any]) -> Iterator[str]:
 
 
 @pytest.mark.slow
-async def test_per_row_statements_seek_by_code_with_stale_index_statistics(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("NEO4J_CONFIG", "db.index_sampling.background_enabled=false")
-    server = start_local(tmp_path / "neo4j")
+async def test_per_row_statements_seek_by_code_with_stale_index_statistics(tmp_path: Path) -> None:
+    server = start_local(tmp_path / "neo4j", config="db.index_sampling.background_enabled=false")
     graph = Graph(make_settings(NEO4J_URI=server.uri))
     try:
         await migrate(graph)
