@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import traceback
@@ -42,8 +43,9 @@ class Ahead:
     """A worker process converting CSV sheets; `chunks(key)` hands each sheet's rows over in order.
 
     The worker is `python -m loaders.ahead`, fed its jobs on stdin and answering with pickled chunks
-    on stdout (a pipe: it blocks once it is a chunk ahead, so memory stays bounded). A plain
-    subprocess rather than `multiprocessing`, which would re-import the caller's main module.
+    on stdout (a pipe: it blocks once it is a chunk ahead, so memory stays bounded), each framed by
+    its length (`send`, `receive`). A plain subprocess rather than `multiprocessing`, which would
+    re-import the caller's main module.
     """
 
     def __init__(self, raws: list[RawSheet], chunk: int) -> None:
@@ -60,7 +62,7 @@ class Ahead:
         assert self._process.stdin is not None
         assert self._process.stdout is not None
         self._out: IO[bytes] = self._process.stdout
-        pickle.dump((jobs, chunk), self._process.stdin)
+        send(self._process.stdin.fileno(), pickle.dumps((jobs, chunk)))
         self._process.stdin.close()
 
     @classmethod
@@ -91,11 +93,11 @@ class Ahead:
                 ]
 
     def _next(self) -> tuple[Any, ...]:
-        try:
-            message: tuple[Any, ...] = pickle.load(self._out)
-        except EOFError:
+        data = receive(self._out)
+        if data is None:
             code = self._process.wait()
-            raise AheadError(f"单元格转换进程意外退出 / the cell-conversion process exited (code {code})") from None
+            raise AheadError(f"单元格转换进程意外退出 / the cell-conversion process exited (code {code})")
+        message: tuple[Any, ...] = pickle.loads(data)
         if message[0] == "error":
             raise AheadError(f"单元格转换失败 / cell conversion failed:\n{message[1]}")
         return message
@@ -108,18 +110,51 @@ class Ahead:
         self._out.close()
 
 
+#: A frame's header: the length of the pickled message that follows.
+_HEADER = struct.Struct("<Q")
+
+
+def send(fd: int, data: bytes) -> None:
+    """Write one framed message to a pipe, all of it.
+
+    Straight to the descriptor, looping over short writes: a buffered writer (`sys.stdout.buffer`)
+    was measured to drop bytes from a large write when its process was stopped and continued
+    (Ctrl-Z, then `fg`), and the reader then failed on a corrupt pickle.
+    """
+    for part in (_HEADER.pack(len(data)), data):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
+
+
+def receive(stream: IO[bytes]) -> bytearray | None:
+    """Read one framed message; None when the stream ended first."""
+    header = _read_exactly(stream, _HEADER.size)
+    return None if header is None else _read_exactly(stream, _HEADER.unpack(header)[0])
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytearray | None:
+    out = bytearray(size)
+    view, got = memoryview(out), 0
+    while got < size:
+        n = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            return None
+        got += n
+    return out
+
+
 def _file(raw: RawSheet) -> Path:
     assert isinstance(raw.rows, CsvRows)
     return raw.rows.file
 
 
-def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: IO[bytes]) -> None:
-    """The worker: convert each sheet, a chunk at a time, then say it ended."""
+def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int) -> None:
+    """The worker: convert each sheet, a chunk at a time, then say it ended; `out` is a descriptor."""
     gc.disable()  # rows hold no cycles; each chunk is freed once sent
 
-    def send(message: tuple[Any, ...]) -> None:
-        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
+    def send_(message: tuple[Any, ...]) -> None:
+        send(out, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     try:
         for key, source, columns, file in jobs:
@@ -129,18 +164,18 @@ def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: IO[
             for number, cells, code, props, refs, bad in convert_cells(raw, problems):
                 rows.append((number, code, props, refs, bad, cells if bad else []))
                 if len(rows) >= chunk:
-                    send(("rows", rows, problems[:]))
+                    send_(("rows", rows, problems[:]))
                     rows = []
                     problems.clear()
             if rows or problems:
-                send(("rows", rows, problems[:]))
-            send(("end", key))
+                send_(("rows", rows, problems[:]))
+            send_(("end", key))
     except BrokenPipeError:
         pass  # validation stopped early: nobody is listening
     except BaseException:  # reported to the parent, which raises it
-        send(("error", traceback.format_exc()))
+        send_(("error", traceback.format_exc()))
 
 
 if __name__ == "__main__":
-    _jobs, _chunk = pickle.load(sys.stdin.buffer)
-    _work(_jobs, _chunk, sys.stdout.buffer)
+    _jobs, _chunk = pickle.loads(receive(sys.stdin.buffer) or b"")
+    _work(_jobs, _chunk, sys.stdout.fileno())

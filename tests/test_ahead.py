@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +110,35 @@ async def test_a_failing_worker_stops_validation_with_its_reason(tmp_path: Path)
     with pytest.raises(AheadError, match=r"Household\.csv"):
         await build_plan(data, None, ahead_bytes=0)
     assert _workers() == []
+
+
+async def test_a_worker_stopped_and_continued_hands_every_row_over_intact(tmp_path: Path) -> None:
+    """Ctrl-Z then `fg` stops and continues the worker mid-write: no byte of a chunk may be lost."""
+    folder = tmp_path / "small"
+    write_demo("small", 3, folder)
+    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    done, stops = threading.Event(), []
+
+    def pester() -> None:  # stop and continue every worker, again and again, until validation ends
+        while not done.is_set():
+            for pid in _workers():
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    time.sleep(0.002)
+                    os.kill(pid, signal.SIGCONT)
+                    stops.append(pid)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=pester)
+    thread.start()
+    try:
+        plans = [await build_plan(read_input(folder), None, ahead_bytes=0) for _ in range(4)]  # a stop mid-write
+    finally:
+        done.set()
+        thread.join()
+    assert len(stops) > 40  # the workers really were stopped while they worked
+    for ahead in plans:
+        assert ahead.problems == here.problems == []
+        assert _contents(ahead) == _contents(here)
