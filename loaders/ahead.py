@@ -17,7 +17,7 @@ import struct
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +37,20 @@ Packed = tuple[int, str, dict[str, Any], dict[str, list[str]], bool, list[str]]
 
 class AheadError(RuntimeError):
     """The worker failed; the message says why (its traceback, or how it ended)."""
+
+
+class Handed(list[Row]):
+    """A chunk of rows as the worker handed them over, with the pickled bytes they came in (`raw`).
+
+    A chunk that validation spills to disk is written as those bytes and what validation added
+    (`loaders.validate._pack`), not taken apart and pickled a second time.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(self, rows: Iterable[Row] = ()) -> None:
+        super().__init__(rows)
+        self.raw: bytes | None = None
 
 
 class Ahead:
@@ -74,7 +88,7 @@ class Ahead:
             return None
         return cls(raws, chunk)
 
-    def chunks(self, key: str, problems: list[Problem]) -> Iterator[list[Row]]:
+    def chunks(self, key: str, problems: list[Problem]) -> Iterator[Handed]:
         """The sheet `key`'s rows, chunk by chunk (sheets come in the order they were given); the
         problems found in their cells are added to `problems`."""
         sheet, source = _SHEET_BY_KEY[key], self._sources[key]
@@ -84,13 +98,16 @@ class Ahead:
                 if message[1] != key:
                     raise AheadError(f"expected sheet {key}, the worker finished {message[1]}")
                 return
-            _, rows, found = message
+            _, raw, found = message
             problems.extend(found)
+            rows: list[Packed] = pickle.loads(raw)
             if rows:
-                yield [
+                chunk = Handed(
                     Row(sheet, source, number, cells, code, props, refs, {}, {}, bad)
                     for number, code, props, refs, bad, cells in rows
-                ]
+                )
+                chunk.raw = raw
+                yield chunk
 
     def _next(self) -> tuple[Any, ...]:
         data = receive(self._out)
@@ -164,11 +181,11 @@ def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int
             for number, cells, code, props, refs, bad in convert_cells(raw, problems):
                 rows.append((number, code, props, refs, bad, cells if bad else []))
                 if len(rows) >= chunk:
-                    send_(("rows", rows, problems[:]))
+                    send_(("rows", pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), problems[:]))
                     rows = []
                     problems.clear()
             if rows or problems:
-                send_(("rows", rows, problems[:]))
+                send_(("rows", pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), problems[:]))
             send_(("end", key))
     except BrokenPipeError:
         pass  # validation stopped early: nobody is listening

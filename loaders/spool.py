@@ -52,12 +52,16 @@ class Spool(Generic[T]):
         """Whether some chunks live on disk."""
         return self._file is not None
 
+    def keeps(self, rows: int) -> bool:
+        """Whether a chunk of `rows` rows added now would stay in memory."""
+        return self._budget.rows >= rows
+
     def add(self, chunk: list[T]) -> None:
         """Append a chunk (the spool owns it from now on)."""
         if not chunk:
             return
         self._count += len(chunk)
-        if self._budget.rows >= len(chunk):
+        if self.keeps(len(chunk)):
             self._budget.rows -= len(chunk)
             self._chunks.append(chunk)
             return

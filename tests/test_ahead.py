@@ -83,14 +83,16 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
     spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=IN_PROCESS)
     ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
+    ahead_spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=0)
+    assert any(spool.spilled for spool in ahead_spilled.rows.values())  # written as the worker's bytes
     reasons = {p.reason_en for p in here.problems}
     assert len(here.problems) > 5
     assert any("not UTF-8" in r for r in reasons)
     contacts = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.column == "联系党员中心户编码"]
     unknown = "unknown CentralHousehold ZXH-420602001001-9999999"
     assert contacts == [(7000, unknown), (len(households), "in another community")]
-    assert ahead.problems == spilled.problems == here.problems
-    assert _contents(ahead) == _contents(spilled) == _contents(here)
+    assert ahead.problems == spilled.problems == ahead_spilled.problems == here.problems
+    assert _contents(ahead) == _contents(spilled) == _contents(ahead_spilled) == _contents(here)
     # rejected rows read back from the spool keep where they came from and their cells as read
     as_read = [(r.source_name, r.number, r.cells) for r in here.bad_rows("Household")]
     assert [(r.source_name, r.number, r.cells) for r in spilled.bad_rows("Household")] == as_read
@@ -99,6 +101,10 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     spilled.close()
     assert {r.number for r in ahead.bad_rows("Household")} == {r.number for r in here.bad_rows("Household")}
     assert all(r.cells for r in ahead.bad_rows("Household"))  # rejected rows keep their cells as read
+    assert [(r.source_name, r.number, r.cells) for r in ahead_spilled.bad_rows("Household")] == [
+        (r.source_name, r.number, r.cells) for r in ahead.bad_rows("Household")
+    ]
+    ahead_spilled.close()
 
 
 async def test_a_failing_worker_stops_validation_with_its_reason(tmp_path: Path) -> None:
