@@ -103,8 +103,10 @@ class Ahead:
             rows: list[Packed] = pickle.loads(raw)
             if rows:
                 chunk = Handed(
-                    Row(sheet, source, number, cells, code, props, refs, {}, {}, bad)
-                    for number, code, props, refs, bad, cells in rows
+                    [
+                        Row(sheet, source, number, cells, code, props, refs, {}, {}, bad)
+                        for number, code, props, refs, bad, cells in rows
+                    ]
                 )
                 chunk.raw = raw
                 yield chunk

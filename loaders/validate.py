@@ -46,7 +46,7 @@ Packed = tuple[
 _MISSING = ...  # a prop the row does not have (no value is ...)
 
 
-class _Handed(NamedTuple):
+class _HandedSpill(NamedTuple):
     """A spilled chunk the worker handed over: its rows' bytes as they came, and what validation added."""
 
     key: str
@@ -57,7 +57,7 @@ class _Handed(NamedTuple):
     several: dict[str, list[list[tuple[str, str]]]]  # a link naming several labels -> each row's resolved targets
 
 
-def _pack(chunk: list[Row]) -> Packed | _Handed:
+def _pack(chunk: list[Row]) -> Packed | _HandedSpill:
     """A chunk of one sheet's rows for the spool's temporary file.
 
     One the worker handed over is written as the bytes it came in, with the area paths and rejections
@@ -66,7 +66,7 @@ def _pack(chunk: list[Row]) -> Packed | _Handed:
     """
     if isinstance(chunk, Handed) and chunk.raw is not None:
         sheet = chunk[0].sheet
-        return _Handed(
+        return _HandedSpill(
             sheet.key,
             chunk[0].source_name,
             chunk.raw,
@@ -116,8 +116,8 @@ def _columns(chunk: list[Row]) -> Packed:
     )
 
 
-def _unpack(packed: Packed | _Handed) -> list[Row]:
-    if isinstance(packed, _Handed):
+def _unpack(packed: Packed | _HandedSpill) -> list[Row]:
+    if isinstance(packed, _HandedSpill):
         return _unpack_handed(packed)
     key, sources, numbers, codes_, bad, cells, keys, complete, columns, links, areas = packed
     sheet = SHEET_BY_KEY[key]
@@ -151,7 +151,7 @@ def _unpack(packed: Packed | _Handed) -> list[Row]:
     return rows
 
 
-def _unpack_handed(packed: _Handed) -> list[Row]:
+def _unpack_handed(packed: _HandedSpill) -> list[Row]:
     sheet, source = SHEET_BY_KEY[packed.key], packed.source
     one = [(lk.en, lk.targets[0]) for lk in sheet.all_links if len(lk.targets) == 1]
     rows: list[Row] = []
