@@ -16,7 +16,7 @@ from typing import LiteralString, cast
 
 from graph.driver import Graph
 from graph.model import AREA_LEVELS, LABELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
-from loaders.write import count_label
+from loaders.write import count_label, count_type
 
 #: Rows per transaction, as the loader's batches.
 BATCH = 10_000
@@ -162,13 +162,6 @@ async def counts(graph: Graph) -> dict[str, int]:
     for rel in REL_TYPES:
         out[rel] = (await graph.read_rows(count_type(rel)))[0]["n"]
     return out
-
-
-def count_type(rel: str) -> LiteralString:
-    """How many `rel` relationships there are (from the count store: instant)."""
-    if not rel.isidentifier() or not rel.isupper():
-        raise ValueError(rel)
-    return cast(LiteralString, f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")
 
 
 def statements(folder_url: str, keys: set[str]) -> list[tuple[str, LiteralString]]:

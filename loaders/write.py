@@ -267,6 +267,12 @@ def count_links(source: str, rel: str) -> LiteralString:
 
 
 @cache
+def count_type(rel: str) -> LiteralString:
+    """How many `rel` relationships there are, whatever they join (from the count store: instant)."""
+    return cast(LiteralString, f"MATCH ()-[l:{_ident(rel)}]->() RETURN count(l) AS n")
+
+
+@cache
 def count_label(label: str) -> LiteralString:
     """How many `label` nodes there are (from the count store: instant)."""
     return cast(LiteralString, f"MATCH (n:{_ident(label)}) RETURN count(n) AS n")
