@@ -51,7 +51,8 @@ class _HandedSpill(NamedTuple):
 
     key: str
     source: str
-    raw: bytes  # the worker's pickled (number, code, props, refs, bad, cells) tuples
+    raw: bytes  # the worker's pickled (number, code, refs, bad, cells) tuples
+    props: bytes  # and their values, pickled beside them
     areas: list[dict[str, str]]  # per row; rows share their parent's dict, pickled once
     bad: dict[int, dict[str, list[tuple[str, str]]]]  # position of a rejected row -> its links as resolved
     several: dict[str, list[list[tuple[str, str]]]]  # a link naming several labels -> each row's resolved targets
@@ -64,12 +65,13 @@ def _pack(chunk: list[Row]) -> Packed | _HandedSpill:
     validation added: what a link names resolves to its one label again when read back (`_unpack`).
     Pickling it anew, as the flat columns below, was a fifth of a province's validation time.
     """
-    if isinstance(chunk, Handed) and chunk.raw is not None:
+    if isinstance(chunk, Handed) and chunk.raw is not None and chunk.props is not None:
         sheet = chunk[0].sheet
         return _HandedSpill(
             sheet.key,
             chunk[0].source_name,
             chunk.raw,
+            chunk.props,
             [r.area for r in chunk],
             {i: r.resolved for i, r in enumerate(chunk) if r.bad},
             {lk.en: [r.resolved[lk.en] for r in chunk] for lk in sheet.all_links if len(lk.targets) > 1},
@@ -156,7 +158,8 @@ def _unpack_handed(packed: _HandedSpill) -> list[Row]:
     one = [(lk.en, lk.targets[0]) for lk in sheet.all_links if len(lk.targets) == 1]
     rows: list[Row] = []
     append = rows.append  # a plain loop: millions of rows, and a comprehension is a call each
-    for (number, code, props, refs, _, cells), area in zip(pickle.loads(packed.raw), packed.areas, strict=True):
+    spine, values = pickle.loads(packed.raw), pickle.loads(packed.props)
+    for (number, code, refs, _, cells), props, area in zip(spine, values, packed.areas, strict=True):
         resolved = {}
         for en, label in one:  # a valid row's codes all resolved to the link's one label
             named = refs[en]
@@ -208,13 +211,16 @@ class Plan:
         if spool is None:
             return
         for chunk in spool.chunks():
-            yield self._flag_late(key, chunk)
+            yield self._ready(key, chunk)
 
     def chunk(self, key: str, i: int) -> list[Row]:
         """A sheet's `i`-th chunk, bad rows flagged."""
-        return self._flag_late(key, self.rows[key].chunk(i))
+        return self._ready(key, self.rows[key].chunk(i))
 
-    def _flag_late(self, key: str, chunk: list[Row]) -> list[Row]:
+    def _ready(self, key: str, chunk: list[Row]) -> list[Row]:
+        """A chunk as the writer reads it: values unpickled (`Handed.fill`), late rejections flagged."""
+        if isinstance(chunk, Handed):
+            chunk.fill()
         late = self.rejected.get(key)
         if late:
             for row in chunk:
@@ -393,7 +399,7 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
             if forward:
                 named_by_chunk[sheet.key].append(_forward_names(chunk, forward))
             if isinstance(chunk, Handed) and spools[sheet.key].keeps(len(chunk)):
-                chunk.raw = None  # kept as rows: the bytes they came in are not needed
+                chunk.kept()
             spools[sheet.key].add(chunk)
     problems.extend(data.problems[read_problems:])
     plan = Plan(spools, problems, index.existing, rejected, _rereader(data), index.codes)
@@ -443,7 +449,7 @@ def _deduplicate(
     is_node = sheet.is_node
     seen = index.codes[sheet.label] if is_node else link_keys
     for row in chunk:
-        if not row.code or (is_node and "code" not in row.props):
+        if not row.code:  # a node's code is its `code` value: none when that cell was empty or refused
             continue
         key = row.code if is_node else f"{sheet.key}|{row.code}|{row.props.get('role', '')}"
         first = seen.get(key)

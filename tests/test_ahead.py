@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.ahead import AheadError
+from loaders.ahead import AheadError, Handed
 from loaders.demo import write_demo
 from loaders.read import read_input
 from loaders.spool import Budget
@@ -64,6 +64,26 @@ async def test_converting_ahead_gives_the_plan_converting_in_process_gives(tmp_p
     assert _contents(ahead) == _contents(here)
     assert ahead.row_count == here.row_count > 10_000
     assert _workers() == []
+
+
+async def test_node_values_stay_pickled_until_the_writer_reads_them(tmp_path: Path) -> None:
+    """Validation never reads a node's values: a handed chunk keeps them as bytes until `Plan.chunks`."""
+    folder = tmp_path / "small"
+    write_demo("small", 3, folder)
+    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
+    held = ahead.rows["Household"].chunk(0)  # the spool's own chunk, as validation left it
+    assert isinstance(held, Handed)
+    assert held.pending
+    assert held.props
+    with pytest.raises(RuntimeError, match="still pickled"):
+        held[0].props.get("code")
+    read = ahead.chunk("Household", 0)  # as the writer reads it
+    assert read is held
+    assert not held.pending
+    assert held.props is None
+    assert [r.props for r in read] == [r.props for r in here.chunk("Household", 0)]
+    assert read[0].props["code"] == read[0].code
 
 
 async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: Path) -> None:
