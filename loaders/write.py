@@ -18,6 +18,7 @@ import time
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -387,7 +388,11 @@ async def _in_lanes(
 
     Rows are dealt as they stream in (a spilled sheet is read back a chunk at a time) and each batch is
     prepared (its payload built) while the lanes wait on Neo4j, so a lane's next batch is ready when its
-    last one commits; each lane is a short queue ahead. A failing batch cancels the rest. Lanes are for a
+    last one commits; each lane is a short queue ahead. Dealing and preparing run in a thread of their own:
+    done in the event loop they held it for tens of milliseconds a batch (a spilled chunk read back: a
+    hundred and more), and a lane whose batch committed meanwhile left its Neo4j worker idle until they
+    were done. `prepare` reads only what earlier sheets' batches recorded, never what `send` is recording
+    for its own. A failing batch cancels the rest. Lanes are for a
     first load (nodes created, links added); rewriting nodes that exist takes `count=1`: replacing their
     links in two lanes can wait on each other's locks through shared parents (a unit, a company) until
     the transaction times out.
@@ -398,21 +403,31 @@ async def _in_lanes(
         while (batch := await queue.get()) is not None:
             await send(batch)
 
-    async def dealer() -> None:
-        for index, batch in deal(rows, size, count, key):
-            await queues[index].put(prepare(batch))
-            await asyncio.sleep(0)  # let a lane whose batch just committed send its next one first
-        for queue in queues:
-            await queue.put(None)
+    batches = deal(rows, size, count, key)
 
-    tasks = [asyncio.ensure_future(dealer()), *(asyncio.ensure_future(lane(q)) for q in queues)]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    def step() -> tuple[int, T] | None:
+        for index, batch in batches:
+            return index, prepare(batch)
+        return None
+
+    loop = asyncio.get_running_loop()
+    # leaving the `with` waits for a step still running after a failure: the plan is not closed under it
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grassroots-deal") as dealing:
+
+        async def dealer() -> None:
+            while (item := await loop.run_in_executor(dealing, step)) is not None:
+                await queues[item[0]].put(item[1])
+            for queue in queues:
+                await queue.put(None)
+
+        tasks = [asyncio.ensure_future(dealer()), *(asyncio.ensure_future(lane(q)) for q in queues)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
 
 async def write_plan(
