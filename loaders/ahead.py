@@ -41,10 +41,12 @@ class Pending(dict[str, Any]):
     """A row's values while they are still pickled in their chunk (`Handed.props`): any use is a bug, and fails."""
 
     def _refuse(self, *_: Any, **__: Any) -> Any:
-        raise RuntimeError("row values still pickled: read rows through Plan.chunks / 行的值尚未解开")
+        raise RuntimeError("行的值尚未解开 / row values still pickled: read rows through Plan.chunks")
 
-    __getitem__ = get = __contains__ = __iter__ = __len__ = items = keys = values = _refuse  # type: ignore[assignment]
-    __eq__ = __repr__ = _refuse  # type: ignore[assignment]
+    __getitem__ = get = __contains__ = __iter__ = __len__ = items = keys = values = __eq__ = _refuse  # type: ignore[assignment]
+
+    def __repr__(self) -> str:  # a row printed in a traceback says what it holds
+        return "<值尚未解开 / values still pickled>"
 
 
 #: The one placeholder every row of a node sheet's handed chunk holds until `Handed.fill`.
