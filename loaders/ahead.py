@@ -68,13 +68,17 @@ class Handed(list[Row]):
     taken apart and pickled a second time.
     """
 
-    __slots__ = ("pending", "props", "raw")
+    __slots__ = ("props", "raw")
 
     def __init__(self, rows: Iterable[Row] = ()) -> None:
         super().__init__(rows)
         self.raw: bytes | None = None
         self.props: bytes | None = None
-        self.pending = False  # whether the rows still hold `PENDING` for their values
+
+    @property
+    def pending(self) -> bool:
+        """Whether the rows still hold `PENDING` for their values."""
+        return bool(self) and self[0].props is PENDING
 
     def fill(self, keep: bool = False) -> None:
         """Give each row its values (once); the bytes they came in are let go unless `keep`."""
@@ -82,7 +86,6 @@ class Handed(list[Row]):
             assert self.props is not None
             for row, props in zip(self, pickle.loads(self.props), strict=True):
                 row.props = props
-            self.pending = False
         if not keep:
             self.props = None
 
@@ -148,7 +151,7 @@ class Ahead:
                         for number, code, refs, bad, cells in rows
                     ]
                 )
-                chunk.raw, chunk.props, chunk.pending = raw, props, True
+                chunk.raw, chunk.props = raw, props
                 if not sheet.is_node:  # a link sheet's key holds its role: values wanted now (its sheets are small)
                     chunk.fill(keep=True)
                 yield chunk
