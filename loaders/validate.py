@@ -9,10 +9,11 @@ Each row's own cells are judged by `loaders.cells`; this module checks across ro
 from __future__ import annotations
 
 import pickle
+from array import array
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import invert
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Link, Sheet
@@ -200,21 +201,32 @@ class Plan:
     existing: dict[tuple[str, str], dict[str, str]]  # (label, code) of referenced graph nodes -> area path
     rejected: dict[str, set[int]] = field(default_factory=dict)  # sheet key -> row numbers
     reread: Callable[[str], dict[int, list[str]]] | None = None  # sheet key -> cells by row number, as read
-    #: label -> code -> validation's packing (row number, area path: ≥ 0), then, once the row is written, ~node id
-    #: (< 0): the writer names nodes this load wrote by id, and no second map of millions of codes is built.
+    #: label -> code -> validation's packing of its row: row number and area path (`_Index.codes`).
     codes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: label -> node id by row number (-1: not written by this load): the writer names nodes this load wrote
+    #: by id. An array filled in row order rather than a map of millions of codes, or those codes' entries
+    #: rewritten: a dict write per node cost a province's loader a microsecond or two at random in memory.
+    ids: dict[str, array[int]] = field(default_factory=dict)
 
-    def record_ids(self, label: str, codes: Iterable[str], ids: Iterable[int]) -> None:
-        """Remember the node ids a written batch's rows got."""
-        self.codes.setdefault(label, {}).update(zip(codes, map(invert, ids), strict=True))  # ~id: see `codes`
+    def record_ids(self, label: str, numbers: Iterable[int], ids: Iterable[int]) -> None:
+        """Remember the node ids a written batch's rows (by row number) got."""
+        table = self.ids.setdefault(label, array("q"))
+        for number, node in zip(numbers, ids, strict=True):
+            if number >= len(table):  # rows come in order: grow by half, not a row at a time
+                table.extend(repeat(-1, max(number + 1, len(table) * 3 // 2) - len(table)))
+            table[number] = node
 
     def refs(self, label: str) -> Callable[[str], int | str]:
         """How a statement names a `label` node: by its id when this load wrote it, else by its code."""
-        table = self.codes.get(label, {})
+        table, written = self.codes.get(label, {}), self.ids.setdefault(label, array("q"))
 
         def ref(code: str) -> int | str:
-            packed = table.get(code, 0)
-            return ~packed if packed < 0 else code
+            packed = table.get(code)
+            if packed is None:
+                return code
+            number = packed // _AREA_SLOTS
+            node = written[number] if number < len(written) else -1
+            return code if node < 0 else node
 
         return ref
 

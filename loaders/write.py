@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from operator import itemgetter
 from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncManagedTransaction
@@ -38,6 +37,9 @@ BATCH = 10_000
 #: same parents; Neo4j then uses both cores (one lane leaves one idle).
 LANES = 2
 T = TypeVar("T")
+#: What a row carries for a link nobody names it by: one shared empty list (most households are named by
+#: no central household), never written to.
+_NOBODY: list[int] = []
 _IDENT = re.compile(r"[A-Z][A-Za-z]*|[A-Z][A-Z_]*")
 
 
@@ -516,7 +518,7 @@ async def _write_nodes(
         carried_count = [0] * len(naming)
         for i, named in enumerate(naming):
             for r, sent in zip(rows_, payload, strict=True):
-                codes_ = named.get(r.code, [])
+                codes_ = named.get(r.code, _NOBODY)
                 sent.append(codes_)
                 carried_count[i] += len(codes_)
         return upsert_nodes(label, fresh, bool(carries), by_id), payload, carried_count, rows_
@@ -526,7 +528,7 @@ async def _write_nodes(
         counts, codes, made, deleted, ids = await graph.write_batch(
             _upsert, cypher, payload, stale, first, sum(carried_count)
         )
-        plan.record_ids(label, map(itemgetter(0), payload), ids)
+        plan.record_ids(label, [row.number for row in rows_], ids)
         for en, named in names:
             for row, node in zip(rows_, ids, strict=True):
                 for _, code in row.resolved.get(en, ()):
