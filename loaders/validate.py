@@ -413,13 +413,14 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
         else:
             chunks = _chunked(convert_sheet(raw, problems), CHUNK)
         for chunk in chunks:
-            _deduplicate(sheet, chunk, index, link_keys, rejected[sheet.key], problems)
             await _resolve(chunk, backward, index)
             for link in forward:  # checked after the target sheet is read; resolved to its one label now
                 for row in chunk:
                     row.resolved[link.en] = [(link.targets[0], c) for c in row.refs.get(link.en, ())]
             _area_paths(sheet, chunk, index, problems)
             _same_area(chunk, backward, index, problems)
+            # after the area paths: a code is indexed with its row's in one write (no sheet names its own label)
+            _deduplicate(sheet, chunk, index, link_keys, rejected[sheet.key], problems)
             _finish(sheet, chunk, index, rejected[sheet.key])
             if forward:
                 named_by_chunk[sheet.key].append(_forward_names(chunk, forward))
@@ -470,16 +471,21 @@ def _deduplicate(
     rejected: set[int],
     problems: list[Problem],
 ) -> None:
-    """A second row with the same code (or, in a link sheet, the same relationship) is a problem; both are named."""
+    """A second row with the same code (or, in a link sheet, the same relationship) is a problem; both are named.
+
+    A node's code is indexed as it is first seen, packed with its row number and area path (`_Index.codes`)."""
     is_node = sheet.is_node
     seen = index.codes[sheet.label] if is_node else link_keys
+    area_id = index.area_id
     for row in chunk:
         if not row.code:  # a node's code is its `code` value: none when that cell was empty or refused
             continue
-        key = row.code if is_node else f"{sheet.key}|{row.code}|{row.props.get('role', '')}"
-        first = seen.get(key)
-        if first is None:
-            seen[key] = row.number * _AREA_SLOTS if is_node else row.number
+        if is_node:
+            key, mine = row.code, row.number * _AREA_SLOTS + (area_id(row.area) if row.area else 0)
+        else:
+            key, mine = f"{sheet.key}|{row.code}|{row.props.get('role', '')}", row.number
+        first = seen.setdefault(key, mine)  # one look-up in a map of millions: the row's own when first
+        if first == mine:  # another row's number never equals this row's
             continue
         number = first // _AREA_SLOTS if is_node else first
         what = ("编码", "code") if is_node else ("关系", "relationship")
@@ -636,20 +642,16 @@ def _other_area(index: _Index, label: str, code: str, key: str, mine: str) -> st
 
 
 def _finish(sheet: Sheet, chunk: list[Row], index: _Index, rejected: set[int]) -> None:
-    """Index the chunk's area paths and rejections; let go of what the writer does not need."""
-    codes_ = index.codes[sheet.label] if sheet.is_node else None
+    """Index the chunk's rejections; let go of what the writer does not need."""
+    is_node = sheet.is_node
     bad = index.bad
     for row in chunk:
         if row.number in rejected:
             row.bad = True
         if not row.bad and bad and _names_bad(row, bad):
             row.bad = True  # --skip-invalid: a row naming a rejected row is rejected too
-        if codes_ is not None and row.code and row.area:
-            packed = codes_.get(row.code)
-            if packed is not None and packed // _AREA_SLOTS == row.number:
-                codes_[row.code] = packed + index.area_id(row.area)
         if row.bad:
-            if codes_ is not None and row.code:
+            if is_node and row.code:
                 bad[sheet.label].add(row.code)
         else:
             row.cells = []  # only rejected rows go back out (to the error workbook) as they were read
