@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph.model import SHEETS
 from loaders.demo import write_demo
 from loaders.read import read_input
 from loaders.spool import Budget, Spool
-from loaders.validate import Plan, build_plan
+from loaders.validate import _AREA_SLOTS, Plan, build_plan
 
 
 def _contents(plan: Plan) -> dict[str, list[tuple[object, ...]]]:
@@ -42,3 +43,26 @@ def test_spool_reads_back_in_order_and_returns_its_budget() -> None:
     spool.close()
     assert budget.rows == 3
     assert list(spool) == []
+
+
+async def test_the_code_index_packs_each_rows_number_and_area_and_names_written_nodes_by_id(tmp_path: Path) -> None:
+    folder = tmp_path / "small"
+    write_demo("small", 5, folder)
+    plan = await build_plan(read_input(folder), None, Budget(rows=1_000))
+    areas: dict[int, tuple[tuple[str, str], ...]] = {}  # area id in the index -> the area its rows hold
+    for sheet in (s for s in SHEETS if s.is_node and s.key in plan.rows):
+        table = plan.codes[sheet.label]
+        for row in plan.valid_rows(sheet.key):
+            number, area_id = divmod(table[row.code], _AREA_SLOTS)
+            assert number == row.number
+            assert areas.setdefault(area_id, tuple(sorted(row.area.items()))) == tuple(sorted(row.area.items()))
+    assert len(set(areas.values())) == len(areas) >= 4  # one id per distinct area path, every level
+
+    buildings = plan.valid_rows("Building")
+    ref = plan.refs("Building")
+    assert [ref(r.code) for r in buildings] == [r.code for r in buildings]  # nothing written yet: by code
+    for lane in (buildings[1::2], buildings[::2]):  # batches come back out of row order
+        plan.record_ids("Building", [r.number for r in lane], [r.number * 7 for r in lane])
+    assert [ref(r.code) for r in buildings] == [r.number * 7 for r in buildings]
+    assert plan.refs("Building")("LD-000000000000-0000") == "LD-000000000000-0000"  # not in this load
+    plan.close()
