@@ -34,7 +34,7 @@ TARGETS = {"small": None, "city": 120.0, "province": 1200.0}
 MEMORY = {"small": ("4g", "4g"), "city": ("4g", "4g"), "province": ("4g", "7g")}
 #: Validated rows the loader keeps in memory before it spools to disk (GRASSROOTS_SPOOL_ROWS): every profile at
 #: the loader's default. The province's 28 M rows share 24 GiB with Neo4j, so most of them wait on disk (its
-#: loader peaked at 9.6 GiB with 4 M kept, Neo4j at 9.0).
+#: loader peaked at 9.8 GiB with 4 M kept, Neo4j at 8.9).
 SPOOL_ROWS = {"small": "4000000", "city": "4000000", "province": "4000000"}
 #: Loads per profile (the province's takes twenty minutes and more: one).
 RUNS = {"small": 3, "city": 3, "province": 1}

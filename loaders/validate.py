@@ -419,7 +419,7 @@ async def _build_plan(data: Input, lookup: Lookup | None, budget: Budget | None,
                     row.resolved[link.en] = [(link.targets[0], c) for c in row.refs.get(link.en, ())]
             _area_paths(sheet, chunk, index, problems)
             _same_area(chunk, backward, index, problems)
-            # after the area paths: a code is indexed with its row's in one write (no sheet names its own label)
+            # after the area paths: a code is indexed with its row's area in one write (no sheet names its own label)
             _deduplicate(sheet, chunk, index, link_keys, rejected[sheet.key], problems)
             _finish(sheet, chunk, index, rejected[sheet.key])
             if forward:
