@@ -329,7 +329,9 @@ class _Index:
         return self.existing.get((label, code), {})
 
     def area_id(self, area: dict[str, str]) -> int:
-        """The id of an area path: rows share their parent's dict, so most are found by identity."""
+        """The id of an area path: rows share their parent's dict, so most are found by identity; none is 0."""
+        if not area:
+            return 0
         aid = self._ids.get(id(area))
         if aid is None:
             if len(self.areas) >= _AREA_SLOTS - 1:
@@ -481,7 +483,7 @@ def _deduplicate(
         if not row.code:  # a node's code is its `code` value: none when that cell was empty or refused
             continue
         if is_node:
-            key, mine = row.code, row.number * _AREA_SLOTS + (area_id(row.area) if row.area else 0)
+            key, mine = row.code, row.number * _AREA_SLOTS + area_id(row.area)
         else:
             key, mine = f"{sheet.key}|{row.code}|{row.props.get('role', '')}", row.number
         first = seen.setdefault(key, mine)  # one look-up in a map of millions: the row's own when first
