@@ -98,6 +98,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT rollup_code IF NOT EXISTS FOR (n:_Rollup) REQUIRE n.code IS UNIQUE",
         ),
     ),
+    Migration(
+        4,
+        "drop the index on households' building code, a property never written / 删除住户楼栋编码索引（无此属性）",
+        (
+            # Households name their building by an IN relationship, never by a property: the index stayed empty.
+            "DROP INDEX household_building IF EXISTS",
+        ),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"
