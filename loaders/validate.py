@@ -219,14 +219,21 @@ class Plan:
     def refs(self, label: str) -> Callable[[str], int | str]:
         """How a statement names a `label` node: by its id when this load wrote it, else by its code."""
         table, written = self.codes.get(label, {}), self.ids.setdefault(label, array("q"))
+        last: tuple[str | None, int] = (None, -1)  # the last code named by id: rows come by building, and name it again
 
         def ref(code: str) -> int | str:
+            nonlocal last
+            if code == last[0]:
+                return last[1]
             packed = table.get(code)
             if packed is None:
                 return code
             number = packed // _AREA_SLOTS
             node = written[number] if number < len(written) else -1
-            return code if node < 0 else node
+            if node < 0:
+                return code
+            last = (code, node)  # one assignment: a reader in another thread sees an old pair or the new one
+            return node
 
         return ref
 

@@ -303,32 +303,35 @@ def node_payloads(
     fields, folded = node_fields(label), folded_links(label)
     columns = [name for name, _ in fields[: len(fields) - len(AREA_KEYS)]]
     dates = [i for i, (_, is_date) in enumerate(fields, start=1) if is_date]
-    links = [(i, lk.en) for i, lk in enumerate(folded)]
+    links = [(lk.en, None if refs is None else refs[i]) for i, lk in enumerate(folded)]
     areas: dict[int, list[str | None]] = {}  # id of a shared area dict -> its codes in payload order
     payload = Rows()
+    append = payload.append
     by_id = True
     for row in rows:
-        props, area = row.props, row.area
-        sent = [row.code, *[props.get(name) for name in columns]]
+        sent = [row.code, *map(row.props.get, columns)]  # `map`: no comprehension's frame a row
         for i in dates:
             if sent[i] is not None:
                 sent[i] = sent[i].isoformat()
+        area = row.area
         codes_ = areas.get(id(area))
         if codes_ is None:
             codes_ = areas[id(area)] = [area.get(key) or None for key in AREA_KEYS]
         sent += codes_
-        for i, en in links:
-            targets = row.resolved.get(en)
+        resolved = row.resolved
+        for en, ref in links:
+            targets = resolved.get(en)
             if not targets:
                 sent.append(None)
-            elif refs is None:
+            elif ref is None:
                 sent.append(targets[0][1])
                 by_id = False
             else:
-                node = refs[i](targets[0][1])
+                node = ref(targets[0][1])
                 sent.append(node)
-                by_id = by_id and not isinstance(node, str)
-        payload.append(sent)
+                if node.__class__ is str:
+                    by_id = False
+        append(sent)
     return payload, by_id
 
 

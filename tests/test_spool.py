@@ -66,3 +66,19 @@ async def test_the_code_index_packs_each_rows_number_and_area_and_names_written_
     assert [ref(r.code) for r in buildings] == [r.number * 7 for r in buildings]
     assert plan.refs("Building")("LD-000000000000-0000") == "LD-000000000000-0000"  # not in this load
     plan.close()
+
+
+async def test_a_reference_named_twice_in_a_row_keeps_its_id_and_a_later_write_is_seen(tmp_path: Path) -> None:
+    """`Plan.refs` remembers the last code it named by id (households come by building): the same code again
+    gets the same id; a code it named by code, because its node was not written yet, gets the id once written."""
+    folder = tmp_path / "small"
+    write_demo("small", 5, folder)
+    plan = await build_plan(read_input(folder), None, Budget(rows=1_000))
+    first, second = plan.valid_rows("Building")[:2]
+    ref = plan.refs("Building")
+    plan.record_ids("Building", [first.number], [41])
+    assert [ref(first.code), ref(first.code), ref(second.code)] == [41, 41, second.code]
+    plan.record_ids("Building", [second.number], [42])
+    assert [ref(second.code), ref(second.code), ref(first.code), ref(second.code)] == [42, 42, 41, 42]
+    assert ref("") == ""  # nothing cached answers for a code never named
+    plan.close()
