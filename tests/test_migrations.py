@@ -55,8 +55,8 @@ async def test_every_index_is_on_a_property_the_model_writes(graph: Graph) -> No
         "WHERE entityType = 'NODE' AND properties IS NOT NULL RETURN name, labelsOrTypes[0] AS label, properties"
     )
     written = {label: {"code", *(name for name, _ in node_fields(label))} for label in LABELS}
-    dead = [(r["name"], r["label"], p) for r in rows if r["label"] in written for p in r["properties"]]
-    assert [d for d in dead if d[2] not in written[d[1]]] == []
+    indexed = [(r["name"], r["label"], p) for r in rows if r["label"] in written for p in r["properties"]]
+    assert [(name, label, p) for name, label, p in indexed if p not in written[label]] == []
     assert {r["label"] for r in rows} & LABELS  # the check saw the model's indexes
 
 
