@@ -29,7 +29,7 @@ from graph.driver import Graph, Rows
 from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from graph.statistics import by_code
 from loaders.cells import Row
-from loaders.validate import AREA_KEYS, Plan
+from loaders.validate import AREA_KEYS, Plan, Record
 
 #: Rows per transaction (`grassroots load --batch-size`).
 BATCH = 10_000
@@ -37,6 +37,7 @@ BATCH = 10_000
 #: same parents; Neo4j then uses both cores (one lane leaves one idle).
 LANES = 2
 T = TypeVar("T")
+R = TypeVar("R")  # what is dealt to lanes: `Row`s, or a node sheet's `Record`s
 #: What a row carries for a link nobody names it by: one shared empty list (most households are named by
 #: no central household), never written to.
 _NOBODY: list[int] = []
@@ -291,11 +292,17 @@ class Summary:
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # phase → wall time
 
 
+def record_links(label: str) -> tuple[str, ...]:
+    """The links whose codes the writer reads from each of `label`'s records (`Plan.records`): the folded
+    ones first, in order, then those a later label's nodes carry (`forward_links`)."""
+    return tuple(lk.en for lk in (*folded_links(label), *forward_links(label)))
+
+
 def node_payloads(
-    rows: Iterable[Row], label: str, refs: tuple[Callable[[str], int | str], ...] | None = None
+    records: Iterable[Record], label: str, refs: tuple[Callable[[str], int | str], ...] | None = None
 ) -> tuple[list[list[Any]], bool]:
     """Nodes' rows as sent — [code, values in `node_fields` order, folded link targets], dates as ISO text —
-    and whether every target is a node id.
+    and whether every target is a node id. `records` carry their links' codes in `record_links` order.
 
     Targets are named through their link's `refs` (`Plan.refs`: an id when this load wrote the node), else
     by code. A tight loop: a city sends millions of households, which share their building's area codes.
@@ -303,31 +310,29 @@ def node_payloads(
     fields, folded = node_fields(label), folded_links(label)
     columns = [name for name, _ in fields[: len(fields) - len(AREA_KEYS)]]
     dates = [i for i, (_, is_date) in enumerate(fields, start=1) if is_date]
-    links = [(lk.en, None if refs is None else refs[i]) for i, lk in enumerate(folded)]
+    links = [(i, None if refs is None else refs[i]) for i in range(len(folded))]
     areas: dict[int, list[str | None]] = {}  # id of a shared area dict -> its codes in payload order
     payload = Rows()
     append = payload.append
     by_id = True
-    for row in rows:
-        sent = [row.code, *map(row.props.get, columns)]  # `map`: no comprehension's frame a row
+    for _, code, props, area, named in records:
+        sent = [code, *map(props.get, columns)]  # `map`: no comprehension's frame a row
         for i in dates:
             if sent[i] is not None:
                 sent[i] = sent[i].isoformat()
-        area = row.area
         codes_ = areas.get(id(area))
         if codes_ is None:
             codes_ = areas[id(area)] = [area.get(key) or None for key in AREA_KEYS]
         sent += codes_
-        resolved = row.resolved
-        for en, ref in links:
-            targets = resolved.get(en)
+        for i, ref in links:
+            targets = named[i]
             if not targets:
                 sent.append(None)
             elif ref is None:
-                sent.append(targets[0][1])
+                sent.append(targets[0])
                 by_id = False
             else:
-                node = ref(targets[0][1])
+                node = ref(targets[0])
                 sent.append(node)
                 if node.__class__ is str:
                     by_id = False
@@ -348,15 +353,17 @@ def _community(row: Row) -> str:
     return row.area.get("communityCode") or row.code
 
 
-def deal(
-    rows: Iterable[Row], size: int = BATCH, count: int = LANES, key: Callable[[Row], str] = _community
-) -> Iterator[tuple[int, list[Row]]]:
+def _record_community(record: Record) -> str:
+    return record[3].get("communityCode") or record[1]
+
+
+def deal(rows: Iterable[R], size: int, count: int, key: Callable[[R], str]) -> Iterator[tuple[int, list[R]]]:
     """Rows dealt to `count` lanes by `key` — community, else code: (lane, batch of `size`) as each batch fills.
 
     A community's rows share their parents (buildings, central households...), so lanes that never share
     a community never wait on each other's locks. The dealing is deterministic (CRC-32, not `hash`).
     """
-    buffers: list[list[Row]] = [[] for _ in range(count)]
+    buffers: list[list[R]] = [[] for _ in range(count)]
     lane_of: dict[str, int] = {}  # a city's two million households share 515 communities
     for row in rows:
         name = key(row)
@@ -373,21 +380,22 @@ def deal(
             yield lane, buffer
 
 
-def lanes(rows: Iterable[Row], size: int = BATCH, count: int = LANES) -> list[list[list[Row]]]:
-    """Every lane's batches, as `deal` hands them out (lanes with no rows left out)."""
-    out: list[list[list[Row]]] = [[] for _ in range(count)]
-    for lane, batch in deal(rows, size, count):
+def lanes(records: Iterable[Record], size: int = BATCH, count: int = LANES) -> list[list[list[Record]]]:
+    """Every lane's batches of a node sheet's records, as `deal` hands them out to `_write_nodes` (lanes with
+    no rows left out)."""
+    out: list[list[list[Record]]] = [[] for _ in range(count)]
+    for lane, batch in deal(records, size, count, _record_community):
         out[lane].append(batch)
     return [batches for batches in out if batches]
 
 
 async def _in_lanes(
-    rows: Iterable[Row],
+    rows: Iterable[R],
     size: int,
-    prepare: Callable[[list[Row]], T],
+    prepare: Callable[[list[R]], T],
     send: Callable[[T], Awaitable[None]],
-    count: int = LANES,
-    key: Callable[[Row], str] = _community,
+    count: int,
+    key: Callable[[R], str],
 ) -> None:
     """`send` every batch as `prepare` made it, the lanes concurrently, each lane's batches one after another.
 
@@ -510,31 +518,34 @@ async def _write_nodes(
     naming = [namings[(source.key, link.en)] for source, link in carries]
     for source, link in carried_links(label):
         namings.pop((source.key, link.en), None)  # needed no more
-    names = [(lk.en, namings.setdefault((sheet.key, lk.en), defaultdict(list))) for lk in forward_links(label)]
+    names = [  # (position in a record's links, target code -> ids naming it)
+        (at, namings.setdefault((sheet.key, lk.en), defaultdict(list)))
+        for at, lk in enumerate(forward_links(label), start=len(folded))
+    ]
     refs = tuple(plan.refs(lk.targets[0]) for lk in folded)
-    Prepared = tuple[LiteralString, list[list[Any]], list[int], list[Row]]
+    Prepared = tuple[LiteralString, list[list[Any]], list[int], list[Record]]
 
-    def prepare(rows_: list[Row]) -> Prepared:
-        payload, by_id = node_payloads(rows_, label, refs)
+    def prepare(records: list[Record]) -> Prepared:
+        payload, by_id = node_payloads(records, label, refs)
         if not by_id:  # a target not written by this load: every target of the batch by code
-            payload, _ = node_payloads(rows_, label)
+            payload, _ = node_payloads(records, label)
         carried_count = [0] * len(naming)
         for i, named in enumerate(naming):
-            for r, sent in zip(rows_, payload, strict=True):
-                codes_ = named.get(r.code, _NOBODY)
+            for record, sent in zip(records, payload, strict=True):
+                codes_ = named.get(record[1], _NOBODY)
                 sent.append(codes_)
                 carried_count[i] += len(codes_)
-        return upsert_nodes(label, fresh, bool(carries), by_id), payload, carried_count, rows_
+        return upsert_nodes(label, fresh, bool(carries), by_id), payload, carried_count, records
 
     async def send(prepared: Prepared) -> None:
-        cypher, payload, carried_count, rows_ = prepared
+        cypher, payload, carried_count, records = prepared
         counts, codes, made, deleted, ids = await graph.write_batch(
             _upsert, cypher, payload, stale, first, sum(carried_count)
         )
-        plan.record_ids(label, [row.number for row in rows_], ids)
-        for en, named in names:
-            for row, node in zip(rows_, ids, strict=True):
-                for _, code in row.resolved.get(en, ()):
+        plan.record_ids(label, [record[0] for record in records], ids)
+        for at, named in names:
+            for record, node in zip(records, ids, strict=True):
+                for code in record[4][at]:
                     named[code].append(node)
         written = len(payload)
         _let_go(payload)
@@ -549,7 +560,8 @@ async def _write_nodes(
     if naming:
         nodes = plan.valid_count(sheet.key)
         size = carry_batch(size, nodes, sum(len(c) for named in naming for c in named.values()))
-    await _in_lanes(_rows(plan, sheet.key), size, prepare, send, LANES if fresh else 1)
+    records = (r for chunk in plan.records(sheet.key, record_links(label)) for r in chunk)
+    await _in_lanes(records, size, prepare, send, LANES if fresh else 1, _record_community)
     if fresh:
         created.add(label)
     carried.update((source.key, link.en) for source, link in carries)
@@ -590,7 +602,7 @@ async def _write_node_links(
                 _let_go(stale, pairs)
                 summary.links[_link_key(sheet.label, link, target)].update(counters)
 
-        await _in_lanes(_rows(plan, sheet.key), size, prepare, send, lanes)
+        await _in_lanes(_rows(plan, sheet.key), size, prepare, send, lanes, _community)
 
 
 async def _write_link_sheet(
@@ -819,7 +831,9 @@ async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:
             continue
         fields, folded = node_fields(sheet.label), folded_links(sheet.label)
         stale = [stale_links(sheet.label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
-        payload, _ = node_payloads(rows, sheet.label)
+        payload, _ = node_payloads(
+            (r for chunk in plan.records(sheet.key, record_links(sheet.label)) for r in chunk), sheet.label
+        )
         counts, existed, _created, _deleted, _ids = await _upsert(
             tx, upsert_nodes(sheet.label), payload, stale, len(fields) + 1
         )

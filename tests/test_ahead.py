@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from graph.model import SHEETS
+from loaders import validate
 from loaders.ahead import AheadError, Handed
 from loaders.demo import write_demo
 from loaders.read import read_input
 from loaders.spool import Budget
 from loaders.validate import Plan, build_plan
+from loaders.write import record_links
 
 IN_PROCESS = 1 << 62  # no input is that big: converted in this process
 
@@ -168,3 +171,33 @@ async def test_a_worker_stopped_and_continued_hands_every_row_over_intact(tmp_pa
     for ahead in plans:
         assert ahead.problems == here.problems == []
         assert _contents(ahead) == _contents(here)
+
+
+async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Plan.records` takes a spilled chunk the worker handed over apart without `Row`s: the same valid rows,
+    rows found bad in their chunk and rows rejected after it was spilled (the first of two duplicates) left out."""
+    monkeypatch.setattr(validate, "CHUNK", 1_000)  # duplicates a chunk apart, in a small city
+    folder = tmp_path / "late"
+    write_demo("small", 3, folder)
+    households = _rows(folder / "Household.csv")
+    _edit(folder / "Household.csv", 5, "人口数", "-2")  # bad in its own chunk
+    _edit(folder / "Household.csv", 4_500, "编码", households[20][0])  # row 21's code again, chunks later
+    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=0)
+    assert spilled.rows["Household"].spilled
+    assert spilled.rejected["Household"] == {21}  # found bad after its chunk was spilled
+    for sheet in (s for s in SHEETS if s.is_node and s.key in here.rows):
+        links = record_links(sheet.label)
+        expected = [
+            (r.number, r.code, r.props, r.area, tuple([c for _, c in r.resolved[en]] for en in links))
+            for r in here.valid_rows(sheet.key)
+        ]
+        records = [r for chunk in spilled.records(sheet.key, links) for r in chunk]
+        assert records == expected, sheet.key
+        assert len(records) == spilled.valid_count(sheet.key)
+    numbers = {r[0] for chunk in spilled.records("Household") for r in chunk}
+    assert {5, 21, 4_500}.isdisjoint(numbers)
+    assert len(numbers) == len(households) - 1 - 3
+    spilled.close()
