@@ -20,9 +20,9 @@ import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from graph.model import SHEETS
+from graph.model import SHEETS, Sheet
 from loaders.cells import Row, convert_cells
 from loaders.problems import Problem
 from loaders.read import CsvRows, Input, RawSheet
@@ -32,9 +32,45 @@ AHEAD_BYTES = 16 * 1024 * 1024
 _SHEET_BY_KEY = {s.key: s for s in SHEETS}
 _ROOT = Path(__file__).resolve().parents[1]
 
-#: A converted row as it crosses between the processes, without its values: (number, code, refs, bad, cells if
-#: bad). Its values (`props`) cross beside it, the chunk's in one list of their own.
-Packed = tuple[int, str, dict[str, list[str]], bool, list[str]]
+#: What a link column holds for one row as it crosses between the processes: no code (None), one code (the
+#: commonest, a plain string), or a list of several.
+Named = str | list[str] | None
+
+
+class Spine(NamedTuple):
+    """A chunk's rows without their values, column by column, as they cross between the processes.
+
+    Columns rather than a tuple and a dict of references per row: a tenth of the objects to unpickle,
+    and a spilled chunk is taken apart straight into what the writer sends (`validate._handed_records`).
+    The rows' values cross beside it, one list per column of the sheet (`Values`)."""
+
+    numbers: list[int]
+    codes: list[str]
+    links: list[list[Named]]  # per link of the sheet (`Sheet.all_links` order), per row
+    bad: list[int]  # positions of rows with a problem in their cells
+    cells: dict[int, list[str]]  # those rows' cells as read
+
+    def refs(self, sheet: Sheet) -> list[dict[str, list[str]]]:
+        """Each row's references: link → codes, as `convert_cells` gave them."""
+        if not sheet.all_links:
+            return [{} for _ in self.numbers]
+        ens = [lk.en for lk in sheet.all_links]
+        return [dict(zip(ens, named, strict=True)) for named in zip(*map(codes_of, self.links), strict=True)]
+
+
+#: A chunk's values, one list per column of its sheet (`Sheet.columns` order); None where a cell is empty.
+Values = list[list[Any]]
+
+
+def codes_of(column: list[Named]) -> list[list[str]]:
+    """A link column's codes per row, as lists."""
+    return [[] if named is None else [named] if named.__class__ is str else named for named in column]  # type: ignore[list-item]
+
+
+def value_dicts(sheet: Sheet, values: Values) -> list[dict[str, Any]]:
+    """A chunk's values as each row's dict (empty cells left out, as `convert_cells` leaves them)."""
+    names = [c.name for c in sheet.columns]
+    return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in zip(*values, strict=True)]
 
 
 class Pending(dict[str, Any]):
@@ -68,12 +104,13 @@ class Handed(list[Row]):
     taken apart and pickled a second time.
     """
 
-    __slots__ = ("props", "raw")
+    __slots__ = ("props", "raw", "sheet")
 
-    def __init__(self, rows: Iterable[Row] = ()) -> None:
+    def __init__(self, sheet: Sheet, rows: Iterable[Row] = ()) -> None:
         super().__init__(rows)
-        self.raw: bytes | None = None
-        self.props: bytes | None = None
+        self.sheet = sheet
+        self.raw: bytes | None = None  # a pickled `Spine`
+        self.props: bytes | None = None  # pickled `Values`
 
     @property
     def pending(self) -> bool:
@@ -84,7 +121,7 @@ class Handed(list[Row]):
         """Give each row its values (once); the bytes they came in are let go unless `keep`."""
         if self.pending:
             assert self.props is not None
-            for row, props in zip(self, pickle.loads(self.props), strict=True):
+            for row, props in zip(self, value_dicts(self.sheet, pickle.loads(self.props)), strict=True):
                 row.props = props
         if not keep:
             self.props = None
@@ -143,13 +180,17 @@ class Ahead:
                 return
             _, raw, props, found = message
             problems.extend(found)
-            rows: list[Packed] = pickle.loads(raw)
-            if rows:
+            spine: Spine = Spine._make(pickle.loads(raw))
+            if spine.numbers:
+                cells, bad = spine.cells, set(spine.bad)
                 chunk = Handed(
+                    sheet,
                     [
-                        Row(sheet, source, number, cells, code, PENDING, refs, {}, {}, bad)
-                        for number, code, refs, bad, cells in rows
-                    ]
+                        Row(sheet, source, number, cells.get(i) or [], code, PENDING, refs, {}, {}, i in bad)
+                        for i, (number, code, refs) in enumerate(
+                            zip(spine.numbers, spine.codes, spine.refs(sheet), strict=True)
+                        )
+                    ],
                 )
                 chunk.raw, chunk.props = raw, props
                 if not sheet.is_node:  # a link sheet's key holds its role: values wanted now (its sheets are small)
@@ -217,15 +258,47 @@ def _dumps(obj: Any) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _dumps_flat(rows: list[Packed]) -> bytes:
-    """Rows' codes and references pickled without the memo (`Pickler.fast`): a fifth of the time, read back as
-    fast. Nothing in them is shared or recursive; the names of their links, repeated in every row, are let go
-    after validation (`validate._finish`)."""
+def _dumps_flat(columns: Any) -> bytes:
+    """Columns of codes and values pickled without the memo (`Pickler.fast`): a fifth of the time, read back
+    as fast. Nothing in them is shared or recursive."""
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True  # documented as deprecated, still there; it must never meet a cycle, and these rows have none
-    pickler.dump(rows)
+    pickler.fast = True  # documented as deprecated, still there; it must never meet a cycle, and columns have none
+    pickler.dump(columns)
     return out.getvalue()
+
+
+class _Columns:
+    """A chunk being gathered in the worker: each converted row's code, references and values appended to
+    their columns (`Spine`, `Values`)."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.ens = [lk.en for lk in sheet.all_links]
+        self.names = [c.name for c in sheet.columns]
+        self.spine = Spine([], [], [[] for _ in self.ens], [], {})
+        self.values: Values = [[] for _ in self.names]
+
+    def __len__(self) -> int:
+        return len(self.spine.numbers)
+
+    def add(
+        self, number: int, cells: list[str], code: str, props: dict[str, Any], refs: dict[str, list[str]], bad: bool
+    ) -> None:
+        spine = self.spine
+        if bad:
+            spine.bad.append(len(spine.numbers))
+            spine.cells[len(spine.numbers)] = cells
+        spine.numbers.append(number)
+        spine.codes.append(code)
+        for en, column in zip(self.ens, spine.links, strict=True):
+            found = refs[en]
+            column.append(found[0] if len(found) == 1 else found or None)
+        get = props.get
+        for name, column in zip(self.names, self.values, strict=True):
+            column.append(get(name))
+
+    def message(self, problems: list[Problem]) -> tuple[Any, ...]:
+        return ("rows", _dumps_flat(tuple(self.spine)), _dumps_flat(self.values), problems[:])
 
 
 def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int) -> None:
@@ -238,18 +311,17 @@ def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int
     try:
         for key, source, columns, file in jobs:
             problems: list[Problem] = []  # cell problems, and a file that turns out not to be UTF-8
-            raw = RawSheet(_SHEET_BY_KEY[key], source, columns, CsvRows(Path(file), problems))
-            rows: list[Packed] = []
-            values: list[dict[str, Any]] = []
-            for number, cells, code, props, refs, bad in convert_cells(raw, problems):
-                rows.append((number, code, refs, bad, cells if bad else []))
-                values.append(props)
-                if len(rows) >= chunk:
-                    send_(("rows", _dumps_flat(rows), _dumps(values), problems[:]))
-                    rows, values = [], []
+            sheet = _SHEET_BY_KEY[key]
+            raw = RawSheet(sheet, source, columns, CsvRows(Path(file), problems))
+            gathered = _Columns(sheet)
+            for converted in convert_cells(raw, problems):
+                gathered.add(*converted)
+                if len(gathered) >= chunk:
+                    send_(gathered.message(problems))
+                    gathered = _Columns(sheet)
                     problems.clear()
-            if rows or problems:
-                send_(("rows", _dumps_flat(rows), _dumps(values), problems[:]))
+            if len(gathered) or problems:
+                send_(gathered.message(problems))
             send_(("end", key))
     except BrokenPipeError:
         pass  # validation stopped early: nobody is listening

@@ -14,12 +14,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Link, Sheet
 from loaders import codes
-from loaders.ahead import AHEAD_BYTES, Ahead, Handed
+from loaders.ahead import AHEAD_BYTES, Ahead, Handed, Spine, codes_of, value_dicts
 from loaders.cells import Row, convert_sheet, header
 from loaders.problems import Problem
 from loaders.read import Input
@@ -66,8 +65,8 @@ class _HandedSpill(NamedTuple):
 
     key: str
     source: str
-    raw: bytes  # the worker's pickled (number, code, refs, bad, cells) tuples
-    props: bytes  # and their values, pickled beside them
+    raw: bytes  # the worker's pickled `ahead.Spine`
+    props: bytes  # and its values (`ahead.Values`), pickled beside it
     areas: list[dict[str, str]]  # per row; rows share their parent's dict, pickled once
     bad: dict[int, dict[str, list[tuple[str, str]]]]  # position of a rejected row -> its links as resolved
     several: dict[str, list[list[tuple[str, str]]]]  # a link naming several labels -> each row's resolved targets
@@ -173,13 +172,16 @@ def _unpack_handed(packed: _HandedSpill) -> list[Row]:
     one = [(lk.en, lk.targets[0]) for lk in sheet.all_links if len(lk.targets) == 1]
     rows: list[Row] = []
     append = rows.append  # a plain loop: millions of rows, and a comprehension is a call each
-    spine, values = pickle.loads(packed.raw), pickle.loads(packed.props)
-    for (number, code, refs, _, cells), props, area in zip(spine, values, packed.areas, strict=True):
+    spine: Spine = Spine._make(pickle.loads(packed.raw))
+    values = value_dicts(sheet, pickle.loads(packed.props))
+    for i, (number, code, refs, props, area) in enumerate(
+        zip(spine.numbers, spine.codes, spine.refs(sheet), values, packed.areas, strict=True)
+    ):
         resolved = {}
         for en, label in one:  # a valid row's codes all resolved to the link's one label
             named = refs[en]
             resolved[en] = [(label, named[0])] if len(named) == 1 else [(label, c) for c in named]
-        append(Row(sheet, source, number, cells, code, props, _SPENT, resolved, area, False))
+        append(Row(sheet, source, number, spine.cells.get(i) or [], code, props, _SPENT, resolved, area, False))
     for en, targets in packed.several.items():
         for row, resolved in zip(rows, targets, strict=True):
             row.resolved[en] = resolved
@@ -189,37 +191,32 @@ def _unpack_handed(packed: _HandedSpill) -> list[Row]:
     return rows
 
 
-#: A valid row as the writer reads it (`Plan.records`): (row number, code, values, area path, per asked
-#: link the codes it names). A tuple, not a `Row`: millions are made and dropped while a province loads.
-Record = tuple[int, str, dict[str, Any], dict[str, str], tuple[list[str], ...]]
+#: A valid row as the writer reads it (`Plan.records`): (row number, code, values in `Sheet.columns` order —
+#: None where empty —, area path, per asked link the codes it names). A tuple, not a `Row`: millions are made
+#: and dropped while a province loads.
+Record = tuple[int, str, tuple[Any, ...], dict[str, str], tuple[list[str], ...]]
 
 
 def _handed_records(packed: _HandedSpill, links: tuple[str, ...], late: set[int]) -> list[Record]:
-    """A spilled chunk the worker handed over, as records of its valid rows (`Plan.records`).
+    """A spilled chunk the worker handed over, as records of its valid rows (`Plan.records`): its columns
+    zipped, no object made per row but the record itself.
 
     The worker's references are the codes as written, one label per link asked: a valid row's
     resolve to exactly those, so they are passed on as they are."""
+    sheet = SHEET_BY_KEY[packed.key]
     several = set(packed.several)
     if several.intersection(links):
         raise ValueError(f"links naming several labels: {sorted(several.intersection(links))}")
-    if not links:
-        pick: Callable[[dict[str, list[str]]], tuple[list[str], ...]] = lambda _refs: ()  # noqa: E731
-    elif len(links) == 1:
-        only = links[0]
-        pick = lambda refs: (refs[only],)  # noqa: E731
-    else:
-        pick = itemgetter(*links)
-    spine, values = pickle.loads(packed.raw), pickle.loads(packed.props)
+    spine: Spine = Spine._make(pickle.loads(packed.raw))
+    position = {lk.en: i for i, lk in enumerate(sheet.all_links)}
+    rows = len(spine.numbers)
+    named = zip(*(codes_of(spine.links[position[en]]) for en in links), strict=True) if links else repeat((), rows)
+    values = zip(*pickle.loads(packed.props), strict=True)
+    records = zip(spine.numbers, spine.codes, values, packed.areas, named, strict=True)
     if packed.bad or late:
-        return [
-            (number, code, props, area, pick(refs))
-            for i, ((number, code, refs, _, _), props, area) in enumerate(zip(spine, values, packed.areas, strict=True))
-            if i not in packed.bad and number not in late
-        ]
-    return [
-        (number, code, props, area, pick(refs))
-        for (number, code, refs, _, _), props, area in zip(spine, values, packed.areas, strict=True)
-    ]
+        bad = packed.bad
+        return [r for i, r in enumerate(records) if i not in bad and r[0] not in late]
+    return list(records)
 
 
 @dataclass
@@ -312,13 +309,20 @@ class Plan:
         if spool is None:
             return
         late = self.rejected.get(key) or set()
+        names = [c.name for c in SHEET_BY_KEY[key].columns]
         for stored in spool.stored():
             if isinstance(stored, _HandedSpill):
                 out = _handed_records(stored, links, late)
             else:
                 rows = self._ready(key, stored if isinstance(stored, list) else _unpack(stored))
                 out = [
-                    (r.number, r.code, r.props, r.area, tuple([c for _, c in r.resolved[en]] for en in links))
+                    (
+                        r.number,
+                        r.code,
+                        tuple(map(r.props.get, names)),
+                        r.area,
+                        tuple([c for _, c in r.resolved[en]] for en in links),
+                    )
                     for r in rows
                     if not r.bad
                 ]

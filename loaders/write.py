@@ -308,15 +308,16 @@ def node_payloads(
     by code. A tight loop: a city sends millions of households, which share their building's area codes.
     """
     fields, folded = node_fields(label), folded_links(label)
-    columns = [name for name, _ in fields[: len(fields) - len(AREA_KEYS)]]
+    if SHEET_BY_LABEL[label].columns[0].name != "code":  # a record's values are then the payload's start
+        raise ValueError(f"{label}: a node sheet's first column is its code")
     dates = [i for i, (_, is_date) in enumerate(fields, start=1) if is_date]
     links = [(i, None if refs is None else refs[i]) for i in range(len(folded))]
     areas: dict[int, list[str | None]] = {}  # id of a shared area dict -> its codes in payload order
     payload = Rows()
     append = payload.append
     by_id = True
-    for _, code, props, area, named in records:
-        sent = [code, *map(props.get, columns)]  # `map`: no comprehension's frame a row
+    for _, _, values, area, named in records:
+        sent = list(values)  # [code, the sheet's other columns]
         for i in dates:
             if sent[i] is not None:
                 sent[i] = sent[i].isoformat()
