@@ -62,6 +62,11 @@ class Spine(NamedTuple):
 Values = list[list[Any]]
 
 
+def named_codes(named: Named) -> list[str]:
+    """The codes one `Named` holds."""
+    return [] if named is None else [named] if isinstance(named, str) else named
+
+
 def codes_of(column: list[Named]) -> list[list[str]]:
     """A link column's codes per row, as lists."""
     return [[] if named is None else [named] if named.__class__ is str else named for named in column]  # type: ignore[list-item]

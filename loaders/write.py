@@ -28,6 +28,7 @@ from neo4j import AsyncManagedTransaction
 from graph.driver import Graph, Rows
 from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from graph.statistics import by_code
+from loaders.ahead import named_codes
 from loaders.cells import Row
 from loaders.validate import AREA_KEYS, Plan, Record
 
@@ -326,14 +327,14 @@ def node_payloads(
             codes_ = areas[id(area)] = [area.get(key) or None for key in AREA_KEYS]
         sent += codes_
         for i, ref in links:
-            targets = named[i]
-            if not targets:
+            target = named[i]  # a folded link names one node at most: its code, or None
+            if target is None:
                 sent.append(None)
             elif ref is None:
-                sent.append(targets[0])
+                sent.append(target)
                 by_id = False
             else:
-                node = ref(targets[0])
+                node = ref(target)  # type: ignore[arg-type]
                 sent.append(node)
                 if node.__class__ is str:
                     by_id = False
@@ -546,7 +547,7 @@ async def _write_nodes(
         plan.record_ids(label, [record[0] for record in records], ids)
         for at, named in names:
             for record, node in zip(records, ids, strict=True):
-                for code in record[4][at]:
+                for code in named_codes(record[4][at]):
                     named[code].append(node)
         written = len(payload)
         _let_go(payload)

@@ -30,6 +30,12 @@ def _contents(plan: Plan) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
+def _named(targets: list[tuple[str, str]]) -> str | list[str] | None:
+    """What a record carries for a link: None, one code, or a list."""
+    codes = [code for _, code in targets]
+    return None if not codes else codes[0] if len(codes) == 1 else codes
+
+
 def _workers() -> list[int]:
     """Cell-conversion workers still running under this process."""
     found = []
@@ -176,8 +182,9 @@ async def test_a_worker_stopped_and_continued_hands_every_row_over_intact(tmp_pa
 async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`Plan.records` takes a spilled chunk the worker handed over apart without `Row`s: the same valid rows,
-    rows found bad in their chunk and rows rejected after it was spilled (the first of two duplicates) left out."""
+    """`Plan.records` takes a chunk the worker handed over apart without `Row`s (spilled) or dicts of values (kept
+    in memory): the same valid rows, rows found bad in their chunk and rows rejected after it was spooled (the
+    first of two duplicates) left out."""
     monkeypatch.setattr(validate, "CHUNK", 1_000)  # duplicates a chunk apart, in a small city
     folder = tmp_path / "late"
     write_demo("small", 3, folder)
@@ -186,8 +193,10 @@ async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(
     _edit(folder / "Household.csv", 4_500, "编码", households[20][0])  # row 21's code again, chunks later
     here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
     spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=0)
+    kept = await build_plan(read_input(folder), None, ahead_bytes=0)  # in memory, values still pickled
     assert spilled.rows["Household"].spilled
-    assert spilled.rejected["Household"] == {21}  # found bad after its chunk was spilled
+    assert not kept.rows["Household"].spilled
+    assert spilled.rejected["Household"] == kept.rejected["Household"] == {21}  # found bad after its chunk
     for sheet in (s for s in SHEETS if s.is_node and s.key in here.rows):
         links, names = record_links(sheet.label), [c.name for c in sheet.columns]
         expected = [
@@ -196,13 +205,14 @@ async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(
                 r.code,
                 tuple(r.props.get(n) for n in names),
                 r.area,
-                tuple([c for _, c in r.resolved[en]] for en in links),
+                tuple(_named(r.resolved[en]) for en in links),
             )
             for r in here.valid_rows(sheet.key)
         ]
-        records = [r for chunk in spilled.records(sheet.key, links) for r in chunk]
-        assert records == expected, sheet.key
-        assert len(records) == spilled.valid_count(sheet.key)
+        for plan in (spilled, kept):
+            records = [r for chunk in plan.records(sheet.key, links) for r in chunk]
+            assert records == expected, sheet.key
+            assert len(records) == plan.valid_count(sheet.key)
     numbers = {r[0] for chunk in spilled.records("Household") for r in chunk}
     assert {5, 21, 4_500}.isdisjoint(numbers)
     assert len(numbers) == len(households) - 1 - 3
