@@ -40,8 +40,9 @@ Named = str | list[str] | None
 class Spine(NamedTuple):
     """A chunk's rows without their values, column by column, as they cross between the processes.
 
-    Columns rather than a tuple and a dict of references per row: a tenth of the objects to unpickle,
-    and a spilled chunk is taken apart straight into what the writer sends (`validate._handed_records`).
+    Columns rather than a tuple and a dict of references per row: a household is three objects to unpickle
+    instead of ten, and a spilled chunk is taken apart straight into what the writer sends
+    (`validate._handed_records`).
     The rows' values cross beside it, one list per column of the sheet (`Values`)."""
 
     numbers: list[int]
@@ -68,7 +69,7 @@ def named_codes(named: Named) -> list[str]:
 
 
 def codes_of(column: list[Named]) -> list[list[str]]:
-    """A link column's codes per row, as lists."""
+    """A link column's codes per row, as lists (`named_codes` of each, spelled out: a hot loop)."""
     return [[] if named is None else [named] if named.__class__ is str else named for named in column]  # type: ignore[list-item]
 
 
