@@ -290,6 +290,7 @@ class _Columns:
     def add(
         self, number: int, cells: list[str], code: str, props: dict[str, Any], refs: dict[str, list[str]], bad: bool
     ) -> None:
+        """Append one row as `convert_cells` converted it."""
         spine = self.spine
         if bad:
             spine.bad.append(len(spine.numbers))
@@ -304,6 +305,7 @@ class _Columns:
             column.append(get(name))
 
     def message(self, problems: list[Problem]) -> tuple[Any, ...]:
+        """The chunk as the worker sends it, with the problems found in its cells."""
         return ("rows", _dumps_flat(tuple(self.spine)), _dumps_flat(self.values), problems[:])
 
 

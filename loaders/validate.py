@@ -11,7 +11,7 @@ from __future__ import annotations
 import pickle
 from array import array
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, NamedTuple
@@ -204,9 +204,6 @@ def _handed_records(packed: _HandedSpill, links: tuple[str, ...], late: set[int]
     The worker's references are the codes as written, one label per link asked: a valid row's
     resolve to exactly those, so they are passed on as they are."""
     sheet = SHEET_BY_KEY[packed.key]
-    several = set(packed.several)
-    if several.intersection(links):
-        raise ValueError(f"links naming several labels: {sorted(several.intersection(links))}")
     spine: Spine = Spine._make(pickle.loads(packed.raw))
     position = {lk.en: i for i, lk in enumerate(sheet.all_links)}
     rows = len(spine.numbers)
@@ -219,7 +216,7 @@ def _handed_records(packed: _HandedSpill, links: tuple[str, ...], late: set[int]
     return list(records)
 
 
-def _named(targets: list[tuple[str, str]]) -> Named:
+def _named(targets: Sequence[tuple[str, str]]) -> Named:
     """A link's resolved targets as a record carries them (`ahead.Named`): None, one code, or a list."""
     if len(targets) == 1:
         return targets[0][1]
@@ -238,7 +235,7 @@ def _row_records(rows: list[Row], names: list[str], links: tuple[str, ...], late
             values = [values[i] for i in keep]
     else:
         values = [tuple(map(r.props.get, names)) for r in good]
-    columns = ([_named(r.resolved[en]) for r in good] for en in links)
+    columns = ([_named(r.resolved.get(en, ())) for r in good] for en in links)
     named = zip(*columns, strict=True) if links else repeat((), len(good))
     numbers, codes_, areas = [r.number for r in good], [r.code for r in good], [r.area for r in good]
     return list(zip(numbers, codes_, values, areas, named, strict=True))
@@ -331,11 +328,15 @@ class Plan:
         never into `Row`s (`_handed_records`), and one kept in memory has its values read as the columns
         they came in (`_row_records`): the city's households cost the writer's dealing thread 2 µs each
         instead of 7, reading spilled chunks back included."""
+        sheet = SHEET_BY_KEY[key]
+        one = {lk.en for lk in sheet.all_links if len(lk.targets) == 1}
+        if not one.issuperset(links):  # what a record carries is codes, without their labels
+            raise ValueError(f"{key}: not a link naming one label: {sorted(set(links) - one)}")
         spool = self.rows.get(key)
         if spool is None:
             return
         late = self.rejected.get(key) or set()
-        names = [c.name for c in SHEET_BY_KEY[key].columns]
+        names = [c.name for c in sheet.columns]
         for stored in spool.stored():  # a chunk in memory (rows), else as spilled
             if isinstance(stored, _HandedSpill):
                 out = _handed_records(stored, links, late)

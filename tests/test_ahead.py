@@ -213,6 +213,8 @@ async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(
             records = [r for chunk in plan.records(sheet.key, links) for r in chunk]
             assert records == expected, sheet.key
             assert len(records) == plan.valid_count(sheet.key)
+    with pytest.raises(ValueError, match="provider_code"):  # names a member or a unit: codes alone would not say
+        next(spilled.records("Resource", ("provider_code",)))
     numbers = {r[0] for chunk in spilled.records("Household") for r in chunk}
     assert {5, 21, 4_500}.isdisjoint(numbers)
     assert len(numbers) == len(households) - 1 - 3
