@@ -48,8 +48,7 @@ class Spine(NamedTuple):
     numbers: list[int]
     codes: list[str]
     links: list[list[Named]]  # per link of the sheet (`Sheet.all_links` order), per row
-    bad: list[int]  # positions of rows with a problem in their cells
-    cells: dict[int, list[str]]  # those rows' cells as read
+    cells: dict[int, list[str]]  # position of a row with a problem in its cells -> its cells as read
 
     def refs(self, sheet: Sheet) -> list[dict[str, list[str]]]:
         """Each row's references: link → codes, as `convert_cells` gave them."""
@@ -188,11 +187,11 @@ class Ahead:
             problems.extend(found)
             spine: Spine = Spine._make(pickle.loads(raw))
             if spine.numbers:
-                cells, bad = spine.cells, set(spine.bad)
+                cells = spine.cells
                 chunk = Handed(
                     sheet,
                     [
-                        Row(sheet, source, number, cells.get(i) or [], code, PENDING, refs, {}, {}, i in bad)
+                        Row(sheet, source, number, cells.get(i, []), code, PENDING, refs, {}, {}, i in cells)
                         for i, (number, code, refs) in enumerate(
                             zip(spine.numbers, spine.codes, spine.refs(sheet), strict=True)
                         )
@@ -281,7 +280,7 @@ class _Columns:
     def __init__(self, sheet: Sheet) -> None:
         self.ens = [lk.en for lk in sheet.all_links]
         self.names = [c.name for c in sheet.columns]
-        self.spine = Spine([], [], [[] for _ in self.ens], [], {})
+        self.spine = Spine([], [], [[] for _ in self.ens], {})
         self.values: Values = [[] for _ in self.names]
 
     def __len__(self) -> int:
@@ -293,7 +292,6 @@ class _Columns:
         """Append one row as `convert_cells` converted it."""
         spine = self.spine
         if bad:
-            spine.bad.append(len(spine.numbers))
             spine.cells[len(spine.numbers)] = cells
         spine.numbers.append(number)
         spine.codes.append(code)

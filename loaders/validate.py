@@ -169,19 +169,25 @@ def _unpack(packed: Packed | _HandedSpill) -> list[Row]:
 
 def _unpack_handed(packed: _HandedSpill) -> list[Row]:
     sheet, source = SHEET_BY_KEY[packed.key], packed.source
-    one = [(lk.en, lk.targets[0]) for lk in sheet.all_links if len(lk.targets) == 1]
-    rows: list[Row] = []
-    append = rows.append  # a plain loop: millions of rows, and a comprehension is a call each
     spine: Spine = Spine._make(pickle.loads(packed.raw))
-    values = value_dicts(sheet, pickle.loads(packed.props))
-    for i, (number, code, refs, props, area) in enumerate(
-        zip(spine.numbers, spine.codes, spine.refs(sheet), values, packed.areas, strict=True)
-    ):
-        resolved = {}
-        for en, label in one:  # a valid row's codes all resolved to the link's one label
-            named = refs[en]
-            resolved[en] = [(label, named[0])] if len(named) == 1 else [(label, c) for c in named]
-        append(Row(sheet, source, number, spine.cells.get(i) or [], code, props, _SPENT, resolved, area, False))
+    held: list[dict[str, list[tuple[str, str]]]] = [{} for _ in spine.numbers]
+    for link, column in zip(sheet.all_links, spine.links, strict=True):
+        if len(link.targets) == 1:  # a valid row's codes all resolved to the link's one label
+            en, label = link.en, link.targets[0]
+            for resolved, named in zip(held, column, strict=True):
+                if named is None:
+                    resolved[en] = []
+                elif isinstance(named, str):
+                    resolved[en] = [(label, named)]
+                else:
+                    resolved[en] = [(label, c) for c in named]
+    values, cells = value_dicts(sheet, pickle.loads(packed.props)), spine.cells
+    rows = [
+        Row(sheet, source, number, cells.get(i, []), code, props, _SPENT, resolved, area, False)
+        for i, (number, code, props, resolved, area) in enumerate(
+            zip(spine.numbers, spine.codes, values, held, packed.areas, strict=True)
+        )
+    ]
     for en, targets in packed.several.items():
         for row, resolved in zip(rows, targets, strict=True):
             row.resolved[en] = resolved

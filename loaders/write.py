@@ -489,6 +489,12 @@ def _rows(plan: Plan, key: str) -> Iterator[Row]:
         yield from chunk
 
 
+def _records(plan: Plan, label: str) -> Iterator[Record]:
+    """A node sheet's valid rows as the writer reads them (`Plan.records`, links in `record_links` order), streamed."""
+    for chunk in plan.records(SHEET_BY_LABEL[label].key, record_links(label)):
+        yield from chunk
+
+
 def _link_key(label: str, link: Link, target: str) -> str:
     return f"{label}-{link.rel}->{target}"
 
@@ -562,8 +568,7 @@ async def _write_nodes(
     if naming:
         nodes = plan.valid_count(sheet.key)
         size = carry_batch(size, nodes, sum(len(c) for named in naming for c in named.values()))
-    records = (r for chunk in plan.records(sheet.key, record_links(label)) for r in chunk)
-    await _in_lanes(records, size, prepare, send, LANES if fresh else 1, _record_community)
+    await _in_lanes(_records(plan, label), size, prepare, send, LANES if fresh else 1, _record_community)
     if fresh:
         created.add(label)
     carried.update((source.key, link.en) for source, link in carries)
@@ -833,9 +838,7 @@ async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:
             continue
         fields, folded = node_fields(sheet.label), folded_links(sheet.label)
         stale = [stale_links(sheet.label, lk.rel, lk.targets[0], lk.incoming) for lk in folded]
-        payload, _ = node_payloads(
-            (r for chunk in plan.records(sheet.key, record_links(sheet.label)) for r in chunk), sheet.label
-        )
+        payload, _ = node_payloads(_records(plan, sheet.label), sheet.label)
         counts, existed, _created, _deleted, _ids = await _upsert(
             tx, upsert_nodes(sheet.label), payload, stale, len(fields) + 1
         )
