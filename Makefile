@@ -62,9 +62,11 @@ screenshot: setup
 	$(BIN)/python -m pytest -q tests/test_page.py -k community
 	cp test-artifacts/page-community.png docs/screenshot-page.png
 
+## lint: ruff, and the layers (core ← graph ← loaders ← schema | reports; see pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

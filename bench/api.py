@@ -27,8 +27,8 @@ import uvicorn
 
 from bench.database import profile_database
 from bench.report import write_section
+from core.model import GAP_KINDS
 from graph.local import free_port
-from graph.model import GAP_KINDS
 from graph.settings import PROJECT_ROOT, Settings
 
 RUNS = 25

@@ -1,7 +1,7 @@
 """The loader's peer: Neo4j's own `LOAD CSV` of the same CSV folder, as a Neo4j developer would write it.
 
 Each sheet is one server-side `LOAD CSV ... CALL { ... } IN TRANSACTIONS` statement generated from the
-model (`graph.model.SHEETS`): the same nodes, properties (typed, with their area codes) and relationships,
+model (`core.model.SHEETS`): the same nodes, properties (typed, with their area codes) and relationships,
 in the same order — but nothing is validated, and the file never crosses Bolt. Batches commit one at a
 time: `IN 2 CONCURRENT TRANSACTIONS` (both cores, as the loader's two lanes) deadlocked on the uniqueness
 constraints' index-entry locks in a city load, and Neo4j 5.26 has no `ON ERROR RETRY` to take it up again.
@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import LiteralString, cast
 
+from core.areas import AREA_LEVELS, LEVEL
+from core.model import LABELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
 from graph.driver import Graph
-from graph.model import AREA_LEVELS, LABELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
 from loaders.write import count_label, count_type
 
 #: Rows per transaction, as the loader's batches.
@@ -32,7 +33,6 @@ def server_config(folder: Path) -> str:
 
 
 #: 12-digit area codes: how many leading digits each level keeps (the rest are zeros).
-_DIGITS = dict(zip(AREA_LEVELS, (4, 6, 9, 12), strict=True))
 
 
 def _cell(zh: str) -> str:
@@ -59,13 +59,12 @@ def _area_codes(sheet: Sheet) -> list[str]:
     if sheet.area_level:
         code = _cell(sheet.columns[0].zh)
         out = []
-        for level in AREA_LEVELS[: AREA_LEVELS.index(sheet.area_level) + 1]:
-            digits = _DIGITS[level]
-            out.append(f"{level}Code: left({code}, {digits}) + '{'0' * (12 - digits)}'")
+        for level in AREA_LEVELS[: AREA_LEVELS.index(LEVEL[sheet.area_level]) + 1]:
+            out.append(f"{level.property}: left({code}, {level.digits}) + '{'0' * (12 - level.digits)}'")
         return out
     if sheet.parent is None:
         return []
-    return [f"{level}Code: p.{level}Code" for level in AREA_LEVELS]
+    return [f"{level.property}: p.{level.property}" for level in AREA_LEVELS]
 
 
 def _match(var: str, link: Link, code: str) -> str:

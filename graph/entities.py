@@ -2,7 +2,7 @@
 
 Every query takes a list of codes (a DataLoader's batch) and the caller's scope, so a nested GraphQL
 request costs one query per relationship level, whatever the number of rows. Identifiers (labels,
-relationship types) come from `graph.model`; codes and the scope are parameters. City-wide entities
+relationship types) come from `core.model`; codes and the scope are parameters. City-wide entities
 (units, property companies) carry no area codes and are visible from every scope.
 """
 
@@ -15,8 +15,9 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
+from core.areas import level_of
+from core.model import LABELS, NODE_SHEETS, Link, Sheet
 from graph.driver import Graph
-from graph.model import LABELS, NODE_SHEETS, SHEET_BY_LABEL, Link, Sheet
 from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, Scope
 from graph.statistics import by_code
@@ -259,10 +260,7 @@ def label_of_code(code: str) -> tuple[str, ...]:
     if own:
         return own
     if len(code) == 12 and code.isdigit():
-        from loaders.codes import area_level
-
-        return (SHEET_BY_LABEL[{"city": "City", "district": "District", "street": "Street",
-                                "community": "Community"}[area_level(code)]].label,)  # fmt: skip
+        return (level_of(code).label,)
     if len(code) == 18:
         return ("Unit", "PropertyCompany")
     return ()

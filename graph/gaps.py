@@ -2,7 +2,7 @@
 
 One `GapRule` per (kind, label): a Cypher condition on `x` that is true when `x` breaks the rule, and
 the organization up the chain that answers for it. Counting and paging are named queries built from
-these fixed fragments; the scope and the cursor are parameters. The kinds are `graph.model.GAP_KINDS`,
+these fixed fragments; the scope and the cursor are parameters. The kinds are `core.model.GAP_KINDS`,
 the same names as the demo generator's manifest.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
+from core.model import GAP_KINDS
 from graph import rollups
 from graph.driver import Graph
 from graph.metrics import (
@@ -26,7 +27,6 @@ from graph.metrics import (
     scope_filter,
     scope_match,
 )
-from graph.model import GAP_KINDS
 from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, AreaNotFound, Scope, area_query
 

@@ -14,11 +14,11 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
+from core.model import LABELS
 from graph.driver import Graph
 from graph.entities import IN_SCOPE, label_of_code, scope_params
 from graph.gaps import RULES
 from graph.metrics import scope_filter
-from graph.model import LABELS
 from graph.scope import LEVEL_LABEL, AreaNotFound, Scope, area_query
 
 #: Labels drawn by default, with the row of a hierarchical layout each sits on.

@@ -12,25 +12,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import LiteralString, cast
 
-from loaders.codes import area_level, check_area_code, check_own_code
+from core.areas import AREA_LEVELS, check_area_code, contains, level_of
+from core.codes import check_own_code
 
-#: Scope levels, widest first; each level's children are the next one.
-LEVELS: tuple[str, ...] = ("city", "district", "street", "community", "grid")
+#: Scope levels, widest first; each level's children are the next one: the area levels, then grids.
+LEVELS: tuple[str, ...] = (*(level.key for level in AREA_LEVELS), "grid")
 #: The property an area-bound node carries for each area level.
-AREA_PROPERTY: dict[str, LiteralString] = {
-    "city": "cityCode",
-    "district": "districtCode",
-    "street": "streetCode",
-    "community": "communityCode",
-}
-LEVEL_LABEL: dict[str, LiteralString] = {
-    "city": "City",
-    "district": "District",
-    "street": "Street",
-    "community": "Community",
-    "grid": "Grid",
-}
-LEVEL_ZH = {"city": "市", "district": "区", "street": "街道", "community": "社区", "grid": "网格"}
+AREA_PROPERTY: dict[str, LiteralString] = {level.key: level.property for level in AREA_LEVELS}
+LEVEL_LABEL: dict[str, LiteralString] = {**{level.key: level.label for level in AREA_LEVELS}, "grid": "Grid"}
+LEVEL_ZH: dict[str, str] = {**{level.key: level.zh for level in AREA_LEVELS}, "grid": "网格"}
 
 
 class AreaNotFound(LookupError):
@@ -65,7 +55,7 @@ class Scope:
                 f"范围编码无效:{code!r} 应为12位统计用区划代码或网格编码 WG-… / "
                 f"invalid scope {code!r}: give a 12-digit area code or a grid code WG-…"
             )
-        return cls(area_level(code), code)
+        return cls(level_of(code).key, code)
 
     @property
     def child_level(self) -> str | None:
@@ -79,8 +69,7 @@ class Scope:
             return self == other
         if self.level == "grid":
             return Scope("community", self.community).within(other)
-        digits = {"city": 4, "district": 6, "street": 9, "community": 12}[other.level]
-        return LEVELS.index(self.level) >= LEVELS.index(other.level) and self.code[:digits] == other.code[:digits]
+        return LEVELS.index(self.level) >= LEVELS.index(other.level) and contains(other.code, other.level, self.code)
 
     @property
     def community(self) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from graph.model import SHEETS, Sheet
+from core.model import SHEETS, Sheet
 from loaders.cells import Row, convert_cells
 from loaders.problems import Problem
 from loaders.read import CsvRows, Input, RawSheet

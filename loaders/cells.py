@@ -14,8 +14,10 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from graph.model import Column, Kind, Link, Sheet
-from loaders import codes
+from core import codes
+from core.areas import check_area_code
+from core.model import Column, Kind, Link, Sheet
+from core.privacy import HIDDEN
 from loaders.problems import Problem
 from loaders.read import RawSheet, col_letter
 
@@ -129,9 +131,6 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         yield number, cells, code, props, refs, bad
 
 
-HIDDEN = "(已隐藏 / hidden)"
-
-
 def _required(item: Column | Link) -> tuple[str, str]:
     return f"必填项「{item.zh}」为空", f"required value '{item.en}' is empty"
 
@@ -224,7 +223,7 @@ CONVERTERS: dict[Kind, Callable[[Column, str, Sheet], CellValue]] = {
     Kind.BOOL: _bool,
     Kind.DATE: _date,
     Kind.ENUM: _enum,
-    Kind.AREA_CODE: lambda column, text, sheet: (text, codes.check_area_code(text, sheet.area_level or None)),
+    Kind.AREA_CODE: lambda column, text, sheet: (text, check_area_code(text, sheet.area_level or None)),
     Kind.USCC: partial(_checked, codes.check_uscc),
     Kind.ID_NUMBER: partial(_checked, codes.check_id_number),
     Kind.CODE: lambda column, text, sheet: _own_code(text, sheet.prefix),

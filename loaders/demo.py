@@ -20,8 +20,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from graph.model import GAP_KINDS, SHEETS, SHEETS_BY_KEY
-from loaders.codes import id_check_char, uscc_check_char
+from core.codes import id_check_char, uscc_check_char
+from core.model import GAP_KINDS, SHEETS, SHEETS_BY_KEY
 from loaders.read import EXCEL_MAX_ROWS
 
 # ---------------------------------------------------------------- profiles

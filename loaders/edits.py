@@ -17,9 +17,10 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
+from core.model import NODE_SHEETS, SHEET_BY_LABEL, SHEETS_BY_KEY, Column, Sheet
+from core.privacy import masked_row
 from graph import rollups
 from graph.driver import Graph
-from graph.model import NODE_SHEETS, SHEET_BY_LABEL, SHEETS_BY_KEY, Column, Sheet
 from loaders.load import graph_lookup
 from loaders.problems import InvalidInput, Problem
 from loaders.read import Input, RawSheet
@@ -117,20 +118,11 @@ def _raw(sheet: Sheet, rows: list[dict[str, Any]]) -> RawSheet:
     return raw
 
 
-def _public(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A row as stored in the audit log: no internal keys, personal data masked."""
+def _public(sheet: Sheet, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A row as stored in the audit log: no internal keys, personal data masked (`core.privacy.masked_row`)."""
     if row is None:
         return None
-    from loaders.codes import mask_id_number
-
-    out = {}
-    for key, value in row.items():
-        if key.startswith("_"):
-            continue
-        if key == "id_number" and value:
-            value = mask_id_number(str(value))
-        out[key] = value
-    return out
+    return masked_row(sheet, {key: value for key, value in row.items() if not key.startswith("_")})
 
 
 # ---------------------------------------------------------------- edits
@@ -270,7 +262,8 @@ async def _audit(
     after: dict[str, Any] | None,
 ) -> Change:
     touched = frozenset(c for c in (_community(before), _community(after)) if c)
-    before, after = _public(before), _public(after)
+    sheet = SHEETS_BY_KEY[label]  # a node sheet's key is its label
+    before, after = _public(sheet, before), _public(sheet, after)
     params = {
         "actor": actor,
         "action": action,

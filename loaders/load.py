@@ -12,9 +12,9 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from core.model import SHEETS
 from graph import rollups, statistics
 from graph.driver import Graph, Rows
-from graph.model import SHEETS
 from loaders.problems import InvalidInput, Problem
 from loaders.read import read_input
 from loaders.validate import AREA_KEYS, Plan, build_plan

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
-from graph.model import SHEETS, Column, Link, Sheet
+from core.model import SHEETS, Column, Link, Sheet
 from loaders.problems import Problem
 
 INSTRUCTIONS = {"说明", "instructions", "readme"}

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, NamedTuple
 
-from graph.model import AREA_LEVELS, SHEET_BY_LABEL, SHEETS, Link, Sheet
-from loaders import codes
+from core import areas
+from core.areas import AREA_PROPERTIES, LEVEL
+from core.model import SHEET_BY_LABEL, SHEETS, Link, Sheet
 from loaders.ahead import AHEAD_BYTES, Ahead, Handed, Named, Spine, value_dicts
 from loaders.cells import Row, convert_sheet, header
 from loaders.problems import Problem
 from loaders.read import Input
 from loaders.spool import Budget, Spool
 
-AREA_KEYS = ("cityCode", "districtCode", "streetCode", "communityCode")
+AREA_KEYS = AREA_PROPERTIES
 SHEET_BY_KEY = {s.key: s for s in SHEETS}
 
 
@@ -667,7 +668,7 @@ def _area_paths(sheet: Sheet, chunk: list[Row], index: _Index, problems: list[Pr
     parent = sheet.parent
     for row in chunk:
         if sheet.area_level:
-            row.area = _area_of_code(row.code, sheet.area_level) if row.code else {}
+            row.area = areas.path(row.code, sheet.area_level) if row.code else {}
         if parent is None:
             continue
         targets = row.resolved.get(parent.en) or []
@@ -675,8 +676,7 @@ def _area_paths(sheet: Sheet, chunk: list[Row], index: _Index, problems: list[Pr
             continue
         label, code = targets[0]
         if sheet.area_level:
-            level = AREA_LEVELS[AREA_LEVELS.index(sheet.area_level) - 1]
-            expected = codes.area_parent_prefix(code, level)
+            expected = areas.prefix(code, _parent_level(sheet.area_level))
             if row.code and not row.code.startswith(expected):
                 problems.append(
                     Problem(
@@ -693,13 +693,9 @@ def _area_paths(sheet: Sheet, chunk: list[Row], index: _Index, problems: list[Pr
             row.area = index.area(label, code)  # shared, never mutated: millions of rows share their parent's
 
 
-def _area_of_code(code: str, level: str) -> dict[str, str]:
-    out = {}
-    for lvl, key, digits in zip(AREA_LEVELS, AREA_KEYS, (4, 6, 9, 12), strict=True):
-        out[key] = code[:digits].ljust(12, "0")
-        if lvl == level:
-            break
-    return out
+def _parent_level(level: str) -> str:
+    levels = list(LEVEL)
+    return levels[levels.index(level) - 1]
 
 
 def _same_area(chunk: list[Row], links: tuple[Link, ...], index: _Index, problems: list[Problem]) -> None:

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from graph.model import SHEETS, Column, Kind, Link
+from core.model import SHEETS, Column, Kind, Link
 from loaders.demo import headers
 from loaders.problems import Problem
 from loaders.validate import CASCADE_REASON, Plan

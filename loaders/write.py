@@ -25,8 +25,8 @@ from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncManagedTransaction
 
+from core.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from graph.driver import Graph, Rows
-from graph.model import LABELS, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SHEETS, Kind, Link, Sheet
 from graph.statistics import by_code
 from loaders.ahead import named_codes
 from loaders.cells import Row

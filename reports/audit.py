@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.model import GAP_KINDS, SHEET_BY_LABEL
+from core.privacy import redact
 from graph.coverage import AreaCoverage, CoverageReport, coverage
 from graph.driver import Graph
 from graph.gaps import Gap, all_gaps
 from graph.metrics import METRICS
-from graph.model import GAP_KINDS, SHEET_BY_LABEL
 from graph.scope import LEVEL_ZH, Scope
-from loaders.codes import mask_id_number, mask_phone
 
 #: The sheet of each gap kind: a short Chinese name (≤31 characters, unique, none of []:*?/\).
 KIND_SHEET: dict[str, str] = {
@@ -66,19 +66,6 @@ GAP_WRAPPED = frozenset({8, 9})
 
 class OutsideScope(PermissionError):
     """The scope asked for lies outside the caller's; the message is bilingual."""
-
-
-# An 18-character ID number (GB 11643) or a phone number standing alone in free text.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![0-9A-Za-z])")
-
-
-def redact(text: str | None) -> str | None:
-    """Free text with any ID number or phone number in it masked as the API masks them."""
-    if not text:
-        return text
-    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group()), text)
-    return _PHONE.sub(lambda m: mask_phone(m.group()), text)
 
 
 @dataclass

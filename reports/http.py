@@ -12,12 +12,12 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, SERVICE_UNAVAILABLE
 from graph.driver import GraphUnavailable
 from graph.scope import AreaNotFound, ScopeError
 from graph.scope import Scope as AreaScope
 from reports.audit import OutsideScope, build_audit, file_stem, sheets
 from reports.files import XLSX_MEDIA, ZIP_MEDIA, TooManyRows, check_fits, write_csv_zip, write_xlsx
-from schema.errors import BAD_USER_INPUT, NOT_FOUND, SERVICE_UNAVAILABLE
 
 AUDIT_MEDIA = {"xlsx": XLSX_MEDIA, "zip": ZIP_MEDIA}
 
@@ -52,7 +52,7 @@ async def audit_report(request: Request) -> Response:
     try:
         report = await build_audit(request.app.state.graph, scope, day, allowed=caller_scope(request))
     except OutsideScope as exc:
-        return _error(403, "FORBIDDEN", str(exc))
+        return _error(403, FORBIDDEN, str(exc))
     except AreaNotFound:
         return _error(404, NOT_FOUND, f"找不到范围 {scope.code} / no area with code {scope.code}")
     except GraphUnavailable as exc:

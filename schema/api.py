@@ -11,12 +11,13 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
+from core.errors import INTERNAL, SERVICE_UNAVAILABLE
 from schema.chain import ResponsibilityChain, resolve_chain
 from schema.common import Context, GapKind
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
 from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field, resolve_cities
 from schema.entities import TYPES as _TYPES
-from schema.errors import INTERNAL, SERVICE_UNAVAILABLE, ErrorCodes
+from schema.errors import ErrorCodes
 from schema.execution import FastFieldsExecution
 from schema.gaps import GapConnection, resolve_gaps
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search

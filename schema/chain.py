@@ -9,9 +9,10 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from core.errors import NOT_FOUND
 from graph import chain as ch
 from schema.common import Context, EntityRef, PersonRef, Place, as_of, scope_of, to_date
-from schema.errors import NOT_FOUND, UserError
+from schema.errors import UserError
 
 
 @strawberry.enum(description="责任链层级 / Levels of the responsibility chain, nearest first.")

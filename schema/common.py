@@ -12,11 +12,12 @@ import strawberry
 from strawberry.relay import PageInfo
 from strawberry.types import Info
 
+from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
+from core.model import GAP_KINDS, SHEET_BY_LABEL
 from graph.driver import Graph
 from graph.gaps import RULES
-from graph.model import GAP_KINDS, SHEET_BY_LABEL
 from graph.scope import Scope, ScopeError
-from schema.errors import BAD_USER_INPUT, NOT_FOUND, UserError
+from schema.errors import UserError
 
 _GAP_DOC = {r.kind: f"{r.zh} / {r.en}" for r in RULES}
 
@@ -49,7 +50,7 @@ def scope_of(info: Info[Context, None], code: str) -> Scope:
         raise UserError(str(exc), BAD_USER_INPUT) from None
     allowed = info.context.scope
     if allowed is not None and not scope.within(allowed):
-        raise UserError(f"无权查看该范围 / {code} is outside the area you may read ({allowed.code})", "FORBIDDEN")
+        raise UserError(f"无权查看该范围 / {code} is outside the area you may read ({allowed.code})", FORBIDDEN)
     return scope
 
 

@@ -1,4 +1,4 @@
-"""Entity types, generated from `graph.model`: one GraphQL type per label, relationships both ways.
+"""Entity types, generated from `core.model`: one GraphQL type per label, relationships both ways.
 
 Each type has the label's columns as fields (personal data masked), its link columns as fields
 (`building`, `grids`...), the reverse of every link that points at it (`households` of a building,
@@ -20,9 +20,9 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from core.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
+from core.privacy import mask
 from graph import entities as ent
-from graph.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
-from loaders.codes import mask_id_number, mask_phone
 from schema.common import Context
 
 # ---------------------------------------------------------------- Relay global IDs
@@ -157,19 +157,13 @@ def make_entity(row: dict[str, Any], label: str | None = None) -> Any:
         if value is not None and column.kind is Kind.DATE and hasattr(value, "to_native"):
             value = value.to_native()
         if value is not None and column.sensitive:
-            value = _mask(column, str(value))
+            value = mask(column, str(value))
         values[column.name] = value
     entity = cls(**values)
     prefetched = row.get("_prefetched")
     if prefetched is not None:
         entity._prefetched = prefetched  # relationship rows read by the request's one query (see prefetch)
     return entity
-
-
-def _mask(column: Column, value: str) -> str:
-    if column.kind is Kind.ID_NUMBER:
-        return mask_id_number(value)
-    return mask_phone(value)
 
 
 def _column_field(column: Column) -> tuple[Any, Any]:

@@ -8,14 +8,11 @@ from graphql.error import GraphQLError
 from neo4j.exceptions import ClientError, Neo4jError, TransientError
 from strawberry.extensions import MaskErrors
 
+from core.errors import BAD_USER_INPUT, INTERNAL, SERVICE_UNAVAILABLE
 from graph.driver import GraphUnavailable
 
 log = logging.getLogger(__name__)
 
-BAD_USER_INPUT = "BAD_USER_INPUT"
-NOT_FOUND = "NOT_FOUND"
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-INTERNAL = "INTERNAL_SERVER_ERROR"
 
 
 class UserError(GraphQLError):

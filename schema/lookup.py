@@ -6,11 +6,12 @@ import strawberry
 from strawberry.relay import PageInfo
 from strawberry.types import Info
 
+from core.errors import BAD_USER_INPUT
 from graph import entities as ent
 from graph.entities import SEARCHABLE, label_of_code
 from schema.common import Context, decode_cursor, encode_cursor, page_info, scope_of, selects
 from schema.entities import Entity, EntityType, code_loader, entity_by_code, make_entity, parse_global_id
-from schema.errors import BAD_USER_INPUT, UserError
+from schema.errors import UserError
 
 MAX_PAGE = 500
 

@@ -16,11 +16,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph.model import SHEETS_BY_KEY, Column, Kind, Link, Sheet
+from core.errors import BAD_USER_INPUT, NOT_FOUND
+from core.model import SHEETS_BY_KEY, Column, Kind, Link, Sheet
 from loaders import edits
 from loaders.problems import InvalidInput
 from schema.common import Context
-from schema.errors import BAD_USER_INPUT, NOT_FOUND, UserError
+from schema.errors import UserError
 
 ORGANIZATIONS = ("StreetWorkingCommittee", "CommunityCommittee", "GridBranch", "BuildingGroup")
 _PY = {Kind.INT: int, Kind.FLOAT: float, Kind.BOOL: bool, Kind.DATE: date}

@@ -8,12 +8,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from core.errors import BAD_USER_INPUT, NOT_FOUND
+from core.model import SHEET_BY_LABEL
 from graph import network as nw
-from graph.model import SHEET_BY_LABEL
 from graph.scope import AreaNotFound
 from schema.common import Context, GapKind, Place, area_not_found, as_of, scope_of, to_date
 from schema.entities import Entity, global_id, make_entity
-from schema.errors import BAD_USER_INPUT, NOT_FOUND, UserError
+from schema.errors import UserError
 
 MAX_NODES = 2000
 MAX_DEPTH = 6

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from loaders.codes import uscc_check_char
+from core.codes import uscc_check_char
 from loaders.demo import Dataset
 
 AS_OF = date(2026, 11, 27)  # the date every figure below is counted on

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.model import SHEETS
+from core.model import SHEETS
 from loaders import validate
 from loaders.ahead import AheadError, Handed
 from loaders.demo import write_demo

@@ -25,11 +25,11 @@ from openpyxl import load_workbook
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.model import GAP_KINDS, SHEET_BY_LABEL, SHEETS
 from graph.driver import Graph
 from graph.gaps import RULES
 from graph.metrics import METRICS
 from graph.migrations import migrate
-from graph.model import GAP_KINDS, SHEET_BY_LABEL, SHEETS
 from graph.scope import Scope
 from graph.settings import Settings
 from loaders.demo import _write_xlsx

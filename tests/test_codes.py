@@ -6,18 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from graph.model import SHEET_BY_LABEL, Column, Kind
+from core.areas import check_area_code, level_of
+from core.codes import check_id_number, check_own_code, check_uscc, id_check_char, uscc_check_char
+from core.model import SHEET_BY_LABEL, Column, Kind
+from core.privacy import mask_id_number
 from loaders.cells import convert
-from loaders.codes import (
-    area_level,
-    check_area_code,
-    check_id_number,
-    check_own_code,
-    check_uscc,
-    id_check_char,
-    mask_id_number,
-    uscc_check_char,
-)
 
 
 def test_uscc_published_example_and_every_wrong_check_character() -> None:
@@ -60,10 +53,10 @@ def test_id_number_reasons_never_echo_the_value() -> None:
 
 
 def test_area_codes_levels_and_rejections() -> None:
-    assert area_level("420600000000") == "city"
-    assert area_level("420602000000") == "district"
-    assert area_level("420602001000") == "street"
-    assert area_level("420602001001") == "community"
+    assert level_of("420600000000").key == "city"
+    assert level_of("420602000000").key == "district"
+    assert level_of("420602001000").key == "street"
+    assert level_of("420602001001").key == "community"
     assert check_area_code("420602001001", "community") is None
     assert "12 digits" in check_area_code("42060200100", None)[1]
     assert "province" in check_area_code("990602001001", None)[1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from graph.model import GAP_KINDS, SHEETS
-from loaders.codes import check_id_number, check_uscc
+from core.codes import check_id_number, check_uscc
+from core.model import GAP_KINDS, SHEETS
 from loaders.demo import generate, manifest
 
 AS_OF = date(2026, 11, 1)

@@ -14,9 +14,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.model import SHEETS
 from graph.driver import Graph
 from graph.migrations import migrate
-from graph.model import SHEETS
 from loaders.demo import headers, write_demo
 from loaders.load import load_file, validate_file
 from loaders.problems import InvalidInput
@@ -381,7 +381,7 @@ async def test_template_lists_every_sheet_and_loads_empty(tmp_path: Path) -> Non
     write_template(out)
     wb = load_workbook(out)
     assert wb.sheetnames[0] == "说明"
-    from graph.model import SHEETS
+    from core.model import SHEETS
 
     assert wb.sheetnames[1:] == [s.zh for s in SHEETS]
     assert [c.value for c in wb["网格"][1]] == _zh("Grid")

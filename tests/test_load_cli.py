@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from cli import Alongside
+from core.model import LINK_SHEETS, NODE_SHEETS
 from graph.driver import Graph
 from graph.migrations import MIGRATIONS, applied_versions, migrate
-from graph.model import LINK_SHEETS, NODE_SHEETS
 from graph.settings import PROJECT_ROOT, Settings
 from loaders.demo import write_demo
 from loaders.load import load_file

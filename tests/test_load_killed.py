@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.model import NODE_SHEETS
 from graph.driver import Graph
-from graph.model import NODE_SHEETS
 from graph.settings import PROJECT_ROOT, Settings
 from loaders.demo import write_demo
 from loaders.load import validate_file

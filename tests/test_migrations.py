@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from neo4j.exceptions import ConstraintError
 
+from core.model import LABELS
 from graph.driver import Graph
 from graph.migrations import MIGRATIONS, applied_versions, migrate
-from graph.model import LABELS
 from loaders.write import node_fields
 
 SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN *"
@@ -71,6 +71,6 @@ async def test_code_uniqueness_is_enforced(graph: Graph) -> None:
 
 
 def test_model_doc_is_generated_from_the_current_model() -> None:
-    from graph.modeldoc import DOC, render
+    from reports.modeldoc import DOC, render
 
-    assert DOC.read_text(encoding="utf-8") == render(), "docs/model.md is stale: run python -m graph.modeldoc"
+    assert DOC.read_text(encoding="utf-8") == render(), "docs/model.md is stale: run python -m reports.modeldoc"

@@ -11,10 +11,10 @@ import shutil
 from pathlib import Path
 
 from bench import peer
+from core.model import LABELS, SHEETS
 from graph.driver import Graph
 from graph.local import LocalNeo4j
 from graph.migrations import migrate
-from graph.model import LABELS, SHEETS
 from loaders.demo import write_demo
 from loaders.load import load_file
 from tests.conftest import clear

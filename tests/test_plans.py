@@ -16,10 +16,10 @@ from typing import Any, LiteralString
 
 import pytest
 
+from core.model import LINK_SHEETS, NODE_SHEETS
 from graph import entities, statistics
 from graph.driver import Graph
 from graph.migrations import migrate
-from graph.model import LINK_SHEETS, NODE_SHEETS
 from loaders.demo import write_demo
 from loaders.load import load_file, validate_file
 from loaders.write import lookup_codes, merge_links, stale_links, upsert_links, upsert_nodes, write_plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.model import SHEETS
+from core.model import SHEETS
 from loaders.demo import write_demo
 from loaders.read import read_input
 from loaders.spool import Budget, Spool

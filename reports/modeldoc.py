@@ -1,4 +1,4 @@
-"""`docs/model.md`, generated from `graph.model` (run `python -m graph.modeldoc`; a test checks it is current)."""
+"""`docs/model.md`, generated from `core.model` (run `python -m reports.modeldoc`; a test checks it is current)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import re
 import sys
 from pathlib import Path
 
+from core.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind
 from graph.gaps import rules_of
 from graph.metrics import METRICS
-from graph.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind
 from graph.settings import PROJECT_ROOT
+from loaders.demo import PROFILES, RATES
 
 DOC = PROJECT_ROOT / "docs" / "model.md"
 
@@ -28,7 +29,7 @@ def render() -> str:
     out = [
         "# 数据模型 / The graph model",
         "",
-        "_Generated from `graph/model.py` by `python -m graph.modeldoc`; do not edit by hand._",
+        "_Generated from `core/model.py` by `python -m reports.modeldoc`; do not edit by hand._",
         "",
         "Every node has a unique `code`. Area-bound nodes also carry `cityCode`, `districtCode`, `streetCode` and",
         "`communityCode` (inherited from their parent), so every read can be scoped to an area inside its Cypher.",
@@ -106,8 +107,6 @@ def _who(expression: str) -> str:
 
 
 def _demo_section() -> list[str]:
-    from loaders.demo import PROFILES, RATES  # the generator documents its own rates
-
     out = ["## The generated city / 演示城市", "", "`grassroots demo --profile small|city|province --seed N`.", ""]
     out += ["| profile | cities | streets | communities | grids | compounds | units | red stations | list entries |"]
     out += ["|---|---|---|---|---|---|---|---|---|"]

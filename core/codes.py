@@ -1,7 +1,8 @@
-"""Identifier checks: 统计用区划代码, 统一社会信用代码 (GB 32100-2015), 身份证号 (GB 11643-1999), own codes.
+"""Identifier checks: 统一社会信用代码 (GB 32100-2015), 身份证号 (GB 11643-1999), the project's own codes.
 
-Each `check_*` returns None when the value is valid, or a (Chinese, English) reason when it is not.
-The `make_*` helpers compute check characters; the demo generator uses them to produce valid codes.
+Each `check_*` returns None when the value is valid, or a (Chinese, English) reason when it is not; a
+reason never repeats an ID number. The `*_check_char` helpers compute check characters (the demo generator
+makes valid codes with them). Area codes (统计用区划代码) are `core.areas`'.
 """
 
 from __future__ import annotations
@@ -9,52 +10,9 @@ from __future__ import annotations
 import re
 import time
 from datetime import date
-from functools import cache
 from operator import mul
 
-Reason = tuple[str, str]
-
-# ---------------------------------------------------------------- 统计用区划代码
-PROVINCES = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54}
-    | {61, 62, 63, 64, 65, 71, 81, 82}
-)
-_AREA = re.compile(r"\d{12}")
-
-
-def area_level(code: str) -> str:
-    """The level a well-formed 12-digit area code names, from its trailing zeros."""
-    if code[4:] == "00000000":
-        return "city"
-    if code[6:] == "000000":
-        return "district"
-    if code[9:] == "000":
-        return "street"
-    return "community"
-
-
-@cache  # a city's millions of own codes share a few thousand area codes
-def check_area_code(code: str, level: str | None = None) -> Reason | None:
-    """12 digits: 6-digit county (GB/T 2260) + 3-digit street + 3-digit community, at the expected level."""
-    if not _AREA.fullmatch(code):
-        return ("统计用区划代码应为12位数字", "an area code (统计用区划代码) must be 12 digits")
-    if int(code[:2]) not in PROVINCES:
-        return (f"省级代码 {code[:2]} 不存在", f"province prefix {code[:2]} does not exist (GB/T 2260)")
-    if code[2:4] == "00" and code[4:] != "00000000":
-        return ("地市级代码不能为00", "the prefecture digits (3-4) cannot be 00 below province level")
-    if level is not None and area_level(code) != level:
-        names = {"city": "市", "district": "区县", "street": "街道", "community": "社区"}
-        return (
-            f"应为{names[level]}级代码,实为{names[area_level(code)]}级",
-            f"expected a {level}-level code, this one is {area_level(code)}-level",
-        )
-    return None
-
-
-def area_parent_prefix(code: str, level: str) -> str:
-    """The leading digits a child area's code shares with this area's code."""
-    return code[: {"city": 4, "district": 6, "street": 9, "community": 12}[level]]
-
+from core.areas import PROVINCES, Reason, check_area_code
 
 # ---------------------------------------------------------------- 统一社会信用代码
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -125,16 +83,6 @@ def check_id_number(value: str) -> Reason | None:
     if value[17] != expected:
         return ("身份证号校验码错误", "the ID number's check character is wrong")
     return None
-
-
-def mask_id_number(value: str) -> str:
-    """Region and check character only: 420602********123X style masking."""
-    return value[:6] + "*" * 8 + value[14:] if len(value) == 18 else "*" * len(value)
-
-
-def mask_phone(value: str) -> str:
-    """The first 3 and last 4 characters only: 138****5678 style masking (all starred when 7 or shorter)."""
-    return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
 
 
 # ---------------------------------------------------------------- the project's own codes

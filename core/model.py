@@ -4,17 +4,19 @@ Every entity is a node label with a stable, unique `code`; every sheet of the im
 either a node sheet (one row a node, with link columns naming other nodes by code) or a link
 sheet (one row a dated relationship between two nodes). The loader's validation and Cypher, the
 blank template, the GraphQL types and `docs/model.md` (with its diagram) are all derived from
-`SHEETS`, so they cannot drift apart.
+`SHEETS`, so they cannot drift apart. Sheets come in model order: a sheet's rows may name the nodes of
+earlier sheets freely; a link naming a later sheet (`later_links`) is checked once that sheet is read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
 
 class Kind(StrEnum):
-    """Value kinds a column can hold; each has its own validation in `loaders.validate`."""
+    """Value kinds a column can hold; each has its own conversion and check (`loaders.cells`)."""
 
     TEXT = "text"
     INT = "int"
@@ -550,10 +552,6 @@ LINK_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if not s.is_node)
 SHEET_BY_LABEL: dict[str, Sheet] = {s.label: s for s in NODE_SHEETS}
 LABELS: frozenset[str] = frozenset(SHEET_BY_LABEL)
 
-#: Area levels in order; an area-bound node carries the codes of its areas (`streetCode`...) for scoping.
-AREA_LEVELS: tuple[str, ...] = ("city", "district", "street", "community")
-AREA_LABELS: dict[str, str] = {"city": "City", "district": "District", "street": "Street", "community": "Community"}
-
 #: Gap kinds (the generator's manifest and the API's GapKind use these names).
 GAP_KINDS: tuple[str, ...] = (
     "compound_without_branch",
@@ -570,3 +568,17 @@ GAP_KINDS: tuple[str, ...] = (
     "need_unserved",
     "community_without_service_center",
 )
+
+
+@cache
+def later_links(sheet: Sheet) -> tuple[Link, ...]:
+    """`sheet`'s links naming a node sheet that comes later in the model (a central household's household).
+
+    Validation checks them once that sheet is read; a first load writes them with the later sheet's nodes.
+    Each names one label: a code is resolved to its label before the label's sheet is read."""
+    later = {s.label for s in SHEETS[SHEETS.index(sheet) :] if s.is_node}
+    return tuple(lk for lk in sheet.all_links if any(t in later for t in lk.targets))
+
+
+for _sheet in SHEETS:
+    assert all(len(lk.targets) == 1 for lk in later_links(_sheet)), _sheet.key
