@@ -22,9 +22,9 @@ from graph.driver import Graph
 from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
 from graph.migrations import migrate
 from graph.settings import Settings, get_settings
+from loaders.batches import BATCH
 from loaders.load import LoadResult
 from loaders.problems import InvalidInput
-from loaders.write import BATCH
 
 T = TypeVar("T")
 
@@ -127,7 +127,7 @@ def info() -> None:
     _with_graph(show, migrate_first=False)
 
 
-class Alongside:
+class InBackground:
     """`work(graph)` in a thread of its own — its own event loop and driver — while the caller goes on.
 
     A load applies the migrations this way: on a fresh database they take about two seconds, which
@@ -136,7 +136,7 @@ class Alongside:
 
     def __init__(self, work: Callable[[Graph], Awaitable[object]], settings: Settings, uri: str) -> None:
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(work, settings, uri), name="alongside", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(work, settings, uri), name="in-background", daemon=True)
         self._thread.start()
 
     def _run(self, work: Callable[[Graph], Awaitable[object]], settings: Settings, uri: str) -> None:
@@ -219,7 +219,7 @@ def load(
     async def work(graph: Graph) -> None:
         # Everything happens inside the event loop: a city's plan is millions of objects, and handing it
         # out of asyncio.run() costs minutes of teardown; only None leaves this coroutine.
-        migrations = Alongside(migrate, get_settings(), graph.uri)  # while the input is validated
+        migrations = InBackground(migrate, get_settings(), graph.uri)  # while the input is validated
         try:
             result = await load_file(
                 path,

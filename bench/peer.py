@@ -17,7 +17,7 @@ from typing import LiteralString, cast
 from core.areas import AREA_LEVELS, LEVEL
 from core.model import LABELS, NODE_SHEETS, SHEETS, Column, Kind, Link, Sheet
 from graph.driver import Graph
-from loaders.write import count_label, count_type
+from graph.loading import count_label, count_type
 
 #: Rows per transaction, as the loader's batches.
 BATCH = 10_000

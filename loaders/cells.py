@@ -1,15 +1,14 @@
-"""Cells to typed values: one row of text cells → a `Row` with its properties, codes and problems.
+"""Cells to typed values: one row of text cells → its values, the codes it names, and its problems.
 
 Everything here looks at one row at a time (formats, check digits, required values, numbers, dates,
 choices); what needs other rows — duplicates, references, areas — is `loaders.validate`'s job. Being
-row-local, it can run in a second process (`loaders.ahead`) while that one validates across rows.
+row-local, it can run in a second process (`loaders.cellworker`) while that one validates across rows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
 from typing import Any
@@ -43,30 +42,7 @@ _DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _SPLIT = re.compile(r"[;,;,、\s]+")
 
 
-@dataclass(slots=True)
-class Row:
-    """One valid-looking row: for node sheets `code`, for link sheets `source` and `target`."""
-
-    sheet: Sheet
-    source_name: str
-    number: int
-    cells: list[str]
-    code: str = ""
-    props: dict[str, Any] = field(default_factory=dict)
-    refs: dict[str, list[str]] = field(default_factory=dict)  # link.en -> codes (until resolved)
-    resolved: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # link.en -> (label, code)
-    area: dict[str, str] = field(default_factory=dict)
-    bad: bool = False
-
-
-def convert_sheet(raw: RawSheet, problems: list[Problem]) -> Iterable[Row]:
-    """Typed rows from text cells (`convert_cells`, as `Row`s)."""
-    sheet, source_name = raw.sheet, raw.source
-    for number, cells, code, props, refs, bad in convert_cells(raw, problems):
-        yield Row(sheet, source_name, number, cells, code, props, refs, {}, {}, bad)
-
-
-#: A converted row before it becomes a `Row`: (number, cells, code, props, refs, bad).
+#: A converted row: (number, cells as read, code, typed values by column name, link -> codes named, bad).
 Converted = tuple[int, list[str], str, dict[str, Any], dict[str, list[str]], bool]
 
 

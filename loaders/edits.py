@@ -1,7 +1,7 @@
 """Day-to-day edits through the API, validated exactly like a workbook row and written with an audit entry.
 
 An edit becomes one row of the sheet it belongs to (the import format), goes through the loader's
-validation (`loaders.validate.build_plan`, with the graph as the place unknown codes are looked
+validation (`loaders.plan.build_plan`, with the graph as the place unknown codes are looked
 up), and is written with the loader's statements in one transaction together with its `_Audit`
 node: who, when, what, and the entity before and after. Nothing is written when a check fails.
 """
@@ -22,9 +22,9 @@ from core.privacy import masked_row
 from graph import rollups
 from graph.driver import Graph
 from loaders.load import graph_lookup
+from loaders.plan import build_plan
 from loaders.problems import InvalidInput, Problem
 from loaders.read import Input, RawSheet
-from loaders.validate import build_plan
 from loaders.write import write_plan_tx
 
 SOURCE = "API"

@@ -8,17 +8,23 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.model import SHEETS
 from graph import rollups, statistics
-from graph.driver import Graph, Rows
+from graph.driver import Graph
+from graph.loading import find_codes
+from loaders.batches import BATCH
+from loaders.codeindex import Lookup
+from loaders.plan import Plan, build_plan
 from loaders.problems import InvalidInput, Problem
+from loaders.prune import prune
 from loaders.read import read_input
-from loaders.validate import AREA_KEYS, Plan, build_plan
-from loaders.write import BATCH, Summary, lookup_codes, prune, write_plan
+from loaders.write import write_plan
+from loaders.written import Summary
 
 
 @dataclass
@@ -31,17 +37,9 @@ class LoadResult:
     skipped: int
 
 
-def graph_lookup(graph: Graph):  # noqa: ANN201 - returns loaders.validate.Lookup
-    """Look codes up in the graph, a label at a time, in chunks."""
-
-    async def lookup(label: str, codes: list[str]) -> dict[str, dict[str, str]]:
-        found: dict[str, dict[str, str]] = {}
-        for i in range(0, len(codes), 10_000):
-            for row in await graph.read_rows(lookup_codes(label), {"codes": Rows(codes[i : i + 10_000])}):
-                found[row["code"]] = {k: row[k] for k in AREA_KEYS if row.get(k)}
-        return found
-
-    return lookup
+def graph_lookup(graph: Graph) -> Lookup:
+    """Validation's look-up of codes in the graph (`graph.loading.find_codes`)."""
+    return partial(find_codes, graph)
 
 
 async def validate_file(path: Path, graph: Graph | None) -> Plan:

@@ -10,8 +10,9 @@ from openpyxl.utils import get_column_letter
 
 from core.model import SHEETS, Column, Kind, Link
 from loaders.demo import headers
+from loaders.plan import Plan
 from loaders.problems import Problem
-from loaders.validate import CASCADE_REASON, Plan
+from loaders.validate import CASCADE_REASON
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="B22222")

@@ -14,7 +14,6 @@ from graph.driver import GraphUnavailable
 log = logging.getLogger(__name__)
 
 
-
 class UserError(GraphQLError):
     """An error the caller can act on; raised by resolvers with a code and a bilingual message."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import Alongside
+from cli import InBackground
 from core.model import LINK_SHEETS, NODE_SHEETS
 from graph.driver import Graph
 from graph.migrations import MIGRATIONS, applied_versions, migrate
@@ -59,12 +59,12 @@ async def test_a_load_into_an_unmigrated_database_migrates_it_first(
     assert (await _counts(graph))["nodes"] == sum(manifest["entities"][s.key] for s in NODE_SHEETS)
 
 
-async def test_alongside_hands_its_failure_to_the_caller(settings: Settings) -> None:
+async def test_in_background_hands_its_failure_to_the_caller(settings: Settings) -> None:
     async def fail(graph: Graph) -> None:
         await graph.read_rows("RETURN 1 AS one")
         raise LookupError("the work failed")
 
-    work = Alongside(fail, settings, settings.effective_uri)
+    work = InBackground(fail, settings, settings.effective_uri)
     with pytest.raises(LookupError, match="the work failed"):
         await work.done()
     work.join()

@@ -14,10 +14,12 @@ import pytest
 
 from core.model import NODE_SHEETS
 from graph.driver import Graph
+from graph.loading import links_naming
 from graph.settings import PROJECT_ROOT, Settings
+from loaders.batches import PARTITIONS, partitions
 from loaders.demo import write_demo
 from loaders.load import validate_file
-from loaders.write import carried_links, carry_batch, lanes
+from loaders.write_nodes import batch_with_naming, community_of
 from tests.test_load import FINGERPRINT, _clear, _counts
 
 LABEL_COUNTS = "MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup RETURN labels(n)[0] AS label, count(n) AS n"
@@ -25,10 +27,10 @@ BATCH = 500  # small batches, so the kill lands among many
 
 
 def whole_batch_totals(sizes: list[list[int]]) -> set[int]:
-    """Every node count a sheet can show when each lane stopped after some whole number of its batches."""
+    """Every node count a sheet can show when each partition stopped after some whole number of its batches."""
     totals = {0}
-    for lane in sizes:
-        prefixes = [sum(lane[:i]) for i in range(len(lane) + 1)]
+    for part in sizes:
+        prefixes = [sum(part[:i]) for i in range(len(part) + 1)]
         totals = {t + p for t in totals for p in prefixes}
     return totals
 
@@ -61,11 +63,12 @@ async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings
     for sheet in NODE_SHEETS:
         n = partial.get(sheet.label, 0)
         records = [r for chunk in plan.records(sheet.key) for r in chunk]
-        # rows that also carry the links naming them (central household -> household) come in smaller batches
-        carried = sum(len(r.resolved[lk.en]) for s, lk in carried_links(sheet.label) for r in plan.valid_rows(s.key))
-        size = carry_batch(BATCH, len(records), carried) if carried else BATCH
-        possible = whole_batch_totals([[len(b) for b in lane] for lane in lanes(records, size)])
-        assert n in possible, f"{sheet.label}: {n} nodes is not a sum of whole batches per lane"
+        # rows that also make the links naming them (central household -> household) come in smaller batches
+        named = sum(len(r.resolved[lk.en]) for s, lk in links_naming(sheet.label) for r in plan.valid_rows(s.key))
+        size = batch_with_naming(BATCH, len(records), named) if named else BATCH
+        batches = partitions(records, size, PARTITIONS, community_of)
+        possible = whole_batch_totals([[len(b) for b in part] for part in batches])
+        assert n in possible, f"{sheet.label}: {n} nodes is not a sum of whole batches per partition"
     assert any(0 < n < manifest["entities"][label] for label, n in partial.items()), "killed between sheets"
     assert sum(partial.values()) < sum(v for k, v in manifest["entities"].items() if k in partial) + 1
 

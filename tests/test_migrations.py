@@ -7,8 +7,8 @@ from neo4j.exceptions import ConstraintError
 
 from core.model import LABELS
 from graph.driver import Graph
+from graph.loading import node_fields
 from graph.migrations import MIGRATIONS, applied_versions, migrate
-from loaders.write import node_fields
 
 SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN *"
 SHOW_INDEXES = "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state RETURN *"

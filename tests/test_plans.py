@@ -19,10 +19,11 @@ import pytest
 from core.model import LINK_SHEETS, NODE_SHEETS
 from graph import entities, statistics
 from graph.driver import Graph
+from graph.loading import NameBy, existing_codes, merge_links, stale_links, upsert_links, upsert_nodes
 from graph.migrations import migrate
 from loaders.demo import write_demo
 from loaders.load import load_file, validate_file
-from loaders.write import lookup_codes, merge_links, stale_links, upsert_links, upsert_nodes, write_plan
+from loaders.write import write_plan
 from tests.conftest import make_settings, start_local
 from tests.test_load import COUNTS
 
@@ -33,14 +34,14 @@ def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
     for sheet in NODE_SHEETS:
         label = sheet.label
         yield f"upsert {label}", upsert_nodes(label)
-        yield f"upsert {label} by id", upsert_nodes(label, by_id=True)
-        yield f"lookup {label}", lookup_codes(label)
+        yield f"upsert {label} by id", upsert_nodes(label, name_by=NameBy.ID)
+        yield f"lookup {label}", existing_codes(label)
         for link in sheet.links:
             for target in link.targets:
                 name = f"{label} {link.rel} {target}"
                 yield f"stale {name}", stale_links(label, link.rel, target, link.incoming)
                 yield f"merge {name}", merge_links(label, link.rel, target, link.incoming)
-                yield f"merge {name} by id", merge_links(label, link.rel, target, link.incoming, by_id=True)
+                yield f"merge {name} by id", merge_links(label, link.rel, target, link.incoming, name_by=NameBy.ID)
         for link in sheet.links:
             forward, backward = entities.node_hops(sheet, link)
             for hop in (forward, *backward):
@@ -55,7 +56,10 @@ def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
         for source in sheet.source.targets:
             for target in sheet.target.targets:
                 yield f"links {source} {sheet.rel} {target}", upsert_links(source, sheet.rel, target)
-                yield f"links {source} {sheet.rel} {target} by id", upsert_links(source, sheet.rel, target, True)
+                yield (
+                    f"links {source} {sheet.rel} {target} by id",
+                    upsert_links(source, sheet.rel, target, name_by=NameBy.ID),
+                )
 
 
 PARAMETERS: dict[str, Any] = {"rows": [], "pairs": [], "codes": [], "scope": None, "scopeProperty": None}

@@ -1,4 +1,4 @@
-"""Cells converted ahead in a second process: the same plan, the same problems, no worker left behind."""
+"""Cells converted by the cell worker in a second process: the same plan, the same problems, no worker left behind."""
 
 from __future__ import annotations
 
@@ -12,21 +12,23 @@ from pathlib import Path
 import pytest
 
 from core.model import SHEETS
-from loaders import validate
-from loaders.ahead import AheadError, Handed
+from loaders.cellworker import CellWorkerError
 from loaders.demo import write_demo
+from loaders.plan import CHUNK, Plan, build_plan
+from loaders.problems import Problem
 from loaders.read import read_input
+from loaders.rowstore import Converter, RowStore
 from loaders.spool import Budget
-from loaders.validate import Plan, build_plan
-from loaders.write import record_links
+from loaders.write_nodes import record_links
 
 IN_PROCESS = 1 << 62  # no input is that big: converted in this process
+SHEET_KEYS = [s.key for s in SHEETS]
 
 
 def _contents(plan: Plan) -> dict[str, list[tuple[object, ...]]]:
     return {
         key: [(r.number, r.code, r.props, r.resolved, r.area, r.bad) for chunk in plan.chunks(key) for r in chunk]
-        for key in plan.rows
+        for key in SHEET_KEYS
     }
 
 
@@ -45,7 +47,7 @@ def _workers() -> list[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat[1]) == os.getpid() and b"loaders.ahead" in cmdline and stat[0] != "Z":
+        if int(stat[1]) == os.getpid() and b"loaders.cellworker" in cmdline and stat[0] != "Z":
             found.append(int(pid))
     return found
 
@@ -67,32 +69,38 @@ def _edit(path: Path, row: int, column: str, value: str) -> None:
 async def test_converting_ahead_gives_the_plan_converting_in_process_gives(tmp_path: Path) -> None:
     folder = tmp_path / "small"
     write_demo("small", 3, folder)
-    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
-    ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
-    assert here.problems == ahead.problems == []
-    assert _contents(ahead) == _contents(here)
-    assert ahead.row_count == here.row_count > 10_000
+    here = await build_plan(read_input(folder), None, worker_min_bytes=IN_PROCESS)
+    worker = await build_plan(read_input(folder), None, worker_min_bytes=0)
+    assert here.problems == worker.problems == []
+    assert _contents(worker) == _contents(here)
+    assert worker.row_count == here.row_count > 10_000
     assert _workers() == []
 
 
-async def test_node_values_stay_pickled_until_the_writer_reads_them(tmp_path: Path) -> None:
-    """Validation never reads a node's values: a handed chunk keeps them as bytes until `Plan.chunks`."""
+async def test_node_values_stay_packed_until_the_writer_reads_them(tmp_path: Path) -> None:
+    """Validation never reads a node's values: a converted chunk keeps them packed until the store hands it out."""
     folder = tmp_path / "small"
     write_demo("small", 3, folder)
-    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
-    ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
-    held = ahead.rows["Household"].chunk(0)  # the spool's own chunk, as validation left it
-    assert isinstance(held, Handed)
-    assert held.pending
-    assert held.props
-    with pytest.raises(RuntimeError, match="still pickled"):
+    here = await build_plan(read_input(folder), None, worker_min_bytes=IN_PROCESS)
+    data = read_input(folder)
+    problems: list[Problem] = []
+    with Converter(data, CHUNK, 0) as converter:
+        raws = {raw.sheet.key: raw for raw in data.sheets}
+        for key in [k for k in SHEET_KEYS[: SHEET_KEYS.index("Household")] if k in raws]:  # in model order
+            for _ in converter.chunks(raws[key], problems):
+                pass
+        held = next(converter.chunks(raws["Household"], problems))
+    assert held.packed
+    with pytest.raises(TypeError, match="still packed"):
         held[0].props.get("code")
-    read = ahead.chunk("Household", 0)  # as the writer reads it
+    store = RowStore()
+    store.add(held)
+    read = store.chunk("Household", 0)  # as the writer reads it
     assert read is held
-    assert not held.pending
-    assert held.props is None
-    assert [r.props for r in read] == [r.props for r in here.chunk("Household", 0)]
+    assert not held.packed
+    assert [r.props for r in read] == [r.props for r in next(here.chunks("Household"))]
     assert read[0].props["code"] == read[0].code
+    assert problems == []
 
 
 async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: Path) -> None:
@@ -109,31 +117,31 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     other = next(c[0] for c in central[1:] if c[0].split("-")[1] != households[-1][0].split("-")[1])
     _edit(folder / "Household.csv", 7000, "联系党员中心户编码", "ZXH-420602001001-9999999")
     _edit(folder / "Household.csv", len(households), "联系党员中心户编码", other)
-    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
-    spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=IN_PROCESS)
-    ahead = await build_plan(read_input(folder), None, ahead_bytes=0)
-    ahead_spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=0)
-    assert any(spool.spilled for spool in ahead_spilled.rows.values())  # written as the worker's bytes
+    here = await build_plan(read_input(folder), None, worker_min_bytes=IN_PROCESS)
+    spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), worker_min_bytes=IN_PROCESS)
+    worker = await build_plan(read_input(folder), None, worker_min_bytes=0)
+    worker_spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), worker_min_bytes=0)
+    assert any(worker_spilled.store.spilled(key) for key in SHEET_KEYS)  # written as the worker's bytes
     reasons = {p.reason_en for p in here.problems}
     assert len(here.problems) > 5
     assert any("not UTF-8" in r for r in reasons)
     contacts = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.column == "联系党员中心户编码"]
     unknown = "unknown CentralHousehold ZXH-420602001001-9999999"
     assert contacts == [(7000, unknown), (len(households), "in another community")]
-    assert ahead.problems == spilled.problems == ahead_spilled.problems == here.problems
-    assert _contents(ahead) == _contents(spilled) == _contents(ahead_spilled) == _contents(here)
+    assert worker.problems == spilled.problems == worker_spilled.problems == here.problems
+    assert _contents(worker) == _contents(spilled) == _contents(worker_spilled) == _contents(here)
     # rejected rows read back from the spool keep where they came from and their cells as read
     as_read = [(r.source_name, r.number, r.cells) for r in here.bad_rows("Household")]
     assert [(r.source_name, r.number, r.cells) for r in spilled.bad_rows("Household")] == as_read
     assert len(as_read) >= 4
     assert all(cells for _, _, cells in as_read)
     spilled.close()
-    assert {r.number for r in ahead.bad_rows("Household")} == {r.number for r in here.bad_rows("Household")}
-    assert all(r.cells for r in ahead.bad_rows("Household"))  # rejected rows keep their cells as read
-    assert [(r.source_name, r.number, r.cells) for r in ahead_spilled.bad_rows("Household")] == [
-        (r.source_name, r.number, r.cells) for r in ahead.bad_rows("Household")
+    assert {r.number for r in worker.bad_rows("Household")} == {r.number for r in here.bad_rows("Household")}
+    assert all(r.cells for r in worker.bad_rows("Household"))  # rejected rows keep their cells as read
+    assert [(r.source_name, r.number, r.cells) for r in worker_spilled.bad_rows("Household")] == [
+        (r.source_name, r.number, r.cells) for r in worker.bad_rows("Household")
     ]
-    ahead_spilled.close()
+    worker_spilled.close()
 
 
 async def test_a_failing_worker_stops_validation_with_its_reason(tmp_path: Path) -> None:
@@ -142,8 +150,8 @@ async def test_a_failing_worker_stops_validation_with_its_reason(tmp_path: Path)
     data = read_input(folder)
     (folder / "Household.csv").unlink()  # its header was read; now the worker cannot open it
     (folder / "Household.csv").mkdir()
-    with pytest.raises(AheadError, match=r"Household\.csv"):
-        await build_plan(data, None, ahead_bytes=0)
+    with pytest.raises(CellWorkerError, match=r"Household\.csv"):
+        await build_plan(data, None, worker_min_bytes=0)
     assert _workers() == []
 
 
@@ -151,7 +159,7 @@ async def test_a_worker_stopped_and_continued_hands_every_row_over_intact(tmp_pa
     """Ctrl-Z then `fg` stops and continues the worker mid-write: no byte of a chunk may be lost."""
     folder = tmp_path / "small"
     write_demo("small", 3, folder)
-    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
+    here = await build_plan(read_input(folder), None, worker_min_bytes=IN_PROCESS)
     done, stops = threading.Event(), []
 
     def pester() -> None:  # stop and continue every worker, again and again, until validation ends
@@ -169,35 +177,33 @@ async def test_a_worker_stopped_and_continued_hands_every_row_over_intact(tmp_pa
     thread = threading.Thread(target=pester)
     thread.start()
     try:
-        plans = [await build_plan(read_input(folder), None, ahead_bytes=0) for _ in range(4)]  # a stop mid-write
+        plans = [await build_plan(read_input(folder), None, worker_min_bytes=0) for _ in range(4)]  # a stop mid-write
     finally:
         done.set()
         thread.join()
     assert len(stops) > 40  # the workers really were stopped while they worked
-    for ahead in plans:
-        assert ahead.problems == here.problems == []
-        assert _contents(ahead) == _contents(here)
+    for worker in plans:
+        assert worker.problems == here.problems == []
+        assert _contents(worker) == _contents(here)
 
 
-async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`Plan.records` takes a chunk the worker handed over apart without `Row`s (spilled) or dicts of values (kept
-    in memory): the same valid rows, rows found bad in their chunk and rows rejected after it was spooled (the
-    first of two duplicates) left out."""
-    monkeypatch.setattr(validate, "CHUNK", 1_000)  # duplicates a chunk apart, in a small city
+async def test_the_writers_records_of_spilled_chunks_are_the_valid_rows(tmp_path: Path) -> None:
+    """`Plan.records` takes a chunk apart without `Row`s (spilled) or dicts of values (kept in memory): the same
+    valid rows, rows found bad in their chunk and rows rejected after it was stored (the first of two
+    duplicates) left out."""
     folder = tmp_path / "late"
     write_demo("small", 3, folder)
     households = _rows(folder / "Household.csv")
     _edit(folder / "Household.csv", 5, "人口数", "-2")  # bad in its own chunk
     _edit(folder / "Household.csv", 4_500, "编码", households[20][0])  # row 21's code again, chunks later
-    here = await build_plan(read_input(folder), None, ahead_bytes=IN_PROCESS)
-    spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), ahead_bytes=0)
-    kept = await build_plan(read_input(folder), None, ahead_bytes=0)  # in memory, values still pickled
-    assert spilled.rows["Household"].spilled
-    assert not kept.rows["Household"].spilled
+    here = await build_plan(read_input(folder), None, worker_min_bytes=IN_PROCESS, chunk_rows=1_000)
+    # duplicates a chunk apart, in a small city
+    spilled = await build_plan(read_input(folder), None, Budget(rows=1_000), worker_min_bytes=0, chunk_rows=1_000)
+    kept = await build_plan(read_input(folder), None, worker_min_bytes=0, chunk_rows=1_000)  # in memory, packed
+    assert spilled.store.spilled("Household")
+    assert not kept.store.spilled("Household")
     assert spilled.rejected["Household"] == kept.rejected["Household"] == {21}  # found bad after its chunk
-    for sheet in (s for s in SHEETS if s.is_node and s.key in here.rows):
+    for sheet in (s for s in SHEETS if s.is_node and here.count(s.key)):
         links, names = record_links(sheet.label), [c.name for c in sheet.columns]
         expected = [
             (
