@@ -774,7 +774,7 @@ def write_demo(profile_name: str, seed: int, out: Path, as_of: date | None = Non
     parts = []
     if xlsx:
         ds = generate(profile_name, seed, as_of)
-        _write_xlsx(ds, out)
+        dataset_to_xlsx(ds, out)
         parts.append(manifest(ds))
         manifest_path = out.with_suffix(".manifest.json")
     else:
@@ -788,7 +788,7 @@ def write_demo(profile_name: str, seed: int, out: Path, as_of: date | None = Non
     return result
 
 
-def _write_xlsx(ds: Dataset, out: Path) -> None:
+def dataset_to_xlsx(ds: Dataset, out: Path) -> None:
     too_big = [k for k, v in ds.rows.items() if len(v) >= EXCEL_MAX_ROWS]
     if too_big:
         raise ValueError(

@@ -32,7 +32,7 @@ from graph.metrics import METRICS
 from graph.migrations import migrate
 from graph.scope import Scope
 from graph.settings import Settings
-from loaders.demo import _write_xlsx
+from loaders.demo import dataset_to_xlsx
 from loaders.load import load_file
 from reports.audit import (
     COUNT_HEADER,
@@ -136,7 +136,7 @@ async def hand(graph: Graph, client: AsyncClient, settings: Settings, tmp_path_f
     await clear(graph)
     tmp = tmp_path_factory.mktemp("audit-handmade")
     source = tmp / "handmade.xlsx"
-    _write_xlsx(handmade.dataset(), source)
+    dataset_to_xlsx(handmade.dataset(), source)
     assert (await load_file(source, graph)).skipped == 0
     xlsx, zipped = tmp / "古城街道.xlsx", tmp / "street.zip"
     for out, extra in ((xlsx, ()), (zipped, ("--format", "csv"))):

@@ -9,7 +9,7 @@ from httpx import AsyncClient
 
 from graph.driver import Graph
 from graph.migrations import migrate
-from loaders.demo import _write_xlsx, manifest
+from loaders.demo import dataset_to_xlsx, manifest
 from loaders.load import load_file
 from tests import handmade
 from tests.conftest import clear
@@ -25,7 +25,7 @@ async def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Path
     await migrate(graph)
     await clear(graph)
     path = tmp_path_factory.mktemp("handmade") / "handmade.xlsx"
-    _write_xlsx(handmade.dataset(), path)
+    dataset_to_xlsx(handmade.dataset(), path)
     result = await load_file(path, graph)
     assert result.skipped == 0
     return path
