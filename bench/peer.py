@@ -3,7 +3,7 @@
 Each sheet is one server-side `LOAD CSV ... CALL { ... } IN TRANSACTIONS` statement generated from the
 model (`core.model.SHEETS`): the same nodes, properties (typed, with their area codes) and relationships,
 in the same order — but nothing is validated, and the file never crosses Bolt. Batches commit one at a
-time: `IN 2 CONCURRENT TRANSACTIONS` (both cores, as the loader's two lanes) deadlocked on the uniqueness
+time: `IN 2 CONCURRENT TRANSACTIONS` (both cores, as the loader's two partitions) deadlocked on the uniqueness
 constraints' index-entry locks in a city load, and Neo4j 5.26 has no `ON ERROR RETRY` to take it up again.
 The benchmark loads a profile with `grassroots load` and with this peer, each into a fresh Neo4j, and reports
 the ratio: on this shared host the ratio says more about the loader than either time alone.

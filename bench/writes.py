@@ -2,7 +2,7 @@
 
 Each collector gets a fresh local Neo4j holding 3,000 buildings; 200,000 synthetic households (the
 loader's payload: code, three text/number columns, four area codes, the building's code) are written
-in one lane, each variant under its own label (with its uniqueness constraint) and deleted afterwards.
+in one partition, each variant under its own label (with its uniqueness constraint) and deleted afterwards.
 Measured: rows per second and Neo4j CPU per row (from /proc), medians of three runs after a warm-up.
 """
 
@@ -134,7 +134,7 @@ def main() -> None:
             finally:
                 local.stop()
     lines = [
-        f"`python -m bench writes`: {ROWS:,} synthetic households written in one lane to a fresh local Neo4j "
+        f"`python -m bench writes`: {ROWS:,} synthetic households written in one partition to a fresh local Neo4j "
         f"(heap 4g, page cache 4g) linking to {BUILDINGS:,} buildings; median of {RUNS} runs after a warm-up. "
         "Neo4j CPU per row from /proc; the ratio compares the two collectors in the same run.",
         "",

@@ -25,7 +25,7 @@ Work = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
 
 COMPONENTS: LiteralString = "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition"
 PING: LiteralString = "RETURN 1 AS ok"
-#: Seconds a loader batch retries transient errors (deadlocks between lanes) before the load fails.
+#: Seconds a loader batch retries transient errors (deadlocks between partitions) before the load fails.
 BATCH_RETRY_TIME = 60.0
 
 
@@ -33,8 +33,8 @@ class Rows(list[Any]):
     """A batch of rows as one statement parameter (`UNWIND $rows`): a list whose repr is its length.
 
     The driver formats every RUN's parameters for its debug log before the logger is asked whether debug
-    is on (neo4j 6.4.1, `" ".join(map(repr, fields))`): for a loader's 10,000-row batches that repr was a
-    fifth of the loader's CPU while Neo4j waited for it. As a parameter it is packed as a plain list.
+    is on (neo4j 6.4.1, `" ".join(map(repr, fields))`): a batch's full repr costs about as much as packing
+    it. As a parameter it is packed as a plain list.
     """
 
     def __repr__(self) -> str:
@@ -89,7 +89,7 @@ class Graph:
         return await self._run(False, work, *args, **kwargs)
 
     async def write_batch(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """A loader's batch: like `write`, but transient errors (a deadlock between two load lanes)
+        """A loader's batch: like `write`, but transient errors (a deadlock between two of a load's partitions)
         are retried for up to BATCH_RETRY_TIME seconds instead of failing the load."""
         return await self._run(False, work, *args, retry_time=BATCH_RETRY_TIME, **kwargs)
 

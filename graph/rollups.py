@@ -78,19 +78,19 @@ def stale_query(level: str) -> LiteralString:
     return cast(LiteralString, STALE_COMMUNITIES.replace("{level}", level))
 
 
-async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100, lanes: int = 2) -> int:
+async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100, concurrent: int = 2) -> int:
     """Recompute the rollups of `communities` (all of them when empty), a chunk per transaction,
-    `lanes` chunks at a time (chunks share no community, so they never wait on each other's locks)."""
+    `concurrent` chunks at a time (chunks share no community, so they never wait on each other's locks)."""
     if not communities:
         await graph.write_rows(DROP_ORPHANS)
     codes = communities or [r["code"] for r in await graph.read_rows(ALL_COMMUNITIES)]
     chunks = [codes[i : i + chunk] for i in range(0, len(codes), chunk)]
 
-    async def lane(mine: list[list[str]]) -> None:
+    async def write(mine: list[list[str]]) -> None:
         for part in mine:
             await graph.write(_refresh, part, as_of)
 
-    await asyncio.gather(*(lane(chunks[i::lanes]) for i in range(lanes)))
+    await asyncio.gather(*(write(chunks[i::concurrent]) for i in range(concurrent)))
     return len(codes)
 
 

@@ -36,10 +36,9 @@ def by_code(var: str, label: str, value: str) -> LiteralString:
     """MATCH one node of `label` (an identifier the caller has checked) by code, with a seek of its
     uniqueness index whatever the samples say.
 
-    A load that followed another on a graph emptied just before saw the code indexes sampled "empty";
-    the planner then scanned every household for each row of a batch (CI: a small city's stale-link
-    delete ran past the 60 s transaction timeout). `USING INDEX SEEK` pins the seek (a plain `USING
-    INDEX` was met with that same scan); tests/test_plans.py checks every per-row statement."""
+    An index sampled "empty" (a graph emptied just before, not resampled since) lets the planner scan every
+    node of a label for each row of a batch. `USING INDEX SEEK` pins the seek (a plain `USING INDEX` does
+    not); tests/test_plans.py checks every per-row statement against such stale samples."""
     return cast(LiteralString, f"MATCH ({var}:{label} {{code: {value}}}) USING INDEX SEEK {var}:{label}(code)")
 
 

@@ -11,16 +11,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
-from typing import Any, LiteralString, cast
+from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from core.model import NODE_SHEETS, SHEET_BY_LABEL, SHEETS_BY_KEY, Column, Sheet
+from core.model import SHEETS_BY_KEY, Column, Sheet
 from core.privacy import masked_row
 from graph import rollups
 from graph.driver import Graph
+from graph.editing import (
+    AUDIT_LOG,
+    GROUPS_COVERING,
+    children,
+    delete_node,
+    read_state,
+    record_audit,
+)
 from loaders.load import graph_lookup
 from loaders.plan import build_plan
 from loaders.problems import InvalidInput, Problem
@@ -28,17 +35,6 @@ from loaders.read import Input, RawSheet
 from loaders.write import write_plan_tx
 
 SOURCE = "API"
-AUDIT: LiteralString = """
-CREATE (a:_Audit {id: randomUUID(), at: datetime(), actor: $actor, action: $action, label: $label, code: $code,
-                  before: $before, after: $after})
-RETURN a.id AS id, toString(a.at) AS at
-"""
-AUDIT_LOG: LiteralString = """
-MATCH (a:_Audit) WHERE ($code IS NULL OR a.code = $code) AND ($actor IS NULL OR a.actor = $actor)
-RETURN a {.id, .actor, .action, .label, .code, .before, .after, at: toString(a.at)} AS entry
-ORDER BY a.at DESC
-LIMIT $first
-"""
 
 
 class NotFound(LookupError):
@@ -63,38 +59,7 @@ class Change:
     communities: frozenset[str] = frozenset()  # whose coverage rollups the change touched
 
 
-# ---------------------------------------------------------------- reading an entity as a row
-
-
-@cache
-def state_query(label: str) -> LiteralString:
-    """A node's properties and, per link column, the codes it links to (the row that would recreate it)."""
-    sheet = SHEET_BY_LABEL[label]
-    parts = []
-    for i, link in enumerate(sheet.links):
-        pattern = f"(m)-[:{link.rel}]->(n)" if link.incoming else f"(n)-[:{link.rel}]->(m)"
-        parts.append(f"COLLECT {{ MATCH {pattern} WHERE {' OR '.join(f'm:{t}' for t in link.targets)} "
-                     f"RETURN m.code ORDER BY m.code }} AS link{i}")  # fmt: skip
-    links = (", " + ", ".join(parts)) if parts else ""
-    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN properties(n) AS props{links}")
-
-
-async def read_state(tx: AsyncManagedTransaction, label: str, code: str) -> dict[str, Any] | None:
-    """The entity as a row keyed by English header (None when absent); dates as ISO text."""
-    record = await (await tx.run(state_query(label), {"code": code})).single()
-    if record is None:
-        return None
-    sheet = SHEET_BY_LABEL[label]
-    props = record["props"]
-    row: dict[str, Any] = {}
-    for column in sheet.columns:
-        value = props.get(column.name)
-        row[column.en] = value.iso_format() if hasattr(value, "iso_format") else value
-    for i, link in enumerate(sheet.links):
-        codes = list(record[f"link{i}"])
-        row[link.en] = codes if link.many else (codes[0] if codes else None)
-    row["_area"] = {k: props.get(k) for k in ("communityCode", "streetCode")}
-    return row
+# ---------------------------------------------------------------- an entity as a row
 
 
 def _cell(value: Any) -> str:
@@ -179,37 +144,15 @@ async def remove(graph: Graph, label: str, code: str, *, actor: str, action: str
     return change
 
 
-@cache
-def delete_query(label: str) -> LiteralString:
-    """Delete one node of `label` and its relationships."""
-    if label not in SHEET_BY_LABEL:
-        raise ValueError(label)
-    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) DETACH DELETE n")
-
-
-@cache
-def children_query(label: str) -> LiteralString:
-    """How many entities have this node as their parent (hierarchy link), by label."""
-    parts = []
-    for sheet in NODE_SHEETS:
-        for link in sheet.links:
-            if link.parent and label in link.targets:
-                child = f"(c:{sheet.label})"
-                arrow = f"(n)-[:{link.rel}]->{child}" if link.incoming else f"(n)<-[:{link.rel}]-{child}"
-                parts.append(f"{{label: '{sheet.label}', n: COUNT {{ {arrow} }}}}")
-    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN [{', '.join(parts)}] AS children")
-
-
 async def _remove(tx: AsyncManagedTransaction, label: str, code: str, actor: str, action: str) -> Change:
     before = await read_state(tx, label, code)
     if before is None:
         raise NotFound(code)
-    record = await (await tx.run(children_query(label), {"code": code})).single()
-    hanging = [c for c in (record["children"] if record else []) if c["n"]]
+    hanging = await children(tx, label, code)
     if hanging:
-        what = ", ".join(f"{c['n']} {c['label']}" for c in hanging)
+        what = ", ".join(f"{n} {child}" for child, n in hanging.items())
         raise Refused(f"{code} 下仍有 {what},请先移走或删除 / {code} still has {what}: move or remove them first")
-    await (await tx.run(delete_query(label), {"code": code})).consume()
+    await delete_node(tx, label, code)
     return await _audit(tx, actor, action, label, code, before, None)
 
 
@@ -222,9 +165,7 @@ async def move_building(graph: Graph, building: str, group: str, *, actor: str) 
     target = await graph.read(read_state, "BuildingGroup", group)
     if target is None:
         raise NotFound(group)
-    old = await graph.read_rows(
-        "MATCH (g:BuildingGroup)-[:COVERS]->(:Building {code: $code}) RETURN g.code AS code", {"code": building}
-    )
+    old = await graph.read_rows(GROUPS_COVERING, {"code": building})
     rows = []
     for r in old:
         if r["code"] == group:
@@ -272,9 +213,8 @@ async def _audit(
         "before": None if before is None else json.dumps(before, ensure_ascii=False, default=str),
         "after": None if after is None else json.dumps(after, ensure_ascii=False, default=str),
     }
-    record = await (await tx.run(AUDIT, params)).single()
-    assert record is not None
-    return Change(record["id"], record["at"], action, label, code, before, after, touched)
+    audit_id, at = await record_audit(tx, params)
+    return Change(audit_id, at, action, label, code, before, after, touched)
 
 
 def _community(row: dict[str, Any] | None) -> str | None:

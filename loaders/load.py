@@ -53,11 +53,10 @@ async def validate_file(path: Path, graph: Graph | None) -> Plan:
 def _no_cycle_collection() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of long-lived row objects are made.
 
-    Its passes would walk every one of them again and again — a third of a city's validation time —
-    and rows hold no reference cycles (they are freed by reference counting all the same). On the way
-    out, what was made meanwhile is frozen (`gc.freeze`) rather than walked once more when the collector
-    resumes: a city's plan is some ten million objects, and walking them took seconds for nothing.
-    Nested pauses leave it to the outermost one.
+    Its passes would walk every one of them again and again, and rows hold no reference cycles (they are
+    freed by reference counting all the same). On the way out, what was made meanwhile is frozen
+    (`gc.freeze`) rather than walked once more when the collector resumes. Nested pauses leave it to the
+    outermost one.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -1,9 +1,9 @@
-"""Validated rows kept for the writer: in memory up to a shared budget, then pickled to a temporary file.
+"""Chunks kept in memory up to a shared budget, then pickled to a temporary file (`loaders.rowstore`'s store).
 
-A city's rows fit in memory; a province's (ten cities, 28 million rows) do not. Validation hands
-each sheet's rows over in chunks; the first `Budget.rows` rows of a load stay in memory as they
-are, the rest are pickled chunk by chunk to an anonymous temporary file (deleted when closed) and
-read back one chunk at a time — so the loader's memory stays bounded whatever the input's size.
+A city's rows fit in memory; a province's (ten cities, 28 million rows) do not. The first `Budget.rows`
+rows of a load stay in memory as they are; the rest are pickled chunk by chunk to an anonymous temporary
+file (deleted when closed) and read back one chunk at a time — so the loader's memory stays bounded
+whatever the input's size.
 """
 
 from __future__ import annotations

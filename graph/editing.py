@@ -1,0 +1,94 @@
+"""The Cypher an API edit runs besides a load's statements: an entity read back as its import row, a
+removal, the audit log (`_Audit` nodes: who, when, what, before and after)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
+
+from core.model import NODE_SHEETS, SHEET_BY_LABEL
+
+AUDIT: LiteralString = """
+CREATE (a:_Audit {id: randomUUID(), at: datetime(), actor: $actor, action: $action, label: $label, code: $code,
+                  before: $before, after: $after})
+RETURN a.id AS id, toString(a.at) AS at
+"""
+AUDIT_LOG: LiteralString = """
+MATCH (a:_Audit) WHERE ($code IS NULL OR a.code = $code) AND ($actor IS NULL OR a.actor = $actor)
+RETURN a {.id, .actor, .action, .label, .code, .before, .after, at: toString(a.at)} AS entry
+ORDER BY a.at DESC
+LIMIT $first
+"""
+GROUPS_COVERING: LiteralString = "MATCH (g:BuildingGroup)-[:COVERS]->(:Building {code: $code}) RETURN g.code AS code"
+
+
+async def record_audit(tx: AsyncManagedTransaction, params: dict[str, Any]) -> tuple[str, str]:
+    """Write one `_Audit` entry (`AUDIT`'s parameters); its id and time."""
+    record = await (await tx.run(AUDIT, params)).single()
+    assert record is not None
+    return record["id"], record["at"]
+
+
+@cache
+def state_query(label: str) -> LiteralString:
+    """A node's properties and, per link column, the codes it links to (the row that would recreate it)."""
+    sheet = SHEET_BY_LABEL[label]
+    parts = []
+    for i, link in enumerate(sheet.links):
+        pattern = f"(m)-[:{link.rel}]->(n)" if link.incoming else f"(n)-[:{link.rel}]->(m)"
+        parts.append(f"COLLECT {{ MATCH {pattern} WHERE {' OR '.join(f'm:{t}' for t in link.targets)} "
+                     f"RETURN m.code ORDER BY m.code }} AS link{i}")  # fmt: skip
+    links = (", " + ", ".join(parts)) if parts else ""
+    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN properties(n) AS props{links}")
+
+
+async def read_state(tx: AsyncManagedTransaction, label: str, code: str) -> dict[str, Any] | None:
+    """The entity as a row keyed by English header (None when absent); dates as ISO text."""
+    record = await (await tx.run(state_query(label), {"code": code})).single()
+    if record is None:
+        return None
+    sheet = SHEET_BY_LABEL[label]
+    props = record["props"]
+    row: dict[str, Any] = {}
+    for column in sheet.columns:
+        value = props.get(column.name)
+        row[column.en] = value.iso_format() if hasattr(value, "iso_format") else value
+    for i, link in enumerate(sheet.links):
+        codes = list(record[f"link{i}"])
+        row[link.en] = codes if link.many else (codes[0] if codes else None)
+    row["_area"] = {k: props.get(k) for k in ("communityCode", "streetCode")}
+    return row
+
+
+@cache
+def delete_query(label: str) -> LiteralString:
+    """Delete one node of `label` and its relationships."""
+    if label not in SHEET_BY_LABEL:
+        raise ValueError(label)
+    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) DETACH DELETE n")
+
+
+@cache
+def children_query(label: str) -> LiteralString:
+    """How many entities have this node as their parent (hierarchy link), by label."""
+    parts = []
+    for sheet in NODE_SHEETS:
+        for link in sheet.links:
+            if link.parent and label in link.targets:
+                child = f"(c:{sheet.label})"
+                arrow = f"(n)-[:{link.rel}]->{child}" if link.incoming else f"(n)<-[:{link.rel}]-{child}"
+                parts.append(f"{{label: '{sheet.label}', n: COUNT {{ {arrow} }}}}")
+    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN [{', '.join(parts)}] AS children")
+
+
+async def children(tx: AsyncManagedTransaction, label: str, code: str) -> dict[str, int]:
+    """How many entities hang from this node (its children in the hierarchy), by label; none are left out."""
+    record = await (await tx.run(children_query(label), {"code": code})).single()
+    return {c["label"]: c["n"] for c in (record["children"] if record else []) if c["n"]}
+
+
+async def delete_node(tx: AsyncManagedTransaction, label: str, code: str) -> None:
+    """Delete one node and its relationships."""
+    await (await tx.run(delete_query(label), {"code": code})).consume()
