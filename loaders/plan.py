@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core.model import SHEETS
-from loaders.cellworker import WORKER_MIN_BYTES
 from loaders.codeindex import CodeIndex, Lookup
 from loaders.problems import Problem
 from loaders.read import Input
-from loaders.rowstore import Chunk, Converter, Record, Row, RowStore
+from loaders.rowstore import WORKER_MIN_BYTES, Chunk, Converter, Record, Row, RowStore
 from loaders.spool import Budget
 from loaders.validate import Checks
 

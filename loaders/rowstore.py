@@ -20,13 +20,14 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 from core.model import SHEETS, Sheet
-from loaders.cellworker import CellWorker
+from loaders.cellworker import WORKER_MIN_BYTES, CellWorker
 from loaders.columns import (
     KeyColumns,
     Named,
     PackedChunk,
     codes_of,
     convert_chunks,
+    named_codes,
     unpickle_keys,
     unpickle_values,
     value_dicts,
@@ -34,6 +35,19 @@ from loaders.columns import (
 from loaders.problems import Problem
 from loaders.read import Input, RawSheet
 from loaders.spool import Budget, Spool
+
+__all__ = [
+    "PACKED",
+    "RESOLVED",
+    "WORKER_MIN_BYTES",
+    "Chunk",
+    "Converter",
+    "Named",
+    "Record",
+    "Row",
+    "RowStore",
+    "named_codes",
+]
 
 _SHEET_BY_KEY = {s.key: s for s in SHEETS}
 

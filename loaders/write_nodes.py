@@ -27,9 +27,8 @@ from graph.loading import (
     upsert_nodes,
 )
 from loaders.batches import PARTITIONS, BatchWriter, release, write_batches
-from loaders.columns import named_codes
 from loaders.plan import Plan
-from loaders.rowstore import Record
+from loaders.rowstore import Record, named_codes
 from loaders.written import WriteRun, link_key
 
 #: What a row carries for a link nobody names it by: one shared empty list, never written to.

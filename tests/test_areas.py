@@ -1,0 +1,58 @@
+"""The area table: levels, digits, paths and containment of 12-digit area codes; and the masking rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.areas import AREA_LEVELS, AREA_PROPERTIES, LEVEL, check_area_code, contains, level_of, path, prefix
+from core.model import SHEET_BY_LABEL
+from core.privacy import HIDDEN, mask, masked_row, redact
+
+STREET, COMMUNITY = "420602001000", "420602001001"
+
+
+def test_each_level_is_one_row_of_the_table_and_matches_its_sheet() -> None:
+    assert [level.key for level in AREA_LEVELS] == ["city", "district", "street", "community"]
+    assert [level.digits for level in AREA_LEVELS] == [4, 6, 9, 12]
+    assert AREA_PROPERTIES == ("cityCode", "districtCode", "streetCode", "communityCode")
+    for level in AREA_LEVELS:
+        sheet = SHEET_BY_LABEL[level.label]
+        assert sheet.area_level == level.key
+        assert sheet.zh == level.zh  # the level's Chinese name is its sheet's
+
+
+def test_a_codes_path_prefix_and_containment() -> None:
+    assert path(COMMUNITY, "community") == {
+        "cityCode": "420600000000",
+        "districtCode": "420602000000",
+        "streetCode": "420602001000",
+        "communityCode": COMMUNITY,
+    }
+    assert path(STREET, "street") == {"cityCode": "420600000000", "districtCode": "420602000000", "streetCode": STREET}
+    assert prefix(STREET, "street") == "420602001"
+    assert contains(STREET, "street", COMMUNITY)
+    assert not contains(STREET, "street", "420602002001")
+    assert contains("420600000000", "city", COMMUNITY)
+    assert level_of(STREET) is LEVEL["street"]
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "zh"),
+    [(STREET, "community", "应为社区级代码,实为街道级"), (COMMUNITY, "district", "应为区级代码,实为社区级")],
+)
+def test_a_code_of_the_wrong_level_names_both_levels(code: str, level: str, zh: str) -> None:
+    reason = check_area_code(code, level)
+    assert reason is not None
+    assert reason[0] == zh
+
+
+def test_personal_columns_are_masked_in_rows_and_free_text() -> None:
+    member = SHEET_BY_LABEL["PartyMember"]
+    id_number, phone = (c for c in member.columns if c.sensitive)
+    assert mask(id_number, "11010519491231002X") == "110105********002X"
+    assert mask(phone, "13812345678") == "138****5678"
+    row = {"code": "DY-420602001001-000001", "id_number": "11010519491231002X", "phone": "13812345678", "name": "张三"}
+    assert masked_row(member, row) == {**row, "id_number": "110105********002X", "phone": "138****5678"}
+    assert masked_row(member, {**row, "phone": None})["phone"] is None
+    assert redact("张三 11010519491231002X") == "张三 110105********002X"
+    assert "hidden" in HIDDEN
