@@ -1,7 +1,7 @@
 """A generated city in the import format, with deliberately injected gaps and a manifest of them.
 
 `generate(profile, seed)` builds every sheet's rows (Chinese headers, as a department's workbook
-has them) from the report's figures; `write_dataset` writes them as an .xlsx workbook or a CSV
+has them) from the report's figures; `write_demo` writes them as an .xlsx workbook or a CSV
 folder, and `manifest` counts every gap kind by the rules in docs/model.md, computed from the
 generated rows themselves, so tests can check that the API finds exactly these.
 """
@@ -158,16 +158,19 @@ RESOURCE_TITLES = ("法律服务", "医疗义诊", "助学辅导", "文化活动
 
 
 def _person(rng: random.Random) -> str:
+    """A drawn name: a surname and one or two given characters."""
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
 def _id_number(rng: random.Random, region: str) -> str:
+    """A valid ID number registered in `region` (its first six digits), born 1940–2001."""
     born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 62))
     body = f"{region[:6]}{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
     return body + id_check_char(body)
 
 
 def _uscc(rng: random.Random, first: str, region: str, n: int) -> str:
+    """A valid credit code: authority `first`, `region`'s six digits, a drawn organization code (last char by `n`)."""
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     org = "".join(rng.choice(alphabet) for _ in range(8)) + alphabet[n % 31]
     body = first + "1" + region[:6] + org
@@ -246,96 +249,175 @@ def _pick(rng: random.Random, items: list[Any], rate: float) -> set[int]:
     return set(rng.sample(range(len(items)), max(1, round(rate * len(items)))))
 
 
+# ---------------------------------------------------------------- one city, level by level
+
+#: District numbers (a district code's 5th–6th digits); a city has the first `Profile.districts` of them.
+_DISTRICT_NUMBERS = (2, 6, 7, 71, 72, 73, 81, 82, 83, 84)
+#: Households on each floor of a building's unit (单元).
+_ROOMS_PER_FLOOR = 2
+
+
+@dataclass
+class _City:
+    """One city while it is generated: what each level made that later levels are built on.
+
+    Every draw comes from the one `rng`, so the same seed gives the same city only while the functions
+    below draw in the same order: `_city` calls them in that order, and none may reorder its own draws.
+    """
+
+    ds: Dataset
+    profile: Profile
+    rng: random.Random
+    code: str
+    communities: list[str] = field(default_factory=list)
+    committee_of: dict[str, str] = field(default_factory=dict)  # community → its community committee
+    grids_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # community → grids
+    compounds_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # community → compounds
+    compound_grids: dict[str, list[str]] = field(default_factory=dict)  # compound → the grids it lies on
+    buildings_of_grid: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    homes_of_building: dict[str, list[str]] = field(default_factory=dict)
+    households: dict[str, dict[str, Any]] = field(default_factory=dict)  # code → Household row, once all exist
+    units: list[str] = field(default_factory=list)  # credit codes
+    members: int = 0  # party members numbered so far (one numbering across the city)
+    volunteers: list[tuple[str, str]] = field(default_factory=list)  # (member, community) of reported members
+
+    def add_member(self, community: str, **details: Any) -> str:
+        """Add the city's next party member (see `_member`); return the member's code."""
+        self.members += 1
+        return _member(self.ds, self.rng, community, self.members, **details)
+
+
 def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
-    as_of = ds.as_of
-    city_code = f"42{6 + city_no:02d}00000000" if city_no < 4 else f"42{80 + city_no:02d}00000000"
-    city_name = "襄阳市" if city_no == 0 else f"{rng.choice(PLACES)}市"
-    ds.add("City", code=city_code, name=city_name)
-    district_nums = [2, 6, 7, 71, 72, 73, 81, 82, 83, 84][: p.districts]
+    """One city: its areas, their organizations, places, people, then the three lists.
+
+    The order of these calls is the order of the draws from `rng`: moving one changes every city generated.
+    """
+    city = _City(ds, p, rng, _city_code(city_no))
+    streets = _streets(city, _districts(city, city_no))
+    _communities(city, streets)
+    _community_organizations(city)
+    _grids(city)
+    _compounds(city)
+    _property_services(city)
+    _red_stations(city)
+    _buildings(city)
+    plan = _branch_plan(city)
+    city.units = _units(city)  # drawn between the branch plan and the branches: the seeded order
+    _branches(city, plan)
+    _in_service_members(city)
+    _lists(city)
+
+
+# -------------------------------- areas
+
+
+def _city_code(city_no: int) -> str:
+    """The city's area code: 4206… (襄阳) to 4209… for the first four cities, 4284… onwards after them."""
+    return f"42{6 + city_no:02d}00000000" if city_no < 4 else f"42{80 + city_no:02d}00000000"
+
+
+def _districts(city: _City, city_no: int) -> list[str]:
+    """The city (the first is 襄阳市, the others get a drawn name) and its districts; return their codes."""
+    name = "襄阳市" if city_no == 0 else f"{city.rng.choice(PLACES)}市"
+    city.ds.add("City", code=city.code, name=name)
     districts = []
-    for i, num in enumerate(district_nums):
-        code = f"{city_code[:4]}{num:02d}000000"
-        ds.add("District", code=code, name=f"{PLACES[(i * 7 + city_no) % len(PLACES)]}区", city_code=city_code)
+    for i, num in enumerate(_DISTRICT_NUMBERS[: city.profile.districts]):
+        code = f"{city.code[:4]}{num:02d}000000"
+        name = f"{PLACES[(i * 7 + city_no) % len(PLACES)]}区"
+        city.ds.add("District", code=code, name=name, city_code=city.code)
         districts.append(code)
+    return districts
 
+
+def _streets(city: _City, districts: list[str]) -> list[str]:
+    """The profile's streets spread evenly over the districts, each with its working committee (街道大工委)."""
     streets = []
-    for d_idx, count in enumerate(_spread(p.streets, p.districts, rng)):
+    counts = _spread(city.profile.streets, city.profile.districts, city.rng)
+    for district, count in zip(districts, counts, strict=True):
         for j in range(count):
-            code = f"{districts[d_idx][:6]}{j + 1:03d}000"
-            ds.add(
-                "Street",
-                code=code,
-                name=f"{rng.choice(PLACES)}{'街道' if j % 5 else '路街道'}",
-                district_code=districts[d_idx],
-            )
+            code = f"{district[:6]}{j + 1:03d}000"
+            name = f"{city.rng.choice(PLACES)}{'街道' if j % 5 else '路街道'}"
+            city.ds.add("Street", code=code, name=name, district_code=district)
             streets.append(code)
-            ds.add("StreetWorkingCommittee", code=f"DGW-{code}-01", name="街道大工委", street_code=code)
+            city.ds.add("StreetWorkingCommittee", code=f"DGW-{code}-01", name="街道大工委", street_code=code)
+    return streets
 
-    communities: list[str] = []
-    for s_idx, count in enumerate(_spread(p.communities, p.streets, rng)):
+
+def _communities(city: _City, streets: list[str]) -> None:
+    """The profile's communities spread evenly over the streets, all in the central city (中心城区)."""
+    counts = _spread(city.profile.communities, city.profile.streets, city.rng)
+    for street, count in zip(streets, counts, strict=True):
         for j in range(count):
-            code = f"{streets[s_idx][:9]}{j + 1:03d}"
-            ds.add(
-                "Community",
-                code=code,
-                name=f"{rng.choice(PLACES)}{rng.choice(PLACES)}社区",
-                street_code=streets[s_idx],
-                central_city="是",
-            )
-            communities.append(code)
+            code = f"{street[:9]}{j + 1:03d}"
+            name = f"{city.rng.choice(PLACES)}{city.rng.choice(PLACES)}社区"
+            city.ds.add("Community", code=code, name=name, street_code=street, central_city="是")
+            city.communities.append(code)
 
-    # committees, residents' committees, service centers
-    expired_cc = _pick(rng, communities, RATES["expired_committee_term"])
-    no_center = _pick(rng, communities, RATES["community_without_service_center"])
-    community_committee = {}
-    for i, c in enumerate(communities):
-        cc = f"SQDW-{c}-01"
-        community_committee[c] = cc
-        start = (
-            as_of - timedelta(days=rng.randrange(6 * 365 + 30, 8 * 365))
-            if i in expired_cc
-            else as_of - timedelta(days=rng.randrange(30, 3 * 365))
-        )
+
+def _grids(city: _City) -> None:
+    """The profile's grids spread evenly over the communities (第1网格, 第2网格, … in each)."""
+    counts = _spread(city.profile.grids, city.profile.communities, city.rng)
+    for c, count in zip(city.communities, counts, strict=True):
+        for j in range(count):
+            grid = f"WG-{c}-{j + 1:02d}"
+            city.ds.add("Grid", code=grid, name=f"第{j + 1}网格", community_code=c)
+            city.grids_of[c].append(grid)
+
+
+# -------------------------------- community organizations
+
+
+def _term_start(rng: random.Random, as_of: date, expired: bool) -> date:
+    """When a committee's current term began: 30 days to 3 years ago, or for an `expired` one over six years
+    ago, so that its 5-year term has ended."""
+    if expired:
+        return as_of - timedelta(days=rng.randrange(6 * 365 + 30, 8 * 365))
+    return as_of - timedelta(days=rng.randrange(30, 3 * 365))
+
+
+def _community_organizations(city: _City) -> None:
+    """Each community's widened party committee (社区大党委), a share past its term (`expired_committee_term`);
+    its residents' committee; its service center (党群服务中心), missing in a share
+    (`community_without_service_center`)."""
+    rng, ds = city.rng, city.ds
+    expired = _pick(rng, city.communities, RATES["expired_committee_term"])
+    no_center = _pick(rng, city.communities, RATES["community_without_service_center"])
+    for i, c in enumerate(city.communities):
+        committee = f"SQDW-{c}-01"
+        city.committee_of[c] = committee
         ds.add(
             "CommunityCommittee",
-            code=cc,
+            code=committee,
             name="社区党委",
             widened="是",
-            term_start=start,
+            term_start=_term_start(rng, ds.as_of, expired=i in expired),
             term_years=5,
             community_code=c,
             working_committee_code=f"DGW-{c[:9]}000-01",
         )
         ds.add("ResidentsCommittee", code=f"JWH-{c}-01", name="社区居民委员会", community_code=c)
         if i not in no_center:
-            ds.add(
-                "ServiceCenter",
-                code=f"DQZX-{c}-01",
-                name="党群服务中心",
-                area_m2=rng.randrange(300, 1500),
-                community_code=c,
-            )
+            area = rng.randrange(300, 1500)
+            ds.add("ServiceCenter", code=f"DQZX-{c}-01", name="党群服务中心", area_m2=area, community_code=c)
 
-    # grids and compounds
-    grids_of: dict[str, list[str]] = defaultdict(list)
-    for c_idx, count in enumerate(_spread(p.grids, p.communities, rng)):
-        c = communities[c_idx]
-        for j in range(count):
-            g = f"WG-{c}-{j + 1:02d}"
-            ds.add("Grid", code=g, name=f"第{j + 1}网格", community_code=c)
-            grids_of[c].append(g)
-    compounds_of: dict[str, list[str]] = defaultdict(list)
-    compound_grids: dict[str, list[str]] = {}
-    for c_idx, count in enumerate(_spread(p.compounds, p.communities, rng)):
-        c = communities[c_idx]
-        gs = grids_of[c]
+
+# -------------------------------- compounds and their services
+
+
+def _compounds(city: _City) -> None:
+    """The profile's compounds spread evenly over the communities, each on its community's grids in turn; one
+    in ten (by chance) is big enough to span the next grid too."""
+    rng = city.rng
+    counts = _spread(city.profile.compounds, city.profile.communities, rng)
+    for c, count in zip(city.communities, counts, strict=True):
+        grids = city.grids_of[c]
         for j in range(count):
             x = f"XQ-{c}-{j + 1:02d}"
-            covering = [gs[j % len(gs)]]
-            if len(gs) > 1 and rng.random() < 0.1:  # a big compound spans two grids
-                covering.append(gs[(j + 1) % len(gs)])
-            compound_grids[x] = covering
-            ds.add(
+            covering = [grids[j % len(grids)]]
+            if len(grids) > 1 and rng.random() < 0.1:
+                covering.append(grids[(j + 1) % len(grids)])
+            city.compound_grids[x] = covering
+            city.ds.add(
                 "Compound",
                 code=x,
                 name=f"{rng.choice(PLACES)}{rng.choice(COMPOUND_SUFFIX)}",
@@ -344,209 +426,243 @@ def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
                 community_code=c,
                 grid_codes=";".join(covering),
             )
-            compounds_of[c].append(x)
+            city.compounds_of[c].append(x)
 
-    # property companies
-    companies = [_uscc(rng, "9", city_code, i) for i in range(max(3, len(compound_grids) // 8))]
+
+def _property_services(city: _City) -> None:
+    """Property companies, one per eight compounds (at least three); every compound but a share
+    (`compound_without_property_company`) is managed by a drawn one; seven in ten (by chance) have an owners'
+    committee."""
+    rng, ds = city.rng, city.ds
+    companies = [_uscc(rng, "9", city.code, i) for i in range(max(3, len(city.compound_grids) // 8))]
     for i, code in enumerate(companies):
         ds.add("PropertyCompany", credit_code=code, name=f"襄阳{rng.choice(PLACES)}物业服务有限公司{i + 1:03d}")
-    compound_list = list(compound_grids)
-    unmanaged = _pick(rng, compound_list, RATES["compound_without_property_company"])
-    for i, x in enumerate(compound_list):
+    compounds = list(city.compound_grids)
+    unmanaged = _pick(rng, compounds, RATES["compound_without_property_company"])
+    for i, x in enumerate(compounds):
         if i not in unmanaged:
-            ds.add(
-                "PropertyService",
-                company_code=rng.choice(companies),
-                compound_code=x,
-                since=as_of - timedelta(days=rng.randrange(100, 3000)),
-            )
+            company = rng.choice(companies)
+            since = ds.as_of - timedelta(days=rng.randrange(100, 3000))
+            ds.add("PropertyService", company_code=company, compound_code=x, since=since)
         if rng.random() < 0.7:
-            ds.add(
-                "OwnersCommittee",
-                code=f"YWH-{x[3:]}",
-                name="业主委员会",
-                compound_code=x,
-                term_start=as_of - timedelta(days=rng.randrange(30, 1500)),
-            )
-    for i in range(p.red_stations):
-        x = compound_list[(i * 3) % len(compound_list)]
-        ds.add(
+            start = ds.as_of - timedelta(days=rng.randrange(30, 1500))
+            ds.add("OwnersCommittee", code=f"YWH-{x[3:]}", name="业主委员会", compound_code=x, term_start=start)
+
+
+def _red_stations(city: _City) -> None:
+    """The profile's red stations (红色驿站), in every third compound (going round when there are too few)."""
+    compounds = list(city.compound_grids)
+    for i in range(city.profile.red_stations):
+        x = compounds[(i * 3) % len(compounds)]
+        city.ds.add(
             "RedStation",
             code=f"HSYZ-{x[3:15]}-{i + 1:04d}",
-            name=f"{rng.choice(PLACES)}红色驿站",
+            name=f"{city.rng.choice(PLACES)}红色驿站",
             community_code=x[3:15],
             compound_code=x,
         )
 
-    # buildings and households, per community sized 3000-5000 (some injected outside)
-    out_of_range = _pick(rng, communities, RATES["community_size_out_of_range"])
-    per_city_households = 0
-    buildings_of_grid: dict[str, list[str]] = defaultdict(list)
-    households_of_building: dict[str, list[str]] = {}
-    for c_idx, c in enumerate(communities):
-        if c_idx in out_of_range:
+
+# -------------------------------- buildings and households
+
+
+def _buildings(city: _City) -> None:
+    """Buildings and households, community by community: 3100–4899 households in each, except a share
+    (`community_size_out_of_range`) given 1200–2899 or 5200–6999, outside the rule's 3000–5000."""
+    rng = city.rng
+    out_of_range = _pick(rng, city.communities, RATES["community_size_out_of_range"])
+    for i, c in enumerate(city.communities):
+        if i in out_of_range:
             target = rng.choice((rng.randrange(1200, 2900), rng.randrange(5200, 7000)))
         else:
             target = rng.randrange(3100, 4900)
-        made = 0
-        b_no = 0
-        xs = compounds_of[c] or [None]
-        while made < target:
-            b_no += 1
-            x = xs[b_no % len(xs)]
-            open_block = x is None or rng.random() < RATES["open_block_building"]
-            grid = grids_of[c][b_no % len(grids_of[c])] if open_block or x is None else compound_grids[x][0]
-            units, floors = rng.randrange(1, 5), rng.choice((6, 7, 11, 18, 26))
-            per_floor = 2
-            count = min(units * floors * per_floor, target - made)
-            b = f"LD-{c}-{b_no:04d}"
-            ds.add(
-                "Building",
-                code=b,
-                name=f"{b_no}栋",
-                floors=floors,
-                units=units,
-                grid_code=grid,
-                compound_code="" if open_block else x,
-            )
-            buildings_of_grid[grid].append(b)
-            hs = []
-            for k in range(count):
-                unit, rest = divmod(k, floors * per_floor)
-                floor, room = divmod(rest, per_floor)
-                h = f"HU-{c}-{b_no:04d}-{unit + 1}{floor + 1:02d}{room + 1:02d}"
-                ds.add(
-                    "Household",
-                    code=h,
-                    unit=f"{unit + 1}单元",
-                    room=f"{floor + 1}{room + 1:02d}",
-                    size=rng.randrange(1, 6),
-                    building_code=b,
-                    central_household_code="",
-                )
-                hs.append(h)
-            households_of_building[b] = hs
-            made += count
-        per_city_households += made
+        _community_buildings(city, c, target)
+    city.households = {r["code"]: r for r in city.ds.rows["Household"]}
 
-    # branches: one per grid, but some grids have none
-    all_grids = [g for c in communities for g in grids_of[c]]
-    branchless = _pick(rng, all_grids, RATES["grid_without_branch"])
-    branches = []
-    branch_grid = {}
-    for i, g in enumerate(all_grids):
-        if i in branchless:
-            continue
-        c = g[3:15]
-        br = f"DZB-{c}-{g[-2:]}"
-        branches.append(br)
-        branch_grid[br] = g
+
+def _community_buildings(city: _City, c: str, target: int) -> None:
+    """Buildings in community `c` until it holds exactly `target` households. They go round its compounds, on
+    the compound's first grid; a building stands in an open block instead (no compound, on the community's
+    grids in turn) by chance (`open_block_building`), and always when the community has no compound."""
+    rng = city.rng
+    compounds = city.compounds_of[c] or [None]
+    grids = city.grids_of[c]
+    made = number = 0
+    while made < target:
+        number += 1
+        x = compounds[number % len(compounds)]
+        open_block = x is None or rng.random() < RATES["open_block_building"]
+        grid = grids[number % len(grids)] if open_block else city.compound_grids[x][0]
+        units, floors = rng.randrange(1, 5), rng.choice((6, 7, 11, 18, 26))
+        count = min(units * floors * _ROOMS_PER_FLOOR, target - made)
+        b = f"LD-{c}-{number:04d}"
+        city.ds.add(
+            "Building",
+            code=b,
+            name=f"{number}栋",
+            floors=floors,
+            units=units,
+            grid_code=grid,
+            compound_code="" if open_block else x,
+        )
+        city.buildings_of_grid[grid].append(b)
+        city.homes_of_building[b] = _households(city, b, floors, count)
+        made += count
+
+
+def _households(city: _City, building: str, floors: int, count: int) -> list[str]:
+    """`count` households of `building`, filling it unit by unit and floor by floor, each of 1–5 people; their
+    codes are the building's with unit, floor and room (`HU-<community>-<building>-<u><ff><rr>`)."""
+    homes = []
+    for k in range(count):
+        unit, rest = divmod(k, floors * _ROOMS_PER_FLOOR)
+        floor, room = divmod(rest, _ROOMS_PER_FLOOR)
+        code = f"HU-{building[3:]}-{unit + 1}{floor + 1:02d}{room + 1:02d}"
+        city.ds.add(
+            "Household",
+            code=code,
+            unit=f"{unit + 1}单元",
+            room=f"{floor + 1}{room + 1:02d}",
+            size=city.rng.randrange(1, 6),
+            building_code=building,
+            central_household_code="",
+        )
+        homes.append(code)
+    return homes
+
+
+# -------------------------------- branches, groups, central households
+
+
+@dataclass(frozen=True)
+class _BranchPlan:
+    """Which grids get a branch, and which branches are made to break a rule."""
+
+    grid_of: dict[str, str]  # branch → the grid it covers, in grid order
+    under_three: set[str]  # fewer than three full members
+    no_committee: set[str]  # seven or more full members and no committee
+    expired: set[str]  # past its term
+
+
+def _branch_plan(city: _City) -> _BranchPlan:
+    """A branch on every grid but a share (`grid_without_branch`). Of the branches a share is kept under three
+    full members (`branch_under_three_full_members`); of the others a share gets seven or more and no
+    committee (`branch_without_committee`); of all a share is past its term (`expired_committee_term`)."""
+    rng = city.rng
+    grids = [g for c in city.communities for g in city.grids_of[c]]
+    branchless = _pick(rng, grids, RATES["grid_without_branch"])
+    grid_of = {f"DZB-{g[3:15]}-{g[-2:]}": g for i, g in enumerate(grids) if i not in branchless}
+    branches = list(grid_of)
     under_three = {branches[i] for i in _pick(rng, branches, RATES["branch_under_three_full_members"])}
     rest = [b for b in branches if b not in under_three]
     no_committee = {rest[i] for i in _pick(rng, rest, RATES["branch_without_committee"])}
-    expired_br = {branches[i] for i in _pick(rng, branches, RATES["expired_committee_term"])}
+    expired = {branches[i] for i in _pick(rng, branches, RATES["expired_committee_term"])}
+    return _BranchPlan(grid_of, under_three, no_committee, expired)
 
-    unit_codes = _units(ds, p, rng, city_code, communities, community_committee)
-    household_rows = {r["code"]: r for r in ds.rows["Household"]}
+
+def _branches(city: _City, plan: _BranchPlan) -> None:
+    """Every planned branch, in grid order, with its members, groups and central households."""
     homes_of_community: dict[str, list[str]] = defaultdict(list)
-    for h in household_rows:
+    for h in city.households:
         homes_of_community[h[3:15]].append(h)
-    member_no = 0
-    volunteers: list[tuple[str, str]] = []
-    for br in branches:
-        g = branch_grid[br]
-        c = g[3:15]
-        grid_compounds = sorted({x for x, gs in compound_grids.items() if g in gs})
-        if br in under_three:
-            full = rng.randrange(0, 3)
-        elif br in no_committee:
-            full = rng.randrange(7, 25)
-        else:
-            full = rng.randrange(3, 25)
-        has_committee = full >= 7 and br not in no_committee
-        start = (
-            as_of - timedelta(days=rng.randrange(6 * 365 + 30, 8 * 365))
-            if br in expired_br
-            else as_of - timedelta(days=rng.randrange(30, 3 * 365))
-        )
-        ds.add(
-            "GridBranch",
-            code=br,
-            name=f"第{int(g[-2:])}网格党支部",
-            dual_report="是",
-            has_committee="是" if has_committee else "否",
-            term_start=start,
-            term_years=5,
-            committee_code=community_committee[c],
-            grid_codes=g,
-            compound_codes=";".join(grid_compounds),
-        )
-        homes = [h for b in buildings_of_grid[g] for h in households_of_building[b]] or homes_of_community[c]
-        members = []
-        for k in range(full + rng.randrange(0, 3)):
-            member_no += 1
-            status = "正式党员" if k < full else "预备党员"
-            phone = f"13{rng.randrange(100000000, 999999999)}"
-            members.append(
-                _member(ds, rng, c, member_no, home=rng.choice(homes), status=status, branch=br, phone=phone)
-            )
+    for branch, grid in plan.grid_of.items():
+        _branch(city, plan, branch, grid, homes_of_community[grid[3:15]])
+
+
+def _branch(city: _City, plan: _BranchPlan, branch: str, grid: str, community_homes: list[str]) -> None:
+    """A grid branch (网格党支部) over its grid and the compounds on it: 3–24 full members (0–2 if planned under
+    three, 7–24 if planned without committee) and 0–2 probationary ones, living on the grid (in
+    `community_homes` if it has no buildings); a committee when it has seven full members and is not planned
+    without; a term (expired if planned); its first member as secretary; then its groups."""
+    rng, ds = city.rng, city.ds
+    c = grid[3:15]
+    if branch in plan.under_three:
+        full = rng.randrange(0, 3)
+    elif branch in plan.no_committee:
+        full = rng.randrange(7, 25)
+    else:
+        full = rng.randrange(3, 25)
+    start = _term_start(rng, ds.as_of, expired=branch in plan.expired)
+    ds.add(
+        "GridBranch",
+        code=branch,
+        name=f"第{int(grid[-2:])}网格党支部",
+        dual_report="是",
+        has_committee="是" if full >= 7 and branch not in plan.no_committee else "否",
+        term_start=start,
+        term_years=5,
+        committee_code=city.committee_of[c],
+        grid_codes=grid,
+        compound_codes=";".join(sorted({x for x, gs in city.compound_grids.items() if grid in gs})),
+    )
+    homes = [h for b in city.buildings_of_grid[grid] for h in city.homes_of_building[b]] or community_homes
+    members = _branch_members(city, branch, c, full, homes)
+    if members:
+        ds.add("Role", member_code=members[0], organization_code=branch, role="书记", since=start)
+    _groups(city, branch, grid, members, start)
+
+
+def _branch_members(city: _City, branch: str, c: str, full: int, homes: list[str]) -> list[str]:
+    """`full` full members, then 0–2 probationary ones, each with a mobile number and a home drawn from
+    `homes`; return their codes."""
+    rng = city.rng
+    members = []
+    for k in range(full + rng.randrange(0, 3)):
+        status = "正式党员" if k < full else "预备党员"
+        phone = f"13{rng.randrange(100000000, 999999999)}"
+        members.append(city.add_member(c, home=rng.choice(homes), status=status, branch=branch, phone=phone))
+    return members
+
+
+def _groups(city: _City, branch: str, grid: str, members: list[str], since: date) -> None:
+    """Party groups (党小组) over the grid's buildings, two buildings each; a building is left out of every group
+    by chance (`building_without_group`). Each group's leader is drawn from the branch's members; a group gets
+    central households unless left without by chance (`group_without_central_household`)."""
+    rng, ds = city.rng, city.ds
+    c = grid[3:15]
+    buildings = city.buildings_of_grid[grid]
+    lonely = {b for b in buildings if rng.random() < RATES["building_without_group"]}
+    covered = [b for b in buildings if b not in lonely]
+    for n, first in enumerate(range(0, len(covered), 2)):
+        group = f"DXZ-{c}-{grid[-2:]}{n + 1:02d}"
+        bs = covered[first : first + 2]
+        ds.add("BuildingGroup", code=group, name=f"第{n + 1}党小组", branch_code=branch, building_codes=";".join(bs))
         if members:
-            ds.add("Role", member_code=members[0], organization_code=br, role="书记", since=start)
-        # groups over the grid's buildings
-        buildings = buildings_of_grid[g]
-        lonely = {b for b in buildings if rng.random() < RATES["building_without_group"]}
-        covered = [b for b in buildings if b not in lonely]
-        for n, start_i in enumerate(range(0, len(covered), 2)):
-            grp = f"DXZ-{c}-{g[-2:]}{n + 1:02d}"
-            bs = covered[start_i : start_i + 2]
-            ds.add("BuildingGroup", code=grp, name=f"第{n + 1}党小组", branch_code=br, building_codes=";".join(bs))
-            if members:
-                ds.add("Role", member_code=rng.choice(members), organization_code=grp, role="组长", since=start)
-            if rng.random() < RATES["group_without_central_household"]:
-                continue
-            group_homes = [h for b in bs for h in households_of_building[b]]
-            pos = 0
-            ch_no = 0
-            while pos < len(group_homes):
-                ch_no += 1
-                size = rng.randrange(10, 16)
-                chunk = group_homes[pos : pos + size]
-                pos += size
-                if rng.random() < RATES["household_without_central_household"] and ch_no > 1:
-                    continue  # these households stay unlinked
-                home = chunk[0]
-                ch = f"ZXH-{c}-{grp[-4:]}{ch_no:03d}"
-                member_no += 1
-                _member(ds, rng, c, member_no, home=home)
-                ds.add(
-                    "CentralHousehold",
-                    code=ch,
-                    name=f"{household_rows[home]['room']}党员中心户",
-                    since=as_of - timedelta(days=rng.randrange(30, 2000)),
-                    group_code=grp,
-                    household_code=home,
-                )
-                for h in chunk[1:]:
-                    household_rows[h]["central_household_code"] = ch
-    # in-service members (双报到 volunteers): membership at their employer, living in the communities
-    all_homes = list(household_rows)
-    in_service_count = max(20, per_city_households // 20)
-    never = _pick(rng, list(range(in_service_count)), RATES["member_never_reported"])
-    for i in range(in_service_count):
-        member_no += 1
-        home = rng.choice(all_homes)
-        c = home[3:15]
-        m = _member(ds, rng, c, member_no, home=home, in_service=True, unit=rng.choice(unit_codes), years=30)
-        if i not in never:
-            ds.add(
-                "MemberReport",
-                member_code=m,
-                community_code=c,
-                date=as_of - timedelta(days=rng.randrange(1, 900)),
-                receipt_returned="是",
-            )
-            volunteers.append((m, c))
-    _lists(ds, p, rng, communities, volunteers, unit_codes)
+            ds.add("Role", member_code=rng.choice(members), organization_code=group, role="组长", since=since)
+        if rng.random() < RATES["group_without_central_household"]:
+            continue
+        _central_households(city, group, c, [h for b in bs for h in city.homes_of_building[b]])
+
+
+def _central_households(city: _City, group: str, c: str, homes: list[str]) -> None:
+    """The group's households in runs of 10–15, each run kept in touch with by a central household (党员中心户):
+    a new member living in the run's first home. After the first run, a run is left without one by chance
+    (`household_without_central_household`)."""
+    rng = city.rng
+    pos = number = 0
+    while pos < len(homes):
+        number += 1
+        size = rng.randrange(10, 16)
+        run = homes[pos : pos + size]
+        pos += size
+        if rng.random() < RATES["household_without_central_household"] and number > 1:
+            continue  # these households stay unlinked
+        home = run[0]
+        code = f"ZXH-{c}-{group[-4:]}{number:03d}"
+        city.add_member(c, home=home)
+        city.ds.add(
+            "CentralHousehold",
+            code=code,
+            name=f"{city.households[home]['room']}党员中心户",
+            since=city.ds.as_of - timedelta(days=rng.randrange(30, 2000)),
+            group_code=group,
+            household_code=home,
+        )
+        for h in run[1:]:
+            city.households[h]["central_household_code"] = code
+
+
+# -------------------------------- people
 
 
 def _member(
@@ -581,67 +697,93 @@ def _member(
     return code
 
 
-def _units(
-    ds: Dataset, p: Profile, rng: random.Random, city_code: str, communities: list[str], committees: dict[str, str]
-) -> list[str]:
+def _in_service_members(city: _City) -> None:
+    """In-service members (在职党员), one per 20 households and at least 20, each a member at a unit and living
+    in a drawn home; all but a share (`member_never_reported`) reported to their home community (双报到)
+    and serve there as volunteers."""
+    rng, ds = city.rng, city.ds
+    homes = list(city.households)
+    count = max(20, len(homes) // 20)
+    never = _pick(rng, list(range(count)), RATES["member_never_reported"])
+    for i in range(count):
+        home = rng.choice(homes)
+        c = home[3:15]
+        member = city.add_member(c, home=home, in_service=True, unit=rng.choice(city.units), years=30)
+        if i not in never:
+            reported = ds.as_of - timedelta(days=rng.randrange(1, 900))
+            ds.add("MemberReport", member_code=member, community_code=c, date=reported, receipt_returned="是")
+            city.volunteers.append((member, c))
+
+
+def _units(city: _City) -> list[str]:
+    """The profile's units (机关, 企事业单位, 两新组织 in turn), each a member unit of a community's widened
+    committee (the communities in turn); all but a share (`unit_never_reported`) reported to that community.
+    Return their credit codes."""
+    p, rng, ds = city.profile, city.rng, city.ds
     codes = []
     never = _pick(rng, list(range(p.units)), RATES["unit_never_reported"])
     for i in range(p.units):
         kind, first, patterns = UNIT_NAMES[i % 3]
-        code = _uscc(rng, first, city_code, i)
-        c = communities[i % len(communities)]
+        code = _uscc(rng, first, city.code, i)
+        c = city.communities[i % len(city.communities)]
         name = rng.choice(patterns).format(p=rng.choice(PLACES)) + f"({i + 1})"
-        ds.add(
-            "Unit", credit_code=code, name=name, kind=kind, address=f"{rng.choice(PLACES)}路{rng.randrange(1, 500)}号"
-        )
-        ds.add(
-            "UnitMembership",
-            unit_code=code,
-            committee_code=committees[c],
-            since=ds.as_of - timedelta(days=rng.randrange(100, 2000)),
-        )
+        address = f"{rng.choice(PLACES)}路{rng.randrange(1, 500)}号"
+        ds.add("Unit", credit_code=code, name=name, kind=kind, address=address)
+        since = ds.as_of - timedelta(days=rng.randrange(100, 2000))
+        ds.add("UnitMembership", unit_code=code, committee_code=city.committee_of[c], since=since)
         if i not in never:
-            ds.add(
-                "UnitReport",
-                unit_code=code,
-                community_code=c,
-                date=ds.as_of - timedelta(days=rng.randrange(1, 900)),
-                receipt_returned="是",
-            )
+            reported = ds.as_of - timedelta(days=rng.randrange(1, 900))
+            ds.add("UnitReport", unit_code=code, community_code=c, date=reported, receipt_returned="是")
         codes.append(code)
     return codes
 
 
-def _lists(
-    ds: Dataset,
-    p: Profile,
-    rng: random.Random,
-    communities: list[str],
-    volunteers: list[tuple[str, str]],
-    units: list[str],
-) -> None:
-    needs = int(p.list_entries * 0.375)
-    unserved = _pick(rng, list(range(needs)), RATES["need_unserved"])
+# -------------------------------- the three lists
+
+
+def _lists(city: _City) -> None:
+    """The three lists (三张清单): of the profile's entries, 37.5% are needs, all served but a share
+    (`need_unserved`); a service for each served need, and resources for the rest. Providers are the
+    community's reported volunteers and the units."""
+    needs = int(city.profile.list_entries * 0.375)
+    unserved = _pick(city.rng, list(range(needs)), RATES["need_unserved"])
     served = needs - len(unserved)
-    resources = p.list_entries - needs - served
-    by_community: dict[str, list[str]] = defaultdict(list)
-    for m, c in volunteers:
-        by_community[c].append(m)
-    for i in range(resources):
-        c = communities[i % len(communities)]
-        provider = rng.choice(by_community[c]) if by_community[c] and i % 2 else rng.choice(units)
-        ds.add(
+    volunteers: dict[str, list[str]] = defaultdict(list)
+    for member, c in city.volunteers:
+        volunteers[c].append(member)
+    _resources(city, volunteers, city.profile.list_entries - needs - served)
+    _needs(city, volunteers, needs, unserved)
+
+
+def _provider(rng: random.Random, volunteers: list[str], units: list[str], volunteer: bool) -> str:
+    """A drawn volunteer when `volunteer` and the community has any, else a drawn unit."""
+    return rng.choice(volunteers) if volunteers and volunteer else rng.choice(units)
+
+
+def _resources(city: _City, volunteers: dict[str, list[str]], count: int) -> None:
+    """`count` resources (资源清单), the communities in turn; every other one offered by a volunteer of its
+    community (when it has any), the others by a unit."""
+    for i in range(count):
+        c = city.communities[i % len(city.communities)]
+        provider = _provider(city.rng, volunteers[c], city.units, volunteer=i % 2 == 1)
+        city.ds.add(
             "Resource",
             code=f"ZY-{c}-{i + 1:06d}",
-            title=rng.choice(RESOURCE_TITLES),
+            title=city.rng.choice(RESOURCE_TITLES),
             category="志愿服务",
             community_code=c,
             provider_code=provider,
         )
-    for i in range(needs):
-        c = communities[i % len(communities)]
-        # a quarter of the needs are taken up by partner units (双报到 units serve where they report)
-        provider = rng.choice(by_community[c]) if by_community[c] and i % 4 else rng.choice(units)
+
+
+def _needs(city: _City, volunteers: dict[str, list[str]], count: int, unserved: set[int]) -> None:
+    """`count` needs (需求清单), the communities in turn, each claimed by a provider and fulfilled by its service
+    except the `unserved`. Providers are volunteers of the need's community, except every fourth need (and
+    every need of a community without volunteers), taken up by a unit."""
+    rng, ds = city.rng, city.ds
+    for i in range(count):
+        c = city.communities[i % len(city.communities)]
+        provider = _provider(rng, volunteers[c], city.units, volunteer=i % 4 != 0)  # drawn for every need
         raised = ds.as_of - timedelta(days=rng.randrange(10, 700))
         need = f"XU-{c}-{i + 1:06d}"
         ds.add(
@@ -668,55 +810,18 @@ def _lists(
 
 # ---------------------------------------------------------------- the manifest
 
+_Rows = dict[str, list[dict[str, Any]]]
+
 
 def manifest(ds: Dataset) -> dict[str, Any]:
     """Entity counts and the exact count of every gap kind, by the rules of docs/model.md."""
     rows = ds.rows
-    split = lambda v: [x for x in str(v or "").split(";") if x]  # noqa: E731
-    gaps: dict[str, int] = {}
-    branch_covers_grid = {g for r in rows["GridBranch"] for g in split(r["grid_codes"])}
-    branch_covers_compound = {x for r in rows["GridBranch"] for x in split(r["compound_codes"])}
-    gaps["compound_without_branch"] = sum(
-        1
-        for r in rows["Compound"]
-        if r["code"] not in branch_covers_compound and not set(split(r["grid_codes"])) & branch_covers_grid
-    )
-    grouped = {b for r in rows["BuildingGroup"] for b in split(r["building_codes"])}
-    gaps["building_without_group"] = sum(1 for r in rows["Building"] if r["code"] not in grouped)
-    groups_with_ch = {r["group_code"] for r in rows["CentralHousehold"]}
-    gaps["group_without_central_household"] = sum(1 for r in rows["BuildingGroup"] if r["code"] not in groups_with_ch)
-    ch_homes = {r["household_code"] for r in rows["CentralHousehold"]}
-    gaps["household_without_central_household"] = sum(
-        1 for r in rows["Household"] if not r["central_household_code"] and r["code"] not in ch_homes
-    )
-    full = Counter(r["branch_code"] for r in rows["PartyMember"] if r["branch_code"] and r["status"] == "正式党员")
-    gaps["branch_under_three_full_members"] = sum(1 for r in rows["GridBranch"] if full[r["code"]] < 3)
-    gaps["branch_without_committee"] = sum(
-        1 for r in rows["GridBranch"] if full[r["code"]] >= 7 and r["has_committee"] != "是"
-    )
-    gaps["expired_committee_term"] = sum(
-        1
-        for key in ("CommunityCommittee", "GridBranch")
-        for r in rows[key]
-        if r.get("term_start") and _term_end(r["term_start"], int(r.get("term_years") or 5)) < ds.as_of
-    )
-    households = Counter(r["code"][3:15] for r in rows["Household"])
-    gaps["community_size_out_of_range"] = sum(1 for r in rows["Community"] if not 3000 <= households[r["code"]] <= 5000)
-    managed = {r["compound_code"] for r in rows["PropertyService"] if not r.get("until")}
-    gaps["compound_without_property_company"] = sum(
-        1 for r in rows["Compound"] if r["central_city"] == "是" and r["code"] not in managed
-    )
-    reported_units = {r["unit_code"] for r in rows["UnitReport"]}
-    member_units = {r["unit_code"] for r in rows["UnitMembership"]}
-    gaps["unit_never_reported"] = len(member_units - reported_units)
-    reported_members = {r["member_code"] for r in rows["MemberReport"]}
-    gaps["member_never_reported"] = sum(
-        1 for r in rows["PartyMember"] if r["in_service"] == "是" and r["code"] not in reported_members
-    )
-    served = {r["need_code"] for r in rows["Service"] if r.get("need_code")}
-    gaps["need_unserved"] = sum(1 for r in rows["Need"] if r["code"] not in served)
-    centers = {r["community_code"] for r in rows["ServiceCenter"]}
-    gaps["community_without_service_center"] = sum(1 for r in rows["Community"] if r["code"] not in centers)
+    gaps = {
+        **_coverage_gaps(rows),
+        **_organization_gaps(rows, ds.as_of),
+        **_place_gaps(rows),
+        **_service_gaps(rows),
+    }
     assert set(gaps) == set(GAP_KINDS)
     return {
         "profile": ds.profile,
@@ -728,7 +833,85 @@ def manifest(ds: Dataset) -> dict[str, Any]:
     }
 
 
+def _codes(cell: Any) -> list[str]:
+    """The codes of a `;`-separated cell."""
+    return [x for x in str(cell or "").split(";") if x]
+
+
+def _coverage_gaps(rows: _Rows) -> dict[str, int]:
+    """Places no organization reaches: a compound no branch covers (itself or a grid it lies on), a building in
+    no group, a group without a central household, a household no central household keeps in touch with (nor
+    is one)."""
+    covered_grids = {g for r in rows["GridBranch"] for g in _codes(r["grid_codes"])}
+    covered_compounds = {x for r in rows["GridBranch"] for x in _codes(r["compound_codes"])}
+    grouped = {b for r in rows["BuildingGroup"] for b in _codes(r["building_codes"])}
+    groups_with_ch = {r["group_code"] for r in rows["CentralHousehold"]}
+    ch_homes = {r["household_code"] for r in rows["CentralHousehold"]}
+    return {
+        "compound_without_branch": sum(
+            1
+            for r in rows["Compound"]
+            if r["code"] not in covered_compounds and not set(_codes(r["grid_codes"])) & covered_grids
+        ),
+        "building_without_group": sum(1 for r in rows["Building"] if r["code"] not in grouped),
+        "group_without_central_household": sum(1 for r in rows["BuildingGroup"] if r["code"] not in groups_with_ch),
+        "household_without_central_household": sum(
+            1 for r in rows["Household"] if not r["central_household_code"] and r["code"] not in ch_homes
+        ),
+    }
+
+
+def _organization_gaps(rows: _Rows, as_of: date) -> dict[str, int]:
+    """Organizations breaking their own rules: a branch with fewer than three full members, one with seven or
+    more and no committee, a community committee or branch whose term (start + years, default 5) ended
+    before `as_of`."""
+    full = Counter(r["branch_code"] for r in rows["PartyMember"] if r["branch_code"] and r["status"] == "正式党员")
+    return {
+        "branch_under_three_full_members": sum(1 for r in rows["GridBranch"] if full[r["code"]] < 3),
+        "branch_without_committee": sum(
+            1 for r in rows["GridBranch"] if full[r["code"]] >= 7 and r["has_committee"] != "是"
+        ),
+        "expired_committee_term": sum(
+            1
+            for key in ("CommunityCommittee", "GridBranch")
+            for r in rows[key]
+            if r.get("term_start") and _term_end(r["term_start"], int(r.get("term_years") or 5)) < as_of
+        ),
+    }
+
+
+def _place_gaps(rows: _Rows) -> dict[str, int]:
+    """A community outside 3000–5000 households; a central-city compound with no property company in force."""
+    households = Counter(r["code"][3:15] for r in rows["Household"])
+    managed = {r["compound_code"] for r in rows["PropertyService"] if not r.get("until")}
+    return {
+        "community_size_out_of_range": sum(1 for r in rows["Community"] if not 3000 <= households[r["code"]] <= 5000),
+        "compound_without_property_company": sum(
+            1 for r in rows["Compound"] if r["central_city"] == "是" and r["code"] not in managed
+        ),
+    }
+
+
+def _service_gaps(rows: _Rows) -> dict[str, int]:
+    """Service not reached: a member unit or an in-service member that never reported (双报到), a need no
+    service fulfils, a community without a service center."""
+    reported_units = {r["unit_code"] for r in rows["UnitReport"]}
+    member_units = {r["unit_code"] for r in rows["UnitMembership"]}
+    reported_members = {r["member_code"] for r in rows["MemberReport"]}
+    served = {r["need_code"] for r in rows["Service"] if r.get("need_code")}
+    centers = {r["community_code"] for r in rows["ServiceCenter"]}
+    return {
+        "unit_never_reported": len(member_units - reported_units),
+        "member_never_reported": sum(
+            1 for r in rows["PartyMember"] if r["in_service"] == "是" and r["code"] not in reported_members
+        ),
+        "need_unserved": sum(1 for r in rows["Need"] if r["code"] not in served),
+        "community_without_service_center": sum(1 for r in rows["Community"] if r["code"] not in centers),
+    }
+
+
 def _term_end(start: date | str, years: int) -> date:
+    """The day a term begun on `start` ends after `years` (a term begun on 29 February ends on the 28th)."""
     d = start if isinstance(start, date) else date.fromisoformat(str(start))
     try:
         return d.replace(year=d.year + years)
@@ -745,6 +928,7 @@ def headers(key: str) -> list[tuple[str, str]]:
 
 
 def _cell(value: Any) -> Any:
+    """A value as written to a cell: dates as YYYY-MM-DD."""
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -789,6 +973,7 @@ def write_demo(profile_name: str, seed: int, out: Path, as_of: date | None = Non
 
 
 def dataset_to_xlsx(ds: Dataset, out: Path) -> None:
+    """Write every sheet, Chinese headers first, as one .xlsx workbook (refused past Excel's row limit)."""
     too_big = [k for k, v in ds.rows.items() if len(v) >= EXCEL_MAX_ROWS]
     if too_big:
         raise ValueError(
@@ -807,6 +992,7 @@ def dataset_to_xlsx(ds: Dataset, out: Path) -> None:
 
 
 def _write_csv(ds: Dataset, out: Path, append: bool) -> None:
+    """Write every sheet as `<key>.csv` in `out`: headers first, or, with `append`, more rows after the last."""
     for sheet in SHEETS:
         cols = headers(sheet.key)
         with (out / f"{sheet.key}.csv").open("a" if append else "w", encoding="utf-8", newline="") as fh:
