@@ -80,11 +80,16 @@ def prefix(code: str, level: str) -> str:
     return code[: LEVEL[level].digits]
 
 
+def area_code(code: str, level: str) -> str:
+    """The code of the `level` area that the area `code` lies in (or is)."""
+    return code[: LEVEL[level].digits].ljust(12, "0")
+
+
 def path(code: str, level: str) -> dict[str, str]:
     """The codes of the areas a `level` area lies in, itself last, by property: {"cityCode": ..., ...}."""
     out = {}
     for each in AREA_LEVELS:
-        out[each.property] = code[: each.digits].ljust(12, "0")
+        out[each.property] = area_code(code, each.key)
         if each.key == level:
             break
     return out

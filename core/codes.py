@@ -89,6 +89,11 @@ def check_id_number(value: str) -> Reason | None:
 _OWN = re.compile(r"(?P<prefix>[A-Z]{2,4})-(?P<area>\d{12})-(?P<local>[0-9A-Z]{1,12}(?:-[0-9A-Z]{1,12}){0,3})")
 
 
+def own_code_area(code: str) -> str:
+    """The 12-digit area code inside a well-formed own code (`check_own_code`): the area the entity lies in."""
+    return code.split("-", 2)[1]
+
+
 def check_own_code(code: str, prefix: str) -> Reason | None:
     """PREFIX-<12-digit area code>-<local part>, e.g. WG-420602001001-03 for a grid."""
     m = _OWN.fullmatch(code)

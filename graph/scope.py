@@ -13,7 +13,7 @@ from functools import cache
 from typing import LiteralString, cast
 
 from core.areas import AREA_LEVELS, check_area_code, contains, level_of
-from core.codes import check_own_code
+from core.codes import check_own_code, own_code_area
 
 #: Scope levels, widest first; each level's children are the next one: the area levels, then grids.
 LEVELS: tuple[str, ...] = (*(level.key for level in AREA_LEVELS), "grid")
@@ -74,4 +74,4 @@ class Scope:
     @property
     def community(self) -> str:
         """The community code a grid scope lies in (its code's 12 digits); else the scope's own code."""
-        return self.code[3:15] if self.level == "grid" else self.code
+        return own_code_area(self.code) if self.level == "grid" else self.code

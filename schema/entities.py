@@ -20,6 +20,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from core.areas import CITY, area_code
 from core.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
 from core.privacy import mask
 from graph import entities as ent
@@ -361,7 +362,7 @@ async def resolve_cities(info: Info[Context, None]) -> list[Any]:
     scope = info.context.scope
     params = ent.scope_params(scope)
     if scope is not None:  # a narrower scope still sees the city it lies in
-        params = {"scope": scope.community[:4] + "00000000", "scopeProperty": "cityCode"}
+        params = {"scope": area_code(scope.community, "city"), "scopeProperty": CITY.property}
     rows = await info.context.graph.read_rows(CITIES, params)
     return [make_entity(r["node"]) for r in rows]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.areas import AREA_LEVELS, AREA_PROPERTIES, LEVEL, check_area_code, contains, level_of, path, prefix
+from core.areas import AREA_LEVELS, AREA_PROPERTIES, LEVEL, area_code, check_area_code, contains, level_of, path, prefix
+from core.codes import own_code_area
 from core.model import SHEET_BY_LABEL
 from core.privacy import HIDDEN, mask, masked_row, redact
 
@@ -56,3 +57,11 @@ def test_personal_columns_are_masked_in_rows_and_free_text() -> None:
     assert masked_row(member, {**row, "phone": None})["phone"] is None
     assert redact("张三 11010519491231002X") == "张三 110105********002X"
     assert "hidden" in HIDDEN
+
+
+def test_the_area_an_area_or_an_own_code_lies_in() -> None:
+    assert area_code(COMMUNITY, "city") == "420600000000"
+    assert area_code(COMMUNITY, "street") == STREET
+    assert area_code(STREET, "street") == STREET
+    assert own_code_area("WG-420602001001-03") == COMMUNITY
+    assert own_code_area("HU-420602001001-0001-10101") == COMMUNITY
