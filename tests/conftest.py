@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,30 +18,7 @@ from graph.settings import Settings
 from loaders.demo import generate, write_demo
 from loaders.load import load_file
 from tests.browser import CHROMIUM
-
-TEST_PASSWORD = "test-password-1"
-
-
-def make_settings(**overrides: object) -> Settings:
-    """Settings for tests: never the `make run` data; values given by their environment names."""
-    base: dict[str, object] = {
-        "NEO4J_USER": "neo4j",
-        "NEO4J_PASSWORD": TEST_PASSWORD,
-        "NEO4J_HEAP": os.environ.get("TEST_NEO4J_HEAP", "1g"),
-        "NEO4J_PAGECACHE": os.environ.get("TEST_NEO4J_PAGECACHE", "512m"),
-        "NEO4J_MAX_RETRY_TIME": 1.0,
-        "NEO4J_CONNECTION_TIMEOUT": 2.0,
-    }
-    base.update(overrides)
-    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
-
-
-def start_local(home: Path, port: int | None = None, config: str = "") -> LocalNeo4j:
-    """A started local Neo4j in `home` on a free (or given) port, with extra settings `config` ("name=value;...")."""
-    settings = make_settings(NEO4J_LOCAL_HOME=str(home), NEO4J_LOCAL_PORT=port or free_port())
-    local = LocalNeo4j.from_settings(settings)
-    local.config = config
-    return local.start()
+from tests.helpers import clear, make_settings, start_local
 
 
 @pytest.fixture(scope="session")
@@ -95,16 +71,6 @@ async def small(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> dict[
     facts = write_demo("small", SMALL_SEED, folder)
     await load_file(Path(folder), graph)
     return {"manifest": facts, "data": generate("small", SMALL_SEED)}
-
-
-async def clear(graph: Graph) -> None:
-    """Delete every node but the migration records."""
-    while True:
-        rows = await graph.write_rows(
-            "MATCH (n) WHERE NOT n:_Migration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
-        )
-        if rows[0]["deleted"] == 0:
-            return
 
 
 @pytest.fixture(scope="session")

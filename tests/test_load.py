@@ -21,32 +21,14 @@ from loaders.demo import headers, write_demo
 from loaders.load import load_file, validate_file
 from loaders.problems import InvalidInput
 from loaders.workbooks import write_template
-from tests.conftest import clear
-
-COUNTS = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
-WITH count(n) AS nodes, sum(size(keys(n))) AS props
-OPTIONAL MATCH ()-[r]->()
-RETURN nodes, props, count(r) AS rels
-"""
-FINGERPRINT = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
-WITH n ORDER BY labels(n)[0], n.code
-RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS nodes
-"""
-
-
-_clear = clear
-
-
-async def _counts(graph: Graph) -> dict:
-    return (await graph.read_rows(COUNTS))[0]
+from tests.helpers import FINGERPRINT, clear, graph_counts
 
 
 @pytest.fixture
 async def empty(graph: Graph) -> Graph:
+    """The suite's graph, migrated and emptied."""
     await migrate(graph)
-    await _clear(graph)
+    await clear(graph)
     return graph
 
 
@@ -122,7 +104,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     # a first load names the nodes it wrote by id: every relationship joins exactly the codes the workbook lists
     links = Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS))
     assert links == _listed_links(small_xlsx)
-    counts = await _counts(empty)
+    counts = await graph_counts(empty)
     assert counts["nodes"] == sum(
         v
         for k, v in manifest["entities"].items()
@@ -137,7 +119,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     fingerprint = await empty.read_rows(FINGERPRINT)
 
     second = await load_file(small_xlsx, empty)
-    assert await _counts(empty) == counts
+    assert await graph_counts(empty) == counts
     assert await empty.read_rows(FINGERPRINT) == fingerprint
     assert Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS)) == links
     assert sum(c["created"] + c["updated"] for c in second.summary.nodes.values()) == 0
@@ -154,7 +136,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
 
 
 async def test_every_kind_of_error_is_reported_and_nothing_is_written(empty: Graph, tmp_path: Path) -> None:
-    before = await _counts(empty)
+    before = await graph_counts(empty)
     bad = _write_xlsx(
         tmp_path / "bad.xlsx",
         {
@@ -235,7 +217,7 @@ async def test_every_kind_of_error_is_reported_and_nothing_is_written(empty: Gra
         )
     assert all(p.reason_zh for p in problems)
     assert "110105194912310021" not in text  # the ID number is never echoed
-    assert await _counts(empty) == before
+    assert await graph_counts(empty) == before
 
 
 @pytest.mark.parametrize(
@@ -262,7 +244,7 @@ async def test_bad_files_are_named_and_nothing_is_written(empty: Graph, tmp_path
     with pytest.raises(InvalidInput) as err:
         await load_file(path, empty)
     assert any(fragment in p.reason_en for p in err.value.problems), err.value.problems
-    assert (await _counts(empty))["nodes"] == 0
+    assert (await graph_counts(empty))["nodes"] == 0
 
 
 async def test_formulas_and_merged_cells(empty: Graph, tmp_path: Path) -> None:
@@ -332,9 +314,9 @@ async def test_a_changed_workbook_moves_a_building_to_another_group(
                 cells[3].value = ";".join([*codes, row["b"]])
 
     changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "楼栋党小组", move)
-    before = await _counts(empty)
+    before = await graph_counts(empty)
     result = await load_file(changed, empty)
-    after = await _counts(empty)
+    after = await graph_counts(empty)
     assert after["nodes"] == before["nodes"]
     assert after["rels"] == before["rels"]
     groups = await empty.read_rows(
@@ -364,9 +346,9 @@ async def test_a_changed_workbook_moves_a_household_to_another_central_household
         rows[0][column].value = row["c2"]
 
     changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "住户", move)
-    before = await _counts(empty)
+    before = await graph_counts(empty)
     result = await load_file(changed, empty)
-    assert await _counts(empty) == before
+    assert await graph_counts(empty) == before
     contacts = await empty.read_rows(
         "MATCH (c:CentralHousehold)-[:CONTACTS]->(:Household {code: $h}) RETURN c.code AS c", {"h": row["h"]}
     )

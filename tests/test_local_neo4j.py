@@ -12,7 +12,7 @@ from neo4j import GraphDatabase
 
 from graph.local import LocalNeo4j, LocalNeo4jError, free_port
 from graph.settings import PROJECT_ROOT
-from tests.conftest import TEST_PASSWORD, make_settings, start_local
+from tests.helpers import TEST_PASSWORD, make_settings, start_local
 
 
 def _count(uri: str, cypher: str) -> int:

@@ -17,7 +17,7 @@ from graph.local import LocalNeo4j
 from graph.migrations import migrate
 from loaders.demo import write_demo
 from loaders.load import load_file
-from tests.conftest import clear
+from tests.helpers import clear
 
 
 async def _graph(graph: Graph) -> dict[str, object]:

@@ -10,7 +10,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from server import create_app
-from tests.conftest import make_settings, start_local
+from tests.helpers import make_settings, start_local
 
 QUERY = {"query": "{ serverInfo { name edition } }"}
 
