@@ -1,30 +1,51 @@
-"""Test fixtures: the suite's own Neo4j (own port, own throw-away data directory), stopped afterwards."""
+"""Test fixtures: the suite's own Neo4j (own port, own throw-away data directory), stopped afterwards.
+
+Tests that need a Neo4j or a browser are marked `integration` here, from their fixtures; `make test-unit`
+runs the others. Only what every test needs is imported at module level: Playwright and the benchmarks are
+imported by the fixtures that use them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from playwright.async_api import Browser, async_playwright
 
-from bench.peer import server_config
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
 from graph.migrations import migrate
 from graph.settings import Settings
 from loaders.demo import generate, write_demo
 from loaders.load import load_file
-from tests.browser import CHROMIUM
 from tests.helpers import clear, make_settings, start_local
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+#: Fixtures that start a Neo4j or a browser: a test whose fixture closure holds one of them is `integration`
+#: (graph, settings, client, small, live_server … all depend on `neo4j_server`).
+INTEGRATION_FIXTURES = frozenset({"neo4j_server", "browser"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `integration` every test that needs the suite's Neo4j or a browser, however indirectly.
+
+    A test that starts a Neo4j of its own (`tests.helpers.start_local`) carries the marker itself."""
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     """The suite's own Neo4j, in a temporary directory on a free port; `LOAD CSV` reads its `import` folder
     (the load benchmark's peer, `tests/test_peer.py`)."""
+    from bench.peer import server_config
+
     home = tmp_path_factory.mktemp("neo4j-home")
     (home / "import").mkdir()
     server = start_local(home, config=server_config(home / "import"))
@@ -99,6 +120,10 @@ def live_server(settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
     """Headless Debian chromium (Playwright downloads no browser)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser import CHROMIUM
+
     assert CHROMIUM, "chromium is missing: make setup installs it (apt-get install chromium)"
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])

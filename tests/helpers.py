@@ -34,7 +34,10 @@ def make_settings(**overrides: object) -> Settings:
 
 
 def start_local(home: Path, port: int | None = None, config: str = "") -> LocalNeo4j:
-    """A started local Neo4j in `home` on a free (or given) port, with extra settings `config` ("name=value;...")."""
+    """A started local Neo4j in `home` on a free (or given) port, with extra settings `config` ("name=value;...").
+
+    A test that calls this starts a Java process: mark it `@pytest.mark.integration` (conftest.py marks only
+    the tests that use the suite's own server)."""
     settings = make_settings(NEO4J_LOCAL_HOME=str(home), NEO4J_LOCAL_PORT=port or free_port())
     local = LocalNeo4j.from_settings(settings)
     local.config = config

@@ -71,6 +71,7 @@ def _operators(plan: dict[str, Any]) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # starts a Neo4j of its own
 async def test_per_row_statements_seek_by_code_with_stale_index_statistics(tmp_path: Path) -> None:
     server = start_local(tmp_path / "neo4j", config="db.index_sampling.background_enabled=false")
     graph = Graph(make_settings(NEO4J_URI=server.uri))

@@ -16,6 +16,7 @@ QUERY = {"query": "{ serverInfo { name edition } }"}
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # starts a Neo4j of its own
 async def test_service_reports_outage_fast_and_recovers(tmp_path: Path) -> None:
     server = start_local(tmp_path / "neo4j")
     port = server.port
