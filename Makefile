@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NEO4J_JAR := neo4j-local/target/neo4j-local-0.1.0.jar
 NEO4J_SRC := neo4j-local/pom.xml $(shell find neo4j-local/src -type f 2>/dev/null)
 
-.PHONY: setup run test lint format neo4j neo4j-local bench clean tools vendor schema screenshot
+.PHONY: setup run test test-unit lint format neo4j neo4j-local bench clean tools vendor schema screenshot
 
 WEB_STAMP := web/node_modules/.installed
 
@@ -56,6 +56,10 @@ neo4j: setup
 ## test: the whole suite against its own Neo4j (own port, own throw-away data directory)
 test: setup lint
 	$(BIN)/python -m pytest
+
+## test-unit: the tests that need no Neo4j and no browser (not marked `integration`), in seconds
+test-unit: setup
+	$(BIN)/python -m pytest -m "not integration"
 
 ## screenshot: refresh the README's picture of the page (docs/screenshot-page.png) from the browser test
 screenshot: setup

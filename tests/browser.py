@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from playwright.async_api import Browser, Page, Route
-
 from graph.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # Playwright is imported by the tests that drive a browser, not by a unit run collecting them
+    from playwright.async_api import Browser, Page, Route
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

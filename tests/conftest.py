@@ -1,54 +1,51 @@
-"""Test fixtures: the suite's own Neo4j (own port, own throw-away data directory), stopped afterwards."""
+"""Test fixtures: the suite's own Neo4j (own port, own throw-away data directory), stopped afterwards.
+
+Tests that need a Neo4j or a browser are marked `integration` here, from their fixtures; `make test-unit`
+runs the others. Only what every test needs is imported at module level: Playwright and the benchmarks are
+imported by the fixtures that use them.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from playwright.async_api import Browser, async_playwright
 
-from bench.peer import server_config
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
 from graph.migrations import migrate
 from graph.settings import Settings
 from loaders.demo import generate, write_demo
 from loaders.load import load_file
-from tests.browser import CHROMIUM
+from tests.helpers import clear, make_settings, start_local
 
-TEST_PASSWORD = "test-password-1"
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
-
-def make_settings(**overrides: object) -> Settings:
-    """Settings for tests: never the `make run` data; values given by their environment names."""
-    base: dict[str, object] = {
-        "NEO4J_USER": "neo4j",
-        "NEO4J_PASSWORD": TEST_PASSWORD,
-        "NEO4J_HEAP": os.environ.get("TEST_NEO4J_HEAP", "1g"),
-        "NEO4J_PAGECACHE": os.environ.get("TEST_NEO4J_PAGECACHE", "512m"),
-        "NEO4J_MAX_RETRY_TIME": 1.0,
-        "NEO4J_CONNECTION_TIMEOUT": 2.0,
-    }
-    base.update(overrides)
-    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+#: Fixtures that start a Neo4j or a browser: a test whose fixture closure holds one of them is `integration`
+#: (graph, settings, client, small, live_server … all depend on `neo4j_server`).
+INTEGRATION_FIXTURES = frozenset({"neo4j_server", "browser"})
 
 
-def start_local(home: Path, port: int | None = None, config: str = "") -> LocalNeo4j:
-    """A started local Neo4j in `home` on a free (or given) port, with extra settings `config` ("name=value;...")."""
-    settings = make_settings(NEO4J_LOCAL_HOME=str(home), NEO4J_LOCAL_PORT=port or free_port())
-    local = LocalNeo4j.from_settings(settings)
-    local.config = config
-    return local.start()
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `integration` every test that needs the suite's Neo4j or a browser, however indirectly.
+
+    A test that starts a Neo4j of its own (`tests.helpers.start_local`) carries the marker itself."""
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     """The suite's own Neo4j, in a temporary directory on a free port; `LOAD CSV` reads its `import` folder
     (the load benchmark's peer, `tests/test_peer.py`)."""
+    from bench.peer import server_config
+
     home = tmp_path_factory.mktemp("neo4j-home")
     (home / "import").mkdir()
     server = start_local(home, config=server_config(home / "import"))
@@ -97,16 +94,6 @@ async def small(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> dict[
     return {"manifest": facts, "data": generate("small", SMALL_SEED)}
 
 
-async def clear(graph: Graph) -> None:
-    """Delete every node but the migration records."""
-    while True:
-        rows = await graph.write_rows(
-            "MATCH (n) WHERE NOT n:_Migration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
-        )
-        if rows[0]["deleted"] == 0:
-            return
-
-
 @pytest.fixture(scope="session")
 def live_server(settings: Settings) -> Iterator[str]:
     """The app served by a real uvicorn on a free loopback port (for browsers and spec audits): its base URL."""
@@ -133,6 +120,10 @@ def live_server(settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
     """Headless Debian chromium (Playwright downloads no browser)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser import CHROMIUM
+
     assert CHROMIUM, "chromium is missing: make setup installs it (apt-get install chromium)"
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])

@@ -1,10 +1,95 @@
-"""Helpers shared by the API tests: GraphQL over HTTP against the app."""
+"""Helpers shared by the tests: settings and Neo4j servers of their own, emptying and counting the graph, the
+schema's state, GraphQL over HTTP against the app. Tests import these from here, never from one another."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from httpx import AsyncClient
+
+from graph.driver import Graph
+from graph.local import LocalNeo4j, free_port
+from graph.settings import Settings
+
+# ---------------------------------------------------------------- settings and servers
+
+#: The password of every Neo4j the tests start.
+TEST_PASSWORD = "test-password-1"
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for tests: never the `make run` data; values given by their environment names."""
+    base: dict[str, object] = {
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": TEST_PASSWORD,
+        "NEO4J_HEAP": os.environ.get("TEST_NEO4J_HEAP", "1g"),
+        "NEO4J_PAGECACHE": os.environ.get("TEST_NEO4J_PAGECACHE", "512m"),
+        "NEO4J_MAX_RETRY_TIME": 1.0,
+        "NEO4J_CONNECTION_TIMEOUT": 2.0,
+    }
+    base.update(overrides)
+    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+
+
+def start_local(home: Path, port: int | None = None, config: str = "") -> LocalNeo4j:
+    """A started local Neo4j in `home` on a free (or given) port, with extra settings `config` ("name=value;...").
+
+    A test that calls this starts a Java process: mark it `@pytest.mark.integration` (conftest.py marks only
+    the tests that use the suite's own server)."""
+    settings = make_settings(NEO4J_LOCAL_HOME=str(home), NEO4J_LOCAL_PORT=port or free_port())
+    local = LocalNeo4j.from_settings(settings)
+    local.config = config
+    return local.start()
+
+
+# ---------------------------------------------------------------- the graph
+
+#: Nodes, their properties and the relationships, migration records and rollups left out.
+COUNTS = """
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
+WITH count(n) AS nodes, sum(size(keys(n))) AS props
+OPTIONAL MATCH ()-[r]->()
+RETURN nodes, props, count(r) AS rels
+"""
+
+#: Every node (label, code, each property as text) in a stable order: two graphs equal iff their fingerprints do.
+FINGERPRINT = """
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
+WITH n ORDER BY labels(n)[0], n.code
+RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS nodes
+"""
+
+
+async def clear(graph: Graph) -> None:
+    """Delete every node but the migration records."""
+    while True:
+        rows = await graph.write_rows(
+            "MATCH (n) WHERE NOT n:_Migration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
+        )
+        if rows[0]["deleted"] == 0:
+            return
+
+
+async def graph_counts(graph: Graph) -> dict[str, Any]:
+    """The graph's `COUNTS`: {"nodes", "props", "rels"}."""
+    return (await graph.read_rows(COUNTS))[0]
+
+
+# ---------------------------------------------------------------- the schema
+
+SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN *"
+SHOW_INDEXES = "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state RETURN *"
+
+
+async def schema_state(graph: Graph) -> list[dict[str, Any]]:
+    """Every constraint and index (indexes with their state), sorted by name: equal on equally migrated databases."""
+    rows = await graph.read_rows(SHOW_CONSTRAINTS) + await graph.read_rows(SHOW_INDEXES)
+    return sorted(rows, key=lambda r: (r["name"], "state" in r))
+
+
+# ---------------------------------------------------------------- GraphQL over HTTP
 
 
 async def gql(client: AsyncClient, query: str, **variables: Any) -> dict[str, Any]:

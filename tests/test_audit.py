@@ -49,8 +49,7 @@ from reports.audit import (
 )
 from reports.files import EXCEL_ROWS, XLSX_MEDIA, TooManyRows, display_width, sheet_rows, write_xlsx
 from tests import handmade
-from tests.conftest import TEST_PASSWORD, clear
-from tests.helpers import data_of
+from tests.helpers import TEST_PASSWORD, clear, data_of
 
 STREET = handmade.S
 AS_OF = handmade.AS_OF.isoformat()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from playwright.async_api import Browser
-
 from tests.browser import ARTIFACTS, guarded_page
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 def _coverage_query(city: str) -> str:

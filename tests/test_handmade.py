@@ -12,8 +12,7 @@ from graph.migrations import migrate
 from loaders.demo import dataset_to_xlsx, manifest
 from loaders.load import load_file
 from tests import handmade
-from tests.conftest import clear
-from tests.helpers import data_of
+from tests.helpers import clear, data_of
 
 STREET = "420602001000"
 AS_OF = handmade.AS_OF.isoformat()

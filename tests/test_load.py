@@ -1,4 +1,7 @@
-"""Import on a real Neo4j: all problems at once and nothing written, idempotent upserts, moves, bad files."""
+"""Import: all problems at once and nothing written, bad files named, idempotent upserts, moves, pruning.
+
+What only validates runs without Neo4j (`validate_file(path, None)`); what loads runs on the suite's Neo4j.
+"""
 
 from __future__ import annotations
 
@@ -21,32 +24,14 @@ from loaders.demo import headers, write_demo
 from loaders.load import load_file, validate_file
 from loaders.problems import InvalidInput
 from loaders.workbooks import write_template
-from tests.conftest import clear
-
-COUNTS = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
-WITH count(n) AS nodes, sum(size(keys(n))) AS props
-OPTIONAL MATCH ()-[r]->()
-RETURN nodes, props, count(r) AS rels
-"""
-FINGERPRINT = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
-WITH n ORDER BY labels(n)[0], n.code
-RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS nodes
-"""
-
-
-_clear = clear
-
-
-async def _counts(graph: Graph) -> dict:
-    return (await graph.read_rows(COUNTS))[0]
+from tests.helpers import FINGERPRINT, clear, graph_counts
 
 
 @pytest.fixture
 async def empty(graph: Graph) -> Graph:
+    """The suite's graph, migrated and emptied."""
     await migrate(graph)
-    await _clear(graph)
+    await clear(graph)
     return graph
 
 
@@ -122,7 +107,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     # a first load names the nodes it wrote by id: every relationship joins exactly the codes the workbook lists
     links = Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS))
     assert links == _listed_links(small_xlsx)
-    counts = await _counts(empty)
+    counts = await graph_counts(empty)
     assert counts["nodes"] == sum(
         v
         for k, v in manifest["entities"].items()
@@ -137,7 +122,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     fingerprint = await empty.read_rows(FINGERPRINT)
 
     second = await load_file(small_xlsx, empty)
-    assert await _counts(empty) == counts
+    assert await graph_counts(empty) == counts
     assert await empty.read_rows(FINGERPRINT) == fingerprint
     assert Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS)) == links
     assert sum(c["created"] + c["updated"] for c in second.summary.nodes.values()) == 0
@@ -153,10 +138,15 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     assert rows[0]["ok"] == rows[0]["n"]
 
 
-async def test_every_kind_of_error_is_reported_and_nothing_is_written(empty: Graph, tmp_path: Path) -> None:
-    before = await _counts(empty)
-    bad = _write_xlsx(
-        tmp_path / "bad.xlsx",
+#: A party member's ID number in the bad workbook (its check character is wrong): no problem may echo it.
+ID_NUMBER = "110105194912310021"
+
+
+@pytest.fixture(scope="module")
+def bad_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workbook with every kind of row error (`EVERY_KIND_OF_ERROR`), written once for the module."""
+    return _write_xlsx(
+        tmp_path_factory.mktemp("bad") / "bad.xlsx",
         {
             **AREA,
             "网格": [
@@ -195,7 +185,7 @@ async def test_every_kind_of_error_is_reported_and_nothing_is_written(empty: Gra
                 [
                     "DY-420602001001-000001",
                     "张三",
-                    "110105194912310021",
+                    ID_NUMBER,
                     "正式党员",
                     "否",
                     "2099-01-01",
@@ -208,64 +198,96 @@ async def test_every_kind_of_error_is_reported_and_nothing_is_written(empty: Gra
             "需求清单": [_zh("Need"), ["XU-420602001001-000001", "助餐", "民生", "2021-02-30", "420602001001", ""]],
         },
     )
-    with pytest.raises(InvalidInput) as err:
-        await load_file(bad, empty)
-    problems = err.value.problems
+
+
+#: Every error of the bad workbook: (sheet, row, a fragment of the English reason).
+EVERY_KIND_OF_ERROR = [
+    pytest.param("网格", 3, "duplicate code: row 2 has the same", id="grid-duplicate-code"),
+    pytest.param("网格", 4, "required value 'name' is empty", id="grid-name-missing"),
+    pytest.param("网格", 5, "the prefix must be WG", id="grid-wrong-prefix"),
+    pytest.param("网格", 6, "unknown Community 420602001009", id="grid-unknown-community"),
+    pytest.param("小区", 2, "unknown Grid WG-420602001009-01", id="compound-unknown-grid"),
+    pytest.param("小区", 3, "expected 是/否", id="compound-bad-boolean"),
+    pytest.param("楼栋", 2, "impossible value: below 1", id="building-no-floors"),
+    pytest.param("楼栋", 3, "wrong type: XQ-420602001001-01 is a Compound", id="building-parent-of-wrong-type"),
+    pytest.param("楼栋", 4, "in another community", id="building-grid-of-another-community"),
+    pytest.param("共建单位", 2, "wrong check character", id="unit-credit-code-check-character"),
+    pytest.param("共建单位", 3, "expected one of 机关, 企事业单位, 两新组织", id="unit-kind-not-allowed"),
+    pytest.param("党员", 2, "check character is wrong", id="member-id-number-check-character"),
+    pytest.param("党员", 2, "cannot be in the future", id="member-joined-in-the-future"),
+    pytest.param("党员", 2, "required value 'household_code' is empty", id="member-household-missing"),
+    pytest.param("需求清单", 2, "no such date", id="need-no-such-date"),
+]
+
+
+@pytest.mark.parametrize(("sheet", "row", "fragment"), EVERY_KIND_OF_ERROR)
+async def test_every_kind_of_error_is_reported(bad_workbook: Path, sheet: str, row: int, fragment: str) -> None:
+    problems = (await validate_file(bad_workbook, None)).problems
     text = "\n".join(str(p) for p in problems)
-    expected = [
-        ("网格", 3, "duplicate code: row 2 has the same"),
-        ("网格", 4, "required value 'name' is empty"),
-        ("网格", 5, "the prefix must be WG"),
-        ("网格", 6, "unknown Community 420602001009"),
-        ("小区", 2, "unknown Grid WG-420602001009-01"),
-        ("小区", 3, "expected 是/否"),
-        ("楼栋", 2, "impossible value: below 1"),
-        ("楼栋", 3, "wrong type: XQ-420602001001-01 is a Compound"),
-        ("楼栋", 4, "in another community"),
-        ("共建单位", 2, "wrong check character"),
-        ("共建单位", 3, "expected one of 机关, 企事业单位, 两新组织"),
-        ("党员", 2, "check character is wrong"),
-        ("党员", 2, "cannot be in the future"),
-        ("党员", 2, "required value 'household_code' is empty"),
-        ("需求清单", 2, "no such date"),
-    ]
-    for sheet, row, fragment in expected:
-        assert any(p.sheet == sheet and p.row == row and fragment in p.reason_en for p in problems), (
-            f"missing: {sheet} row {row}: {fragment}\n{text}"
-        )
+    assert any(p.sheet == sheet and p.row == row and fragment in p.reason_en for p in problems), (
+        f"missing: {sheet} row {row}: {fragment}\n{text}"
+    )
+
+
+async def test_every_problem_has_a_chinese_reason_and_never_echoes_the_id_number(bad_workbook: Path) -> None:
+    problems = (await validate_file(bad_workbook, None)).problems
+    assert len(problems) >= len(EVERY_KIND_OF_ERROR)
     assert all(p.reason_zh for p in problems)
-    assert "110105194912310021" not in text  # the ID number is never echoed
-    assert await _counts(empty) == before
+    assert ID_NUMBER not in "\n".join(str(p) for p in problems)
 
 
-@pytest.mark.parametrize(
-    ("make", "fragment"),
-    [
-        (lambda p: p.write_bytes(b"PK\x03\x04 this is not a workbook"), "not a valid Excel workbook"),
-        (lambda p: p.write_text("hello"), "not a valid Excel workbook"),
-        (lambda p: _write_xlsx(p, {"网格": []}), "empty or has no header"),
-        (
-            lambda p: _write_xlsx(p, {"网格": [["编码", "名字", "所属社区编码"], ["WG-420602001001-01", "x", "1"]]}),
-            "unknown column",
-        ),
-        (
-            lambda p: _write_xlsx(p, {"网格": [["编码", "名称"], ["WG-420602001001-01", "x"]]}),
-            "'community_code' is missing",
-        ),
-        (lambda p: _write_xlsx(p, {"网格": [_zh("Grid")], "Grid": [_zh("Grid")]}), "the same entity as sheet"),
-        (lambda p: _write_xlsx(p, {"Sheet1": [["a"]]}), "unknown sheet"),
-    ],
-)
-async def test_bad_files_are_named_and_nothing_is_written(empty: Graph, tmp_path: Path, make, fragment: str) -> None:
+async def test_a_workbook_with_errors_is_refused_and_nothing_is_written(empty: Graph, bad_workbook: Path) -> None:
+    before = await graph_counts(empty)
+    with pytest.raises(InvalidInput) as err:
+        await load_file(bad_workbook, empty)
+    # the load reports what validation without a graph reports (the tests above): the graph holds none of the
+    # codes the workbook names but does not hold
+    assert err.value.problems == (await validate_file(bad_workbook, None)).problems
+    assert await graph_counts(empty) == before
+
+
+#: Files that are no import workbook, by the way they fail: how to make one, a fragment of its problem's reason.
+BAD_FILES: dict[str, tuple[Callable[[Path], object], str]] = {
+    "not-a-zip": (lambda p: p.write_bytes(b"PK\x03\x04 this is not a workbook"), "not a valid Excel workbook"),
+    "plain-text": (lambda p: p.write_text("hello"), "not a valid Excel workbook"),
+    "empty-sheet": (lambda p: _write_xlsx(p, {"网格": []}), "empty or has no header"),
+    "unknown-column": (
+        lambda p: _write_xlsx(p, {"网格": [["编码", "名字", "所属社区编码"], ["WG-420602001001-01", "x", "1"]]}),
+        "unknown column",
+    ),
+    "required-column-missing": (
+        lambda p: _write_xlsx(p, {"网格": [["编码", "名称"], ["WG-420602001001-01", "x"]]}),
+        "'community_code' is missing",
+    ),
+    "one-entity-twice": (
+        lambda p: _write_xlsx(p, {"网格": [_zh("Grid")], "Grid": [_zh("Grid")]}),
+        "the same entity as sheet",
+    ),
+    "unknown-sheet": (lambda p: _write_xlsx(p, {"Sheet1": [["a"]]}), "unknown sheet"),
+}
+
+
+@pytest.mark.parametrize(("make", "fragment"), list(BAD_FILES.values()), ids=list(BAD_FILES))
+async def test_bad_files_are_named(tmp_path: Path, make: Callable[[Path], object], fragment: str) -> None:
     path = tmp_path / "input.xlsx"
     make(path)
-    with pytest.raises(InvalidInput) as err:
-        await load_file(path, empty)
-    assert any(fragment in p.reason_en for p in err.value.problems), err.value.problems
-    assert (await _counts(empty))["nodes"] == 0
+    problems = (await validate_file(path, None)).problems
+    assert any(fragment in p.reason_en for p in problems), problems
 
 
-async def test_formulas_and_merged_cells(empty: Graph, tmp_path: Path) -> None:
+async def test_a_bad_file_is_refused_and_nothing_is_written(empty: Graph, tmp_path: Path) -> None:
+    """Every bad file of `BAD_FILES` in turn, on one graph: cheap, none of them gets as far as a write."""
+    for name, (make, _) in BAD_FILES.items():
+        path = tmp_path / name / "input.xlsx"
+        path.parent.mkdir()
+        make(path)
+        with pytest.raises(InvalidInput) as err:
+            await load_file(path, empty)
+        assert err.value.problems == (await validate_file(path, None)).problems, name
+        assert (await graph_counts(empty))["nodes"] == 0, name
+
+
+async def test_formulas_and_merged_cells(tmp_path: Path) -> None:
     path = _write_xlsx(
         tmp_path / "merged.xlsx",
         {
@@ -281,7 +303,7 @@ async def test_formulas_and_merged_cells(empty: Graph, tmp_path: Path) -> None:
     wb = load_workbook(path)
     wb["网格"].merge_cells("C2:C4")  # the community code merged down three rows
     wb.save(path)
-    plan = await validate_file(path, empty)
+    plan = await validate_file(path, None)
     # merged cells fill down; a formula with no saved value (never opened in Excel) is named, not guessed
     assert [str(p) for p in plan.problems if p.row != 4] == []
     assert any(p.row == 4 and "formula" in p.reason_en for p in plan.problems)
@@ -332,9 +354,9 @@ async def test_a_changed_workbook_moves_a_building_to_another_group(
                 cells[3].value = ";".join([*codes, row["b"]])
 
     changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "楼栋党小组", move)
-    before = await _counts(empty)
+    before = await graph_counts(empty)
     result = await load_file(changed, empty)
-    after = await _counts(empty)
+    after = await graph_counts(empty)
     assert after["nodes"] == before["nodes"]
     assert after["rels"] == before["rels"]
     groups = await empty.read_rows(
@@ -364,9 +386,9 @@ async def test_a_changed_workbook_moves_a_household_to_another_central_household
         rows[0][column].value = row["c2"]
 
     changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "住户", move)
-    before = await _counts(empty)
+    before = await graph_counts(empty)
     result = await load_file(changed, empty)
-    assert await _counts(empty) == before
+    assert await graph_counts(empty) == before
     contacts = await empty.read_rows(
         "MATCH (c:CentralHousehold)-[:CONTACTS]->(:Household {code: $h}) RETURN c.code AS c", {"h": row["h"]}
     )

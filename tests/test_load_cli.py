@@ -16,9 +16,7 @@ from graph.migrations import MIGRATIONS, applied_versions, migrate
 from graph.settings import PROJECT_ROOT, Settings
 from loaders.demo import write_demo
 from loaders.load import load_file
-from tests.conftest import clear
-from tests.test_load import _counts
-from tests.test_migrations import SHOW_CONSTRAINTS, SHOW_INDEXES, _state
+from tests.helpers import SHOW_CONSTRAINTS, SHOW_INDEXES, clear, graph_counts, schema_state
 
 
 async def _drop_schema(graph: Graph) -> None:
@@ -36,7 +34,7 @@ async def test_a_load_into_an_unmigrated_database_migrates_it_first(
     graph: Graph, settings: Settings, tmp_path: Path
 ) -> None:
     await migrate(graph)
-    migrated = await _state(graph)
+    migrated = await schema_state(graph)
     data = tmp_path / "small"
     manifest = write_demo("small", 5, data)
     await clear(graph)
@@ -55,8 +53,8 @@ async def test_a_load_into_an_unmigrated_database_migrates_it_first(
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
     assert proc.returncode == 0, out.decode()[-2000:]
     assert await applied_versions(graph) == [m.version for m in MIGRATIONS]
-    assert await _state(graph) == migrated  # every constraint and index, as a migrated database has them
-    assert (await _counts(graph))["nodes"] == sum(manifest["entities"][s.key] for s in NODE_SHEETS)
+    assert await schema_state(graph) == migrated  # every constraint and index, as a migrated database has them
+    assert (await graph_counts(graph))["nodes"] == sum(manifest["entities"][s.key] for s in NODE_SHEETS)
 
 
 async def test_in_background_hands_its_failure_to_the_caller(settings: Settings) -> None:
@@ -78,10 +76,10 @@ async def test_before_writes_is_awaited_after_validation_and_before_any_write(gr
     seen: list[int] = []
 
     async def before_writes() -> None:
-        seen.append((await _counts(graph))["nodes"])
+        seen.append((await graph_counts(graph))["nodes"])
 
     result = await load_file(data, graph, before_writes=before_writes)
     assert seen == [0]
-    assert (await _counts(graph))["nodes"] == result.summary.rows - sum(
+    assert (await graph_counts(graph))["nodes"] == result.summary.rows - sum(
         result.plan.valid_count(s.key) for s in LINK_SHEETS
     )

@@ -20,7 +20,7 @@ from loaders.batches import PARTITIONS, partitions
 from loaders.demo import write_demo
 from loaders.load import validate_file
 from loaders.write_nodes import batch_with_naming, community_of
-from tests.test_load import FINGERPRINT, _clear, _counts
+from tests.helpers import FINGERPRINT, clear, graph_counts
 
 LABEL_COUNTS = "MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup RETURN labels(n)[0] AS label, count(n) AS n"
 BATCH = 500  # small batches, so the kill lands among many
@@ -42,7 +42,7 @@ HOUSEHOLDS = "MATCH (h:Household) RETURN count(h) AS n"
 async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings: Settings, tmp_path: Path) -> None:
     data = tmp_path / "small"
     manifest = write_demo("small", 11, data)
-    await _clear(graph)
+    await clear(graph)
     env = {
         **os.environ,
         "NEO4J_URI": settings.effective_uri,
@@ -73,11 +73,11 @@ async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings
     assert sum(partial.values()) < sum(v for k, v in manifest["entities"].items() if k in partial) + 1
 
     await _run(env, data)
-    after_rerun = (await _counts(graph), await graph.read_rows(FINGERPRINT))
+    after_rerun = (await graph_counts(graph), await graph.read_rows(FINGERPRINT))
 
-    await _clear(graph)
+    await clear(graph)
     await _run(env, data)
-    assert (await _counts(graph), await graph.read_rows(FINGERPRINT)) == after_rerun
+    assert (await graph_counts(graph), await graph.read_rows(FINGERPRINT)) == after_rerun
 
 
 async def _start(env: dict[str, str], data: Path, out: int) -> asyncio.subprocess.Process:

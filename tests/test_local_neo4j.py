@@ -12,7 +12,7 @@ from neo4j import GraphDatabase
 
 from graph.local import LocalNeo4j, LocalNeo4jError, free_port
 from graph.settings import PROJECT_ROOT
-from tests.conftest import TEST_PASSWORD, make_settings, start_local
+from tests.helpers import TEST_PASSWORD, make_settings, start_local
 
 
 def _count(uri: str, cypher: str) -> int:
@@ -28,6 +28,7 @@ def _local(home: Path, **overrides: object) -> LocalNeo4j:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # starts a Neo4j of its own
 def test_crash_recovery_clean_stop_and_corrupt_store(tmp_path: Path) -> None:
     """One server's life: write, SIGKILL, restart over the stale pid file, clean stop, then a corrupted store."""
     home = tmp_path / "neo4j"
@@ -119,6 +120,7 @@ def test_default_local_settings_are_loopback_and_under_data() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # starts a Neo4j of its own
 def test_extra_neo4j_settings_apply_and_a_bad_one_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEO4J_CONFIG", "db.transaction.timeout=123s; db.lock.acquisition.timeout=7s")
     server = _local(tmp_path / "ok").start()

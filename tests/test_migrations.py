@@ -9,24 +9,17 @@ from core.model import LABELS
 from graph.driver import Graph
 from graph.loading import node_fields
 from graph.migrations import MIGRATIONS, applied_versions, migrate
-
-SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN *"
-SHOW_INDEXES = "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state RETURN *"
-
-
-async def _state(graph: Graph) -> list[dict]:
-    rows = await graph.read_rows(SHOW_CONSTRAINTS) + await graph.read_rows(SHOW_INDEXES)
-    return sorted(rows, key=lambda r: (r["name"], "state" in r))
+from tests.helpers import schema_state
 
 
 async def test_migrations_are_applied_once_and_idempotent(graph: Graph) -> None:
     await migrate(graph)  # whatever the suite did before, the schema is now current
-    before = await _state(graph)
+    before = await schema_state(graph)
     versions = await applied_versions(graph)
     assert versions == [m.version for m in MIGRATIONS]
 
     assert await migrate(graph) == []
-    assert await _state(graph) == before
+    assert await schema_state(graph) == before
     assert await applied_versions(graph) == versions
     migration_nodes = await graph.read_rows("MATCH (m:_Migration) RETURN count(m) AS n")
     assert migration_nodes == [{"n": len(MIGRATIONS)}]

@@ -4,12 +4,14 @@ localhost. Expected values come from the small city's generated rows and from th
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from playwright.async_api import Browser, Page
 
 from tests.browser import ARTIFACTS, guarded_page
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
 
 NETWORK = """
 query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!) {

@@ -10,18 +10,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bench import peer
 from core.model import LABELS, SHEETS
 from graph.driver import Graph
 from graph.local import LocalNeo4j
 from graph.migrations import migrate
 from loaders.demo import write_demo
 from loaders.load import load_file
-from tests.conftest import clear
+from tests.helpers import clear
 
 
 async def _graph(graph: Graph) -> dict[str, object]:
     """Counts per label and type, and per label how many nodes each area code (community, else street) has."""
+    from bench import peer  # here, not at module level: a unit run collects this module and imports no benchmark
+
     out: dict[str, object] = dict(await peer.counts(graph))
     for label in sorted(LABELS):
         out[f"{label} areas"] = sorted(
@@ -34,6 +35,8 @@ async def _graph(graph: Graph) -> dict[str, object]:
 
 
 async def test_the_peer_writes_the_graph_the_loader_writes(graph: Graph, neo4j_server: LocalNeo4j, tmp_path: Path):
+    from bench import peer
+
     folder = tmp_path / "small"
     write_demo("small", 5, folder)
     await migrate(graph)

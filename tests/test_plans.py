@@ -24,8 +24,7 @@ from graph.migrations import migrate
 from loaders.demo import write_demo
 from loaders.load import load_file, validate_file
 from loaders.write import write_plan
-from tests.conftest import make_settings, start_local
-from tests.test_load import COUNTS
+from tests.helpers import graph_counts, make_settings, start_local
 
 
 def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
@@ -72,6 +71,7 @@ def _operators(plan: dict[str, Any]) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # starts a Neo4j of its own
 async def test_per_row_statements_seek_by_code_with_stale_index_statistics(tmp_path: Path) -> None:
     server = start_local(tmp_path / "neo4j", config="db.index_sampling.background_enabled=false")
     graph = Graph(make_settings(NEO4J_URI=server.uri))
@@ -95,9 +95,9 @@ async def test_per_row_statements_seek_by_code_with_stale_index_statistics(tmp_p
                     scanning[name] = scans
         assert scanning == {}
         # and the statements run: loading the same workbook again rewrites every node and its links
-        before = (await graph.read_rows(COUNTS))[0]
+        before = await graph_counts(graph)
         result = await load_file(workbook, graph)
-        assert (await graph.read_rows(COUNTS))[0] == before
+        assert await graph_counts(graph) == before
         assert sum(c["created"] + c["updated"] for c in result.summary.nodes.values()) == 0
         # and a load leaves its indexes sampled
         assert statistics.outdated((await graph.read_rows(statistics.INDEXES))[0]["indexes"]) == []

@@ -10,12 +10,13 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from server import create_app
-from tests.conftest import make_settings, start_local
+from tests.helpers import make_settings, start_local
 
 QUERY = {"query": "{ serverInfo { name edition } }"}
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # starts a Neo4j of its own
 async def test_service_reports_outage_fast_and_recovers(tmp_path: Path) -> None:
     server = start_local(tmp_path / "neo4j")
     port = server.port

@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 from pydantic import ValidationError
 
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 async def test_healthz_says_the_process_is_up(client: AsyncClient) -> None:
