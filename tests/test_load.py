@@ -42,11 +42,6 @@ def small_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _sheet_rows(path: Path, sheet: str) -> list[list]:
-    wb = load_workbook(path)
-    return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
-
-
 def _write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     wb = Workbook()
     wb.remove(wb.active)
@@ -114,8 +109,8 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
         if k[0].isupper() and k not in {"Role", "UnitMembership", "UnitReport", "MemberReport", "PropertyService"}
     )
     assert sum(c["created"] for c in first.summary.nodes.values()) == counts["nodes"]
-    # every relationship is counted once, under its own link — the contacts too, though a first load
-    # makes them with the central households (carried links)
+    # every relationship is counted once, under its own link — a central household's household (AT) too,
+    # though a first load makes it with the households (`links_naming`), not with the central households
     assert sum(c["created"] for c in first.summary.links.values()) == counts["rels"]
     contacts = await empty.read_rows("MATCH (:CentralHousehold)-[r:CONTACTS]->(:Household) RETURN count(r) AS n")
     assert first.summary.links["Household-CONTACTS->CentralHousehold"]["created"] == contacts[0]["n"] > 100
@@ -369,7 +364,7 @@ async def test_a_changed_workbook_moves_a_building_to_another_group(
 async def test_a_changed_workbook_moves_a_household_to_another_central_household(
     empty: Graph, small_xlsx: Path, tmp_path: Path
 ) -> None:
-    # a folded link (written with the household's own row, MERGEd on a re-load) is counted under its own key
+    # an inline link (written with the household's own row, MERGEd on a re-load) is counted under its own key
     await load_file(small_xlsx, empty)
     row = (
         await empty.read_rows(
