@@ -115,7 +115,7 @@ class LinkSheetWriter(BatchWriter[Row, SheetBatch]):
     def __init__(self, run: WriteRun, sheet: Sheet, source: str, target: str, write: Write) -> None:
         assert sheet.source is not None
         assert sheet.target is not None
-        self.run, self.sheet, self.pair, self.write = run, sheet, (source, target), write
+        self.run, self.sheet, self.pair, self.variant = run, sheet, (source, target), write
         self.source_en, self.target_en = sheet.source.en, sheet.target.en
         self.namers = (run.written.nodes.namer(source), run.written.nodes.namer(target))
 
@@ -148,7 +148,7 @@ class LinkSheetWriter(BatchWriter[Row, SheetBatch]):
         batch = sorted(batch, key=lambda r: r.resolved[source][0][1])
         ends, name_by = name_ends([[r.resolved[source][0][1], r.resolved[target][0][1]] for r in batch], self.namers)
         payload = Rows(link_sheet_row(r, a, b) for r, (a, b) in zip(batch, ends, strict=True))
-        return SheetBatch(upsert_links(self.pair[0], self.sheet.rel, self.pair[1], self.write, name_by), payload)
+        return SheetBatch(upsert_links(self.pair[0], self.sheet.rel, self.pair[1], self.variant, name_by), payload)
 
     async def send(self, prepared: SheetBatch) -> None:
         counts: Counter[str] = await self.run.graph.write_batch(counted, prepared.cypher, {"rows": prepared.payload})

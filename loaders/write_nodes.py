@@ -111,11 +111,11 @@ class NodeBatch(NamedTuple):
 
 
 class NodeSheetWriter(BatchWriter[Record, NodeBatch]):
-    """Upserts one node sheet's valid rows (see the module's doc); `write` runs it."""
+    """Upserts one node sheet's valid rows (see the module's doc); `write_all` runs it."""
 
     def __init__(self, run: WriteRun, sheet: Sheet, write: Write) -> None:
         label, written = sheet.label, run.written
-        self.run, self.sheet, self.write = run, sheet, write
+        self.run, self.sheet, self.variant = run, sheet, write
         self.inline = inline_links(label)
         self.stale = [stale_links(label, lk.rel, lk.targets[0], lk.incoming) for lk in self.inline]
         self.first_link = len(node_fields(label)) + 1
@@ -150,7 +150,7 @@ class NodeSheetWriter(BatchWriter[Record, NodeBatch]):
         if self.naming:
             named = sum(len(ids) for naming in self.naming for ids in naming.values())
             size = batch_with_naming(size, run.plan.valid_count(self.sheet.key), named)
-        fresh = self.write is not Write.MERGE
+        fresh = self.variant is not Write.MERGE
         count = PARTITIONS if fresh else 1
         await write_batches(node_records(run.plan, label), self, size=size, count=count, key=community_of)
         if fresh:
@@ -168,7 +168,7 @@ class NodeSheetWriter(BatchWriter[Record, NodeBatch]):
                 ids = naming.get(record.code, _NOBODY)
                 sent.append(ids)
                 named[i] += len(ids)
-        cypher = upsert_nodes(label, self.write, NameBy.ID if by_id else NameBy.CODE)
+        cypher = upsert_nodes(label, self.variant, NameBy.ID if by_id else NameBy.CODE)
         return NodeBatch(cypher, payload, named, batch)
 
     async def send(self, prepared: NodeBatch) -> None:
