@@ -1,4 +1,4 @@
-"""`grassroots`: the project's command line (serve, neo4j, migrate, info, template, load, demo, audit)."""
+"""`grassroots`: the project's command line (serve, neo4j, migrate, info, template, load, demo, audit, user, token)."""
 
 from __future__ import annotations
 
@@ -340,6 +340,127 @@ def audit(
     except TooManyRows as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"已写出审计报告 / audit written: {out} ({found:,} 个空白点 / gaps, 判定日期 / as of {day})")
+
+
+users = typer.Typer(help="账号 / Accounts: add, list, disable, change a password.", no_args_is_help=True)
+app.add_typer(users, name="user")
+
+
+def _password(generate: bool) -> str:
+    """A new password: generated, typed twice at a terminal, or one line of standard input."""
+    from access.passwords import generate as generated
+
+    if generate:
+        return generated()
+    if sys.stdin.isatty():
+        return str(typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _accounts(work: Callable[[Graph], Awaitable[T]]) -> T:
+    """Run an account command on the configured Neo4j; a refusal is printed, exit status 1."""
+    from access.accounts import AccountError
+
+    try:
+        return _with_graph(work)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+
+
+@users.command("add")
+def user_add(
+    login: Annotated[str, typer.Argument(help="登录名 / login")],
+    role: Annotated[str, typer.Option(help="admin | editor | auditor | viewer")],
+    scope: Annotated[str, typer.Option(help="范围编码:区划代码或网格编码 / scope: area code or grid code WG-…")],
+    pii: Annotated[bool, typer.Option("--pii", help="可见个人信息(编辑、审计员)/ may see personal data")] = False,
+    name: Annotated[str, typer.Option(help="姓名 / display name")] = "",
+    generate_password: Annotated[
+        bool, typer.Option("--generate-password", help="生成并打印密码 / generate a password and print it")
+    ] = False,
+) -> None:
+    """新建账号 / Add an account; the password is read from standard input (or generated and printed)."""
+    from access import accounts
+    from core.access import Role
+
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise _fail(f"未知的角色 / unknown role {role!r}: use admin, editor, auditor or viewer") from None
+    password = _password(generate_password)
+
+    async def work(graph: Graph) -> None:
+        where = await accounts.check_scope(graph, scope)
+        account = await accounts.add(graph, login, role_, where, password, pii=pii, name=name)
+        typer.echo(f"已新建账号 / account added: {account.login} ({role_.zh} {role_.value}, {account.scope})")
+
+    _accounts(work)
+    if generate_password:
+        typer.echo(f"密码 / password: {password}")
+
+
+@users.command("list")
+def user_list() -> None:
+    """列出账号 / List the accounts (never their passwords)."""
+    from graph import accounts as store
+
+    async def work(graph: Graph) -> None:
+        for a in await store.all_accounts(graph):
+            state = "停用 disabled" if a.disabled else "启用 enabled"
+            last = a.last_login_at.isoformat(timespec="seconds") if a.last_login_at else "-"
+            pii = " pii" if a.pii else ""
+            typer.echo(f"{a.login:<20} {a.role:<8}{pii:<4} {a.scope:<24} {state:<12} {last}  {a.name}")
+
+    _accounts(work)
+
+
+@users.command("disable")
+def user_disable(login: Annotated[str, typer.Argument(help="登录名 / login")]) -> None:
+    """停用账号 / Disable an account; its tokens stop working at once."""
+    from access import accounts
+
+    _accounts(partial(accounts.disable, login=login))
+    typer.echo(f"已停用 / disabled: {login}")
+
+
+@users.command("passwd")
+def user_passwd(
+    login: Annotated[str, typer.Argument(help="登录名 / login")],
+    generate_password: Annotated[
+        bool, typer.Option("--generate-password", help="生成并打印密码 / generate a password and print it")
+    ] = False,
+) -> None:
+    """修改密码 / Set an account's password (read from standard input); its earlier tokens stop working."""
+    from access import accounts
+
+    password = _password(generate_password)
+    _accounts(partial(accounts.change_password, login=login, password=password))
+    typer.echo(f"密码已更改 / password changed: {login}")
+    if generate_password:
+        typer.echo(f"密码 / password: {password}")
+
+
+@app.command()
+def token(
+    login: Annotated[str, typer.Argument(help="登录名 / login")],
+    ttl: Annotated[str, typer.Option(help="有效期,如 8h、30m、7d / lifetime, e.g. 8h, 30m, 7d")] = "8h",
+) -> None:
+    """签发令牌 / Print a bearer token for an enabled account (Authorization: Bearer …)."""
+    from access.accounts import check_login
+    from access.tokens import Signer, parse_ttl, secret
+    from graph import accounts as store
+
+    try:
+        lifetime = parse_ttl(ttl)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+    async def work(graph: Graph) -> None:
+        found = await store.find(graph, check_login(login))
+        if found is None or found[0].disabled:
+            raise _fail(f"没有此账号或已停用 / no enabled account {login}")
+
+    _accounts(work)
+    typer.echo(Signer(secret(get_settings().data_dir)).issue(login.lower(), lifetime))
 
 
 if __name__ == "__main__":

@@ -106,6 +106,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP INDEX household_building IF EXISTS",
         ),
     ),
+    Migration(
+        5,
+        "accounts: one per login / 账号登录名唯一",
+        ("CREATE CONSTRAINT user_login IF NOT EXISTS FOR (n:_User) REQUIRE n.login IS UNIQUE",),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"

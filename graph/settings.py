@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias="GRASSROOTS_PORT")
     log_level: str = Field(default="info", validation_alias="GRASSROOTS_LOG_LEVEL")
     demo_profile: str = Field(default="city", validation_alias="GRASSROOTS_DEMO")
+    #: The service's own files: the token signing secret, the first admin's password (each 0600).
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", validation_alias="GRASSROOTS_DATA_DIR")
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -4,6 +4,8 @@ schema's state, GraphQL over HTTP against the app. Tests import these from here,
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +106,22 @@ async def data_of(client: AsyncClient, query: str, **variables: Any) -> dict[str
     body = await gql(client, query, **variables)
     assert "errors" not in body, body["errors"]
     return body["data"]
+
+
+# ---------------------------------------------------------------- the command line
+
+#: The `grassroots` command of this environment.
+GRASSROOTS = Path(sys.executable).with_name("grassroots")
+
+
+def run_cli(
+    settings: Settings, *args: str, stdin: str | None = None, data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`grassroots …` against the suite's Neo4j (NEO4J_URI set: the CLI starts nothing); `data_dir` is its
+    GRASSROOTS_DATA_DIR (the token secret's home)."""
+    env = {**os.environ, "NEO4J_URI": settings.neo4j_uri or "", "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": TEST_PASSWORD}
+    if data_dir is not None:
+        env["GRASSROOTS_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [str(GRASSROOTS), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )

@@ -10,8 +10,6 @@ import asyncio
 import csv
 import io
 import os
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -49,11 +47,10 @@ from reports.audit import (
 )
 from reports.files import EXCEL_ROWS, XLSX_MEDIA, TooManyRows, display_width, sheet_rows, write_xlsx
 from tests import handmade
-from tests.helpers import TEST_PASSWORD, clear, data_of
+from tests.helpers import clear, data_of, run_cli
 
 STREET = handmade.S
 AS_OF = handmade.AS_OF.isoformat()
-GRASSROOTS = Path(sys.executable).with_name("grassroots")
 LEVEL_HEADER = "层级 level"
 
 
@@ -120,12 +117,6 @@ class Handmade:
     street_http: bytes  # GET /reports/audit.xlsx
     community_xlsx: bytes  # GET /reports/audit.xlsx for community A
     headers: dict[str, str]
-
-
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """`grassroots …` against the suite's Neo4j (NEO4J_URI set: the CLI starts nothing)."""
-    env = {**os.environ, "NEO4J_URI": settings.neo4j_uri or "", "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": TEST_PASSWORD}
-    return subprocess.run([str(GRASSROOTS), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "graph", "loaders", "schema", "reports")
+PACKAGES = ("core", "graph", "access", "loaders", "schema", "reports")
 #: The longest a function in loaders/ may be, in lines (docstring included).
 LONGEST = 60
 

@@ -1,0 +1,1 @@
+"""Who is calling, and what they may do: accounts, passwords, signed tokens (the rules are `core.access`)."""

@@ -1,0 +1,110 @@
+"""Accounts: adding one (checked), signing in, changing a password, disabling, and who a token names.
+
+Every refusal says why in Chinese and English (`AccountError`); a failed sign-in never says whether the
+login exists.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+
+from access import passwords
+from access.tokens import Claims, InvalidToken
+from core.access import Role
+from graph import accounts as store
+from graph.accounts import Account
+from graph.driver import Graph
+from graph.scope import LEVEL_ZH, Scope, ScopeError, area_query
+
+#: A login: 3–32 letters, digits, `.`, `_` or `-`, beginning with a letter.
+_LOGIN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{2,31}")
+SIGN_IN_FAILED = "登录名或密码错误 / wrong login or password"
+
+
+class AccountError(ValueError):
+    """An account operation refused; the message says why, in Chinese and English."""
+
+
+def check_login(login: str) -> str:
+    """The login as stored (lower case), or `AccountError` when it is not a valid one."""
+    if not _LOGIN.fullmatch(login):
+        raise AccountError(
+            f"登录名应为3-32位字母、数字或 . _ -,以字母开头 / a login is 3-32 letters, digits, '.', '_' or '-', "
+            f"beginning with a letter: {login!r}"
+        )
+    return login.lower()
+
+
+async def check_scope(graph: Graph, code: str) -> Scope:
+    """The scope a code names, when it names an area (or grid) in the graph."""
+    try:
+        scope = Scope.parse(code)
+    except ScopeError as exc:
+        raise AccountError(str(exc)) from None
+    if not await graph.read_rows(area_query(scope.level), {"scope": scope.code}):
+        raise AccountError(
+            f"图中没有此{LEVEL_ZH[scope.level]}:{scope.code} / "
+            f"no {scope.level} {scope.code} in the graph: load it first"
+        )
+    return scope
+
+
+async def add(
+    graph: Graph, login: str, role: Role, scope: Scope, password: str, *, pii: bool = False, name: str = ""
+) -> Account:
+    """Create an account; refused for a taken login, a weak password, or `pii` on a role it means nothing to."""
+    login = check_login(login)
+    problem = passwords.policy_problem(password, login)
+    if problem:
+        raise AccountError(problem)
+    if pii and role not in (Role.EDITOR, Role.AUDITOR):
+        raise AccountError(
+            "只有编辑和审计员需要 --pii(管理员总能看到,查看者总看不到) / --pii is for editors and auditors "
+            "(an admin always sees personal data, a viewer never)"
+        )
+    if await store.find(graph, login) is not None:
+        raise AccountError(f"登录名已存在 / the login {login} is taken")
+    await store.create(graph, login, name.strip()[:100], role.value, scope.code, pii, passwords.hash_password(password))
+    found = await store.find(graph, login)
+    assert found is not None
+    return found[0]
+
+
+async def sign_in(graph: Graph, login: str, password: str) -> Account:
+    """The account when the password is right and the account enabled — as it was before this sign-in, so its
+    `last_login_at` is the previous one; else `AccountError(SIGN_IN_FAILED)`, whatever was wrong."""
+    found = await store.find(graph, login.strip().lower()) if _LOGIN.fullmatch(login.strip()) else None
+    account, hash_ = found if found is not None else (None, None)
+    if not passwords.verify(hash_, password) or account is None or account.disabled:
+        raise AccountError(SIGN_IN_FAILED)
+    await graph.write(store.signed_in, account.login)
+    return account
+
+
+async def change_password(graph: Graph, login: str, password: str) -> None:
+    """Set a new password (tokens issued before are refused from now on)."""
+    login = check_login(login)
+    problem = passwords.policy_problem(password, login)
+    if problem:
+        raise AccountError(problem)
+    if not await store.set_password(graph, login, passwords.hash_password(password)):
+        raise AccountError(f"没有此账号 / no account {login}")
+
+
+async def disable(graph: Graph, login: str) -> None:
+    """Disable an account (its tokens are refused from now on)."""
+    if not await store.disable(graph, check_login(login)):
+        raise AccountError(f"没有此账号 / no account {login}")
+
+
+async def account_of(graph: Graph, claims: Claims) -> Account:
+    """The account a checked token names, as it is now: `InvalidToken` when it is gone, disabled, or the token
+    was issued before its password last changed (whole seconds: a token's time has no finer grain)."""
+    found = await store.find(graph, claims.login)
+    if found is None or found[0].disabled:
+        raise InvalidToken("账号不存在或已停用 / the account does not exist or is disabled")
+    account = found[0]
+    if claims.issued_at < account.valid_after.astimezone(UTC).replace(microsecond=0):
+        raise InvalidToken("令牌已失效(密码已更改或账号已停用),请重新登录 / the token was revoked: sign in again")
+    return account
