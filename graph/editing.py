@@ -8,6 +8,7 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
+from core.areas import COMMUNITY, STREET
 from core.model import NODE_SHEETS, SHEET_BY_LABEL
 
 AUDIT: LiteralString = """
@@ -58,7 +59,7 @@ async def read_state(tx: AsyncManagedTransaction, label: str, code: str) -> dict
     for i, link in enumerate(sheet.links):
         codes = list(record[f"link{i}"])
         row[link.en] = codes if link.many else (codes[0] if codes else None)
-    row["_area"] = {k: props.get(k) for k in ("communityCode", "streetCode")}
+    row["_area"] = {k: props.get(k) for k in (COMMUNITY.property, STREET.property)}
     return row
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from core.areas import COMMUNITY
 from core.model import SHEETS_BY_KEY, Column, Sheet
 from core.privacy import masked_row
 from graph import rollups
@@ -222,7 +223,7 @@ def _community(row: dict[str, Any] | None) -> str | None:
     if not row:
         return None
     area = row.get("_area") or {}
-    return area.get("communityCode") or (
+    return area.get(COMMUNITY.property) or (
         row.get("community_code") if isinstance(row.get("community_code"), str) else None
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.areas import COMMUNITY
 from core.model import SHEETS
 from graph.driver import Graph
 from graph.loading import prune_links, prune_nodes
@@ -20,11 +21,11 @@ def prune_area(plan: Plan) -> dict[str, list[str]]:
             return {"districts": [], "streets": [], "communities": [], level: sorted({r.code for r in rows})}
     communities = sorted(
         {
-            r.area["communityCode"]
+            r.area[COMMUNITY.property]
             for s in SHEETS
             for chunk in plan.valid_chunks(s.key)
             for r in chunk
-            if r.area.get("communityCode")
+            if r.area.get(COMMUNITY.property)
         }
     )
     return {"districts": [], "streets": [], "communities": communities}
