@@ -21,14 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from core.model import SHEETS
+from core.model import SHEETS, SHEETS_BY_KEY
 from loaders.columns import PackedChunk, convert_chunks
 from loaders.problems import Problem
 from loaders.read import CsvRows, Input, RawSheet
 
 #: Inputs whose CSV files hold at least this many bytes are converted by the worker (a city's hold 230 MB).
 WORKER_MIN_BYTES = 16 * 1024 * 1024
-_SHEET_BY_KEY = {s.key: s for s in SHEETS}
 _ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -146,7 +145,7 @@ def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int
     try:
         for key, source, columns, file in jobs:
             problems: list[Problem] = []  # cell problems, and a file that turns out not to be UTF-8
-            raw = RawSheet(_SHEET_BY_KEY[key], source, columns, CsvRows(Path(file), problems))
+            raw = RawSheet(SHEETS_BY_KEY[key], source, columns, CsvRows(Path(file), problems))
             for packed in convert_chunks(raw, chunk, problems):
                 send_(("rows", *packed))
             send_(("end", key))

@@ -19,7 +19,7 @@ from itertools import repeat
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from core.model import SHEETS, Sheet
+from core.model import SHEETS, SHEETS_BY_KEY, Sheet
 from loaders.cellworker import WORKER_MIN_BYTES, CellWorker
 from loaders.columns import (
     KeyColumns,
@@ -48,8 +48,6 @@ __all__ = [
     "RowStore",
     "named_codes",
 ]
-
-_SHEET_BY_KEY = {s.key: s for s in SHEETS}
 
 
 class _ReadOnlyEmpty(dict[str, Any]):
@@ -235,7 +233,7 @@ def _spill(chunk: Chunk) -> _Spilled:
 
 def _unspill(spilled: _Spilled) -> Chunk:
     """A spilled chunk as rows, values read."""
-    sheet, source = _SHEET_BY_KEY[spilled.key], spilled.source
+    sheet, source = SHEETS_BY_KEY[spilled.key], spilled.source
     keys = unpickle_keys(spilled.keys)
     held: list[dict[str, list[tuple[str, str]]]] = [{} for _ in keys.numbers]
     for link, column in zip(sheet.all_links, keys.links, strict=True):
@@ -272,7 +270,7 @@ def _as_records(*columns: Any) -> list[Record]:
 def _spilled_records(spilled: _Spilled, links: tuple[str, ...], rejected: set[int]) -> list[Record]:
     """A spilled chunk's valid rows as records, its columns zipped: a valid row's links to one label name
     exactly the codes it came with, so those are passed on as they are."""
-    sheet = _SHEET_BY_KEY[spilled.key]
+    sheet = SHEETS_BY_KEY[spilled.key]
     keys = unpickle_keys(spilled.keys)
     position = {lk.en: i for i, lk in enumerate(sheet.all_links)}
     rows = len(keys.numbers)
@@ -355,7 +353,7 @@ class RowStore:
     ) -> Iterator[list[Record]]:
         """A node sheet's valid rows in chunks, as `Record`s carrying what each names through `links` (each a
         link naming one label: a record carries codes without labels)."""
-        sheet = _SHEET_BY_KEY[key]
+        sheet = SHEETS_BY_KEY[key]
         one = {lk.en for lk in sheet.all_links if len(lk.targets) == 1}
         if not one.issuperset(links):
             raise ValueError(f"{key}: not a link naming one label: {sorted(set(links) - one)}")

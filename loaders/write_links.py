@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, LiteralString, NamedTuple
 
-from core.areas import COMMUNITY
 from core.model import Link, Sheet
 from graph.driver import Rows
 from graph.loading import NameBy, Write, count_links, counted, merge_links, replace_links, stale_links, upsert_links
 from loaders.batches import PARTITIONS, BatchWriter, release, write_batches
 from loaders.plan import Plan
 from loaders.rowstore import Row
+from loaders.write_nodes import community_of
 from loaders.written import WriteRun, link_key
 
 Namer = Callable[[str], int | str]
@@ -72,7 +72,7 @@ class LinkColumnWriter(BatchWriter[Row, ColumnBatch]):
     async def write_all(self, count: int) -> None:
         """Write the column's links of every valid row, in `count` partitions by community."""
         rows = valid_rows(self.run.plan, self.sheet.key)
-        await write_batches(rows, self, size=self.run.batch_size, count=count, key=_community)
+        await write_batches(rows, self, size=self.run.batch_size, count=count, key=community_of)
 
     def prepare(self, batch: list[Row]) -> ColumnBatch:
         target = self.target
@@ -91,10 +91,6 @@ class LinkColumnWriter(BatchWriter[Row, ColumnBatch]):
             )
             release(prepared.stale, prepared.pairs)
             self.run.written.summary.links[self.key].update(counters)
-
-
-def _community(row: Row) -> str:
-    return row.area.get(COMMUNITY.property) or row.code
 
 
 class SheetBatch(NamedTuple):

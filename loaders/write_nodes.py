@@ -28,7 +28,7 @@ from graph.loading import (
 )
 from loaders.batches import PARTITIONS, BatchWriter, release, write_batches
 from loaders.plan import Plan
-from loaders.rowstore import Record, named_codes
+from loaders.rowstore import Record, Row, named_codes
 from loaders.written import WriteRun, link_key
 
 #: What a row carries for a link nobody names it by: one shared empty list, never written to.
@@ -47,9 +47,9 @@ def node_records(plan: Plan, label: str) -> Iterator[Record]:
         yield from chunk
 
 
-def community_of(record: Record) -> str:
-    """The partition key of a node: its community, else (an area above communities, a unit) its own code."""
-    return record.area.get(COMMUNITY.property) or record.code
+def community_of(row: Record | Row) -> str:
+    """The partition key of a row: its community, else (an area above communities, a unit) its own code."""
+    return row.area.get(COMMUNITY.property) or row.code
 
 
 def node_payloads(
