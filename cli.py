@@ -56,6 +56,7 @@ def serve() -> None:
         with database_uri(settings) as uri:
             if settings.demo_profile != "none":
                 asyncio.run(_load_demo_if_empty(settings.demo_profile, uri))
+            asyncio.run(_first_admin(settings, uri))
             typer.echo(f"Neo4j: {uri}  GraphQL: http://{settings.host}:{settings.port}/graphql")
             uvicorn.run(
                 create_app(settings, uri=uri),
@@ -83,6 +84,31 @@ async def _load_demo_if_empty(profile: str, uri: str) -> None:
             write_demo(profile, 1, target)
             result = await load_file(target, graph, show_progress=True)
             typer.echo(f"导入完成 / loaded {result.summary.rows:,} rows in {result.seconds:.1f} s")
+    finally:
+        await graph.close()
+
+
+async def _first_admin(settings: Settings, uri: str) -> None:
+    """A graph with a city and no accounts gets its `admin`; the password is shown once and kept 0600."""
+    from access.accounts import FIRST_ADMIN_FILE, first_admin
+    from graph.accounts import count
+
+    graph = Graph(settings, uri=uri)
+    try:
+        await migrate(graph)
+        made = await first_admin(graph, settings.data_dir)
+        if made is None:
+            if not await count(graph):
+                typer.echo("尚无账号:导入数据后用 grassroots user add 建立 / no accounts yet: load data, then "
+                           "add one with `grassroots user add`")  # fmt: skip
+            return
+        account, password = made
+        path = settings.data_dir / FIRST_ADMIN_FILE
+        typer.echo(
+            f"已建立管理员 / first admin created: login {account.login}, scope {account.scope}\n"
+            f"  密码(只显示这一次)/ password (shown once): {password}\n"
+            f"  也保存在 / also kept in {path} (0600); 登录 / sign in at http://{settings.host}:{settings.port}/login"
+        )
     finally:
         await graph.close()
 

@@ -1,5 +1,9 @@
 """The HTTP application: `/` (the network page), `/graphql` (GraphiQL for a browser), `/playground`,
-`/reports/audit.xlsx|zip`, `/healthz`, `/readyz`, `/static`."""
+`/reports/audit.xlsx|zip`, `/login`, `/logout`, `/token`, `/healthz`, `/readyz`, `/static`.
+
+Every path but the open ones (`access.web.OPEN`) needs a signed-in caller (`access.web.RequireSignIn`); the
+caller's scope and grants reach the resolvers through `schema.common.Context`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -19,6 +24,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from access.tokens import Signer, secret
+from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
 from graph.driver import Graph, GraphUnavailable
 from graph.migrations import migrate
 from graph.settings import PROJECT_ROOT, Settings, get_settings
@@ -40,7 +47,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self._graph_ref = graph_ref
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(graph=self._graph_ref["graph"], request=request)
+        caller = request.state.caller  # set by RequireSignIn: no request reaches here without one
+        return Context(graph=self._graph_ref["graph"], request=request, caller=caller, scope=caller.scope)
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names as they are, not as \\u escapes (smaller, and readable raw)."""
@@ -68,6 +76,11 @@ def _page(name: str, csp: str = IDE_CSP) -> Response:
 async def index(_: Request) -> Response:
     """The network page (web/static/index.html): area tree, drawing, coverage; it uses the public GraphQL API only."""
     return _page("index.html", PAGE_CSP)
+
+
+async def login_page(_: Request) -> Response:
+    """The sign-in form (web/static/login.html): it posts to `/login` and comes back to `?next=`."""
+    return _page("login.html", PAGE_CSP)
 
 
 async def playground(_: Request) -> Response:
@@ -196,8 +209,14 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
             await graph.close()
 
     graphql = GraphQLApp(graph_ref, graphql_ide=None)
+    authenticator = Authenticator(lambda: graph_ref["graph"], Signer(secret(settings.data_dir)))
+    sign_in = SignIn(authenticator, lambda: graph_ref["graph"], FailedSignIns())
     routes = [
         Route("/", index, methods=["GET"]),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", sign_in.login, methods=["POST"]),
+        Route("/logout", sign_in.logout, methods=["POST"]),
+        Route("/token", sign_in.token, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
@@ -205,4 +224,6 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
         Route("/reports/audit.{suffix:str}", audit_report, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequireSignIn, authenticator)])
+    app.state.authenticator = authenticator
+    return app

@@ -6,12 +6,16 @@ login exists.
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
+from typing import LiteralString
 
 from access import passwords
 from access.tokens import Claims, InvalidToken
-from core.access import Role
+from core.access import Grants, Role, grants
 from graph import accounts as store
 from graph.accounts import Account
 from graph.driver import Graph
@@ -20,6 +24,30 @@ from graph.scope import LEVEL_ZH, Scope, ScopeError, area_query
 #: A login: 3–32 letters, digits, `.`, `_` or `-`, beginning with a letter.
 _LOGIN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{2,31}")
 SIGN_IN_FAILED = "登录名或密码错误 / wrong login or password"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: the account as it is now, the scope it may act in, and what its role grants there."""
+
+    account: Account
+    scope: Scope
+    grants: Grants
+
+    @classmethod
+    def of(cls, account: Account) -> Caller:
+        """The caller an account makes (its scope parsed, its role's grants)."""
+        return cls(account, Scope.parse(account.scope), grants(Role(account.role), account.pii))
+
+    @property
+    def login(self) -> str:
+        """The account's login (the actor recorded in the audit log)."""
+        return self.account.login
+
+    @property
+    def role(self) -> Role:
+        """The account's role."""
+        return Role(self.account.role)
 
 
 class AccountError(ValueError):
@@ -108,3 +136,29 @@ async def account_of(graph: Graph, claims: Claims) -> Account:
     if claims.issued_at < account.valid_after.astimezone(UTC).replace(microsecond=0):
         raise InvalidToken("令牌已失效(密码已更改或账号已停用),请重新登录 / the token was revoked: sign in again")
     return account
+
+
+#: The first admin's login, and the file (0600, in the data directory) that keeps its generated password.
+FIRST_ADMIN = "admin"
+FIRST_ADMIN_FILE = "admin-password"
+FIRST_CITY: LiteralString = "MATCH (c:City) RETURN c.code AS code, c.name AS name ORDER BY c.code LIMIT 1"
+
+
+async def first_admin(graph: Graph, data_dir: Path) -> tuple[Account, str] | None:
+    """On a graph with no accounts and a city: an `admin` for that city with a generated password, written to
+    `data_dir/admin-password` (0600); the account and the password (shown once by the caller). Otherwise None:
+    a graph with accounts is left as it is."""
+    if await store.count(graph):
+        return None
+    rows = await graph.read_rows(FIRST_CITY)
+    if not rows:
+        return None
+    password = passwords.generate()
+    path = Path(data_dir) / FIRST_ADMIN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    account = await add(graph, FIRST_ADMIN, Role.ADMIN, Scope("city", rows[0]["code"]), password, name="管理员")
+    return account, password

@@ -36,6 +36,7 @@ class Claims:
     login: str
     issued_at: datetime
     expires_at: datetime
+    csrf: str | None = None  # a browser session's anti-forgery value (`access.web`); None in a bearer token
 
 
 def parse_ttl(text: str) -> timedelta:
@@ -72,10 +73,12 @@ class Signer:
             raise ValueError("签名密钥至少 32 字节 / the signing secret needs at least 32 bytes")
         self._key = key
 
-    def issue(self, login: str, ttl: timedelta, now: datetime | None = None) -> str:
-        """A token for `login`, valid for `ttl` from `now`."""
+    def issue(self, login: str, ttl: timedelta, now: datetime | None = None, csrf: str | None = None) -> str:
+        """A token for `login`, valid for `ttl` from `now` (a browser session's carries its `csrf` value)."""
         now = now or datetime.now(UTC)
         claims = {"iss": ISSUER, "sub": login, "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
+        if csrf is not None:
+            claims["csrf"] = csrf
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def check(self, token: str) -> Claims:
@@ -96,4 +99,5 @@ class Signer:
             claims["sub"],
             datetime.fromtimestamp(claims["iat"], UTC),
             datetime.fromtimestamp(claims["exp"], UTC),
+            claims.get("csrf"),
         )

@@ -10,19 +10,34 @@ from neo4j import AsyncManagedTransaction
 
 from core.areas import COMMUNITY, STREET
 from core.model import NODE_SHEETS, SHEET_BY_LABEL
+from graph.scope import AREA_PROPERTY, Scope
 
+#: An audit entry, filed under the area codes of what it changed ($area: cityCode … communityCode).
 AUDIT: LiteralString = """
 CREATE (a:_Audit {id: randomUUID(), at: datetime(), actor: $actor, action: $action, label: $label, code: $code,
                   before: $before, after: $after})
+SET a += $area
 RETURN a.id AS id, toString(a.at) AS at
 """
+#: The latest entries filed inside the scope ($scope, $scopeProperty from `audit_scope`).
 AUDIT_LOG: LiteralString = """
 MATCH (a:_Audit) WHERE ($code IS NULL OR a.code = $code) AND ($actor IS NULL OR a.actor = $actor)
+  AND ($scope IS NULL OR a[$scopeProperty] = $scope)
 RETURN a {.id, .actor, .action, .label, .code, .before, .after, at: toString(a.at)} AS entry
 ORDER BY a.at DESC
 LIMIT $first
 """
 GROUPS_COVERING: LiteralString = "MATCH (g:BuildingGroup)-[:COVERS]->(:Building {code: $code}) RETURN g.code AS code"
+
+
+def audit_scope(scope: Scope | None) -> dict[str, Any]:
+    """$scope and $scopeProperty for `AUDIT_LOG` (a grid reads its community's entries: edits are filed by
+    community)."""
+    if scope is None:
+        return {"scope": None, "scopeProperty": "code"}
+    if scope.level == "grid":
+        return {"scope": scope.community, "scopeProperty": COMMUNITY.property}
+    return {"scope": scope.code, "scopeProperty": AREA_PROPERTY[scope.level]}
 
 
 async def record_audit(tx: AsyncManagedTransaction, params: dict[str, Any]) -> tuple[str, str]:

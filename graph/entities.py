@@ -15,7 +15,7 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
-from core.areas import level_of
+from core.areas import AREA_LEVELS, level_of, path
 from core.model import LABELS, NODE_SHEETS, Link, Sheet
 from graph.driver import Graph
 from graph.paging import page_across
@@ -24,22 +24,43 @@ from graph.statistics import by_code
 
 
 def in_scope(var: str) -> LiteralString:
-    """Inside the caller's scope, for the node bound to `var`: no scope, a city-wide node, or its area matches."""
+    """Visible from the caller's scope, for the node bound to `var`: no scope, a city-wide node, its area
+    matches — or it is one of the areas the scope lies in ($above), which `node_map` shows by code and name."""
     if not var.isidentifier():
         raise ValueError(var)
-    return cast(LiteralString, f"($scope IS NULL OR {var}.cityCode IS NULL OR {var}[$scopeProperty] = $scope)")
+    return cast(
+        LiteralString,
+        f"($scope IS NULL OR {var}.cityCode IS NULL OR {var}[$scopeProperty] = $scope OR {var}.code IN $above)",
+    )
 
 
 IN_SCOPE: LiteralString = in_scope("m")
 
 
+def node_map(var: str) -> LiteralString:
+    """The node bound to `var` as a map with its `_label`: every property, but only code and name of an area
+    above the caller's scope (a street's viewer sees which district and city it lies in, nothing more)."""
+    if not var.isidentifier():
+        raise ValueError(var)
+    return cast(
+        LiteralString,
+        f"CASE WHEN {var}.code IN $above THEN {var} {{.code, .name, _label: labels({var})[0]}} "
+        f"ELSE {var} {{.*, _label: labels({var})[0]}} END",
+    )
+
+
 def scope_params(scope: Scope | None) -> dict[str, Any]:
-    """$scope and $scopeProperty for IN_SCOPE (a grid scope reads as its community)."""
+    """$scope, $scopeProperty and $above for IN_SCOPE and `node_map` (a grid scope reads as its community)."""
     if scope is None:
-        return {"scope": None, "scopeProperty": "code"}
+        return {"scope": None, "scopeProperty": "code", "above": []}
     if scope.level == "grid":
-        return {"scope": scope.community, "scopeProperty": "communityCode"}
-    return {"scope": scope.code, "scopeProperty": AREA_PROPERTY[scope.level]}
+        return {"scope": scope.community, "scopeProperty": "communityCode", "above": above(scope.community)}
+    return {"scope": scope.code, "scopeProperty": AREA_PROPERTY[scope.level], "above": above(scope.code)}
+
+
+def above(code: str) -> list[str]:
+    """The codes of the areas an area lies in, widest first, not itself."""
+    return [c for c in path(code, level_of(code).key).values() if c != code]
 
 
 def _labels(labels: tuple[str, ...]) -> LiteralString:
@@ -55,7 +76,7 @@ def by_code_query(label: str) -> LiteralString:
     return cast(
         LiteralString,
         f"UNWIND $codes AS code {by_code('m', _labels((label,)), 'code')} WHERE {IN_SCOPE} "
-        "RETURN code, m {.*, _label: labels(m)[0]} AS node",
+        f"RETURN code, {node_map('m')} AS node",
     )
 
 
@@ -85,7 +106,7 @@ UNWIND $codes AS code
 {by_code("n", _labels((hop.label,)), "code")}
 MATCH (n){arrow}(m:{_labels(hop.targets)})
 WHERE {IN_SCOPE}
-RETURN code, m {{.*, _label: labels(m)[0]}} AS node{props}
+RETURN code, {node_map("m")} AS node{props}
 ORDER BY code, m.code
 """,
     )
@@ -138,19 +159,30 @@ class Level:
     below: tuple[tuple[str, Hop, Level], ...] = ()  # (field name, hop, the level below)
 
 
-def _projection(var: str, level: Level, depth: int) -> str:
+#: The labels an area above the caller's scope can have; only their code and name are shown (`node_map`).
+AREA_LABELS = frozenset(level.label for level in AREA_LEVELS)
+
+
+def _column(var: str, label: str, column: str) -> str:
+    """One selected column of a prefetched `label` row; null for an area above the scope, but its code and name."""
+    if column in ("code", "name") or label not in AREA_LABELS:
+        return f".{column}"
+    return f"{column}: CASE WHEN {var}.code IN $above THEN null ELSE {var}.{column} END"
+
+
+def _projection(var: str, label: str, level: Level, depth: int) -> str:
     """Only the selected columns: every level's label is known (a prefetched hop has one target label)."""
     for column in level.columns:
         if not column.isidentifier():
             raise ValueError(column)
-    parts = [f".{c}" for c in level.columns or ("code",)]
+    parts = [_column(var, label, c) for c in level.columns or ("code",)]
     nested = []
     for name, hop, below in level.below:
         child = f"m{depth + 1}"
         arrow = f"-[:{hop.rel}]->" if hop.outgoing else f"<-[:{hop.rel}]-"
         nested.append(
             f"{name}: COLLECT {{ MATCH ({var}){arrow}({child}:{_labels(hop.targets)}) WHERE {in_scope(child)} "
-            f"RETURN {child} {{{_projection(child, below, depth + 1)}}} AS row ORDER BY {child}.code }}"
+            f"RETURN {child} {{{_projection(child, hop.targets[0], below, depth + 1)}}} AS row ORDER BY {child}.code }}"
         )
     if nested:
         parts.append("_prefetched: {" + ", ".join(nested) + "}")
@@ -160,7 +192,7 @@ def _projection(var: str, level: Level, depth: int) -> str:
 @cache
 def prefetch_query(label: str, level: Level) -> LiteralString:
     """One entity by $code with the nested relationships of `level`, in one Cypher query."""
-    projection = _projection("m0", level, 0)
+    projection = _projection("m0", label, level, 0)
     return cast(
         LiteralString,
         f"{by_code('m0', _labels((label,)), '$code')} WHERE {in_scope('m0')} RETURN m0 {{{projection}}} AS node",
@@ -194,7 +226,7 @@ def search_query(label: str) -> LiteralString:
     return cast(
         LiteralString,
         f"MATCH (m:{_labels((label,))}) WHERE {MATCHES} AND m.code > $after "
-        "RETURN m {.*, _label: labels(m)[0]} AS node ORDER BY m.code LIMIT $first",
+        f"RETURN {node_map('m')} AS node ORDER BY m.code LIMIT $first",
     )
 
 

@@ -111,6 +111,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "accounts: one per login / 账号登录名唯一",
         ("CREATE CONSTRAINT user_login IF NOT EXISTS FOR (n:_User) REQUIRE n.login IS UNIQUE",),
     ),
+    Migration(
+        6,
+        "personal-data access log, newest first / 个人信息查看记录按时间",
+        ("CREATE INDEX access_at IF NOT EXISTS FOR (n:_Access) ON (n.at)",),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"

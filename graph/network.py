@@ -16,7 +16,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.model import LABELS
 from graph.driver import Graph
-from graph.entities import IN_SCOPE, label_of_code, scope_params
+from graph.entities import IN_SCOPE, label_of_code, node_map, scope_params
 from graph.gaps import RULES
 from graph.metrics import scope_filter
 from graph.scope import LEVEL_LABEL, AreaNotFound, Scope, area_query
@@ -51,7 +51,9 @@ WHERE any(l IN labels(m) WHERE l IN $labels) AND """
     + IN_SCOPE
     + """
 RETURN elementId(a) AS from, elementId(r) AS rel, type(r) AS type, elementId(startNode(r)) AS source,
-       elementId(m) AS id, m {.*, _label: labels(m)[0]} AS node
+       elementId(m) AS id, """
+    + node_map("m")
+    + """ AS node
 ORDER BY from, m.code
 """
 )
@@ -73,7 +75,7 @@ def root_query(label: str) -> LiteralString:
     return cast(
         LiteralString,
         f"MATCH (m:{_ident(label)} {{code: $code}}) WHERE {IN_SCOPE} "
-        "RETURN elementId(m) AS id, m {.*, _label: labels(m)[0]} AS node",
+        f"RETURN elementId(m) AS id, {node_map('m')} AS node",
     )
 
 
@@ -154,8 +156,11 @@ async def _network(
     root = node_row["node"]
     drawing.nodes[root_id] = root
     drawing.depth[root_id] = 0
-    area = scope_of_node(root["_label"], root) or caller
-    params = {"labels": labels, **scope_params(area)}
+    area = scope_of_node(root["_label"], root)
+    if caller is not None and (area is None or not area.within(caller)):
+        area = caller  # a root above the caller's scope (or city-wide) is drawn with the caller's area only
+    # the drawing stays inside its area: no areas above it are drawn (but the root itself)
+    params = {"labels": labels, **scope_params(area), "above": []}
     frontier = [root_id]
     for level in range(1, depth + 1):
         if not frontier or drawing.truncated:

@@ -16,7 +16,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from core.areas import COMMUNITY
+from core.areas import COMMUNITY, STREET, path
 from core.model import SHEETS_BY_KEY, Column, Sheet
 from core.privacy import masked_row
 from graph import rollups
@@ -24,11 +24,13 @@ from graph.driver import Graph
 from graph.editing import (
     AUDIT_LOG,
     GROUPS_COVERING,
+    audit_scope,
     children,
     delete_node,
     read_state,
     record_audit,
 )
+from graph.scope import Scope
 from loaders.load import graph_lookup
 from loaders.plan import build_plan
 from loaders.problems import InvalidInput, Problem
@@ -44,6 +46,10 @@ class NotFound(LookupError):
 
 class Refused(ValueError):
     """An edit that would break the graph (e.g. removing an organization that still has members)."""
+
+
+class OutsideScope(PermissionError):
+    """An edit of an entity (before or after it) outside the editor's scope; nothing was written."""
 
 
 @dataclass
@@ -95,9 +101,17 @@ def _public(sheet: Sheet, row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 async def save(
-    graph: Graph, key: str, values: dict[str, Any], *, mode: str, actor: str, action: str | None = None
+    graph: Graph,
+    key: str,
+    values: dict[str, Any],
+    *,
+    mode: str,
+    actor: str,
+    action: str | None = None,
+    allowed: Scope | None = None,
 ) -> Change:
-    """Create (`mode="create"`), update (`"update"`: omitted values keep theirs) or upsert one row of a sheet."""
+    """Create (`mode="create"`), update (`"update"`: omitted values keep theirs) or upsert one row of a sheet;
+    `OutsideScope` (nothing written) when the entity lies, before or after, outside `allowed`."""
     sheet = SHEETS_BY_KEY[key]
     code = str(values.get("code") or "").strip().upper() if sheet.is_node else ""
     before = None
@@ -111,7 +125,7 @@ async def save(
     plan = await build_plan(Input(Path(SOURCE), [_raw(sheet, [row])], []), graph_lookup(graph))
     if plan.problems:
         raise InvalidInput(plan.problems)
-    change = await graph.write(_save, sheet, plan, code, before, actor, action or f"{mode} {key}")
+    change = await graph.write(_save, sheet, plan, code, before, Author(actor, allowed), action or f"{mode} {key}")
     await _refresh(graph, change)
     return change
 
@@ -122,7 +136,7 @@ async def _save(
     plan: Any,
     code: str,
     before: dict[str, Any] | None,
-    actor: str,
+    author: Author,
     action: str,
 ) -> Change:
     await write_plan_tx(tx, plan)
@@ -134,18 +148,20 @@ async def _save(
         after = {k: _cell(v) for k, v in row.props.items()}
         after |= {end.en: row.resolved[end.en][0][1] for end in sheet.ends}
         label, code = sheet.key, row.code
-    return await _audit(tx, actor, action, label, code, before, after)
+    return await _audit(tx, author, action, label, code, before, after)
 
 
-async def remove(graph: Graph, label: str, code: str, *, actor: str, action: str | None = None) -> Change:
+async def remove(
+    graph: Graph, label: str, code: str, *, actor: str, action: str | None = None, allowed: Scope | None = None
+) -> Change:
     """Delete an entity that nothing hangs from (children must be moved or removed first)."""
     code = code.strip().upper()
-    change = await graph.write(_remove, label, code, actor, action or f"remove {label}")
+    change = await graph.write(_remove, label, code, Author(actor, allowed), action or f"remove {label}")
     await _refresh(graph, change)
     return change
 
 
-async def _remove(tx: AsyncManagedTransaction, label: str, code: str, actor: str, action: str) -> Change:
+async def _remove(tx: AsyncManagedTransaction, label: str, code: str, author: Author, action: str) -> Change:
     before = await read_state(tx, label, code)
     if before is None:
         raise NotFound(code)
@@ -154,10 +170,10 @@ async def _remove(tx: AsyncManagedTransaction, label: str, code: str, actor: str
         what = ", ".join(f"{n} {child}" for child, n in hanging.items())
         raise Refused(f"{code} 下仍有 {what},请先移走或删除 / {code} still has {what}: move or remove them first")
     await delete_node(tx, label, code)
-    return await _audit(tx, actor, action, label, code, before, None)
+    return await _audit(tx, author, action, label, code, before, None)
 
 
-async def move_building(graph: Graph, building: str, group: str, *, actor: str) -> Change:
+async def move_building(graph: Graph, building: str, group: str, *, actor: str, allowed: Scope | None = None) -> Change:
     """Move a building to another building group: its old groups drop it, the new one lists it."""
     building, group = building.strip().upper(), group.strip().upper()
     before = await graph.read(read_state, "Building", building)
@@ -182,33 +198,51 @@ async def move_building(graph: Graph, building: str, group: str, *, actor: str) 
     if plan.problems:
         raise InvalidInput(plan.problems)
     groups_before = {"groups": sorted(r["code"] for r in old), "_area": before["_area"]}
-    change = await graph.write(_move, plan, building, groups_before, group, actor)
+    change = await graph.write(_move, plan, building, groups_before, group, Author(actor, allowed))
     await _refresh(graph, change)
     return change
 
 
 async def _move(
-    tx: AsyncManagedTransaction, plan: Any, building: str, before: dict[str, Any], group: str, actor: str
+    tx: AsyncManagedTransaction, plan: Any, building: str, before: dict[str, Any], group: str, author: Author
 ) -> Change:
     await write_plan_tx(tx, plan)
-    return await _audit(tx, actor, "move Building", "Building", building, before, {"groups": [group]})
+    return await _audit(tx, author, "move Building", "Building", building, before, {"groups": [group]})
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who makes an edit, and the scope it must stay inside (None: anywhere — the operator's own tools)."""
+
+    actor: str
+    allowed: Scope | None = None
 
 
 async def _audit(
     tx: AsyncManagedTransaction,
-    actor: str,
+    author: Author,
     action: str,
     label: str,
     code: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> Change:
-    touched = frozenset(c for c in (_community(before), _community(after)) if c)
+    """Record the edit, in the transaction that made it — after checking that it stayed inside the author's
+    scope: raising here rolls the whole edit back, so a refused edit writes nothing."""
+    areas = [area for row in (before, after) if (area := _area(row)) is not None]
+    if author.allowed is not None and (not areas or not all(a.within(author.allowed) for a in areas)):
+        where = ", ".join(a.code for a in areas) or "?"
+        raise OutsideScope(
+            f"{code} 位于 {where},不在你的范围 {author.allowed.code} 内 / {code} lies in {where}, "
+            f"outside your scope {author.allowed.code}: nothing was changed"
+        )
+    touched = frozenset(a.code for a in areas if a.level == "community")
     sheet = SHEETS_BY_KEY[label]  # a node sheet's key is its label
     before, after = _public(sheet, before), _public(sheet, after)
     params = {
-        "actor": actor,
+        "actor": author.actor,
         "action": action,
+        "area": _area_codes(areas),
         "label": label,
         "code": code,
         "before": None if before is None else json.dumps(before, ensure_ascii=False, default=str),
@@ -218,14 +252,23 @@ async def _audit(
     return Change(audit_id, at, action, label, code, before, after, touched)
 
 
-def _community(row: dict[str, Any] | None) -> str | None:
-    """The community an entity row lies in (its area), or the community a relationship row names."""
+def _area(row: dict[str, Any] | None) -> Scope | None:
+    """The area an entity row lies in (its community, else its street), or the community a relationship row
+    names; None when the row says neither."""
     if not row:
         return None
     area = row.get("_area") or {}
-    return area.get(COMMUNITY.property) or (
-        row.get("community_code") if isinstance(row.get("community_code"), str) else None
-    )
+    named = row.get("community_code")
+    if area.get(COMMUNITY.property) or isinstance(named, str):
+        return Scope(COMMUNITY.key, area.get(COMMUNITY.property) or named)
+    if area.get(STREET.property):
+        return Scope(STREET.key, area[STREET.property])
+    return None
+
+
+def _area_codes(areas: list[Scope]) -> dict[str, str]:
+    """The area codes an audit entry is filed under (so `auditLog` can be scoped): the first area's path."""
+    return path(areas[0].code, areas[0].level) if areas else {}
 
 
 async def _refresh(graph: Graph, change: Change) -> None:
@@ -234,10 +277,13 @@ async def _refresh(graph: Graph, change: Change) -> None:
         await rollups.refresh(graph, sorted(change.communities), date.today().isoformat())
 
 
-async def audit_log(graph: Graph, code: str | None, actor: str | None, first: int) -> list[dict[str, Any]]:
-    """The latest audit entries, optionally for one entity or one actor."""
-    rows = await graph.read_rows(AUDIT_LOG, {"code": code, "actor": actor, "first": first})
+async def audit_log(
+    graph: Graph, code: str | None, actor: str | None, first: int, scope: Scope | None = None
+) -> list[dict[str, Any]]:
+    """The latest audit entries, optionally for one entity or one actor, filed inside `scope` (None: all)."""
+    params = {"code": code, "actor": actor, "first": first, **audit_scope(scope)}
+    rows = await graph.read_rows(AUDIT_LOG, params)
     return [r["entry"] for r in rows]
 
 
-__all__ = ["Change", "NotFound", "Refused", "audit_log", "move_building", "remove", "save"]
+__all__ = ["Author", "Change", "NotFound", "OutsideScope", "Refused", "audit_log", "move_building", "remove", "save"]

@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from access.accounts import Caller
 from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, SERVICE_UNAVAILABLE
 from graph.driver import GraphUnavailable
 from graph.scope import AreaNotFound, ScopeError
@@ -22,10 +23,9 @@ from reports.files import XLSX_MEDIA, ZIP_MEDIA, TooManyRows, check_fits, write_
 AUDIT_MEDIA = {"xlsx": XLSX_MEDIA, "zip": ZIP_MEDIA}
 
 
-def caller_scope(request: Request) -> AreaScope | None:
-    """The widest scope the caller may read (None: everything). Per-area access control plugs in here,
-    by setting `request.state.allowed_scope` (a `graph.scope.Scope`) before the endpoint runs."""
-    return getattr(request.state, "allowed_scope", None)
+def caller_of(request: Request) -> Caller:
+    """The signed-in caller (`access.web.RequireSignIn` lets no request here without one)."""
+    return request.state.caller
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -36,6 +36,11 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 async def audit_report(request: Request) -> Response:
     """`/reports/audit.xlsx?scope=CODE[&asOf=YYYY-MM-DD]`: the audit workbook; `/reports/audit.zip`: the same as
     CSV files. Read over the async driver, written in a worker thread to a temporary file, then streamed."""
+    caller = caller_of(request)
+    if not caller.grants.audit_workbook:
+        role = caller.role
+        message = f"无权下载审计报告(角色:{role.zh})/ the role {role.value} may not download audit reports"
+        return _error(403, FORBIDDEN, message)
     suffix = request.path_params["suffix"]
     if suffix not in AUDIT_MEDIA:
         return _error(404, NOT_FOUND, f"没有这种报告格式 / no report audit.{suffix}: use audit.xlsx or audit.zip")
@@ -50,7 +55,7 @@ async def audit_report(request: Request) -> Response:
     except ValueError:
         return _error(400, BAD_USER_INPUT, "日期无效,应为 YYYY-MM-DD / invalid asOf: use YYYY-MM-DD")
     try:
-        report = await build_audit(request.app.state.graph, scope, day, allowed=caller_scope(request))
+        report = await build_audit(request.app.state.graph, scope, day, allowed=caller.scope)
     except OutsideScope as exc:
         return _error(403, FORBIDDEN, str(exc))
     except AreaNotFound:

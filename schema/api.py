@@ -12,8 +12,10 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from core.errors import INTERNAL, SERVICE_UNAVAILABLE
+from graph.scope import area_query
+from schema.accesslog import AccessEntry, AccessRecords, resolve_access_log
 from schema.chain import ResponsibilityChain, resolve_chain
-from schema.common import Context, GapKind
+from schema.common import Context, GapKind, Place
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
 from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field, resolve_cities
 from schema.entities import TYPES as _TYPES
@@ -43,8 +45,45 @@ class ServerComponent:
     edition: str = strawberry.field(description="版本类型 / Edition: community or enterprise.")
 
 
+@strawberry.type(description="当前登录账号 / The signed-in account: who, what role, where, and what it may do.")
+class SignedIn:
+    login: str = strawberry.field(description="登录名 / Login.")
+    name: str = strawberry.field(description="姓名 / Display name.")
+    role: str = strawberry.field(description="角色 / Role: admin, editor, auditor or viewer.")
+    role_name: str = strawberry.field(description="角色中文名 / The role in Chinese.")
+    scope: Place = strawberry.field(description="范围 / The area the account may act in.")
+    can_write: bool = strawberry.field(description="可修改数据 / May run mutations and loads.")
+    can_read_audit_log: bool = strawberry.field(description="可查看审计日志 / May read auditLog.")
+    can_download_audits: bool = strawberry.field(description="可下载审计报告 / May download audit workbooks.")
+    sees_personal_data: bool = strawberry.field(description="可见未脱敏个人信息 / Sees ID numbers and phones.")
+
+
+async def resolve_me(info: Info[Context, None]) -> SignedIn | None:
+    """The signed-in account (None for the service's own callers, which have no account)."""
+    caller = info.context.caller
+    if caller is None:
+        return None
+    rows = await info.context.graph.read_rows(area_query(caller.scope.level), {"scope": caller.scope.code})
+    granted = caller.grants
+    return SignedIn(
+        login=caller.login,
+        name=caller.account.name,
+        role=caller.role.value,
+        role_name=caller.role.zh,
+        scope=Place(code=caller.scope.code, name=rows[0]["name"] if rows else None),
+        can_write=granted.write,
+        can_read_audit_log=granted.audit_log,
+        can_download_audits=granted.audit_workbook,
+        sees_personal_data=granted.personal_data,
+    )
+
+
 @strawberry.type(description="查询入口 / The root of every query.")
 class Query:
+    @strawberry.field(description="当前登录账号 / The signed-in account.")
+    async def me(self, info: Info[Context, None]) -> SignedIn | None:
+        return await resolve_me(info)
+
     @strawberry.field(description="图数据库服务器信息 / The graph database server behind this service.")
     async def server_info(self, info: Info[Context, None]) -> list[ServerComponent]:
         components = await info.context.graph.server_info()
@@ -138,6 +177,19 @@ class Query:
     ) -> list[AuditEntry]:
         return await resolve_audit_log(info, code, actor, first)
 
+    @strawberry.field(
+        description="个人信息查看记录(管理员,最新在前) / Who saw which personal data unmasked: admins only, "
+        "newest first."
+    )
+    async def access_log(
+        self,
+        info: Info[Context, None],
+        code: Annotated[str | None, strawberry.argument(description="只看该实体 / Only this entity.")] = None,
+        login: Annotated[str | None, strawberry.argument(description="只看该账号 / Only this account.")] = None,
+        first: Annotated[int, strawberry.argument(description="条数(1–500) / How many (1-500).")] = 50,
+    ) -> list[AccessEntry]:
+        return await resolve_access_log(info, code, login, first)
+
     # ---------------------------------------------------------------- entities
     @strawberry.field(description="按全局ID取实体(Relay) / Relay: an entity by its global ID.")
     async def node(
@@ -228,6 +280,7 @@ def build_schema(*, shortcuts: bool = True) -> strawberry.Schema:
         types=ALL_TYPES,
         extensions=[
             ErrorCodes,
+            AccessRecords,
             lambda: ParserCache(maxsize=DOCUMENT_CACHE),
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
         ],

@@ -12,6 +12,8 @@ import strawberry
 from strawberry.relay import PageInfo
 from strawberry.types import Info
 
+from access.accounts import Caller
+from core.access import Grants, Role, grants
 from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
 from core.model import GAP_KINDS, SHEET_BY_LABEL
 from graph.driver import Graph
@@ -27,19 +29,45 @@ GapKind = strawberry.enum(
 )
 
 
+#: What a context without a caller may do: everything (the service's own tools and tests, never HTTP).
+TRUSTED = grants(Role.ADMIN)
+
+
 @dataclass
 class Context:
-    """Per-request context: the shared graph, the HTTP request, and the caller's scope.
+    """Per-request context: the shared graph, the HTTP request, the signed-in caller and its scope.
 
-    `scope` is the widest area the caller may read (None: everything). Every resolver narrows the
-    scope it is asked for to it; per-area access control will set it from the caller's token.
+    `scope` is the widest area the caller may read (None: everything); every resolver narrows the scope it is
+    asked for to it, inside its Cypher. Over HTTP there is always a `caller` (`access.web.RequireSignIn`) and
+    `scope` is its account's; a context without a caller is the service's own (tests, benchmarks).
     """
 
     graph: Graph
     request: Any = None
     scope: Scope | None = None
+    caller: Caller | None = None
     today: date = field(default_factory=date.today)
     loaders: dict[Any, Any] = field(default_factory=dict)  # the request's DataLoaders (schema.entities)
+    #: Personal values shown unmasked in this response: (label, code, field), for the access log.
+    revealed: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def grants(self) -> Grants:
+        """What the caller may do inside its scope."""
+        return self.caller.grants if self.caller is not None else TRUSTED
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names: the caller's login (the service's own tools: "system")."""
+        return self.caller.login if self.caller is not None else "system"
+
+
+def require(info: Info[Context, None], allowed: bool, zh: str, en: str) -> None:
+    """FORBIDDEN unless `allowed`: the message names the right (`zh`, `en`) and the caller's role."""
+    caller = info.context.caller
+    if not allowed and caller is not None:
+        role = caller.role
+        raise UserError(f"无权{zh}(角色:{role.zh})/ the role {role.value} may not {en}", FORBIDDEN)
 
 
 def scope_of(info: Info[Context, None], code: str) -> Scope:

@@ -20,7 +20,6 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from core.areas import CITY, area_code
 from core.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
 from core.privacy import mask
 from graph import entities as ent
@@ -146,25 +145,53 @@ REVERSE_NAMES = {("CentralHousehold", "AT", "Household"): "centralHouseholdsHere
 def make_entity(row: dict[str, Any], label: str | None = None) -> Any:
     """A GraphQL entity object from a node map (properties plus `_label`, unless `label` is given).
 
-    A prefetched row holds only the columns its selection reads (see `plan_prefetch`).
+    A prefetched row holds only the columns its selection reads (see `plan_prefetch`). Personal values are
+    kept aside (`_personal`): their fields show them masked, or unmasked to a caller granted personal data.
     """
     label = label or row["_label"]
     cls = TYPES[label]
     values = {"code": row.get("code", "")}
+    personal = {}
     for column in SHEET_BY_LABEL[label].columns:
         if column.name == "code":
             continue
         value = row.get(column.name)
         if value is not None and column.kind is Kind.DATE and hasattr(value, "to_native"):
             value = value.to_native()
-        if value is not None and column.sensitive:
-            value = mask(column, str(value))
+        if column.sensitive:
+            if value is not None:
+                personal[column.name] = str(value)
+            continue
         values[column.name] = value
     entity = cls(**values)
+    if personal:
+        entity._personal = personal
     prefetched = row.get("_prefetched")
     if prefetched is not None:
         entity._prefetched = prefetched  # relationship rows read by the request's one query (see prefetch)
     return entity
+
+
+def _personal_field(label: str, column: Column) -> Any:
+    """A personal column's field: masked, unless the caller is granted personal data — then the value, and
+    the response is noted for the access log (`Context.revealed`)."""
+
+    def resolve(root: Any, info: Info[Context, None]) -> str | None:
+        value = getattr(root, "_personal", {}).get(column.name)
+        if value is None:
+            return None
+        context = info.context
+        if not context.grants.personal_data:
+            return mask(column, value)
+        context.revealed.append((label, root.code, column.name))
+        return value
+
+    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "return": str | None}
+    doc = (
+        f"{column.zh} / {column.en} (个人信息:有权限者可见原值并留痕,否则脱敏 / personal data: unmasked only "
+        "for accounts granted it, and every unmasked answer is written to the access log)"
+    )
+    return strawberry.field(resolver=resolve, description=doc)
 
 
 def _column_field(column: Column) -> tuple[Any, Any]:
@@ -260,6 +287,9 @@ def _build() -> None:
     for sheet in NODE_SHEETS:
         ns: dict[str, Any] = {"__annotations__": {}, "LABEL": sheet.label, "__module__": __name__}
         for column in sheet.columns:
+            if column.sensitive:
+                ns[column.name] = _personal_field(sheet.label, column)
+                continue
             annotation, spec = _column_field(column)
             ns["__annotations__"][column.name] = annotation
             ns[column.name] = spec
@@ -353,17 +383,14 @@ ALL_TYPES: tuple[type, ...] = (*TYPES.values(), *EDGE_TYPES.values())
 
 
 CITIES: LiteralString = (
-    "MATCH (m:City) WHERE " + ent.IN_SCOPE + " RETURN m {.*, _label: 'City'} AS node ORDER BY m.code"
+    "MATCH (m:City) WHERE " + ent.IN_SCOPE + " RETURN " + ent.node_map("m") + " AS node ORDER BY m.code"
 )
 
 
 async def resolve_cities(info: Info[Context, None]) -> list[Any]:
-    """The cities inside the caller's scope (a district or street admin sees their own city)."""
-    scope = info.context.scope
-    params = ent.scope_params(scope)
-    if scope is not None:  # a narrower scope still sees the city it lies in
-        params = {"scope": area_code(scope.community, "city"), "scopeProperty": CITY.property}
-    rows = await info.context.graph.read_rows(CITIES, params)
+    """The cities visible from the caller's scope: all, or its own (a district's or street's reader sees its
+    city's code and name, and below it only its own area)."""
+    rows = await info.context.graph.read_rows(CITIES, ent.scope_params(info.context.scope))
     return [make_entity(r["node"]) for r in rows]
 
 

@@ -7,20 +7,19 @@ an audit entry; the result carries that entry (who, when, before, after).
 
 from __future__ import annotations
 
-import re
+import json
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.errors import BAD_USER_INPUT, NOT_FOUND
+from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
 from core.model import SHEETS_BY_KEY, Column, Kind, Link, Sheet
 from loaders import edits
 from loaders.problems import InvalidInput
-from schema.common import Context
+from schema.common import Context, require
 from schema.errors import UserError
 
 ORGANIZATIONS = ("StreetWorkingCommittee", "CommunityCommittee", "GridBranch", "BuildingGroup")
@@ -31,7 +30,7 @@ _PY = {Kind.INT: int, Kind.FLOAT: float, Kind.BOOL: bool, Kind.DATE: date}
 class EditResult:
     audit_id: str = strawberry.field(description="审计记录ID / ID of the audit entry.")
     at: str = strawberry.field(description="时间 / When (ISO 8601).")
-    actor: str = strawberry.field(description="操作人 / Who (the X-Grassroots-User header, until sign-in exists).")
+    actor: str = strawberry.field(description="操作人 / Who: the signed-in account's login.")
     action: str = strawberry.field(description="操作 / What was done.")
     type: str = strawberry.field(description="实体类型 / Entity type or relationship sheet.")
     code: str = strawberry.field(description="编码 / Code of the entity (or source>target of a relationship).")
@@ -96,14 +95,6 @@ def _values(sheet: Sheet, given: Any) -> dict[str, Any]:
     return out
 
 
-def actor_of(info: Info[Context, None]) -> str:
-    """Who is editing: the X-Grassroots-User header, percent-encoded UTF-8 (until sign-in exists), else "anonymous"."""
-    request = info.context.request
-    name = unquote(request.headers.get("x-grassroots-user", "")) if request is not None else ""
-    name = re.sub(r"[\x00-\x1f]", "", name).strip()[:100]
-    return name or "anonymous"
-
-
 def _result(change: edits.Change, actor: str) -> EditResult:
     return EditResult(
         audit_id=change.audit_id, at=change.at, actor=actor, action=change.action, type=change.label,
@@ -112,9 +103,14 @@ def _result(change: edits.Change, actor: str) -> EditResult:
 
 
 async def _run(info: Info[Context, None], work: Any) -> EditResult:
-    actor = actor_of(info)
+    """Run an edit as the caller: refused (FORBIDDEN, nothing written) for a role that may not write, or for an
+    entity outside the caller's scope (`loaders.edits` checks inside the edit's transaction)."""
+    require(info, info.context.grants.write, "修改数据", "change data")
+    actor = info.context.actor
     try:
         change = await work(actor)
+    except edits.OutsideScope as exc:
+        raise UserError(str(exc), FORBIDDEN) from None
     except InvalidInput as exc:
         raise UserError(f"{exc} — " + "; ".join(str(p) for p in exc.problems[:20]), BAD_USER_INPUT) from None
     except edits.NotFound as exc:
@@ -130,7 +126,8 @@ def _save_field(key: str, mode: str) -> Any:
 
     async def resolve(info: Info[Context, None], input: Any) -> EditResult:
         values = _values(sheet, input)
-        return await _run(info, lambda actor: edits.save(info.context.graph, key, values, mode=mode, actor=actor))
+        graph, scope = info.context.graph, info.context.scope
+        return await _run(info, lambda actor: edits.save(graph, key, values, mode=mode, actor=actor, allowed=scope))
 
     resolve.__annotations__ = {
         "info": Info[Context, None],
@@ -144,7 +141,9 @@ def _remove_field(label: str, zh: str, en: str) -> Any:
     sheet = SHEETS_BY_KEY[label]
 
     async def resolve(info: Info[Context, None], code: str) -> EditResult:
-        return await _run(info, lambda actor: edits.remove(info.context.graph, label, code, actor=actor))
+        return await _run(
+            info, lambda actor: edits.remove(info.context.graph, label, code, actor=actor, allowed=info.context.scope)
+        )
 
     resolve.__annotations__ = {
         "info": Info[Context, None],
@@ -181,18 +180,20 @@ class Mutation:
         building: Annotated[str, strawberry.argument(description="楼栋编码 / Building code.")],
         to_group: Annotated[str, strawberry.argument(description="新党小组编码 / The new group's code.")],
     ) -> EditResult:
-        return await _run(info, lambda actor: edits.move_building(info.context.graph, building, to_group, actor=actor))
+        graph, scope = info.context.graph, info.context.scope
+        return await _run(
+            info, lambda actor: edits.move_building(graph, building, to_group, actor=actor, allowed=scope)
+        )
 
 
 async def resolve_audit_log(
     info: Info[Context, None], code: str | None, actor: str | None, first: int
 ) -> list[AuditEntry]:
-    """Resolver of `Query.auditLog`."""
+    """Resolver of `Query.auditLog`: for roles granted it, the entries filed inside the caller's scope."""
+    require(info, info.context.grants.audit_log, "查看审计日志", "read the audit log")
     if not 1 <= first <= 500:
         raise UserError("first 应在 1–500 之间 / first must be between 1 and 500")
-    import json
-
-    entries = await edits.audit_log(info.context.graph, code, actor, first)
+    entries = await edits.audit_log(info.context.graph, code, actor, first, info.context.scope)
     return [
         AuditEntry(
             id=e["id"],

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from graph.settings import PROJECT_ROOT
+from tests.helpers import SUITE_ADMIN, TEST_PASSWORD
 
 if TYPE_CHECKING:  # Playwright is imported by the tests that drive a browser, not by a unit run collecting them
     from playwright.async_api import Browser, Page, Route
@@ -15,10 +16,16 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-async def guarded_page(browser: Browser, base: str, outside: list[str]) -> Page:
-    """A page whose every request to anywhere but the service is recorded and refused."""
+async def guarded_page(
+    browser: Browser, base: str, outside: list[str], login: str | None = SUITE_ADMIN, password: str = TEST_PASSWORD
+) -> Page:
+    """A page whose every request to anywhere but the service is recorded and refused, signed in as `login`
+    (its own browser context holds the session cookie; `login=None`: not signed in)."""
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
     host = urlparse(base).netloc
+    if login is not None:
+        response = await page.request.post(f"{base}/login", data={"login": login, "password": password})
+        assert response.status == 200, await response.text()
 
     async def guard(route: Route) -> None:
         url = route.request.url

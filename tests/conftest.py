@@ -20,10 +20,11 @@ from graph.migrations import migrate
 from graph.settings import Settings
 from loaders.demo import generate, write_demo
 from loaders.load import load_file
-from tests.helpers import clear, make_settings, start_local
+from tests.helpers import SUITE_ADMIN, bearer, clear, ensure_account, make_settings, start_local
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
+    from starlette.applications import Starlette
 
 #: Fixtures that start a Neo4j or a browser: a test whose fixture closure holds one of them is `integration`
 #: (graph, settings, client, small, live_server … all depend on `neo4j_server`).
@@ -54,9 +55,9 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4
 
 
 @pytest.fixture(scope="session")
-def settings(neo4j_server: LocalNeo4j) -> Settings:
-    """Settings pointing at the suite's Neo4j."""
-    return make_settings(NEO4J_URI=neo4j_server.uri)
+def settings(neo4j_server: LocalNeo4j, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at the suite's Neo4j, with a data directory of the suite's own (token secret)."""
+    return make_settings(NEO4J_URI=neo4j_server.uri, GRASSROOTS_DATA_DIR=str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(scope="session")
@@ -68,15 +69,29 @@ async def graph(settings: Settings) -> AsyncIterator[Graph]:
 
 
 @pytest.fixture(scope="session")
-async def client(settings: Settings) -> AsyncIterator[AsyncClient]:
-    """An HTTP client on the app, its lifespan run (migrations applied)."""
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    """The app, its lifespan run (migrations applied), with the suite's admin account in the graph."""
     from server import create_app
 
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
-    ):
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await ensure_account(application.state.graph, SUITE_ADMIN)
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Starlette, settings: Settings) -> AsyncIterator[AsyncClient]:
+    """An HTTP client on the app, signed in (bearer token) as the suite's admin of the whole test city."""
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://test", headers=bearer(settings, SUITE_ADMIN)
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def anonymous(app: Starlette) -> AsyncIterator[AsyncClient]:
+    """An HTTP client on the same app with no credentials."""
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
         yield http
 
 
@@ -95,8 +110,16 @@ async def small(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 @pytest.fixture(scope="session")
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app served by a real uvicorn on a free loopback port (for browsers and spec audits): its base URL."""
+def suite_headers(settings: Settings) -> dict[str, str]:
+    """The Authorization header of the suite's admin (for requests to `live_server`)."""
+    return bearer(settings, SUITE_ADMIN)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, app: Starlette) -> Iterator[str]:
+    """The app served by a real uvicorn on a free loopback port (for browsers and spec audits): its base URL.
+
+    The suite's admin (made by `app`) signs in to it with `TEST_PASSWORD` or `suite_headers`."""
     import threading
     import time
 

@@ -65,13 +65,43 @@ RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS 
 
 
 async def clear(graph: Graph) -> None:
-    """Delete every node but the migration records."""
+    """Delete every node but the migration records and the suite's own admin (`SUITE_ADMIN`)."""
     while True:
         rows = await graph.write_rows(
-            "MATCH (n) WHERE NOT n:_Migration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
+            "MATCH (n) WHERE NOT n:_Migration AND NOT (n:_User AND n.login = $keep) "
+            "WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted",
+            {"keep": SUITE_ADMIN},
         )
         if rows[0]["deleted"] == 0:
             return
+
+
+# ---------------------------------------------------------------- accounts
+
+#: The account the suite's `client` signs in as: an admin of the city every test city is (襄阳市).
+SUITE_ADMIN = "suite-admin"
+SUITE_CITY = "420600000000"
+
+
+async def ensure_account(
+    graph: Graph, login: str, role: str = "admin", scope: str = SUITE_CITY, *, pii: bool = False
+) -> None:
+    """An account in the graph (made with TEST_PASSWORD, its scope unchecked) unless one has this login."""
+    from access.passwords import hash_password
+    from graph import accounts as store
+
+    if await store.find(graph, login) is None:
+        await store.create(graph, login, login, role, scope, pii, hash_password(TEST_PASSWORD))
+
+
+def bearer(settings: Settings, login: str) -> dict[str, str]:
+    """The Authorization header of a fresh token for `login`, signed with the settings' data directory's secret."""
+    from datetime import timedelta
+
+    from access.tokens import Signer, secret
+
+    token = Signer(secret(settings.data_dir)).issue(login, timedelta(hours=4))
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def graph_counts(graph: Graph) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from httpx import AsyncClient
 
 from graph.driver import Graph
 from graph.scope import Scope
+from graph.settings import Settings
 from schema.api import Context, build_schema
-from tests.helpers import data_of, gql
+from tests.helpers import bearer, data_of, ensure_account, gql
 
 NESTED = """
 query($street: String!) {
@@ -20,6 +21,10 @@ query($street: String!) {
 }"""
 
 
+#: Every request reads its caller's account once (access.web.Authenticator) before the query runs.
+SIGN_IN_TRIPS = 1
+
+
 def _street(small: dict[str, Any]) -> str:
     return small["data"].rows["Street"][0]["code"]
 
@@ -28,7 +33,7 @@ async def test_a_nested_street_query_costs_one_query_per_level(client: AsyncClie
     graph: Graph = client._transport.app.state.graph  # type: ignore[attr-defined]
     before = graph.round_trips
     street = (await data_of(client, NESTED, street=_street(small)))["street"]
-    trips = graph.round_trips - before
+    trips = graph.round_trips - before - SIGN_IN_TRIPS
     data = small["data"]
     communities = street["communities"]
     assert sorted(c["code"] for c in communities) == sorted(r["code"] for r in data.rows["Community"])
@@ -52,7 +57,7 @@ async def test_relationships_below_a_list_are_batched_per_level(client: AsyncCli
         before = graph.round_trips
         result = await data_of(client, query, first=first)
         assert len(result["search"]["edges"]) == first
-        trips.append(graph.round_trips - before)
+        trips.append(graph.round_trips - before - SIGN_IN_TRIPS)
     # the search, then one DataLoader batch per relationship per level: buildings, households, branches
     assert trips[0] == trips[1] == 4, trips
 
@@ -93,15 +98,41 @@ async def test_search_by_name_and_code_prefix_pages_with_a_total(client: AsyncCl
                                                     if g["code"].startswith(grid_prefix))  # fmt: skip
 
 
-async def test_personal_data_is_masked(client: AsyncClient, small: dict[str, Any]) -> None:
+async def test_personal_data_is_masked_unless_granted_and_every_unmasked_answer_is_logged(
+    client: AsyncClient, anonymous: AsyncClient, graph: Graph, settings: Settings, small: dict[str, Any]
+) -> None:
     member = next(m for m in small["data"].rows["PartyMember"] if m.get("id_number") and m.get("phone"))
     query = "query($c: String!) { partyMember(code: $c) { idNumber phone name } }"
-    shown = (await data_of(client, query, c=member["code"]))["partyMember"]
-    assert shown["idNumber"] != member["id_number"]
-    assert shown["idNumber"][:6] == member["id_number"][:6]
-    assert "********" in shown["idNumber"]
-    assert shown["phone"] != str(member["phone"])
-    assert shown["phone"].endswith(str(member["phone"])[-4:])
+    await ensure_account(graph, "pii.viewer", "viewer")
+    await ensure_account(graph, "plain.editor", "editor")
+    await ensure_account(graph, "pii.auditor", "auditor", pii=True)
+    log = "query($c: String!) { accessLog(code: $c) { login type code fields } }"
+    before = (await data_of(client, log, c=member["code"]))["accessLog"]
+    for login in ("pii.viewer", "plain.editor"):
+        body = await anonymous.post(
+            "/graphql", json={"query": query, "variables": {"c": member["code"]}}, headers=bearer(settings, login)
+        )
+        shown = body.json()["data"]["partyMember"]
+        assert shown["idNumber"] != member["id_number"]
+        assert shown["idNumber"][:6] == member["id_number"][:6]
+        assert "********" in shown["idNumber"]
+        assert shown["phone"] != str(member["phone"])
+        assert shown["phone"].endswith(str(member["phone"])[-4:])
+    assert (await data_of(client, log, c=member["code"]))["accessLog"] == before  # masked answers leave no entry
+    granted = await anonymous.post(
+        "/graphql", json={"query": query, "variables": {"c": member["code"]}}, headers=bearer(settings, "pii.auditor")
+    )
+    shown = granted.json()["data"]["partyMember"]
+    assert shown["idNumber"] == member["id_number"]
+    assert shown["phone"] == str(member["phone"])
+    after = (await data_of(client, log, c=member["code"]))["accessLog"]
+    assert len(after) == len(before) + 1
+    assert after[0] == {"login": "pii.auditor", "type": "PartyMember", "code": member["code"],
+                        "fields": ["idNumber", "phone"]}  # fmt: skip
+    # only admins read the access log
+    refused = await anonymous.post("/graphql", json={"query": log, "variables": {"c": member["code"]}},
+                                   headers=bearer(settings, "pii.auditor"))  # fmt: skip
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_reads_stay_inside_the_callers_scope(graph: Graph, small: dict[str, Any]) -> None:
@@ -119,7 +150,9 @@ async def test_reads_stay_inside_the_callers_scope(graph: Graph, small: dict[str
     street = _street(small)
     nested = await schema.execute(NESTED, variable_values={"street": street},
                                   context_value=Context(graph=graph, scope=Scope.parse(mine)))  # fmt: skip
-    assert nested.data["street"] is None  # the street itself lies outside a community's scope
+    # the street the community lies in shows its code and name, and below it only the caller's community
+    assert nested.data["street"]["name"] == small["data"].rows["Street"][0]["name"]
+    assert [c["code"] for c in nested.data["street"]["communities"]] == [mine]
     refused = await schema.execute(
         "query($s: String!) { coverage(scope: $s) { scope { level } } }", variable_values={"s": other},
         context_value=context,

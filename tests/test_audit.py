@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from openpyxl import load_workbook
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -47,7 +47,7 @@ from reports.audit import (
 )
 from reports.files import EXCEL_ROWS, XLSX_MEDIA, TooManyRows, display_width, sheet_rows, write_xlsx
 from tests import handmade
-from tests.helpers import clear, data_of, run_cli
+from tests.helpers import bearer, clear, data_of, ensure_account, run_cli
 
 STREET = handmade.S
 AS_OF = handmade.AS_OF.isoformat()
@@ -416,29 +416,24 @@ async def test_bad_requests_get_a_bilingual_json_error(
     assert message.index(zh) < message.index(en)  # Chinese first, English beside it
 
 
-async def test_a_caller_reads_only_inside_its_scope(graph: Graph, settings: Settings, small: dict[str, Any]) -> None:
-    from server import create_app
-
+async def test_a_caller_reads_only_inside_its_scope(
+    graph: Graph, settings: Settings, small: dict[str, Any], anonymous: AsyncClient
+) -> None:
     mine, other = (c["code"] for c in small["data"].rows["Community"][:2])
     with pytest.raises(OutsideScope, match="无权查看该范围"):
         await build_audit(graph, Scope.parse(_street(small)), date.today().isoformat(), allowed=Scope.parse(mine))
-    app = create_app(settings)
-
-    async def restricted(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """What per-area access control will do: say which area the caller may read."""
-        if scope["type"] == "http":
-            scope.setdefault("state", {})["allowed_scope"] = Scope.parse(mine)
-        await app(scope, receive, send)
-
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=restricted), base_url="http://test") as http,
-    ):
-        refused = await http.get("/reports/audit.xlsx", params={"scope": other})
-        assert refused.status_code == 403
-        assert refused.json()["error"]["code"] == "FORBIDDEN"
-        allowed = await http.get("/reports/audit.xlsx", params={"scope": mine})
-        assert allowed.status_code == 200
+    await ensure_account(graph, "audit.mine", "auditor", mine)
+    await ensure_account(graph, "viewer.mine", "viewer", mine)
+    auditor, viewer = bearer(settings, "audit.mine"), bearer(settings, "viewer.mine")
+    refused = await anonymous.get("/reports/audit.xlsx", params={"scope": other}, headers=auditor)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "FORBIDDEN"
+    allowed = await anonymous.get("/reports/audit.xlsx", params={"scope": mine}, headers=auditor)
+    assert allowed.status_code == 200
+    # a viewer reads inside its scope, but downloads no audit workbook
+    denied = await anonymous.get("/reports/audit.xlsx", params={"scope": mine}, headers=viewer)
+    assert denied.status_code == 403
+    assert "查看者" in denied.json()["error"]["message"]
 
 
 def _all_text(wb: Workbook) -> str:

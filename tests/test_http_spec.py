@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,14 @@ from graph.settings import PROJECT_ROOT
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
-def test_every_must_of_the_graphql_over_http_spec_passes(live_server: str, small: dict[str, Any]) -> None:
+def test_every_must_of_the_graphql_over_http_spec_passes(
+    live_server: str, small: dict[str, Any], suite_headers: dict[str, str]
+) -> None:
+    token = suite_headers["Authorization"].removeprefix("Bearer ")
     run = subprocess.run(
         ["node", str(Path("web") / "audit.mjs"), f"{live_server}/graphql"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "GRASSROOTS_TOKEN": token},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)

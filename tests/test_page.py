@@ -29,8 +29,8 @@ query($scope: String!) {
 }"""
 
 
-def _api(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=60)
+def _api(base: str, headers: dict[str, str], query: str, **variables: Any) -> dict[str, Any]:
+    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=60)
     body = response.json()
     assert response.status_code == 200, body
     assert "errors" not in body, body
@@ -102,7 +102,7 @@ def _community_with_most_gaps(small: dict[str, Any]) -> tuple[str, dict[str, set
 
 
 async def test_a_community_is_drawn_whole_with_its_gaps_marked(
-    small: dict[str, Any], live_server: str, browser: Browser
+    small: dict[str, Any], live_server: str, browser: Browser, suite_headers: dict[str, str]
 ) -> None:
     rows = small["data"].rows
     community, gaps = _community_with_most_gaps(small)
@@ -115,7 +115,7 @@ async def test_a_community_is_drawn_whole_with_its_gaps_marked(
     await _drawn(page, community)
 
     budget = await page.evaluate("() => grassroots.budget")
-    answer = _api(live_server, NETWORK, root=community, depth=4, max=budget, households=False)["network"]
+    answer = _api(live_server, suite_headers, NETWORK, root=community, depth=4, max=budget, households=False)["network"]
     assert answer["truncated"] is False
     drawn = await _drawn_nodes(page)
     assert len(drawn) == len(answer["nodes"])
@@ -150,7 +150,7 @@ async def test_a_community_is_drawn_whole_with_its_gaps_marked(
 
 
 async def test_clicking_a_building_shows_its_chain_and_expands_its_households(
-    small: dict[str, Any], live_server: str, browser: Browser
+    small: dict[str, Any], live_server: str, browser: Browser, suite_headers: dict[str, str]
 ) -> None:
     rows = small["data"].rows
     community, gaps = _community_with_most_gaps(small)
@@ -162,7 +162,7 @@ async def test_clicking_a_building_shows_its_chain_and_expands_its_households(
     await _drawn(page, community)
     await _click_node(page, building)
     await page.wait_for_selector("#chain li", timeout=30_000)
-    chain = _api(live_server, CHAIN, code=building)["responsibilityChain"]
+    chain = _api(live_server, suite_headers, CHAIN, code=building)["responsibilityChain"]
     items = page.locator("#chain li")
     assert await items.count() == len(chain["links"])
     assert await page.locator("#chain li.broken").count() == sum(link["broken"] for link in chain["links"])
@@ -195,13 +195,14 @@ async def test_clicking_a_building_shows_its_chain_and_expands_its_households(
 
 
 async def test_a_street_too_big_to_draw_is_collapsed_to_counts(
-    small: dict[str, Any], live_server: str, browser: Browser
+    small: dict[str, Any], live_server: str, browser: Browser, suite_headers: dict[str, str]
 ) -> None:
     rows = small["data"].rows
     street = rows["Street"][0]["code"]
     communities = {c["code"]: c for c in rows["Community"] if c["street_code"] == street}
     budget = 100
-    assert _api(live_server, NETWORK, root=street, depth=5, max=budget, households=False)["network"]["truncated"]
+    drawn = _api(live_server, suite_headers, NETWORK, root=street, depth=5, max=budget, households=False)
+    assert drawn["network"]["truncated"]
     outside: list[str] = []
     errors: list[str] = []
     page = await _open(browser, live_server, outside, errors, f"/?scope={street}&maxNodes={budget}")
@@ -222,7 +223,7 @@ async def test_a_street_too_big_to_draw_is_collapsed_to_counts(
     await page.screenshot(path=str(ARTIFACTS / "page-street-collapsed.png"))
 
     # The dashboard: one row and one bar per community, sortable by a rate.
-    coverage = _api(live_server, COVERAGE, scope=street)["coverage"]["children"]
+    coverage = _api(live_server, suite_headers, COVERAGE, scope=street)["coverage"]["children"]
     assert await page.locator("#children-table tbody tr").count() == len(coverage)
     assert await page.locator("#chart g.bar").count() == len(coverage)
     rate = {c["area"]["code"]: c["figure"]["rate"] for c in coverage}

@@ -10,7 +10,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from server import create_app
-from tests.helpers import make_settings, start_local
+from tests.helpers import SUITE_ADMIN, bearer, ensure_account, make_settings, start_local
 
 QUERY = {"query": "{ serverInfo { name edition } }"}
 
@@ -20,12 +20,16 @@ QUERY = {"query": "{ serverInfo { name edition } }"}
 async def test_service_reports_outage_fast_and_recovers(tmp_path: Path) -> None:
     server = start_local(tmp_path / "neo4j")
     port = server.port
-    app = create_app(make_settings(NEO4J_URI=server.uri))
+    settings = make_settings(NEO4J_URI=server.uri, GRASSROOTS_DATA_DIR=str(tmp_path / "data"))
+    app = create_app(settings)
     try:
         async with (
             app.router.lifespan_context(app),
-            AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+            AsyncClient(
+                transport=ASGITransport(app=app), base_url="http://test", headers=bearer(settings, SUITE_ADMIN)
+            ) as http,
         ):
+            await ensure_account(app.state.graph, SUITE_ADMIN)
             assert (await http.get("/readyz")).status_code == 200
             assert (await http.post("/graphql", json=QUERY)).json()["data"]["serverInfo"][0]["edition"] == "community"
 
@@ -38,9 +42,11 @@ async def test_service_reports_outage_fast_and_recovers(tmp_path: Path) -> None:
             assert time.monotonic() - started < 5.0
 
             started = time.monotonic()
-            body = (await http.post("/graphql", json=QUERY)).json()
+            response = await http.post("/graphql", json=QUERY)  # the caller's account cannot be read either
+            body = response.json()
             elapsed = time.monotonic() - started
-            assert body["data"] is None
+            assert response.status_code == 503
+            assert body.get("data") is None
             error = body["errors"][0]
             assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
             assert error["message"].startswith("图数据库暂不可用 / The graph database is unavailable")

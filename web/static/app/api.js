@@ -3,17 +3,31 @@
 /** A GraphQL error, its message as the API gave it (Chinese first, English beside it). */
 export class ApiError extends Error {}
 
-/** Run a query; its data, or an ApiError. */
+/** The session's anti-forgery value (the readable grassroots_csrf cookie), sent with every POST. */
+export function csrfToken() {
+  const found = document.cookie.match(/(?:^|;\s*)grassroots_csrf=([^;]*)/);
+  return found ? decodeURIComponent(found[1]) : "";
+}
+
+/** Run a query; its data, or an ApiError. A lapsed session goes back to the sign-in form. */
 export async function gql(query, variables = {}) {
   let response;
   try {
     response = await fetch("/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json" },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json",
+        "x-csrf-token": csrfToken(),
+      },
       body: JSON.stringify({ query, variables }),
     });
   } catch (err) {
     throw new ApiError(`无法连接服务 / cannot reach the service: ${err.message}`);
+  }
+  if (response.status === 401) {
+    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+    throw new ApiError("请重新登录 / sign in again");
   }
   let body;
   try {
