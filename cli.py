@@ -21,6 +21,7 @@ import uvicorn
 from graph.driver import Graph
 from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
 from graph.migrations import migrate
+from graph.scope import Scope
 from graph.settings import Settings, get_settings
 from loaders.batches import BATCH
 from loaders.load import LoadResult
@@ -245,6 +246,7 @@ def load(
     async def work(graph: Graph) -> None:
         # Everything happens inside the event loop: a city's plan is millions of objects, and handing it
         # out of asyncio.run() costs minutes of teardown; only None leaves this coroutine.
+        load_as = await _load_as(graph, get_settings().load_as)
         migrations = InBackground(migrate, get_settings(), graph.uri)  # while the input is validated
         try:
             result = await load_file(
@@ -255,6 +257,7 @@ def load(
                 prune_missing=prune,
                 batch_size=batch_size,
                 before_writes=migrations.done,
+                load_as=load_as,
             )
         finally:
             migrations.join()
@@ -272,6 +275,25 @@ def load(
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+async def _load_as(graph: Graph, login: str | None) -> tuple[str, Scope] | None:
+    """GRASSROOTS_LOAD_AS: the account a load runs for (enabled, allowed to write) and its scope."""
+    from access.accounts import Caller
+    from graph import accounts as store
+
+    if not login:
+        return None
+    found = await store.find(graph, login.strip().lower())
+    if found is None or found[0].disabled:
+        raise _fail(f"GRASSROOTS_LOAD_AS:账号不存在或已停用 / no enabled account {login!r}")
+    caller = Caller.of(found[0])
+    if not caller.grants.write:
+        raise _fail(f"GRASSROOTS_LOAD_AS:{caller.role.zh}不能导入 / the role {caller.role.value} may not load data")
+    typer.echo(
+        f"以账号 {caller.login} 导入,范围 {caller.scope.code} / loading as {caller.login}, scope {caller.scope.code}"
+    )
+    return caller.login, caller.scope
 
 
 def _report(result: LoadResult, path: Path, errors: Path | None) -> None:

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     demo_profile: str = Field(default="city", validation_alias="GRASSROOTS_DEMO")
     #: The service's own files: the token signing secret, the first admin's password (each 0600).
     data_dir: Path = Field(default=PROJECT_ROOT / "data", validation_alias="GRASSROOTS_DATA_DIR")
+    #: `grassroots load` on behalf of this account: rows outside its scope are refused (unset: the operator's
+    #: own load, trusted).
+    load_as: str | None = Field(default=None, validation_alias="GRASSROOTS_LOAD_AS")
 
     @field_validator("neo4j_uri")
     @classmethod

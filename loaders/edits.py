@@ -48,7 +48,7 @@ class Refused(ValueError):
     """An edit that would break the graph (e.g. removing an organization that still has members)."""
 
 
-class OutsideScope(PermissionError):
+class OutsideScope(Exception):
     """An edit of an entity (before or after it) outside the editor's scope; nothing was written."""
 
 

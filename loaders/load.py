@@ -17,8 +17,10 @@ from core.model import SHEETS
 from graph import rollups, statistics
 from graph.driver import Graph
 from graph.loading import find_codes
+from graph.scope import Scope
 from loaders.batches import BATCH
 from loaders.codeindex import Lookup
+from loaders.confine import outside
 from loaders.plan import Plan, build_plan
 from loaders.problems import InvalidInput, Problem
 from loaders.prune import prune
@@ -77,14 +79,18 @@ async def load_file(
     prune_missing: bool = False,
     batch_size: int = BATCH,
     before_writes: Callable[[], Awaitable[None]] | None = None,
+    load_as: tuple[str, Scope] | None = None,
 ) -> LoadResult:
     """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`.
+
+    `load_as` (an account's login and scope): any row outside that scope is refused, whatever `skip_invalid`
+    says — nothing is written (`loaders.confine`).
 
     With `prune_missing`, what the workbook's sheets no longer list is deleted, inside its own area only.
     `before_writes` is awaited between validation and the first write (the CLI's migrations finishing).
     """
     with _no_cycle_collection():  # one pause from reading to the rollups: the plan lives through all of it
-        return await _load(path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes)
+        return await _load(path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes, load_as)
 
 
 async def _load(
@@ -95,9 +101,15 @@ async def _load(
     prune_missing: bool,
     batch_size: int,
     before_writes: Callable[[], Awaitable[None]] | None,
+    load_as: tuple[str, Scope] | None,
 ) -> LoadResult:
     started = time.perf_counter()
     plan = await validate_file(path, graph)
+    if load_as is not None:
+        refused = outside(plan, load_as[1], load_as[0])
+        if refused:
+            plan.close()
+            raise InvalidInput(refused)
     validated = time.perf_counter() - started
     if plan.problems and not skip_invalid:
         raise InvalidInput(plan.problems)

@@ -48,9 +48,9 @@ def start_local(home: Path, port: int | None = None, config: str = "") -> LocalN
 
 # ---------------------------------------------------------------- the graph
 
-#: Nodes, their properties and the relationships, migration records and rollups left out.
+#: Nodes, their properties and the relationships; migration records, rollups and accounts left out.
 COUNTS = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User
 WITH count(n) AS nodes, sum(size(keys(n))) AS props
 OPTIONAL MATCH ()-[r]->()
 RETURN nodes, props, count(r) AS rels
@@ -58,7 +58,7 @@ RETURN nodes, props, count(r) AS rels
 
 #: Every node (label, code, each property as text) in a stable order: two graphs equal iff their fingerprints do.
 FINGERPRINT = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User
 WITH n ORDER BY labels(n)[0], n.code
 RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS nodes
 """
@@ -145,11 +145,21 @@ GRASSROOTS = Path(sys.executable).with_name("grassroots")
 
 
 def run_cli(
-    settings: Settings, *args: str, stdin: str | None = None, data_dir: Path | None = None
+    settings: Settings,
+    *args: str,
+    stdin: str | None = None,
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`grassroots …` against the suite's Neo4j (NEO4J_URI set: the CLI starts nothing); `data_dir` is its
-    GRASSROOTS_DATA_DIR (the token secret's home)."""
-    env = {**os.environ, "NEO4J_URI": settings.neo4j_uri or "", "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": TEST_PASSWORD}
+    GRASSROOTS_DATA_DIR (the token secret's home); `env`: more environment variables."""
+    env = {
+        **os.environ,
+        "NEO4J_URI": settings.neo4j_uri or "",
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": TEST_PASSWORD,
+        **(env or {}),
+    }
     if data_dir is not None:
         env["GRASSROOTS_DATA_DIR"] = str(data_dir)
     return subprocess.run(

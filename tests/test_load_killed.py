@@ -22,7 +22,9 @@ from loaders.load import validate_file
 from loaders.write_nodes import batch_with_naming, community_of
 from tests.helpers import FINGERPRINT, clear, graph_counts
 
-LABEL_COUNTS = "MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup RETURN labels(n)[0] AS label, count(n) AS n"
+LABEL_COUNTS = (
+    "MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User RETURN labels(n)[0] AS label, count(n) AS n"
+)
 BATCH = 500  # small batches, so the kill lands among many
 
 
