@@ -9,6 +9,28 @@ export function csrfToken() {
   return found ? decodeURIComponent(found[1]) : "";
 }
 
+/** The sign-in form, coming back to `next` (a path on this site) afterwards. */
+export function toSignIn(next = "") {
+  window.location.assign(next && next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login");
+}
+
+/** Sign out (POST /logout with the anti-forgery value: the cookies are cleared), then show the sign-in form.
+ *  The answer, or why there was none; the form is shown either way. */
+export async function signOut() {
+  let response;
+  try {
+    response = await fetch("/logout", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
+      body: "{}",
+    });
+  } catch (err) {
+    response = { ok: false, error: err };
+  }
+  toSignIn();
+  return response;
+}
+
 /** Run a query; its data, or an ApiError. A lapsed session goes back to the sign-in form. */
 export async function gql(query, variables = {}) {
   let response;
@@ -26,7 +48,7 @@ export async function gql(query, variables = {}) {
     throw new ApiError(`无法连接服务 / cannot reach the service: ${err.message}`);
   }
   if (response.status === 401) {
-    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+    toSignIn(window.location.pathname + window.location.search);
     throw new ApiError("请重新登录 / sign in again");
   }
   let body;
@@ -42,6 +64,7 @@ export async function gql(query, variables = {}) {
 }
 
 export const AREA_TREE = `{
+  me { login name role roleName scope { code name } canWrite canReadAuditLog canDownloadAudits seesPersonalData }
   cities { code name districts { code name streets { code name communities { code name } } } }
   gapKinds: __type(name: "GapKind") { enumValues { name description } }
   metrics: __type(name: "CoverageMetric") { enumValues { name description } }

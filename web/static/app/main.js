@@ -1,11 +1,13 @@
 // 基层党建组织网络图谱: pick a scope in the area tree, draw its four-level network, show its coverage.
-// Everything comes from the public GraphQL API (/graphql); nothing is loaded from outside this server.
+// Everything comes from the public GraphQL API (/graphql); nothing is loaded from outside this server. The
+// tree starts at the signed-in caller's scope (`me`), and controls its role may not use are not shown.
+import { applyGrants, showAccount } from "./account.js";
 import { AREA_TREE, COVERAGE, NETWORK, gql } from "./api.js";
 import { Dashboard, renderFigures } from "./dashboard.js";
 import { Details } from "./details.js";
 import { Drawing } from "./graph.js";
 import { renderLegend } from "./style.js";
-import { AreaTree, LEVELS } from "./tree.js";
+import { AreaTree, LEVELS, esc, rootAt } from "./tree.js";
 
 const params = new URLSearchParams(window.location.search);
 /** Node budget of one drawing: a bigger scope is collapsed to counts (`?maxNodes=` changes it, 1–2000). */
@@ -24,7 +26,8 @@ const status = (text, kind = "") => {
   el.className = kind;
 };
 
-const state = { scope: null, token: 0, firstDrawing: true, gapNames: {} };
+/** `me`: the signed-in account; `above`: the areas above its scope; `outside`: a `?scope=` it may not see. */
+const state = { scope: null, token: 0, firstDrawing: true, gapNames: {}, me: null, above: [], outside: null };
 const drawing = new Drawing($("#graph"), { onSelect: (n) => select(n), onOpen: (n) => openNode(n) });
 const details = new Details($("#details-body"), state.gapNames, {
   onExpand: (n) => expand(n),
@@ -46,6 +49,7 @@ function levelOf(code) {
   return "community";
 }
 
+/** The header's path to the scope: the areas above the caller's scope, then the tree's rows down to it. */
 function crumbs(code) {
   const names = [];
   let li = tree.area(code)?.li;
@@ -53,7 +57,7 @@ function crumbs(code) {
     names.unshift(li.dataset.name);
     li = li.parentElement.closest("li");
   }
-  $("#crumbs").textContent = names.join(" › ");
+  $("#crumbs").textContent = [...state.above.map((a) => a.name ?? a.code), ...names].join(" › ");
 }
 
 /** Count text of a collapsed child area. */
@@ -96,6 +100,7 @@ async function pick(area) {
   url.searchParams.set("scope", area.code);
   window.history.replaceState(null, "", url);
   $("#scope-title").textContent = `${LEVELS[level].name}:${area.name ?? area.code}`;
+  $("#audit").href = `/reports/audit.xlsx?scope=${encodeURIComponent(area.code)}`;
   details.clear();
   status("加载中… / loading…");
   document.body.dataset.drawn = "";
@@ -180,6 +185,28 @@ async function expand(node) {
   }
 }
 
+/** The areas above the caller's scope: shown apart from the tree, by name and code, not to be picked. */
+function renderAbove(above) {
+  const box = $("#above");
+  box.hidden = !above.length;
+  box.querySelector("ol").innerHTML = above
+    .map((a) => `<li data-code="${esc(a.code)}" data-level="${a.level}"><span class="name">${esc(a.name ?? a.code)}</span>
+      <span class="kind">${LEVELS[a.level].name} ${esc(a.code)}</span></li>`)
+    .join("");
+}
+
+/** Where the page starts: `?scope=` when the tree has it (or its community, for a grid), else the caller's scope. */
+function startArea(root) {
+  const wanted = params.get("scope");
+  if (!wanted) return tree.area(root.code);
+  const known = tree.area(wanted) ?? (wanted.startsWith("WG-") && tree.area(wanted.slice(3, 15)) ? { code: wanted } : null);
+  if (!known) {
+    state.outside = wanted;
+    return tree.area(root.code);
+  }
+  return known;
+}
+
 async function main() {
   renderLegend($("#legend"));
   $("#fit").addEventListener("click", () => drawing.fit());
@@ -196,14 +223,26 @@ async function main() {
   state.metricNames = Object.fromEntries(
     data.metrics.enumValues.map((v) => [v.name, { compounds: "小区", buildings: "楼栋", groups: "党小组" }[v.name] ?? v.name]),
   );
-  tree.render(data.cities);
+  state.me = data.me;
+  window.grassroots.me = data.me;
+  showAccount($("#account"), data.me);
+  applyGrants(document, data.me);
   if (!data.cities.length) {
+    $("#tree").textContent = "";
     status("没有可见的区域 / no areas to show: load data first", "warn");
     return;
   }
-  const wanted = params.get("scope");
-  const start = wanted ? (tree.area(wanted) ?? { code: wanted }) : tree.area(data.cities[0].code);
+  const at = data.me ? rootAt(data.cities, data.me.scope.code, data.me.scope.name) : null;
+  state.above = at ? at.above : [];
+  renderAbove(state.above);
+  if (at) tree.render([at.root], at.level);
+  else tree.render(data.cities);
+  const start = startArea(at ? at.root : data.cities[0]);
   await pick(start);
+  if (state.outside && document.body.dataset.drawn !== "error") {
+    status(`${state.outside} 不在您可查看的区域内,已显示您的范围 / ${state.outside} is not among the areas you may see: ` +
+      "showing your scope instead", "warn");
+  }
 }
 
 main();

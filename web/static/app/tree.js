@@ -1,4 +1,5 @@
-// The area tree (city → district → street → community → grid), searchable; picking a row picks the scope.
+// The area tree (city → district → street → community → grid), searchable; picking a row picks the scope. It
+// starts at the signed-in caller's scope: the areas above it are shown apart, by code and name only.
 import { GRIDS, SEARCH, gql } from "./api.js";
 
 export const LEVELS = {
@@ -22,6 +23,7 @@ export class AreaTree {
     this.hits = hitsEl;
     this.onPick = onPick;
     this.byCode = new Map();
+    this.searchToken = 0;
     let timer = null;
     searchEl.addEventListener("input", () => {
       const q = searchEl.value.trim();
@@ -33,12 +35,15 @@ export class AreaTree {
     hitsEl.addEventListener("click", (evt) => this._click(evt));
   }
 
-  /** Build the tree from `cities { districts { streets { communities } } }`. */
-  render(cities) {
-    const streets = cities.flatMap((c) => c.districts.flatMap((d) => d.streets)).length;
-    const build = (area, level) => {
+  /** Build the tree from its roots, areas of one `level` with their children as `cities { districts { streets {
+   *  communities } } }` has them (a street's communities, …); a root is always open. */
+  render(roots, level = "city") {
+    const count = (area, at) =>
+      at === "street" ? 1 : CHILD[at] ? area[CHILD[at]].reduce((n, kid) => n + count(kid, NEXT[at]), 0) : 0;
+    const streets = roots.reduce((n, area) => n + count(area, level), 0);
+    const build = (area, level, root = false) => {
       const kids = CHILD[level] ? area[CHILD[level]] : null;
-      const open = level === "city" || level === "district" || (level === "street" && streets <= 3);
+      const open = root || level === "city" || level === "district" || (level === "street" && streets <= 3);
       const lazy = level === "community";
       const li = document.createElement("li");
       li.dataset.code = area.code;
@@ -60,7 +65,7 @@ export class AreaTree {
       this.byCode.set(area.code, { code: area.code, name: area.name, level, type: LEVELS[level].type, li });
       return li;
     };
-    this.el.replaceChildren(...cities.map((c) => build(c, "city")));
+    this.el.replaceChildren(...roots.map((a) => build(a, level, true)));
   }
 
   /** The area of a code, once its row is in the tree. */
@@ -151,6 +156,7 @@ export class AreaTree {
 
   /** Server-side search (finds grids not yet loaded into the tree). */
   async searchServer(q) {
+    const token = ++this.searchToken; // a later search (or clearing) wins
     if (!q) {
       this.hits.hidden = true;
       this.hits.replaceChildren();
@@ -158,6 +164,7 @@ export class AreaTree {
     }
     try {
       const data = await gql(SEARCH, { name: q });
+      if (token !== this.searchToken) return;
       const rows = data.search.edges.map(({ node }) => {
         const level = LEVEL_OF_TYPE[node.type];
         return `<li><div class="tree-row" data-code="${esc(node.code)}" data-level="${level}" data-name="${
@@ -169,10 +176,31 @@ export class AreaTree {
         : `<li class="hint">无结果 / no match</li>`;
       this.hits.hidden = false;
     } catch (err) {
+      if (token !== this.searchToken) return;
       this.hits.innerHTML = `<li class="hint">${esc(err.message)}</li>`;
       this.hits.hidden = false;
     }
   }
+}
+
+/** Where the tree starts for a caller whose scope is `code` (an area or grid code; `name` its name), in the
+ *  `cities` visible to it: the root area, its level, and the areas above it (outermost first, code and name).
+ *  Null when the scope is not among them (the whole `cities` list is then the tree). */
+export function rootAt(cities, code, name) {
+  const community = code.startsWith("WG-") ? code.slice(3, 15) : null;
+  const walk = (areas, level, above) => {
+    for (const area of areas) {
+      if (area.code === code) return { root: area, level, above };
+      if (area.code === community) {
+        return { root: { code, name: name ?? code }, level: "grid", above: [...above, { code: area.code, name: area.name, level }] };
+      }
+      const kids = CHILD[level] ? area[CHILD[level]] : null;
+      const found = kids && walk(kids, NEXT[level], [...above, { code: area.code, name: area.name, level }]);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(cities, "city", []);
 }
 
 export { esc };
