@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import signal
@@ -13,11 +14,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+import uvicorn.config
 
+from core.privacy import RedactingFilter, redact_logs
 from graph.driver import Graph
 from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
 from graph.migrations import migrate
@@ -37,8 +40,20 @@ app = typer.Typer(
 
 
 def _logging() -> None:
+    """The root logger's level and format; its handlers redact every record (`core.privacy.RedactingFilter`)."""
     level = get_settings().log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_logs()
+
+
+def _uvicorn_logging() -> dict[str, Any]:
+    """uvicorn's own logging configuration (its format, its access log) with a `RedactingFilter` on each of
+    its handlers: its loggers do not propagate to the root's, and the access log shows request paths."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {**config.get("filters", {}), "redact": {"()": RedactingFilter}}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
+    return config
 
 
 def _fail(message: str) -> typer.Exit:
@@ -64,6 +79,7 @@ def serve() -> None:
                 host=settings.host,
                 port=settings.port,
                 log_level=settings.log_level,
+                log_config=_uvicorn_logging(),
             )
     except LocalNeo4jError as exc:
         raise _fail(str(exc)) from None

@@ -18,7 +18,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.areas import COMMUNITY, STREET, path
 from core.model import SHEETS_BY_KEY, Column, Sheet
-from core.privacy import masked_row
+from core.privacy import masked_row, redact_value
 from graph import rollups
 from graph.driver import Graph
 from graph.editing import (
@@ -91,10 +91,11 @@ def _raw(sheet: Sheet, rows: list[dict[str, Any]]) -> RawSheet:
 
 
 def _public(sheet: Sheet, row: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A row as stored in the audit log: no internal keys, personal data masked (`core.privacy.masked_row`)."""
+    """A row as stored in the audit log and answered by the edit: no internal keys, personal columns masked
+    (`core.privacy.masked_row`), ID and phone numbers typed into free text masked (`core.privacy.redact_value`)."""
     if row is None:
         return None
-    return masked_row(sheet, {key: value for key, value in row.items() if not key.startswith("_")})
+    return redact_value(masked_row(sheet, {key: value for key, value in row.items() if not key.startswith("_")}))
 
 
 # ---------------------------------------------------------------- edits

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.privacy import redact
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One reason a row (or a sheet, or the file) cannot be loaded."""
+    """One reason a row (or a sheet, or the file) cannot be loaded.
+
+    The value and the reasons are redacted when the problem is made (`core.privacy.redact`): whatever shows
+    a problem — the command line, the error workbook, an API error — never shows an ID or phone number typed
+    into a cell. (A refused cell of a personal column is `HIDDEN` already.) `sheet` is kept as read: it is
+    how the error workbook finds a problem's row.
+    """
 
     sheet: str
     row: int  # 1-based as the user sees it; 0 for the sheet or file as a whole
@@ -15,6 +23,12 @@ class Problem:
     value: str
     reason_zh: str
     reason_en: str
+
+    def __post_init__(self) -> None:
+        for name in ("value", "reason_zh", "reason_en"):
+            text = getattr(self, name)
+            if isinstance(text, str) and text:
+                object.__setattr__(self, name, redact(text))
 
     def __str__(self) -> str:
         where = self.sheet

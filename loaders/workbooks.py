@@ -101,7 +101,11 @@ def _describe(item: Column | Link) -> tuple[str, bool, str]:
 
 
 def write_error_workbook(plan: Plan, out: Path) -> int:
-    """Rejected rows, as read, with their reasons (one sheet per input sheet); returns the row count."""
+    """Rejected rows, as read, with their reasons (one sheet per input sheet); returns the row count.
+
+    The problems' values and reasons come redacted (`loaders.problems.Problem`); the rows themselves are the
+    input's own cells, as typed, so that they can be corrected and loaded again.
+    """
     reasons: dict[tuple[str, int], list[Problem]] = {}
     for p in plan.problems:
         reasons.setdefault((p.sheet, p.row), []).append(p)

@@ -4,7 +4,8 @@ The figures come from the same code as the GraphQL API, so the workbook says wha
 `graph.coverage.coverage` (the `coverage` query) for the summary, and `graph.gaps.all_gaps` (the `gaps`
 query's keyset pager, read to the end) for the gap sheets. No Cypher lives here. The caller's scope
 (`allowed`, None for everything) limits what may be read, as `Context.scope` does for the API.
-Free text (names) passes `redact`, so no ID number or phone number leaves unmasked.
+Free text (names: the scope's, its areas', every gap's places, entity and organization) passes `redact`, so no
+ID number or phone number leaves unmasked, not even in a title, a page header or the download's file name.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ async def build_audit(graph: Graph, scope: Scope, as_of: str, *, allowed: Scope 
     found: dict[str, list[Gap]] = {kind: [] for kind in GAP_KINDS}
     async for gap in all_gaps(graph, scope, as_of):
         found[gap.rule.kind].append(gap)
-    return AuditReport(scope, figures.scope.name, as_of, figures, found)
+    return AuditReport(scope, redact(figures.scope.name), as_of, figures, found)  # its title, file name
 
 
 def sheets(report: AuditReport) -> list[Sheet]:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.errors import NOT_FOUND
+from core.privacy import redact
 from graph import chain as ch
 from schema.common import Context, EntityRef, PersonRef, Place, as_of, scope_of, to_date
 from schema.errors import UserError
@@ -54,6 +55,9 @@ class ServingUnit:
     committee_member: bool = strawberry.field(description="是否社区大党委成员单位 / Member of the widened committee.")
     services: int = strawberry.field(description="在该社区的服务次数 / Services delivered in the community.")
     hours: float = strawberry.field(description="在该社区的服务时长(小时) / Hours of service in the community.")
+
+    def __post_init__(self) -> None:
+        self.name = redact(self.name)  # free text (core.privacy)
 
 
 @strawberry.type(description="责任链 / Who answers for a household, building or compound.")

@@ -1,4 +1,8 @@
-"""Shared GraphQL types and helpers: places, organization and person references, scopes, dates."""
+"""Shared GraphQL types and helpers: places, organization and person references, scopes, dates.
+
+A name is free text: `Place`, `EntityRef` and `PersonRef` redact theirs when they are made, however they are
+made (`core.privacy.redact`: ID and phone numbers typed into a name are masked).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from access.accounts import Caller
 from core.access import Grants, Role, grants
 from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
 from core.model import GAP_KINDS, SHEET_BY_LABEL
+from core.privacy import redact
 from graph.driver import Graph
 from graph.gaps import RULES
 from graph.scope import Scope, ScopeError
@@ -102,6 +107,9 @@ class Place:
     code: str | None = strawberry.field(description="编码 / Code (null: no such area, e.g. no grid).")
     name: str | None = strawberry.field(description="名称 / Name.")
 
+    def __post_init__(self) -> None:
+        self.name = redact(self.name)
+
     @classmethod
     def of(cls, row: dict[str, Any] | None) -> Place | None:
         """From a `{code, name}` map, None stays None."""
@@ -114,6 +122,9 @@ class EntityRef:
     type_name: str = strawberry.field(description="实体类型中文名 / Entity type in Chinese, e.g. 小区.")
     code: str = strawberry.field(description="编码 / Stable code.")
     name: str | None = strawberry.field(description="名称 / Name (households have none).")
+
+    def __post_init__(self) -> None:
+        self.name = redact(self.name)
 
     @classmethod
     def of(cls, row: dict[str, Any] | None, label: str | None = None) -> EntityRef | None:
@@ -130,6 +141,9 @@ class PersonRef:
     code: str = strawberry.field(description="党员编码 / Member code.")
     name: str | None = strawberry.field(description="姓名 / Name.")
     role: str | None = strawberry.field(description="职务 / Role, e.g. 书记, 组长.")
+
+    def __post_init__(self) -> None:
+        self.name, self.role = redact(self.name), redact(self.role)
 
     @classmethod
     def of(cls, row: dict[str, Any] | None) -> PersonRef | None:

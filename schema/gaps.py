@@ -8,6 +8,7 @@ import strawberry
 from strawberry.relay import PageInfo
 from strawberry.types import Info
 
+from core.privacy import redact
 from graph import gaps as gp
 from graph.scope import AreaNotFound
 from schema.common import (
@@ -33,6 +34,9 @@ class Responsible:
     type: str = strawberry.field(description="组织类型(英文标签) / Organization type (graph label).")
     code: str = strawberry.field(description="组织编码 / Organization code.")
     name: str | None = strawberry.field(description="组织名称 / Organization name.")
+
+    def __post_init__(self) -> None:
+        self.name = redact(self.name)  # free text (core.privacy)
 
 
 @strawberry.type(description="空白点 / One entity breaking one rule.")

@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
 from core.model import SHEETS_BY_KEY, Column, Kind, Link, Sheet
+from core.privacy import redact_value
 from loaders import edits
 from loaders.problems import InvalidInput
 from schema.common import Context, require
@@ -202,8 +203,8 @@ async def resolve_audit_log(
             action=e["action"],
             type=e["label"],
             code=e["code"],
-            before=json.loads(e["before"]) if e["before"] else None,
-            after=json.loads(e["after"]) if e["after"] else None,
+            before=redact_value(json.loads(e["before"])) if e["before"] else None,  # free text too (older entries)
+            after=redact_value(json.loads(e["after"])) if e["after"] else None,
         )
         for e in entries
     ]

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from core.errors import BAD_USER_INPUT, NOT_FOUND
 from core.model import SHEET_BY_LABEL
+from core.privacy import redact
 from graph import network as nw
 from graph.scope import AreaNotFound
 from schema.common import Context, GapKind, Place, area_not_found, as_of, scope_of, to_date
@@ -66,7 +67,7 @@ def _node(node_id: str, node: dict[str, Any], drawing: nw.Drawing) -> NetworkNod
         code=node["code"],
         type=label,
         type_name=SHEET_BY_LABEL[label].zh,
-        label=str(node.get("name") or node.get("room") or node["code"]),
+        label=redact(str(node.get("name") or node.get("room") or node["code"])),
         level=nw.DRAWN.get(label, nw.HOUSEHOLD_ROW),
         depth=drawing.depth[node_id],
         gaps=[GapKind[k] for k in drawing.gaps.get(node_id, [])],
