@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from core.model import SHEETS, Column, Kind, Link
+from core.privacy import mask, redact
 from loaders.demo import headers
 from loaders.plan import Plan
 from loaders.problems import Problem
@@ -100,11 +102,33 @@ def _describe(item: Column | Link) -> tuple[str, bool, str]:
     return fmt, item.required, item.doc
 
 
+def _shown(items: tuple[Column | Link, ...], cells: list[str]) -> list[str]:
+    """A rejected row's cells as the error workbook shows them: personal columns masked, free text redacted."""
+    out = []
+    for item, cell in zip(items, cells, strict=False):
+        if cell and isinstance(item, Column) and item.sensitive:
+            out.append(mask(item, str(cell)))
+        else:
+            out.append(redact(cell) if isinstance(cell, str) else cell)
+    return out + list(cells[len(items) :])
+
+
+def _append_inert(ws: Any, values: list[Any]) -> None:
+    """Append a row whose text cells stay text (openpyxl would store "=…" as a formula)."""
+    row = ws.max_row + 1
+    for col, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"
+
+
 def write_error_workbook(plan: Plan, out: Path) -> int:
     """Rejected rows, as read, with their reasons (one sheet per input sheet); returns the row count.
 
-    The problems' values and reasons come redacted (`loaders.problems.Problem`); the rows themselves are the
-    input's own cells, as typed, so that they can be corrected and loaded again.
+    The problems' values and reasons come redacted (`loaders.problems.Problem`); the rows are the input's own
+    cells, so that they can be corrected and loaded again — but a personal column's cell is masked and free text
+    redacted (`core.privacy`): personal data never leaves in an error workbook (retype it from the source file).
+    Every cell is inert: text that looks like a formula is stored as text.
     """
     reasons: dict[tuple[str, int], list[Problem]] = {}
     for p in plan.problems:
@@ -125,7 +149,7 @@ def write_error_workbook(plan: Plan, out: Path) -> int:
         for r in bad:
             own = reasons.get((r.source_name, r.number), [])
             text = "; ".join(f"{p.column}: {p.reason_zh} / {p.reason_en}" for p in own) or " / ".join(CASCADE_REASON)
-            ws.append([r.number, text, *r.cells])
+            _append_inert(ws, [r.number, text, *_shown(sheet.items, r.cells)])
             count += 1
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

@@ -265,10 +265,28 @@ async def test_the_error_workbook_and_the_problems_show_no_typed_number(tmp_path
         assert secret not in shown
     out = tmp_path / "typed.errors.xlsx"
     assert write_error_workbook(plan, out) >= 2
-    summary = load_workbook(out)["问题汇总"]
-    text = "\n".join(str(v) for row in summary.iter_rows(values_only=True) for v in row if v is not None)
+    book = load_workbook(out)
+    text = "\n".join(str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+    assert "第1网格" in text  # the rejected rows are there, their numbers masked
     for secret in secrets:
         assert secret not in text
+
+
+def test_error_workbook_cells_stay_text(tmp_path: Path) -> None:
+    """A rejected cell typed as a formula is written as text, never as a formula the workbook would run."""
+    from openpyxl import Workbook as Book
+
+    from loaders.workbooks import _append_inert
+
+    book = Book()
+    ws = book.active
+    ws.append(["header"])
+    _append_inert(ws, [3, '=HYPERLINK("http://evil.example","x")', "plain"])
+    out = tmp_path / "inert.xlsx"
+    book.save(out)
+    cell = load_workbook(out).active["B2"]
+    assert cell.data_type == "s"
+    assert cell.value.startswith("=HYPERLINK")
 
 
 # ---------------------------------------------------------------- logs
