@@ -6,6 +6,7 @@ login exists.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from typing import LiteralString
 from access import passwords
 from access.tokens import Claims, InvalidToken
 from core.access import Grants, Role, grants
+from core.areas import level_of, path
 from graph import accounts as store
 from graph.accounts import Account
 from graph.driver import Graph
+from graph.editing import record_audit
 from graph.scope import LEVEL_ZH, Scope, ScopeError, area_query
 
 #: A login: 3–32 letters, digits, `.`, `_` or `-`, beginning with a letter.
@@ -128,12 +131,14 @@ async def disable(graph: Graph, login: str) -> None:
 
 async def account_of(graph: Graph, claims: Claims) -> Account:
     """The account a checked token names, as it is now: `InvalidToken` when it is gone, disabled, or the token
-    was issued before its password last changed (whole seconds: a token's time has no finer grain)."""
+    was issued before its password last changed — to the microsecond for our own tokens (`iatUs`), in whole
+    seconds for an identity provider's (`iat`)."""
     found = await store.find(graph, claims.login)
     if found is None or found[0].disabled:
         raise InvalidToken("账号不存在或已停用 / the account does not exist or is disabled")
     account = found[0]
-    if claims.issued_at < account.valid_after.astimezone(UTC).replace(microsecond=0):
+    valid_after = account.valid_after.astimezone(UTC)
+    if claims.issued_at < (valid_after if claims.precise else valid_after.replace(microsecond=0)):
         raise InvalidToken("令牌已失效(密码已更改或账号已停用),请重新登录 / the token was revoked: sign in again")
     return account
 
@@ -162,3 +167,89 @@ async def first_admin(graph: Graph, data_dir: Path) -> tuple[Account, str] | Non
         fh.write(password + "\n")
     account = await add(graph, FIRST_ADMIN, Role.ADMIN, Scope("city", rows[0]["code"]), password, name="管理员")
     return account, password
+
+
+# ---------------------------------------------------------------- an admin managing accounts over the API
+
+
+class NotAllowed(AccountError):
+    """The caller may not manage this account (its role, or a scope outside the caller's)."""
+
+
+def _manages(caller: Caller, scope: Scope) -> None:
+    """An admin manages the accounts whose scope lies inside its own; anyone else manages none."""
+    if not caller.grants.manage_accounts:
+        raise NotAllowed(f"无权管理账号(角色:{caller.role.zh})/ the role {caller.role.value} may not manage accounts")
+    if not scope.within(caller.scope):
+        raise NotAllowed(
+            f"范围 {scope.code} 不在你的范围 {caller.scope.code} 内 / the scope {scope.code} lies outside yours "
+            f"({caller.scope.code})"
+        )
+
+
+async def visible_accounts(graph: Graph, caller: Caller) -> list[Account]:
+    """The accounts an admin manages: those whose scope lies inside its own."""
+    _manages(caller, caller.scope)
+    return [a for a in await store.all_accounts(graph) if Scope.parse(a.scope).within(caller.scope)]
+
+
+async def managed(graph: Graph, caller: Caller, login: str) -> Account:
+    """An account the caller manages (`NotAllowed` for one outside its scope, as for one that does not exist:
+    an admin learns nothing of accounts beyond its scope)."""
+    found = await store.find(graph, check_login(login))
+    if found is None or not Scope.parse(found[0].scope).within(caller.scope):
+        raise NotAllowed(f"没有你可管理的账号 {login} / no account {login} that you manage")
+    _manages(caller, Scope.parse(found[0].scope))
+    return found[0]
+
+
+def _shown(account: Account) -> str:
+    """An account as the audit log keeps it (never its password or hash)."""
+    keep = {"login": account.login, "name": account.name, "role": account.role, "scope": account.scope,
+            "pii": account.pii, "disabled": account.disabled}  # fmt: skip
+    return json.dumps(keep, ensure_ascii=False)
+
+
+async def _audit(graph: Graph, caller: Caller, action: str, before: Account | None, after: Account) -> None:
+    """File an account change in the audit log, under the account's area (who, when, before, after)."""
+    scope = Scope.parse(after.scope)
+    area_code = scope.community if scope.level == "grid" else scope.code
+    params = {
+        "actor": caller.login, "action": action, "label": "Account", "code": after.login,
+        "before": _shown(before) if before is not None else None, "after": _shown(after),
+        "area": path(area_code, level_of(area_code).key),
+    }  # fmt: skip
+    await graph.write(record_audit, params)
+
+
+async def add_for(
+    graph: Graph, caller: Caller, login: str, role: Role, scope_code: str, *, pii: bool, name: str
+) -> tuple[Account, str]:
+    """An admin adds an account inside its scope, with a generated password (returned once)."""
+    scope = await check_scope(graph, scope_code)
+    _manages(caller, scope)
+    password = passwords.generate()
+    account = await add(graph, login, role, scope, password, pii=pii, name=name)
+    await _audit(graph, caller, "add account", None, account)
+    return account, password
+
+
+async def reset_for(graph: Graph, caller: Caller, login: str) -> tuple[Account, str]:
+    """An admin gives an account it manages a new generated password (its earlier tokens stop working)."""
+    account = await managed(graph, caller, login)
+    password = passwords.generate()
+    await change_password(graph, account.login, password)
+    await _audit(graph, caller, "reset password", account, account)
+    return account, password
+
+
+async def disable_for(graph: Graph, caller: Caller, login: str) -> Account:
+    """An admin disables an account it manages (not its own: an admin cannot lock itself out)."""
+    account = await managed(graph, caller, login)
+    if account.login == caller.login:
+        raise NotAllowed("不能停用自己的账号 / you cannot disable your own account")
+    await disable(graph, account.login)
+    found = await store.find(graph, account.login)
+    assert found is not None
+    await _audit(graph, caller, "disable account", account, found[0])
+    return found[0]

@@ -37,6 +37,7 @@ class Claims:
     issued_at: datetime
     expires_at: datetime
     csrf: str | None = None  # a browser session's anti-forgery value (`access.web`); None in a bearer token
+    precise: bool = False  # `issued_at` to the microsecond (our own tokens' `iatUs`), not whole seconds (`iat`)
 
 
 def parse_ttl(text: str) -> timedelta:
@@ -76,7 +77,8 @@ class Signer:
     def issue(self, login: str, ttl: timedelta, now: datetime | None = None, csrf: str | None = None) -> str:
         """A token for `login`, valid for `ttl` from `now` (a browser session's carries its `csrf` value)."""
         now = now or datetime.now(UTC)
-        claims = {"iss": ISSUER, "sub": login, "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
+        claims = {"iss": ISSUER, "sub": login, "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8),
+                  "iatUs": int(now.timestamp() * 1_000_000)}  # fmt: skip
         if csrf is not None:
             claims["csrf"] = csrf
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
@@ -95,9 +97,12 @@ class Signer:
             raise InvalidToken("令牌已过期,请重新登录 / the token has expired: sign in again") from None
         except jwt.PyJWTError:
             raise InvalidToken("令牌无效 / the token is not valid") from None
+        precise = isinstance(claims.get("iatUs"), int)
+        issued = claims["iatUs"] / 1_000_000 if precise else claims["iat"]
         return Claims(
             claims["sub"],
-            datetime.fromtimestamp(claims["iat"], UTC),
+            datetime.fromtimestamp(issued, UTC),
             datetime.fromtimestamp(claims["exp"], UTC),
             claims.get("csrf"),
+            precise,
         )

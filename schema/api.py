@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext, Info
 from core.errors import INTERNAL, SERVICE_UNAVAILABLE
 from graph.scope import area_query
 from schema.accesslog import AccessEntry, AccessRecords, resolve_access_log
+from schema.accounts import Account, resolve_accounts
 from schema.chain import ResponsibilityChain, resolve_chain
 from schema.common import Context, GapKind, Place
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
@@ -189,6 +190,10 @@ class Query:
         first: Annotated[int, strawberry.argument(description="条数(1–500) / How many (1-500).")] = 50,
     ) -> list[AccessEntry]:
         return await resolve_access_log(info, code, login, first)
+
+    @strawberry.field(description="账号(管理员:本范围内的账号) / The accounts inside your scope (admins).")
+    async def accounts(self, info: Info[Context, None]) -> list[Account]:
+        return await resolve_accounts(info)
 
     # ---------------------------------------------------------------- entities
     @strawberry.field(description="按全局ID取实体(Relay) / Relay: an entity by its global ID.")

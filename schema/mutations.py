@@ -20,6 +20,7 @@ from core.model import SHEETS_BY_KEY, Column, Kind, Link, Sheet
 from core.privacy import redact_value
 from loaders import edits
 from loaders.problems import InvalidInput
+from schema.accounts import AccountMutations
 from schema.common import Context, require
 from schema.errors import UserError
 
@@ -155,7 +156,7 @@ def _remove_field(label: str, zh: str, en: str) -> Any:
 
 
 @strawberry.type(description="修改入口(每次修改都写入审计日志) / Changes; each is written to the audit log.")
-class Mutation:
+class Mutation(AccountMutations):
     create_street_working_committee = _save_field("StreetWorkingCommittee", "create")
     update_street_working_committee = _save_field("StreetWorkingCommittee", "update")
     remove_street_working_committee = _remove_field("StreetWorkingCommittee", "删除", "Remove")
