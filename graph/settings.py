@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,15 @@ class Settings(BaseSettings):
     #: own load, trusted).
     load_as: str | None = Field(default=None, validation_alias="GRASSROOTS_LOAD_AS")
 
+    # An external identity provider (a department's unified sign-in, OpenID Connect): bearer tokens whose `iss`
+    # is `oidc_issuer` are checked against the provider's published keys (`access.oidc`). The three are set
+    # together or not at all; unset, only the service's own tokens are accepted.
+    oidc_jwks_url: str | None = Field(default=None, validation_alias="GRASSROOTS_OIDC_JWKS_URL")
+    oidc_issuer: str | None = Field(default=None, validation_alias="GRASSROOTS_OIDC_ISSUER")
+    oidc_audience: str | None = Field(default=None, validation_alias="GRASSROOTS_OIDC_AUDIENCE")
+    #: The claim holding the login of the account in our graph (role and scope are the account's, never the token's).
+    oidc_login_claim: str = Field(default="preferred_username", validation_alias="GRASSROOTS_OIDC_LOGIN_CLAIM")
+
     @field_validator("neo4j_uri")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -74,6 +84,53 @@ class Settings(BaseSettings):
         if not 1 <= value <= 65535:
             raise ValueError(f"端口无效 / port {value} is outside 1-65535")
         return value
+
+    @field_validator("oidc_jwks_url", "oidc_issuer", "oidc_audience")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        """An empty value (`GRASSROOTS_OIDC_ISSUER=` in a `.env`) is unset."""
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @field_validator("oidc_jwks_url")
+    @classmethod
+    def _jwks_over_tls(cls, value: str | None) -> str | None:
+        """The provider's keys decide who may sign in: fetched over https, or plain http on loopback only."""
+        if value is None:
+            return None
+        url = urlsplit(value)
+        loopback = url.hostname in ("127.0.0.1", "::1", "localhost")
+        if not (url.scheme == "https" or (url.scheme == "http" and loopback)) or not url.hostname:
+            raise ValueError(
+                f"GRASSROOTS_OIDC_JWKS_URL 须为 https 地址(http 仅限本机)/ GRASSROOTS_OIDC_JWKS_URL must be an "
+                f"https URL (plain http only on loopback): {value!r}"
+            )
+        return value
+
+    @field_validator("oidc_login_claim")
+    @classmethod
+    def _claim_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("GRASSROOTS_OIDC_LOGIN_CLAIM 不能为空 / GRASSROOTS_OIDC_LOGIN_CLAIM must name a claim")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _oidc_all_or_none(self) -> Self:
+        """The identity provider needs its key URL, issuer and audience together: some without the others is a
+        mistake, never a provider with a check left out."""
+        given = {
+            "GRASSROOTS_OIDC_JWKS_URL": self.oidc_jwks_url,
+            "GRASSROOTS_OIDC_ISSUER": self.oidc_issuer,
+            "GRASSROOTS_OIDC_AUDIENCE": self.oidc_audience,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(given):
+            raise ValueError(
+                f"外部身份认证的三项设置须同时设置,缺少 {', '.join(missing)} / the identity provider's "
+                f"three settings go together: {', '.join(missing)} missing"
+            )
+        return self
 
     @property
     def uses_local(self) -> bool:
