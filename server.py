@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from access import oidc
 from access.tokens import Signer, secret
 from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
 from graph.driver import Graph, GraphUnavailable
@@ -209,7 +210,11 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
             await graph.close()
 
     graphql = GraphQLApp(graph_ref, graphql_ide=None)
-    authenticator = Authenticator(lambda: graph_ref["graph"], Signer(secret(settings.data_dir)))
+    authenticator = Authenticator(
+        lambda: graph_ref["graph"],
+        Signer(secret(settings.data_dir)),
+        external=oidc.from_settings(settings),  # an identity provider's tokens (None unless GRASSROOTS_OIDC_* set)
+    )
     sign_in = SignIn(authenticator, lambda: graph_ref["graph"], FailedSignIns())
     routes = [
         Route("/", index, methods=["GET"]),

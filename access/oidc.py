@@ -106,7 +106,10 @@ class Verifier:
     async def check(self, token: str) -> Claims:
         """What a provider's token says, when it checks (see the module's rules); else `InvalidToken` saying why
         (`ProviderUnreachable` when the provider's keys could not be had)."""
-        if issuer_of(token) != self.issuer:  # refused before any fetch
+        issuer = issuer_of(token)  # refused before any fetch when it is not the provider's
+        if issuer is None:
+            raise InvalidToken(NOT_VALID)
+        if issuer != self.issuer:
             raise InvalidToken(f"令牌签发者不符 / the token was not issued by {self.issuer}")
         return await asyncio.to_thread(self._check, token)
 

@@ -1,6 +1,7 @@
-"""Tokens from an external identity provider, without a database: a made-up provider (an RSA and an EC key,
-its JWKS document served over real HTTP on loopback) signs tokens, and `access.oidc` accepts what it should
-and refuses, saying why, everything else."""
+"""Tokens from an external identity provider: a made-up provider (an RSA and an EC key, its JWKS document
+served over real HTTP on loopback) signs tokens, and `access.oidc` accepts what it should and refuses, saying
+why, everything else — without a database; then through the HTTP service, for accounts in the suite's Neo4j
+(those tests are `integration`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,13 +21,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from httpx import ASGITransport, AsyncClient
 from pydantic import ValidationError
 
 from access import oidc
 from access.oidc import ProviderUnreachable, Verifier, issuer_of
 from access.tokens import InvalidToken, Signer
+from graph.driver import Graph
 from graph.local import free_port
-from tests.helpers import make_settings
+from graph.settings import Settings
+from tests.helpers import SUITE_ADMIN, bearer, ensure_account, make_settings
 
 ISSUER = "https://sso.example.gov.cn/realms/xiangyang"
 AUDIENCE = "grassroots-graph"
@@ -164,11 +168,12 @@ async def test_a_token_from_another_issuer_is_refused_without_asking_the_provide
     provider: Provider, verifier: Verifier
 ) -> None:
     before = provider.requests
-    for iss in ("https://sso.example.gov.cn/realms/other", None, "grassroots"):
+    for iss in ("https://sso.example.gov.cn/realms/other", "grassroots"):
         with pytest.raises(InvalidToken, match="not issued by"):
             await verifier.check(provider.token(iss=iss))
-    with pytest.raises(InvalidToken, match="not issued by"):
-        await verifier.check("not.a.token")
+    for no_issuer in (provider.token(iss=None), "not.a.token", ""):
+        with pytest.raises(InvalidToken, match="token is not valid"):
+            await verifier.check(no_issuer)
     assert provider.requests == before
 
 
@@ -293,3 +298,83 @@ def test_the_provider_is_configured_by_three_settings_together() -> None:
         make_settings(**OIDC, GRASSROOTS_OIDC_LOGIN_CLAIM=" ")
     with pytest.raises(ValueError, match="service's own"):
         oidc.from_settings(make_settings(**{**OIDC, "GRASSROOTS_OIDC_ISSUER": "grassroots"}))
+
+
+# ---------------------------------------------------------------- through HTTP (the suite's Neo4j)
+
+ME = "{ me { login role scope { code } } }"
+
+
+@pytest.fixture(scope="module")
+async def with_provider(settings: Settings, provider: Provider) -> AsyncIterator[AsyncClient]:
+    """A client (no credentials of its own) on an app that accepts the made-up provider's tokens beside its own,
+    with the suite's Neo4j, data directory (its signing secret) and admin account."""
+    from server import create_app
+
+    app = create_app(
+        make_settings(
+            NEO4J_URI=settings.neo4j_uri,
+            GRASSROOTS_DATA_DIR=str(settings.data_dir),
+            GRASSROOTS_OIDC_JWKS_URL=provider.url,
+            GRASSROOTS_OIDC_ISSUER=ISSUER,
+            GRASSROOTS_OIDC_AUDIENCE=AUDIENCE,
+        )
+    )
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        await ensure_account(app.state.graph, SUITE_ADMIN)
+        yield http
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_providers_token_signs_in_as_our_account(
+    with_provider: AsyncClient, provider: Provider, graph: Graph
+) -> None:
+    await ensure_account(graph, "oidc.viewer", role="viewer")
+    # the token's own claims of role or scope mean nothing: the account's apply
+    token = provider.token("OIDC.Viewer", roles=["admin"], scope="420000000000")
+    me = await with_provider.post("/graphql", json={"query": ME}, headers=_auth(token))
+    assert me.status_code == 200, me.text
+    assert me.json()["data"]["me"] == {"login": "oidc.viewer", "role": "viewer", "scope": {"code": "420600000000"}}
+
+
+async def test_our_own_tokens_keep_working_beside_the_providers(with_provider: AsyncClient, settings: Settings) -> None:
+    me = await with_provider.post("/graphql", json={"query": ME}, headers=bearer(settings, SUITE_ADMIN))
+    assert me.status_code == 200, me.text
+    assert me.json()["data"]["me"]["login"] == SUITE_ADMIN
+
+
+async def test_a_providers_token_without_an_account_here_is_refused(
+    with_provider: AsyncClient, provider: Provider, graph: Graph
+) -> None:
+    early = provider.token("oidc.late", iat=datetime.now(UTC) - timedelta(minutes=10))
+    refused = {
+        "no such account": (provider.token("nobody.here"), "does not exist"),
+        "another audience": (provider.token("oidc.viewer", aud="another-app"), "not meant for"),
+        "another issuer": (provider.token("oidc.viewer", iss="https://evil.example"), "not issued by"),
+        "HS256 with the public key": (_forge(provider, "HS256 with the public key"), "not accepted"),
+    }
+    for what, (token, why) in refused.items():
+        answer = await with_provider.post("/graphql", json={"query": ME}, headers=_auth(token))
+        assert answer.status_code == 401, what
+        error = answer.json()["errors"][0]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED", what
+        assert why in error["message"], (what, error["message"])
+    # issued before the account was made: refused like a token older than a new password
+    await ensure_account(graph, "oidc.late", role="viewer")
+    late = await with_provider.post("/graphql", json={"query": ME}, headers=_auth(early))
+    assert late.status_code == 401
+    assert "revoked" in late.json()["errors"][0]["message"]
+    fresh = await with_provider.post("/graphql", json={"query": ME}, headers=_auth(provider.token("oidc.late")))
+    assert fresh.json()["data"]["me"]["login"] == "oidc.late"
+
+
+async def test_without_the_settings_a_providers_token_is_refused(anonymous: AsyncClient, provider: Provider) -> None:
+    answer = await anonymous.post("/graphql", json={"query": ME}, headers=_auth(provider.token("suite-admin")))
+    assert answer.status_code == 401
+    assert "not valid" in answer.json()["errors"][0]["message"]
