@@ -54,7 +54,7 @@ class Account:
 @strawberry.type(description="新密码(只显示这一次) / An account with its new password, shown this once only.")
 class AccountWithPassword:
     account: Account = strawberry.field(description="账号 / The account.")
-    password: str = strawberry.field(description="生成的密码(只显示这一次)/ The generated password (shown once).")
+    password: str = strawberry.field(description="生成的密码(只显示这一次) / The generated password (shown once).")
 
 
 def _caller(info: Info[Context, None]) -> Caller:

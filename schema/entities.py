@@ -21,7 +21,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from core.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind, Link, Sheet
-from core.privacy import mask
+from core.privacy import mask, redact
 from graph import entities as ent
 from schema.common import Context
 
@@ -162,6 +162,8 @@ def make_entity(row: dict[str, Any], label: str | None = None) -> Any:
             if value is not None:
                 personal[column.name] = str(value)
             continue
+        if column.kind is Kind.TEXT and isinstance(value, str):
+            value = redact(value)  # a name or note with a number typed into it (core.privacy)
         values[column.name] = value
     entity = cls(**values)
     if personal:
@@ -259,7 +261,7 @@ def _edge_field(hop: ent.Hop, edge: str, doc: str, source_side: bool) -> Any:
             me = root
             source, target = (me, other) if source_side else (other, me)
             sheet = SHEET_BY_LABEL_OR_LINK[edge]
-            values = {c.name: _native((props or {}).get(c.name)) for c in sheet.columns}
+            values = {c.name: _shown(c, (props or {}).get(c.name)) for c in sheet.columns}
             assert sheet.source is not None
             assert sheet.target is not None
             values[_link_field(sheet.source)] = source
@@ -271,8 +273,13 @@ def _edge_field(hop: ent.Hop, edge: str, doc: str, source_side: bool) -> Any:
     return strawberry.field(resolver=resolve, description=doc)
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if value is not None and hasattr(value, "to_native") else value
+def _shown(column: Column, value: Any) -> Any:
+    """A dated relationship's property as shown: dates native, free text redacted, personal values masked."""
+    if value is not None and hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, str) and column.sensitive:
+        return mask(column, value)
+    return redact(value) if isinstance(value, str) and column.kind is Kind.TEXT else value
 
 
 SHEET_BY_LABEL_OR_LINK: dict[str, Sheet] = {s.key: s for s in LINK_SHEETS}

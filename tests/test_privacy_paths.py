@@ -191,3 +191,21 @@ async def test_the_audit_workbook_and_its_file_name_are_masked(client: AsyncClie
             with zipfile.ZipFile(io.BytesIO(response.content)) as z:
                 text = "\n".join(z.read(n).decode("utf-8-sig") for n in z.namelist()) + "\n".join(z.namelist())
         _assert_masked(text, f"audit.{suffix}")
+
+
+async def test_entity_names_are_masked_on_every_way_to_them(client: AsyncClient, typed: Path) -> None:
+    """Look-ups (prefetched and batched), search and dated relationships show names with their numbers masked,
+    even to an admin (the personal-data grant unmasks ID-number and phone columns, not free text)."""
+    query = (
+        "query($s: String!) {"
+        "  street(code: $s) { name communities { name grids { name } compounds { name buildings { name } } } }"
+        '  search(name: "联系", first: 200) {'
+        "    edges { node { label ... on Unit { name unitReports { community { name } } } } } }"
+        "  cities { name districts { name streets { name } } }"
+        "}"
+    )
+    data = await data_of(client, query, s=STREET)
+    text = json.dumps(data, ensure_ascii=False)
+    _assert_masked(text, "entities")
+    assert "*" in data["street"]["name"]
+    assert len(data["search"]["edges"]) > 5
