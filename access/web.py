@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from access.accounts import SIGN_IN_FAILED, AccountError, Caller, account_of, sign_in
+from access.oidc import ProviderUnreachable
 from access.tokens import ISSUER, Claims, InvalidToken, Signer
 from core.access import Role
 from core.errors import BAD_USER_INPUT, FORBIDDEN, SERVICE_UNAVAILABLE
@@ -61,6 +62,10 @@ ExternalCheck = Callable[[str], Awaitable[Claims]]
 
 class Unauthenticated(Exception):
     """No valid credentials; the message says why, in Chinese and English."""
+
+
+class Unavailable(Exception):
+    """Credentials that cannot be checked now (the identity provider is unreachable): 503, not 401."""
 
 
 class Forged(Exception):
@@ -114,6 +119,8 @@ class Authenticator:
     async def _checked(self, token: str) -> Claims:
         try:
             return await self.claims(token)
+        except ProviderUnreachable as exc:  # not the caller's fault: the token could not be checked at all
+            raise Unavailable(str(exc)) from None
         except InvalidToken as exc:
             raise Unauthenticated(str(exc)) from None
 
@@ -162,7 +169,7 @@ class RequireSignIn:
         except Forged as exc:
             await _error(request, 403, FORBIDDEN, str(exc))(scope, receive, send)
             return
-        except GraphUnavailable as exc:
+        except (GraphUnavailable, Unavailable) as exc:
             await _error(request, 503, SERVICE_UNAVAILABLE, str(exc))(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller

@@ -378,3 +378,27 @@ async def test_without_the_settings_a_providers_token_is_refused(anonymous: Asyn
     answer = await anonymous.post("/graphql", json={"query": ME}, headers=_auth(provider.token("suite-admin")))
     assert answer.status_code == 401
     assert "not valid" in answer.json()["errors"][0]["message"]
+
+
+async def test_an_unreachable_provider_is_503_not_401(settings: Settings, provider: Provider) -> None:
+    """The caller is not at fault when the provider's keys cannot be fetched: 503, saying so."""
+    from server import create_app
+
+    app = create_app(
+        make_settings(
+            NEO4J_URI=settings.neo4j_uri,
+            GRASSROOTS_DATA_DIR=str(settings.data_dir),
+            GRASSROOTS_OIDC_JWKS_URL=f"http://127.0.0.1:{free_port()}/certs",
+            GRASSROOTS_OIDC_ISSUER=ISSUER,
+            GRASSROOTS_OIDC_AUDIENCE=AUDIENCE,
+        )
+    )
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        answer = await http.post("/graphql", json={"query": ME}, headers=_auth(provider.token("oidc.viewer")))
+    assert answer.status_code == 503
+    error = answer.json()["errors"][0]
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "unreachable" in error["message"]
