@@ -2,8 +2,9 @@
 
 central household → building group and its leader → grid branch and its secretary → community
 committee and its secretary → street working committee and its secretary → street. A link that is
-missing stays in the chain as a break (organization null), which is what an auditor looks for.
-One named query per subject label; the code and the date are parameters.
+missing stays in the chain as a break (organization null), which is what an auditor looks for. Inside a
+scope, a head who lives outside it is not named (null): the organization shows its code and name only.
+One named query per subject label; the code, the date and the scope are parameters.
 """
 
 from __future__ import annotations
@@ -44,13 +45,24 @@ _BRANCH: LiteralString = """coalesce(
   head(COLLECT { MATCH (compound)<-[:COVERS]-(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }))"""
 
 
-def _head(org: str, roles: str) -> LiteralString:
-    """The member holding one of `roles` in `org` on $asOf (latest appointment first)."""
+def _member_inside(level: str | None) -> LiteralString:
+    """The condition that keeps a member `p` inside a scope of `level`: a head who lives outside it (a street
+    committee's secretary from another community) is not shown to a reader of the community below. A grid
+    reads its community's people, as every entity read does (`graph.entities.scope_params`)."""
+    if level is None:
+        return "true"
+    if level == "grid":
+        return "p.communityCode = $community"
+    return scope_filter("PartyMember", Scope(level, ""), "p")
+
+
+def _head(org: str, roles: str, level: str | None) -> LiteralString:
+    """The member holding one of `roles` in `org` on $asOf (latest appointment first), inside the scope."""
     return cast(
         LiteralString,
         f"head(COLLECT {{ MATCH (p:PartyMember)-[r:HOLDS]->({org}) WHERE r.role IN {roles} "
         f"AND (r.until IS NULL OR r.until >= date($asOf)) AND (r.since IS NULL OR r.since <= date($asOf)) "
-        f"RETURN p {{.code, .name, role: r.role}} ORDER BY r.since DESC }})",
+        f"AND {_member_inside(level)} RETURN p {{.code, .name, role: r.role}} ORDER BY r.since DESC }})",
     )
 
 
@@ -79,16 +91,16 @@ RETURN x {{.code, .name, label: labels(x)[0]}} AS subject,
        compound {{.code, .name}} AS compound,
        CASE WHEN ch IS NULL THEN null ELSE ch {org % "ch"} END AS centralHousehold,
        CASE WHEN ch IS NULL THEN null ELSE
-         head(COLLECT {{ MATCH (p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch) RETURN p {{.code, .name}}
-                        ORDER BY p.code }}) END AS centralHouseholdMember,
+         head(COLLECT {{ MATCH (p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch) WHERE {_member_inside(level)}
+                        RETURN p {{.code, .name}} ORDER BY p.code }}) END AS centralHouseholdMember,
        CASE WHEN grp IS NULL THEN null ELSE grp {org % "grp"} END AS grp,
-       {_head("grp", "['组长']")} AS groupLeader,
+       {_head("grp", "['组长']", level)} AS groupLeader,
        CASE WHEN branch IS NULL THEN null ELSE branch {org % "branch"} END AS branch,
-       {_head("branch", "['书记']")} AS branchSecretary,
+       {_head("branch", "['书记']", level)} AS branchSecretary,
        CASE WHEN cc IS NULL THEN null ELSE cc {org % "cc"} END AS communityCommittee,
-       {_head("cc", "['书记']")} AS communitySecretary,
+       {_head("cc", "['书记']", level)} AS communitySecretary,
        CASE WHEN swc IS NULL THEN null ELSE swc {org % "swc"} END AS streetCommittee,
-       {_head("swc", "['书记']")} AS streetSecretary,
+       {_head("swc", "['书记']", level)} AS streetSecretary,
        COLLECT {{
          MATCH (u:Unit) WHERE EXISTS {{ (u)-[:REPORTED_TO]->(community) }} OR EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(cc) }}
          CALL (u, community) {{
