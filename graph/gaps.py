@@ -155,6 +155,16 @@ def _match(rule: GapRule, scope: Scope) -> LiteralString:
     return scope_match(rule.label, scope)
 
 
+def _responsible(rule: GapRule, scope: Scope) -> LiteralString:
+    """The organization that should act, as seen from inside `scope`: a unit's is the first committee it
+    joined inside the scope (a unit is city-wide: the first of all its committees may lie in another street)."""
+    if rule.label == "Unit":
+        inner = cast(LiteralString, scope_filter("CommunityCommittee", scope, "o"))
+        joined = f"MATCH (x)-[:MEMBER_UNIT_OF]->(o) WHERE {inner} RETURN o ORDER BY o.code"
+        return cast(LiteralString, f"head(COLLECT {{ {joined} }})")
+    return rule.responsible
+
+
 @cache
 def count_query(index: int, level: str) -> LiteralString:
     """How many entities break rule RULES[index] inside a scope of `level`.
@@ -186,7 +196,7 @@ def page_query(index: int, level: str) -> LiteralString:
         f"""
 {_match(rule, Scope(level, ""))} AND x.code > $after AND ({rule.breaks})
 WITH x ORDER BY x.code LIMIT $first
-WITH x, {compound} AS compound, {grid} AS gridCode, {rule.responsible} AS o
+WITH x, {compound} AS compound, {grid} AS gridCode, {_responsible(rule, Scope(level, ""))} AS o
 OPTIONAL MATCH (s:Street {{code: x.streetCode}})
 OPTIONAL MATCH (c:Community {{code: x.communityCode}})
 OPTIONAL MATCH (g:Grid {{code: gridCode}})
