@@ -75,3 +75,25 @@ class Scope:
     def community(self) -> str:
         """The community code a grid scope lies in (its code's 12 digits); else the scope's own code."""
         return own_code_area(self.code) if self.level == "grid" else self.code
+
+
+def area_in(code: str) -> str | None:
+    """The 12-digit area code a code names (an area's own) or lies in (an own code `PREFIX-<area>-…`); None
+    for a code of no area (a credit code: units and property companies are city-wide)."""
+    if check_area_code(code) is None:
+        return code
+    parts = code.split("-", 2)
+    if len(parts) == 3 and check_area_code(parts[1]) is None:
+        return parts[1]
+    return None
+
+
+def shown(code: str, scope: Scope | None) -> bool:
+    """Whether a reader of `scope` may be shown `code`: a code of no area, or one whose area lies inside the
+    area the reader reads (a grid's: its community) or is one that area lies in (its street, district, city)."""
+    area = area_in(code)
+    if scope is None or area is None:
+        return True
+    reads = Scope("community", scope.community) if scope.level == "grid" else scope
+    named = Scope(level_of(area).key, area)
+    return named.within(reads) or reads.within(named)

@@ -18,6 +18,7 @@ from strawberry.types import Info
 from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
 from core.model import SHEETS_BY_KEY, Column, Kind, Link, Sheet
 from core.privacy import redact_value
+from graph.scope import Scope, shown
 from loaders import edits
 from loaders.problems import InvalidInput
 from schema.accounts import AccountMutations
@@ -195,7 +196,8 @@ async def resolve_audit_log(
     require(info, info.context.grants.audit_log, "查看审计日志", "read the audit log")
     if not 1 <= first <= 500:
         raise UserError("first 应在 1–500 之间 / first must be between 1 and 500")
-    entries = await edits.audit_log(info.context.graph, code, actor, first, info.context.scope)
+    scope = info.context.scope
+    entries = await edits.audit_log(info.context.graph, code, actor, first, scope)
     return [
         AuditEntry(
             id=e["id"],
@@ -203,9 +205,27 @@ async def resolve_audit_log(
             actor=e["actor"],
             action=e["action"],
             type=e["label"],
-            code=e["code"],
-            before=redact_value(json.loads(e["before"])) if e["before"] else None,  # free text too (older entries)
-            after=redact_value(json.loads(e["after"])) if e["after"] else None,
+            code=">".join(end if shown(end, scope) else OUTSIDE for end in e["code"].split(">")),
+            # free text redacted too (older entries); codes outside the reader's area hidden
+            before=_confined(redact_value(json.loads(e["before"])), scope) if e["before"] else None,
+            after=_confined(redact_value(json.loads(e["after"])), scope) if e["after"] else None,
         )
         for e in entries
     ]
+
+
+#: What an audit entry's code shows for an end outside the reader's area (a member of another community who
+#: reported to the reader's).
+OUTSIDE = "*"
+
+
+def _confined(value: Any, scope: Scope | None) -> Any:
+    """An audit row as a reader of `scope` may see it: a code outside its area is null, as the entity itself
+    would be in any other answer."""
+    if isinstance(value, dict):
+        return {k: _confined(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_confined(v, scope) for v in value]
+    if isinstance(value, str) and not shown(value, scope):
+        return None
+    return value

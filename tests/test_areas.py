@@ -8,6 +8,7 @@ from core.areas import AREA_LEVELS, AREA_PROPERTIES, LEVEL, area_code, check_are
 from core.codes import own_code_area
 from core.model import SHEET_BY_LABEL
 from core.privacy import HIDDEN, mask, masked_row, redact
+from graph.scope import Scope, area_in, shown
 
 STREET, COMMUNITY = "420602001000", "420602001001"
 
@@ -65,3 +66,18 @@ def test_the_area_an_area_or_an_own_code_lies_in() -> None:
     assert area_code(STREET, "street") == STREET
     assert own_code_area("WG-420602001001-03") == COMMUNITY
     assert own_code_area("HU-420602001001-0001-10101") == COMMUNITY
+
+
+def test_which_codes_a_reader_of_a_scope_is_shown() -> None:
+    grid, community, street = (Scope.parse(c) for c in ("WG-420602001002-01", "420602001002", STREET))
+    inside, sibling, other = "DY-420602001002-000001", "DY-420602001001-000001", "DZB-420602002001-01"
+    assert [area_in(c) for c in (inside, STREET, "91420600X61CQ1T81G")] == [community.code, STREET, None]
+    assert area_in("2026-01-05") is None
+    assert all(shown(c, community) for c in (inside, STREET, "420600000000", "DGW-420602001000-01", "91420600X"))
+    assert not any(shown(c, community) for c in (sibling, other, "420602002000"))
+    assert shown(inside, grid)
+    assert shown("WG-420602001002-02", grid)
+    assert not shown(sibling, grid)
+    assert shown(sibling, street)
+    assert not shown(other, street)
+    assert shown(other, None)
