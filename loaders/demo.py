@@ -194,12 +194,17 @@ class Dataset:
         self.rows[sheet].append(values)
 
 
-def generate_cities(profile_name: str, seed: int, as_of: date | None = None) -> Iterator[Dataset]:
+def profile_of(profile: str | Profile) -> Profile:
+    """A profile given by its name in `PROFILES`, or one made for the occasion (a test's own sizes)."""
+    return profile if isinstance(profile, Profile) else PROFILES[profile]
+
+
+def generate_cities(profile_name: str | Profile, seed: int, as_of: date | None = None) -> Iterator[Dataset]:
     """The profile's cities one at a time (a province does not fit in memory at once)."""
-    profile = PROFILES[profile_name]
+    profile = profile_of(profile_name)
     rng = random.Random(seed)
     for city_no in range(profile.cities):
-        ds = Dataset(profile_name, seed, as_of or date.today())
+        ds = Dataset(profile.name, seed, as_of or date.today())
         _city(ds, profile, rng, city_no)
         _secretaries(ds)
         yield ds
@@ -225,9 +230,9 @@ def _secretaries(ds: Dataset) -> None:
             ds.add("Role", member_code=candidates.pop(0), organization_code=org, role="书记", since=since or "")
 
 
-def generate(profile_name: str, seed: int, as_of: date | None = None) -> Dataset:
+def generate(profile_name: str | Profile, seed: int, as_of: date | None = None) -> Dataset:
     """A whole generated area in one dataset (for profiles that fit in memory)."""
-    merged = Dataset(profile_name, seed, as_of or date.today())
+    merged = Dataset(profile_of(profile_name).name, seed, as_of or date.today())
     for ds in generate_cities(profile_name, seed, as_of):
         for key, rows in ds.rows.items():
             merged.rows[key].extend(rows)
@@ -946,14 +951,14 @@ def merge_manifests(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def write_demo(profile_name: str, seed: int, out: Path, as_of: date | None = None) -> dict[str, Any]:
+def write_demo(profile_name: str | Profile, seed: int, out: Path, as_of: date | None = None) -> dict[str, Any]:
     """Generate and write: an .xlsx workbook when `out` ends in .xlsx, else a CSV folder; returns the manifest.
 
     The manifest is written beside it (`<name>.manifest.json`, or `manifest.json` in the folder).
     """
     out = Path(out)
     xlsx = out.suffix.lower() == ".xlsx"
-    if xlsx and PROFILES[profile_name].cities > 1:
+    if xlsx and profile_of(profile_name).cities > 1:
         raise ValueError("多个城市只能输出为 CSV 文件夹 / a multi-city profile is written as a CSV folder (--out DIR)")
     parts = []
     if xlsx:
