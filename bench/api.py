@@ -5,6 +5,8 @@ One command (`python -m bench api`): generate the city, load it into a fresh loc
 with Node, then time the same requests over HTTP on loopback, interleaved so both see the same
 noise. Medians and p95 of RUNS requests after WARMUP; ratios are ours / peer in the same run.
 With NEO4J_URI set, the database there is used as it is (it must hold the city profile).
+Our requests are signed in as an admin of the whole city (`bench.signin`: the account is made in the
+benchmark's database, its bearer token signed by the started service's own data directory).
 """
 
 from __future__ import annotations
@@ -27,12 +29,16 @@ import uvicorn
 
 from bench.database import profile_database
 from bench.report import write_section
+from bench.signin import Account, bearer, ensure, first_city
+from core.access import Role
 from core.model import GAP_KINDS
 from graph.local import free_port
 from graph.settings import PROJECT_ROOT, Settings
 
 RUNS = 25
 WARMUP = 3
+#: The account our requests are signed in as: an admin of the whole city.
+ADMIN = "bench-admin"
 
 
 def _p(values: list[float], q: float) -> float:
@@ -41,10 +47,12 @@ def _p(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def _ours(uri: str, password: str) -> Iterator[str]:
+def _ours(uri: str, password: str, data_dir: Path) -> Iterator[str]:
     from server import create_app
 
-    settings = Settings(_env_file=None, NEO4J_URI=uri, NEO4J_PASSWORD=password)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, NEO4J_URI=uri, NEO4J_PASSWORD=password, GRASSROOTS_DATA_DIR=data_dir
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -151,7 +159,14 @@ def run() -> dict[str, Any]:
     """Measure; return the numbers (also written to docs/benchmarks.md)."""
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp, profile_database(Path(tmp), "city") as db:
         uri, password, facts = db.uri, db.password, db.manifest
-        with _ours(uri, password) as ours, _peer(uri, password) as peer, httpx.Client(timeout=120) as client:
+        data_dir = Path(tmp) / "data"
+        ensure(uri, password, Account(ADMIN, Role.ADMIN, first_city(uri, password)))
+        headers = bearer(data_dir, ADMIN)  # sent to the peer too, which ignores it
+        with (
+            _ours(uri, password, data_dir) as ours,
+            _peer(uri, password) as peer,
+            httpx.Client(timeout=120, headers=headers) as client,
+        ):
             q = _queries(client, ours)
             ours_counts = {f["metric"]: (f["units"], f["covered"]) for f in
                            _post(client, ours, COUNTS_OURS % q["city"])[1]["coverage"]["scope"]["figures"]}  # fmt: skip
