@@ -4,7 +4,8 @@
 serves the app with uvicorn and opens `/?scope=CODE` in Debian's chromium (Playwright), each run in a new browser
 context (cold cache: scripts, styles and API answers all fetched again). The page sets the performance mark
 `grassroots:first-drawing` once the first drawing is laid out and painted; its `startTime` counts from the start
-of navigation. With NEO4J_URI set, the database there is used as it is (any loaded city).
+of navigation. With NEO4J_URI set, the database there is used as it is (any loaded city). The browser is signed
+in as an admin of the whole city (`bench.signin`), its bearer token sent with every request the page makes.
 """
 
 from __future__ import annotations
@@ -21,27 +22,29 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, async_playwright
 
-from bench.api import _ours
+from bench.api import ADMIN, _ours
 from bench.database import profile_database
 from bench.report import write_section
+from bench.signin import Account, bearer, ensure, first_city
+from core.access import Role
 
 RUNS = 7
 WARMUP = 1
 
 
-def _scopes(graphql: str) -> dict[str, dict[str, str]]:
+def _scopes(graphql: str, headers: dict[str, str]) -> dict[str, dict[str, str]]:
     """The first street of the first district, and its first community (the API benchmark's choice)."""
     query = "{ cities { districts { streets { code name communities { code name } } } } }"
-    data = httpx.post(graphql, json={"query": query}, timeout=120).json()["data"]
+    data = httpx.post(graphql, json={"query": query}, headers=headers, timeout=120).json()["data"]
     street = data["cities"][0]["districts"][0]["streets"][0]
     community = street["communities"][0]
     return {"community": {"code": community["code"], "name": community["name"]},
             "street": {"code": street["code"], "name": street["name"]}}  # fmt: skip
 
 
-async def _first_drawing(browser: Browser, base: str, code: str) -> dict[str, Any]:
+async def _first_drawing(browser: Browser, base: str, code: str, headers: dict[str, str]) -> dict[str, Any]:
     """One cold visit of `/?scope=code`: the mark's time since navigation, the page's own breakdown, what it drew."""
-    context = await browser.new_context(viewport={"width": 1600, "height": 1000})
+    context = await browser.new_context(viewport={"width": 1600, "height": 1000}, extra_http_headers=headers)
     page = await context.new_page()
     try:
         await page.goto(f"{base}/?scope={code}")
@@ -61,7 +64,9 @@ async def _first_drawing(browser: Browser, base: str, code: str) -> dict[str, An
         await context.close()
 
 
-async def _measure(base: str, scopes: dict[str, dict[str, str]]) -> dict[str, list[dict[str, Any]]]:
+async def _measure(
+    base: str, scopes: dict[str, dict[str, str]], headers: dict[str, str]
+) -> dict[str, list[dict[str, Any]]]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         raise RuntimeError("chromium is missing: apt-get install chromium")
@@ -71,10 +76,10 @@ async def _measure(base: str, scopes: dict[str, dict[str, str]]) -> dict[str, li
         try:
             for _ in range(WARMUP):
                 for scope in scopes.values():
-                    await _first_drawing(browser, base, scope["code"])
+                    await _first_drawing(browser, base, scope["code"], headers)
             for _ in range(RUNS):  # interleaved, so both scopes see the same noise
                 for name, scope in scopes.items():
-                    out[name].append(await _first_drawing(browser, base, scope["code"]))
+                    out[name].append(await _first_drawing(browser, base, scope["code"], headers))
         finally:
             await browser.close()
     return out
@@ -87,9 +92,12 @@ def run(profile: str) -> dict[str, Any]:
             held, label = f"the `{profile}` profile loaded into a fresh local Neo4j", f"{profile} profile"
         else:
             held, label = "the database at NEO4J_URI, as loaded", "NEO4J_URI"
-        with _ours(db.uri, db.password) as graphql:
-            scopes = _scopes(graphql)
-            runs = asyncio.run(_measure(graphql.removesuffix("/graphql"), scopes))
+        data_dir = Path(tmp) / "data"
+        ensure(db.uri, db.password, Account(ADMIN, Role.ADMIN, first_city(db.uri, db.password)))
+        headers = bearer(data_dir, ADMIN)
+        with _ours(db.uri, db.password, data_dir) as graphql:
+            scopes = _scopes(graphql, headers)
+            runs = asyncio.run(_measure(graphql.removesuffix("/graphql"), scopes, headers))
     return {"held": held, "label": label, "scopes": scopes, "runs": runs}
 
 
