@@ -1,17 +1,17 @@
-"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [writes] [api] [page]`: run, write
-docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of the city."""
+"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [writes] [api] [access] [page]`:
+run, write docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of the city."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import api, load, page, startup, writes
+from bench import access, api, load, page, startup, writes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "writes", "api", "page"]
+    choices = ["startup", "make-test", "load-small", "load-city", "load-province", "writes", "api", "access", "page"]
     parser.add_argument("names", nargs="*", default=["startup", "load-city"], choices=choices)
     parser.add_argument("--page-profile", default="city", choices=["small", "city", "province"])
     args = parser.parse_args()
@@ -25,6 +25,8 @@ def main() -> None:
         writes.main()
     if "api" in args.names:
         api.main()
+    if "access" in args.names:
+        access.main()
     if "page" in args.names:
         page.main(args.page_profile)
 

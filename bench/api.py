@@ -67,9 +67,13 @@ def _ours(uri: str, password: str, data_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def _peer(uri: str, password: str) -> Iterator[str]:
+def _peer(uri: str, password: str, jwt_key: str | None = None) -> Iterator[str]:
+    """The @neo4j/graphql peer; with `jwt_key`, its own @authorization on (web/peer/neo4j-graphql.mjs)."""
     port = free_port()
     env = {**os.environ, "NEO4J_URI": uri, "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": password, "PORT": str(port)}
+    env.pop("PEER_JWT_KEY", None)
+    if jwt_key is not None:
+        env["PEER_JWT_KEY"] = jwt_key
     proc = subprocess.Popen(
         ["node", "peer/neo4j-graphql.mjs"],
         cwd=PROJECT_ROOT / "web",
@@ -89,9 +93,16 @@ def _peer(uri: str, password: str) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _post(client: httpx.Client, url: str, query: str) -> tuple[float, dict[str, Any]]:
+def _post(
+    client: httpx.Client,
+    url: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[float, dict[str, Any]]:
+    """One request: seconds it took, and its data (any error stops the benchmark)."""
     t0 = time.perf_counter()
-    response = client.post(url, json={"query": query})
+    response = client.post(url, json={"query": query, "variables": variables or {}}, headers=headers)
     elapsed = time.perf_counter() - t0
     body = response.json()
     if response.status_code != 200 or body.get("errors"):
