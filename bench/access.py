@@ -3,7 +3,7 @@
 One command (`python -m bench access`): the city profile loaded into a fresh local Neo4j (or NEO4J_URI as it is),
 two accounts added to it — an admin of the whole city and a `viewer` of one street — and the same requests,
 the same documents with the same variables, sent as each, alternated request by request (which caller goes
-first alternates each round) so both see the same noise. Every request lies inside the street: both callers get
+first alternates every round) so both see the same noise. Every request lies inside the street: both callers get
 the same answer (checked in the run), and the only difference is the scope in the Cypher (`graph.entities.in_scope`
 and `node_map` for the street's viewer, the city's for the admin). Medians of RUNS rounds after WARMUP; the ratio
 is viewer / admin per request and, overall, their geometric mean.
@@ -320,15 +320,18 @@ def _check(calls: dict[str, dict[str, Callable[[], tuple[float, Any]]]]) -> dict
 
 
 def _time(calls: dict[str, dict[str, Callable[[], tuple[float, Any]]]]) -> dict[str, dict[str, list[float]]]:
-    """RUNS rounds after WARMUP: each request on every side back to back, the sides' order reversed every round."""
+    """RUNS rounds after WARMUP: each request on every side back to back — our two callers, then the peer off and
+    on — each pair's order reversed every other round, so each side of a pair takes each place equally often."""
     out: dict[str, dict[str, list[float]]] = {name: {side: [] for side in sides} for name, sides in calls.items()}
     for round_ in range(WARMUP + RUNS):
         for name, sides in calls.items():
-            order = list(sides.items())
-            for side, call in order if round_ % 2 == 0 else reversed(order):
-                elapsed = call()[0]
-                if round_ >= WARMUP:
-                    out[name][side].append(elapsed)
+            for pair in (("admin", "viewer"), ("peer off", "peer on")):
+                for side in pair if round_ % 2 == 0 else reversed(pair):
+                    if side not in sides:
+                        continue
+                    elapsed = sides[side]()[0]
+                    if round_ >= WARMUP:
+                        out[name][side].append(elapsed)
     return out
 
 
@@ -475,8 +478,8 @@ def report(result: dict[str, Any]) -> str:
             "by both callers, which got the same answers (checked in the run): the only difference is the scope the "
             "Cypher narrows to. The peer's requests return the same rows as ours (checked), with and without its "
             f"authorization, and carry the viewer's JWT either way. HTTP on loopback; {RUNS} rounds after {WARMUP} "
-            "warm-up rounds, each request on every side back to back, the order of the sides reversed every other "
-            "round; medians, and ratios of medians in the same run (round by round: the median of each round's own "
+            "warm-up rounds, each request on every side back to back (our two callers, then the peer off and on), "
+            "which of each pair goes first alternating; medians, and ratios of medians in the same run (round by round: the median of each round's own "
             "ratio); answer: the size of our JSON.",
             "",
             *_ours_table(result),

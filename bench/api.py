@@ -272,7 +272,8 @@ def main() -> None:
             "",
             f"`python -m bench api`: the city profile loaded into a fresh local Neo4j; our service (uvicorn) and "
             f"the peer, @neo4j/graphql 7.6.3 on graphql-yoga (web/peer/neo4j-graphql.mjs), on the same Neo4j; HTTP on "
-            f"loopback, requests interleaved, {RUNS} timed after {WARMUP} warm-up rounds each.",
+            f"loopback, ours signed in as an admin of the whole city (a bearer token), requests interleaved, {RUNS} "
+            f"timed after {WARMUP} warm-up rounds each.",
             "",
             *rows,
             "",
