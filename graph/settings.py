@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     #: The claim holding the login of the account in our graph (role and scope are the account's, never the token's).
     oidc_login_claim: str = Field(default="preferred_username", validation_alias="GRASSROOTS_OIDC_LOGIN_CLAIM")
 
+    # Request limits before execution (schema/limits.py): sizes, tokens, aliases, depth, lists, cost, budgets.
+    # (end of request limits)
+
+    # Bounded execution (graph/ and schema/): round trips, plan cache, concurrency, audit builds.
+    # (end of bounded execution)
+
+    # HTTP hygiene (server.py): trusted hosts, headers, introspection.
+    # (end of HTTP hygiene)
+
+    # Bounded imports (loaders/read.py): file size, sheet dimension, rows, cell length.
+    # (end of bounded imports)
+
+    # The embedded Neo4j's supervision (graph/local.py): restarts after a crash.
+    # (end of supervision)
+
     @field_validator("neo4j_uri")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
