@@ -36,7 +36,9 @@ DEEP = 8
 GAP_ALIASES = 1_000
 IDS = 10_000
 BODY_MB = 100
-FLOOD = 16
+FLOOD = 8
+#: Seconds each loop pauses after an answer (a refusal included) before it sends again.
+PAUSE = 0.1
 #: The abuser waits this long for an answer (the service's own transaction timeout is 60 s).
 TIMEOUT = 90.0
 
@@ -115,7 +117,7 @@ class Abuser:
                 raise
             self.counts[kind][outcome] += 1
             self.seconds[kind].append(time.perf_counter() - start)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(PAUSE)
 
     async def run(self, stop: MpEvent) -> None:
         t = self.t

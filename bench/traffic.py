@@ -45,7 +45,7 @@ from typing import Any
 
 import httpx
 
-from bench import crowd
+from bench import abuser, crowd
 from bench.abuser import AbuserProcess, Target
 from bench.report import DOC, machine, write_section
 from bench.signin import Account, bearer, ensure, first_city
@@ -56,9 +56,9 @@ from graph.settings import PROJECT_ROOT, Settings
 #: The users of the phases (the issue's 20 and 100).
 USERS = (20, 100)
 #: Seconds per phase (`--seconds`), and with `--quick`.
-SECONDS, QUICK_SECONDS = 45.0, 10.0
+SECONDS, QUICK_SECONDS = 60.0, 10.0
 #: Mean think time between a user's actions, seconds (uniform from half to one and a half of it; `--think`).
-THINK = 5.0
+THINK = 10.0
 #: The kill -9 comes this many seconds into its phase; the phase then lasts at least `RECOVERY_WAIT` more.
 KILL_AT, RECOVERY_WAIT = 10.0, 60.0
 QUICK_KILL_AT, QUICK_RECOVERY_WAIT = 4.0, 40.0
@@ -329,19 +329,19 @@ async def _run_phase(setting: Setting, phase: Phase, seed: int, think: float) ->
     limits = httpx.Limits(max_connections=2 * phase.users + 10, max_keepalive_connections=2 * phase.users + 10)
     stop = asyncio.Event()
     kill = Kill()
-    abuser = AbuserProcess(setting.target) if phase.kind == "abused" else None
+    bad = AbuserProcess(setting.target) if phase.kind == "abused" else None
     load_start = os.getloadavg()[0]
     async with httpx.AsyncClient(base_url=svc.base_url, timeout=crowd.TIMEOUT, limits=limits) as client:
         people = crowd.Crowd(client, users, recorder, think)
-        if abuser:
-            abuser.start()
+        if bad:
+            bad.start()
         began = time.perf_counter()
         task = asyncio.ensure_future(people.run(stop))
         killer = asyncio.ensure_future(_killer(svc, phase, recorder, kill, stop)) if phase.kill_at else None
         await asyncio.sleep(phase.seconds)
         stop.set()
         ended = time.perf_counter()
-        abused = abuser.stop() if abuser else None
+        abused = bad.stop() if bad else None
         await task
         if killer:
             await killer
@@ -447,6 +447,9 @@ def run(
                 if phase.kind != "warm-up":
                     results.append(result)
         service_log = log.read_text(errors="replace")
+        kept = Path(tempfile.gettempdir()) / "bench-traffic-service.log"
+        shutil.copyfile(log, kept)
+        print(f"[traffic] the service's log: {kept}", file=sys.stderr)
     return {
         "profile": profile,
         "quick": quick,
@@ -581,7 +584,8 @@ def report(history: dict[str, dict[str, Any]]) -> str:
             "(bench/abuser.py, its own process and account, a viewer of the whole city) loops over issue 22's "
             "requests at once: 100,000 `__typename` aliases, `compounds`/`community` nested 8 deep (a new shape "
             "each time), 1,000 aliases of `gaps(first: 500)`, `nodes(ids:)` with 10,000 ids, a 100 MB body, and "
-            "16 loops of heavy page requests from the same account. The 2-core host is shared (other engineers' "
+            f"{abuser.FLOOD} loops of heavy page requests from the same account (each loop sends again {abuser.PAUSE} s "
+            "after an answer, refusals included). The 2-core host is shared (other engineers' "
             "test runs): the load average is shown per phase, and the ratio compares phases of the same run.",
             "",
             *(line for label, r in history.items() for line in (*_run_section(label, r), "")),
