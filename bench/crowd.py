@@ -232,8 +232,11 @@ class Crowd:
         user.communities.clear()
         user.areas.clear()
         mine = data["me"]["scope"]["code"]  # the tree starts here (tree.js `rootAt`): the areas above are not picked
+        codes = {a["code"] for c in data["cities"] for a in (c, *c["districts"])}
+        codes |= {s["code"] for c in data["cities"] for d in c["districts"] for s in d["streets"]}
+        above_all = mine not in codes  # a scope above the cities (a province, the whole graph)
         for city in data["cities"]:
-            in_city = city["code"] == mine
+            in_city = above_all or city["code"] == mine
             if in_city:
                 user.areas.append((city["code"], "city"))
             for district in city["districts"]:
@@ -245,10 +248,10 @@ class Crowd:
                         user.streets.append(street["code"])
                         user.communities += street["communities"]
 
-    async def open_scope(self, user: User) -> None:
-        """main.js `pick`: coverage and (below a district) the network, sent together."""
+    async def open_scope(self, user: User, community: bool = False) -> None:
+        """main.js `pick`: coverage and (below a district) the network, sent together (`community`: of one)."""
         rng = user.rng
-        roll = rng.random()
+        roll = 1.0 if community else rng.random()
         if roll < 0.05 and user.areas:
             code, level = rng.choice(user.areas)
         elif roll < 0.25 and user.streets:
