@@ -462,7 +462,9 @@ def run(
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "phases": results,
-        "restarts_logged": sum("restart" in line.lower() for line in service_log.splitlines()),
+        # The supervisor's lines (graph/local.py): "… died: …", "… restarted (pid …) in … s".
+        "deaths_logged": sum(" died" in line for line in service_log.splitlines()),
+        "restarts_logged": sum(" restarted" in line for line in service_log.splitlines()),
         "tracebacks_logged": service_log.count("Traceback (most recent call last)"),
     }
 
@@ -579,8 +581,8 @@ def _run_section(label: str, run: dict[str, Any]) -> list[str]:
             f"{k['failed_after_recovery']}. `/readyz` 200 again {ready}; `/healthz` answers meanwhile: "
             f"{', '.join(f'{s} ×{n}' for s, n in k['healthz'].items())}. The killed JVM "
             f"{'was left a zombie (not reaped 5 s later)' if k['zombie_after_5s'] else 'was reaped'}; "
-            f"{'a new one was started' if k['restarted'] else 'no new one was started'}. Restarts in the service "
-            f"log: {run['restarts_logged']}; tracebacks in the service log (whole run): {run['tracebacks_logged']}.",
+            f"{'a new one was started' if k['restarted'] else 'no new one was started'}. The service log says: "
+            f"{run.get('deaths_logged', 0)} death(s), {run['restarts_logged']} restart(s); tracebacks in the service log (whole run): {run['tracebacks_logged']}.",
         ]
     return lines
 
