@@ -20,6 +20,7 @@ import typer
 import uvicorn
 import uvicorn.config
 
+from core.logfmt import KeyValueFormatter, NoQueryStrings
 from core.privacy import RedactingFilter, redact_logs
 from graph.driver import Graph
 from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
@@ -40,19 +41,32 @@ app = typer.Typer(
 
 
 def _logging() -> None:
-    """The root logger's level and format; its handlers redact every record (`core.privacy.RedactingFilter`)."""
+    """The root logger's level and one-line `key=value` format (`core.logfmt`); its handlers redact every record
+    (`core.privacy.RedactingFilter`). The Neo4j driver never logs below INFO: its debug lines show query
+    parameters, which carry what clients sent."""
     level = get_settings().log_level.upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(KeyValueFormatter())
     redact_logs()
+    driver_log = logging.getLogger("neo4j")
+    driver_log.setLevel(max(logging.INFO, driver_log.getEffectiveLevel()))
 
 
 def _uvicorn_logging() -> dict[str, Any]:
-    """uvicorn's own logging configuration (its format, its access log) with a `RedactingFilter` on each of
-    its handlers: its loggers do not propagate to the root's, and the access log shows request paths."""
+    """uvicorn's own logging configuration, one `key=value` line per event, with a `RedactingFilter` on each of
+    its handlers (its loggers do not propagate to the root's) and no query strings in its access log."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {**config.get("filters", {}), "redact": {"()": RedactingFilter}}
-    for handler in config["handlers"].values():
-        handler["filters"] = [*handler.get("filters", []), "redact"]
+    config["filters"] = {
+        **config.get("filters", {}),
+        "redact": {"()": RedactingFilter},
+        "no_query": {"()": NoQueryStrings},
+    }
+    for name in config["formatters"]:
+        config["formatters"][name] = {"()": KeyValueFormatter}
+    for name, handler in config["handlers"].items():
+        extra = ["no_query", "redact"] if name == "access" else ["redact"]
+        handler["filters"] = [*handler.get("filters", []), *extra]
     return config
 
 

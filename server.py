@@ -25,6 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from access import oidc
+from access.concurrency import AccountConcurrency
 from access.tokens import Signer, secret
 from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
 from graph.driver import Graph, GraphUnavailable
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
         Route("/reports/audit.{suffix:str}", audit_report, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequireSignIn, authenticator)])
+    signed_in = [Middleware(RequireSignIn, authenticator), Middleware(AccountConcurrency, settings.account_concurrency)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=signed_in)
     app.state.authenticator = authenticator
     return app

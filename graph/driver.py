@@ -3,7 +3,8 @@
 Reads go through `execute_read` (routed to followers on a cluster), writes through
 `execute_write`; both retry transient errors for at most NEO4J_MAX_RETRY_TIME seconds, so a
 request fails fast with `GraphUnavailable` while the database is away, and the pool reconnects
-by itself when it is back.
+by itself when it is back. A transaction running past NEO4J_QUERY_TIMEOUT is ended by Neo4j and raised as
+`QueryTimeout`, naming the limit. One request's view of the driver, with its own limits, is `graph.bounds`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,26 @@ class Rows(list[Any]):
         return f"<{len(self)} rows>"
 
 
+#: Neo4j's codes for a transaction it ended because it ran past its time-out.
+TIMED_OUT = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+    }
+)
+
+
+class QueryTimeout(RuntimeError):
+    """A transaction ran past NEO4J_QUERY_TIMEOUT and Neo4j ended it; the message names the limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"查询超过 {seconds:g} 秒的时限,已终止 / The query ran past its {seconds:g} s limit (NEO4J_QUERY_TIMEOUT) "
+            "and was stopped: narrow the scope or ask for less."
+        )
+        self.seconds = seconds
+
+
 class GraphUnavailable(RuntimeError):
     """Neo4j cannot be reached now; the message says so in Chinese and English."""
 
@@ -62,6 +83,7 @@ class Graph:
     """Owns the driver; every query path of the service runs through `read` or `write`."""
 
     def __init__(self, settings: Settings, uri: str | None = None) -> None:
+        self.settings = settings
         self.uri = uri or settings.effective_uri
         self.database = settings.neo4j_database
         self.query_timeout = settings.neo4j_query_timeout
@@ -79,6 +101,9 @@ class Graph:
         )
         #: Transactions run so far: the N+1 tests count round trips with it.
         self.round_trips = 0
+        #: One request's limits (`graph.bounds.RequestGraph`): read transactions, and transactions at once.
+        self.max_round_trips = settings.max_round_trips
+        self.request_concurrency = settings.request_concurrency
 
     async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `work(tx, ...)` in a managed read transaction."""
@@ -114,7 +139,9 @@ class Graph:
                 return await session.execute_write(timed, *args, **kwargs)
         except (ServiceUnavailable, SessionExpired) as exc:
             raise GraphUnavailable(str(exc) or type(exc).__name__) from exc
-        except Neo4jError:
+        except Neo4jError as exc:
+            if exc.code in TIMED_OUT:
+                raise QueryTimeout(self.query_timeout) from exc
             raise
         except (DriverError, OSError) as exc:
             raise GraphUnavailable(f"{type(exc).__name__}: {exc}") from exc

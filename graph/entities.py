@@ -4,13 +4,17 @@ Every query takes a list of codes (a DataLoader's batch) and the caller's scope,
 request costs one query per relationship level, whatever the number of rows. Identifiers (labels,
 relationship types) come from `core.model`; codes and the scope are parameters. City-wide entities
 (units, property companies) carry no area codes and are visible from every scope.
+
+The query builders are memoised by query shape (`shape_cache`): a bounded LRU of GRASSROOTS_QUERY_CACHE
+texts each. A nested look-up's shape is the client's selection, so shapes are unbounded in number; every new
+one costs Neo4j a fresh plan, and kept forever they would grow the process without end.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
@@ -20,7 +24,11 @@ from core.model import LABELS, NODE_SHEETS, Link, Sheet
 from graph.driver import Graph
 from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, Scope
+from graph.settings import get_settings
 from graph.statistics import by_code
+
+#: The query builders' memo: the last GRASSROOTS_QUERY_CACHE query texts of each, by shape.
+shape_cache = lru_cache(maxsize=get_settings().query_cache_size)
 
 
 def in_scope(var: str) -> LiteralString:
@@ -70,7 +78,7 @@ def _labels(labels: tuple[str, ...]) -> LiteralString:
     return cast(LiteralString, "|".join(labels))
 
 
-@cache
+@shape_cache
 def by_code_query(label: str) -> LiteralString:
     """Nodes of `label` by code, inside the scope."""
     return cast(
@@ -91,7 +99,7 @@ class Hop:
     props: bool = False  # a link sheet's dated relationship: return its properties too
 
 
-@cache
+@shape_cache
 def hop_query(hop: Hop) -> LiteralString:
     """For each code in $codes, the related nodes inside the scope (and the relationship's properties)."""
     rel = hop.rel if hop.rel.replace("_", "").isalpha() and hop.rel.isupper() else ""
@@ -133,6 +141,25 @@ async def nodes_by_code(graph: Graph, label: str, codes: list[str], scope: Scope
     """code → node map (properties plus `_label`) for the codes found inside the scope."""
     rows = await graph.read_rows(by_code_query(label), {"codes": codes, **scope_params(scope)})
     return {r["code"]: r["node"] for r in rows}
+
+
+async def nodes_by_labels(
+    graph: Graph, codes: dict[str, list[str]], scope: Scope | None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(label, code) → node map for the codes of several labels found inside the scope: one read transaction,
+    one statement per label (`nodes(ids:)`, however many ids)."""
+    return await graph.read(_by_labels, codes, scope_params(scope))
+
+
+async def _by_labels(
+    tx: AsyncManagedTransaction, codes: dict[str, list[str]], params: dict[str, Any]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for label, wanted in codes.items():
+        result = await tx.run(by_code_query(label), {"codes": wanted, **params})
+        async for record in result:
+            found[(label, record["code"])] = record["node"]
+    return found
 
 
 async def follow(
@@ -189,7 +216,7 @@ def _projection(var: str, label: str, level: Level, depth: int) -> str:
     return ", ".join(parts)
 
 
-@cache
+@shape_cache
 def prefetch_query(label: str, level: Level) -> LiteralString:
     """One entity by $code with the nested relationships of `level`, in one Cypher query."""
     projection = _projection("m0", label, level, 0)
@@ -220,7 +247,7 @@ MATCHES: LiteralString = (
 )
 
 
-@cache
+@shape_cache
 def search_query(label: str) -> LiteralString:
     """A page of `label` nodes matching a search, by code, after $after."""
     return cast(
@@ -230,7 +257,7 @@ def search_query(label: str) -> LiteralString:
     )
 
 
-@cache
+@shape_cache
 def search_count_query(label: str) -> LiteralString:
     """How many nodes of `label` match a search."""
     return cast(LiteralString, f"MATCH (m:{_labels((label,))}) WHERE {MATCHES} RETURN count(m) AS n")

@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     # (end of request limits)
 
     # Bounded execution (graph/ and schema/): round trips, plan cache, concurrency, audit builds.
+    #: Read transactions one GraphQL request may run (`graph.bounds`): past it, QUERY_TOO_COMPLEX. The page's and
+    #: the benchmarks' requests use at most 6, the access walk's everything-selecting ones ~110.
+    max_round_trips: int = Field(default=256, ge=1, validation_alias="GRASSROOTS_MAX_ROUND_TRIPS")
+    #: Cypher transactions one request runs at the same time; the others wait (the pool is NEO4J_POOL_SIZE).
+    request_concurrency: int = Field(default=4, ge=1, validation_alias="GRASSROOTS_REQUEST_CONCURRENCY")
+    #: Query shapes whose Cypher text each builder of `graph.entities` keeps (LRU; each new shape costs Neo4j a plan).
+    query_cache_size: int = Field(default=512, ge=1, validation_alias="GRASSROOTS_QUERY_CACHE")
+    #: Requests one account may have in flight; past it, 429 with Retry-After (`access.concurrency`).
+    account_concurrency: int = Field(default=8, ge=1, validation_alias="GRASSROOTS_ACCOUNT_CONCURRENCY")
+    #: Audit workbooks built at the same time, server-wide (`reports.http`).
+    audit_builds: int = Field(default=2, ge=1, validation_alias="GRASSROOTS_AUDIT_BUILDS")
+    #: Audit downloads waiting for a build slot; one more is answered 429 with Retry-After.
+    audit_queue: int = Field(default=4, ge=0, validation_alias="GRASSROOTS_AUDIT_QUEUE")
+    #: Seconds a waiting audit download waits for its slot before it is answered 429.
+    audit_wait: float = Field(default=30.0, gt=0, validation_alias="GRASSROOTS_AUDIT_WAIT")
     # (end of bounded execution)
 
     # HTTP hygiene (server.py): trusted hosts, headers, introspection.

@@ -1,4 +1,8 @@
-"""`GET /reports/audit.xlsx?scope=CODE` (and `audit.zip`, the same as CSV files): the audit report over HTTP."""
+"""`GET /reports/audit.xlsx?scope=CODE` (and `audit.zip`, the same as CSV files): the audit report over HTTP.
+
+Builds take a slot of the server-wide `reports.queue.BuildQueue` (a few at once, a few waiting, else 429 with
+Retry-After); the file is streamed after the slot is given back.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from access.accounts import Caller
-from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, SERVICE_UNAVAILABLE
-from graph.driver import GraphUnavailable
+from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, QUERY_TIMEOUT, SERVICE_UNAVAILABLE, TOO_MANY_REQUESTS
+from graph.driver import GraphUnavailable, QueryTimeout
 from graph.scope import AreaNotFound, ScopeError
 from graph.scope import Scope as AreaScope
-from reports.audit import OutsideScope, build_audit, file_stem, sheets
+from reports.audit import AuditReport, OutsideScope, build_audit, file_stem, sheets
 from reports.files import XLSX_MEDIA, ZIP_MEDIA, TooManyRows, check_fits, write_csv_zip, write_xlsx
+from reports.queue import BuildQueue, Busy
 
 AUDIT_MEDIA = {"xlsx": XLSX_MEDIA, "zip": ZIP_MEDIA}
 
@@ -31,6 +36,15 @@ def caller_of(request: Request) -> Caller:
 def _error(status: int, code: str, message: str) -> JSONResponse:
     """A bilingual JSON error with the GraphQL errors' codes."""
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def build_queue(request: Request) -> BuildQueue:
+    """The app's one build queue, made from the settings of its graph on the first download."""
+    state = request.app.state
+    queue = getattr(state, "audit_builds", None)
+    if queue is None:
+        queue = state.audit_builds = BuildQueue.from_settings(state.graph.settings)
+    return queue
 
 
 async def audit_report(request: Request) -> Response:
@@ -55,6 +69,30 @@ async def audit_report(request: Request) -> Response:
     except ValueError:
         return _error(400, BAD_USER_INPUT, "日期无效,应为 YYYY-MM-DD / invalid asOf: use YYYY-MM-DD")
     try:
+        async with build_queue(request).slot():
+            built = await _build(request, caller, scope, day, suffix)
+    except Busy as exc:
+        response = _error(429, TOO_MANY_REQUESTS, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(built, Response):
+        return built
+    report, path = built
+    name, fallback = file_stem(report)
+    disposition = f"attachment; filename=\"{fallback}.{suffix}\"; filename*=UTF-8''{quote(f'{name}.{suffix}', safe='')}"
+    return FileResponse(
+        path,
+        media_type=AUDIT_MEDIA[suffix],
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, path),
+    )
+
+
+async def _build(
+    request: Request, caller: Caller, scope: AreaScope, day: str, suffix: str
+) -> tuple[AuditReport, str] | Response:
+    """Read the report and write it to a temporary file: the report and the file's path, or the error answer."""
+    try:
         report = await build_audit(request.app.state.graph, scope, day, allowed=caller.scope)
     except OutsideScope as exc:
         return _error(403, FORBIDDEN, str(exc))
@@ -62,6 +100,8 @@ async def audit_report(request: Request) -> Response:
         return _error(404, NOT_FOUND, f"找不到范围 {scope.code} / no area with code {scope.code}")
     except GraphUnavailable as exc:
         return _error(503, SERVICE_UNAVAILABLE, str(exc))
+    except QueryTimeout as exc:
+        return _error(504, QUERY_TIMEOUT, str(exc))
     tables = await asyncio.to_thread(sheets, report)
     if suffix == "xlsx":
         try:
@@ -76,11 +116,4 @@ async def audit_report(request: Request) -> Response:
     except BaseException:
         os.unlink(path)
         raise
-    name, fallback = file_stem(report)
-    disposition = f"attachment; filename=\"{fallback}.{suffix}\"; filename*=UTF-8''{quote(f'{name}.{suffix}', safe='')}"
-    return FileResponse(
-        path,
-        media_type=AUDIT_MEDIA[suffix],
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
-        background=BackgroundTask(os.unlink, path),
-    )
+    return report, path

@@ -11,7 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
-from core.errors import INTERNAL, SERVICE_UNAVAILABLE
+from core.privacy import redact
 from graph.scope import area_query
 from schema.accesslog import AccessEntry, AccessRecords, resolve_access_log
 from schema.accounts import Account, resolve_accounts
@@ -20,10 +20,10 @@ from schema.common import Context, GapKind, Place
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
 from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field, resolve_cities
 from schema.entities import TYPES as _TYPES
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, is_variable_error
 from schema.execution import FastFieldsExecution
 from schema.gaps import GapConnection, resolve_gaps
-from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_search
+from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_nodes, resolve_search
 from schema.mutations import AuditEntry, Mutation, resolve_audit_log
 from schema.network import Network, PartnerNetwork, resolve_network, resolve_partner_network
 
@@ -208,7 +208,7 @@ class Query:
         info: Info[Context, None],
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="全局ID列表 / Global IDs.")],
     ) -> list[Entity | None]:
-        return [await resolve_node(info, i) for i in ids]
+        return await resolve_nodes(info, ids)
 
     @strawberry.field(description="按编码取实体(类型可由编码判断) / An entity by code; its type follows from the code.")
     async def entity(
@@ -257,16 +257,18 @@ class Query:
 
 
 class Schema(strawberry.Schema):
-    """strawberry's Schema, logging errors by their code instead of a traceback for each."""
+    """strawberry's Schema, logging a request's errors as one line by their kind instead of a traceback for each
+    (strawberry's own `StrawberryLogger` is not called). Variable errors are counted, never shown: their message
+    would hold the value sent. Execution errors are logged by `ErrorCodes`, with their cause."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        for error in errors:
-            code = (error.extensions or {}).get("code")
-            if code is None:  # a request the spec rejects (syntax, validation): the client's concern
-                log.info("GraphQL request error: %s", error.message)
-            elif code not in (INTERNAL, SERVICE_UNAVAILABLE):  # answered with a code the caller can act on
-                log.debug("GraphQL %s: %s", code, error.message)
-            # INTERNAL_SERVER_ERROR and SERVICE_UNAVAILABLE were logged with their cause by ErrorCodes
+        refused = [e for e in errors if e.path is None and not (e.extensions or {}).get("code")]
+        if not refused:
+            return
+        variables = [e for e in refused if is_variable_error(e)]
+        document = [e for e in refused if not is_variable_error(e)]
+        first = redact(document[0].message) if document else ""
+        log.info("graphql_request_refused errors=%d variable_errors=%d first=%r", len(refused), len(variables), first)
 
 
 #: Distinct query texts whose parsed and validated documents are kept (front-ends send the same few).

@@ -21,6 +21,7 @@ from core.access import Grants, Role, grants
 from core.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND
 from core.model import GAP_KINDS, SHEET_BY_LABEL
 from core.privacy import redact
+from graph.bounds import for_request
 from graph.driver import Graph
 from graph.gaps import RULES
 from graph.scope import Scope, ScopeError
@@ -44,7 +45,9 @@ class Context:
 
     `scope` is the widest area the caller may read (None: everything); every resolver narrows the scope it is
     asked for to it, inside its Cypher. Over HTTP there is always a `caller` (`access.web.RequireSignIn`) and
-    `scope` is its account's; a context without a caller is the service's own (tests, benchmarks).
+    `scope` is its account's; a context without a caller is the service's own (tests, benchmarks). `graph` is
+    the request's own view of the shared driver (`graph.bounds`): its reads are counted and capped, and it runs
+    a few transactions at a time.
     """
 
     graph: Graph
@@ -55,6 +58,9 @@ class Context:
     loaders: dict[Any, Any] = field(default_factory=dict)  # the request's DataLoaders (schema.entities)
     #: Personal values shown unmasked in this response: (label, code, field), for the access log.
     revealed: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.graph = for_request(self.graph)
 
     @property
     def grants(self) -> Grants:

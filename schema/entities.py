@@ -9,6 +9,7 @@ nested query costs one Cypher query per relationship level (`graph.entities`), n
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import Callable
@@ -77,6 +78,16 @@ EntityType = strawberry.enum(
 # ---------------------------------------------------------------- per-request loaders
 
 
+class SharedLoader(DataLoader[Any, Any]):
+    """A DataLoader whose loads are shielded: many resolvers await one batch's future, and graphql-core cancels
+    a resolver whose sibling failed in a non-null position (null propagation). Cancelling one waiter must not
+    cancel the shared future, or every other field awaiting it fails with a CancelledError that escapes the
+    request as a server error."""
+
+    def load(self, key: Any) -> Any:  # type: ignore[override]
+        return asyncio.shield(super().load(key))
+
+
 def loader(info: Info[Context, None], key: Any, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
     """The request's DataLoader for `key`, made on first use (one batch per relationship and level)."""
     loaders = info.context.loaders
@@ -92,7 +103,7 @@ def _hop_loader(info: Info[Context, None], hop: ent.Hop) -> DataLoader[str, list
         found = await ent.follow(context.graph, hop, list(codes), context.scope)
         return [found.get(c, []) for c in codes]
 
-    return loader(info, ("hop", hop), lambda: DataLoader(load))
+    return loader(info, ("hop", hop), lambda: SharedLoader(load))
 
 
 def code_loader(info: Info[Context, None], label: str) -> DataLoader[str, dict[str, Any] | None]:
@@ -103,7 +114,7 @@ def code_loader(info: Info[Context, None], label: str) -> DataLoader[str, dict[s
         found = await ent.nodes_by_code(context.graph, label, list(codes), context.scope)
         return [found.get(c) for c in codes]
 
-    return loader(info, ("code", label), lambda: DataLoader(load))
+    return loader(info, ("code", label), lambda: SharedLoader(load))
 
 
 # ---------------------------------------------------------------- building the types

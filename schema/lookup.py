@@ -38,6 +38,24 @@ async def resolve_node(info: Info[Context, None], id: strawberry.ID) -> Entity |
     return make_entity(row) if row else None
 
 
+async def resolve_nodes(info: Info[Context, None], ids: list[strawberry.ID]) -> list[Entity | None]:
+    """Resolver of `Query.nodes`: every id in one read transaction (one statement per label), each inside the
+    caller's scope (null where not found or outside it)."""
+    parsed = []
+    for id in ids:
+        found = parse_global_id(str(id))
+        if found is None:
+            raise UserError(f"无效的全局ID / {id!r} is not a global ID of this service", BAD_USER_INPUT)
+        parsed.append(found)
+    if not parsed:
+        return []
+    codes: dict[str, list[str]] = {}
+    for label, code in dict.fromkeys(parsed):
+        codes.setdefault(label, []).append(code)
+    rows = await ent.nodes_by_labels(info.context.graph, codes, info.context.scope)
+    return [make_entity(rows[key]) if key in rows else None for key in parsed]
+
+
 async def resolve_entity(info: Info[Context, None], code: str, type: EntityType | None) -> Entity | None:  # type: ignore[valid-type]
     """Resolver of `Query.entity`: the code's shape tells the type when it is not given."""
     code = code.strip().upper()

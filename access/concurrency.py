@@ -1,0 +1,67 @@
+"""Requests in flight per account: past GRASSROOTS_ACCOUNT_CONCURRENCY, 429 with Retry-After.
+
+The rule: one account cannot occupy the service. Its requests are counted from the moment they are signed in
+(`access.web.RequireSignIn` put the caller in the scope, so this middleware sits inside it) until their response
+is sent, body included (an audit download streams); one more is refused at once — `429 TOO_MANY_REQUESTS`,
+`Retry-After`, a bilingual message, GraphQL-shaped on /graphql — and runs nothing. Other accounts are not
+affected. With each request running at most GRASSROOTS_REQUEST_CONCURRENCY transactions at once (`graph.bounds`),
+one account holds at most the product of the two of the NEO4J_POOL_SIZE connections.
+
+Kept in memory: one process serves the API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.errors import TOO_MANY_REQUESTS
+
+log = logging.getLogger("grassroots.access")
+
+#: Seconds a refused client is told to wait (its own requests in flight are usually done by then).
+RETRY_AFTER = 1
+
+
+class AccountConcurrency:
+    """ASGI middleware: at most `limit` requests in flight per signed-in account; requests without a caller
+    (the open paths) pass uncounted."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caller = scope.get("state", {}).get("caller") if scope["type"] == "http" else None
+        if caller is None:
+            await self.app(scope, receive, send)
+            return
+        login = caller.login
+        if self.in_flight[login] >= self.limit:
+            log.warning("account_concurrency_refused login=%s limit=%d path=%s", login, self.limit, scope["path"])
+            await too_many(scope["path"], self.limit)(scope, receive, send)
+            return
+        self.in_flight[login] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight[login] -= 1
+            if not self.in_flight[login]:
+                del self.in_flight[login]
+
+
+def too_many(path: str, limit: int) -> JSONResponse:
+    """The 429 answer: GraphQL-shaped on /graphql, the reports' shape elsewhere."""
+    message = (
+        f"该账号同时进行的请求已达上限 {limit} 个,请稍后重试 / This account already has {limit} requests in flight "
+        f"(GRASSROOTS_ACCOUNT_CONCURRENCY): retry in {RETRY_AFTER} s."
+    )
+    if path.startswith("/graphql"):
+        body: dict[str, object] = {"errors": [{"message": message, "extensions": {"code": TOO_MANY_REQUESTS}}]}
+    else:
+        body = {"error": {"code": TOO_MANY_REQUESTS, "message": message}}
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(RETRY_AFTER)})

@@ -1,0 +1,114 @@
+"""The abuse suite, bounded execution (issue 22), on a real uvicorn: many parallel requests from one account,
+parallel audit downloads, a wrong-typed variable holding an ID number — each refused as it should be while a
+sibling (`tests.abuse.while_abused`, as the suite's admin) is answered 200 within 1 s."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from graph.settings import Settings
+from tests.abuse import while_abused
+from tests.helpers import bearer, ensure_account
+
+ABUSER = "abuse-busy"
+AUDITORS = ("abuse-audit-1", "abuse-audit-2", "abuse-audit-3")
+CITY = "420600000000"
+PERSONAL = re.compile(r"\d{17}[\dXx]|1[3-9]\d{9}")
+
+
+@pytest.fixture(scope="module")
+async def accounts(app: Any, small: dict[str, Any]) -> None:
+    graph = app.state.graph
+    await ensure_account(graph, ABUSER, "viewer")
+    for login in AUDITORS:
+        await ensure_account(graph, login, "auditor")
+
+
+async def _held(base_url: str, headers: dict[str, str], release: asyncio.Event) -> int:
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"query": "'
+        await release.wait()
+        yield b'{ me { login } }"}'
+
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
+        response = await http.post("/graphql", content=body(), headers={"content-type": "application/json"})
+        return response.status_code
+
+
+async def test_many_parallel_requests_from_one_account(
+    live_server: str, suite_headers: dict[str, str], settings: Settings, accounts: None
+) -> None:
+    headers = bearer(settings, ABUSER)
+    limit = settings.account_concurrency
+
+    async def abuse() -> list[int]:
+        release = asyncio.Event()
+        held = [asyncio.ensure_future(_held(live_server, headers, release)) for _ in range(limit)]
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient(base_url=live_server, headers=headers, timeout=30) as http:
+            query = {"query": '{ gaps(scope: "%s", first: 500) { totalCount edges { cursor } } }' % CITY}
+            burst = await asyncio.gather(*(http.post("/graphql", json=query) for _ in range(40)))
+        release.set()
+        for r in burst:
+            assert r.headers.get("retry-after") == "1"
+            assert r.json()["errors"][0]["extensions"]["code"] == "TOO_MANY_REQUESTS"
+        return [*await asyncio.gather(*held), *(r.status_code for r in burst)]
+
+    statuses, siblings = await while_abused(live_server, suite_headers, abuse)
+    assert statuses == [200] * limit + [429] * 40
+    assert len(siblings.seconds) >= 2
+
+
+async def test_parallel_audit_downloads(
+    live_server: str, suite_headers: dict[str, str], settings: Settings, accounts: None
+) -> None:
+    async def download(login: str, suffix: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=live_server, headers=bearer(settings, login), timeout=60) as http:
+            return await http.get(f"/reports/audit.{suffix}?scope={CITY}")
+
+    async def abuse() -> list[httpx.Response]:
+        calls = [download(login, suffix) for login in AUDITORS for suffix in ("xlsx", "zip", "xlsx", "zip")]
+        return list(await asyncio.gather(*calls))
+
+    responses, _ = await while_abused(live_server, suite_headers, abuse)
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 429}, statuses
+    assert statuses.count(200) >= settings.audit_builds
+    for r in responses:
+        if r.status_code == 429:
+            assert r.headers["retry-after"] == "5"
+            assert r.json()["error"]["code"] == "TOO_MANY_REQUESTS"
+        else:
+            assert r.content[:2] == b"PK"
+
+
+async def test_a_wrong_typed_variable_with_an_id_number(
+    live_server: str, suite_headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    query = 'query($first: Int!) { gaps(scope: "%s", first: $first) { totalCount } }' % CITY
+
+    async def abuse() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live_server, headers=suite_headers, timeout=30) as http:
+            sent = [
+                http.post("/graphql", json={"query": query, "variables": {"first": "420602199001011237 13812345678"}}),
+                http.get("/graphql", params={"query": query, "variables": '{"first": "420602199001011237"}'}),
+            ]
+            return list(await asyncio.gather(*sent))
+
+    responses, _ = await while_abused(live_server, suite_headers, abuse)
+    for r in responses:
+        assert r.status_code == 200
+        assert r.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "Traceback" not in r.text
+        assert not PERSONAL.search(r.text)
+    shown = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert not PERSONAL.search(shown), shown
+    assert not any(r.exc_info for r in caplog.records)
