@@ -11,7 +11,6 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
-from core.privacy import redact
 from graph.scope import area_query
 from schema.accesslog import AccessEntry, AccessRecords, resolve_access_log
 from schema.accounts import Account, resolve_accounts
@@ -258,17 +257,16 @@ class Query:
 
 class Schema(strawberry.Schema):
     """strawberry's Schema, logging a request's errors as one line by their kind instead of a traceback for each
-    (strawberry's own `StrawberryLogger` is not called). Variable errors are counted, never shown: their message
-    would hold the value sent. Execution errors are logged by `ErrorCodes`, with their cause."""
+    (strawberry's own `StrawberryLogger` is not called). Request errors are counted, never shown: their messages
+    hold the values sent, in variables or in the document's literals. Execution errors are logged by
+    `ErrorCodes`, with their cause."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         refused = [e for e in errors if e.path is None and not (e.extensions or {}).get("code")]
         if not refused:
             return
-        variables = [e for e in refused if is_variable_error(e)]
-        document = [e for e in refused if not is_variable_error(e)]
-        first = redact(document[0].message) if document else ""
-        log.info("graphql_request_refused errors=%d variable_errors=%d first=%r", len(refused), len(variables), first)
+        variables = sum(is_variable_error(e) for e in refused)
+        log.info("graphql_request_refused errors=%d variable_errors=%d", len(refused), variables)
 
 
 #: Distinct query texts whose parsed and validated documents are kept (front-ends send the same few).
