@@ -23,7 +23,7 @@ import uvicorn.config
 from core.logfmt import KeyValueFormatter, NoQueryStrings
 from core.privacy import RedactingFilter, redact_logs
 from graph.driver import Graph
-from graph.local import LocalNeo4j, LocalNeo4jError, database_uri
+from graph.local import LocalNeo4j, LocalNeo4jError, database_uri, supervised_database
 from graph.migrations import migrate
 from graph.scope import Scope
 from graph.settings import Settings, get_settings
@@ -83,13 +83,13 @@ def serve() -> None:
     _logging()
     settings = get_settings()
     try:
-        with database_uri(settings) as uri:
+        with supervised_database(settings, supervise=settings.supervise) as (uri, supervisor):
             if settings.demo_profile != "none":
                 asyncio.run(_load_demo_if_empty(settings.demo_profile, uri))
             asyncio.run(_first_admin(settings, uri))
             typer.echo(f"Neo4j: {uri}  GraphQL: http://{settings.host}:{settings.port}/graphql")
             uvicorn.run(
-                create_app(settings, uri=uri),
+                create_app(settings, uri=uri, supervisor=supervisor),
                 host=settings.host,
                 port=settings.port,
                 log_level=settings.log_level,

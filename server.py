@@ -24,11 +24,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from access import oidc
+from access import hygiene, oidc
 from access.concurrency import AccountConcurrency
 from access.tokens import Signer, secret
 from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
 from graph.driver import Graph, GraphUnavailable
+from graph.local import Supervisor
 from graph.migrations import migrate
 from graph.settings import PROJECT_ROOT, Settings, get_settings
 from reports.http import audit_report
@@ -44,8 +45,8 @@ MIGRATION_RETRY = 2.0
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI GraphQL app with our context."""
 
-    def __init__(self, graph_ref: dict[str, Graph], **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+    def __init__(self, graph_ref: dict[str, Graph], introspection: bool = True, **kwargs: Any) -> None:
+        super().__init__(build_schema(introspection=introspection), **kwargs)
         self._graph_ref = graph_ref
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -58,16 +59,17 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 STATIC = PROJECT_ROOT / "web" / "static"
-#: The IDE pages may talk to this origin only (and load nothing from anywhere else).
+#: The IDE pages may talk to this origin only (and load nothing from anywhere else); no one may frame them.
 IDE_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'"
 )
 
 #: The network page: the same origin only, and no eval (Cytoscape.js and the page's own modules need none).
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 
 
@@ -147,22 +149,35 @@ async def _send_graphql_response(send: Send, start: dict[str, Any], body: bytes)
     await send({"type": "http.response.body", "body": body})
 
 
-async def healthz(_: Request) -> Response:
-    """The process is up (liveness); says nothing about Neo4j."""
+async def healthz(request: Request) -> Response:
+    """The process is up and can still heal itself (liveness): 503 only when the supervisor of the local Neo4j
+    has given up restarting it; says nothing else about Neo4j (that is `/readyz`)."""
+    supervisor: Supervisor | None = request.app.state.supervisor
+    if supervisor is not None and supervisor.gave_up:
+        reason = "本地 Neo4j 多次崩溃,已停止重启 / the local Neo4j kept crashing: no more restarts"
+        return JSONResponse({"status": "failed", "reason": reason}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
+#: What `/readyz` says when the database is away: no address, user or version (the log has the details).
+NOT_READY = "图数据库暂不可用 / The graph database is unavailable"
+
+
 async def readyz(request: Request) -> Response:
-    """Neo4j answers and the schema is migrated; otherwise 503 with the reason."""
+    """Neo4j answers and the schema is migrated; otherwise 503 with the reason — never an address or version."""
     state = request.app.state
     if not state.migrated.is_set():
-        reason = state.migration_error or "schema migrations pending"
-        return JSONResponse({"status": "unavailable", "reason": f"数据库结构迁移未完成 / {reason}"}, status_code=503)
+        reason = "数据库结构迁移未完成 / schema migrations pending"
+        return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+    supervisor: Supervisor | None = state.supervisor
+    if supervisor is not None and not supervisor.running:  # a dead JVM: say so at once, not after a timeout
+        return JSONResponse({"status": "unavailable", "reason": f"{NOT_READY} (restarting)"}, status_code=503)
     try:
         await state.graph.ping(within=READY_TIMEOUT)
     except GraphUnavailable as exc:
-        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ready", "neo4j": state.graph.uri, "database": state.graph.database})
+        log.info("未就绪 / not ready: %s", exc.reason)
+        return JSONResponse({"status": "unavailable", "reason": NOT_READY}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 async def _migrate_until_done(app: Starlette) -> None:
@@ -182,8 +197,11 @@ async def _migrate_until_done(app: Starlette) -> None:
         return
 
 
-def create_app(settings: Settings | None = None, uri: str | None = None) -> Starlette:
-    """Build the app; `uri` overrides the settings' Neo4j URI (the embedded server's, in tests)."""
+def create_app(
+    settings: Settings | None = None, uri: str | None = None, supervisor: Supervisor | None = None
+) -> Starlette:
+    """Build the app; `uri` overrides the settings' Neo4j URI (the embedded server's, in tests); `supervisor`
+    watches the local Neo4j the service started (its state is `/healthz`'s and `/readyz`'s)."""
     settings = settings or get_settings()
     graph_ref: dict[str, Graph] = {}
 
@@ -210,7 +228,7 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
                 await task
             await graph.close()
 
-    graphql = GraphQLApp(graph_ref, graphql_ide=None)
+    graphql = GraphQLApp(graph_ref, introspection=settings.introspection, graphql_ide=None)
     authenticator = Authenticator(
         lambda: graph_ref["graph"],
         Signer(secret(settings.data_dir)),
@@ -231,6 +249,9 @@ def create_app(settings: Settings | None = None, uri: str | None = None) -> Star
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     signed_in = [Middleware(RequireSignIn, authenticator), Middleware(AccountConcurrency, settings.account_concurrency)]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=signed_in)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[*hygiene.middleware(settings.trusted_hosts), *signed_in]
+    )
     app.state.authenticator = authenticator
+    app.state.supervisor = supervisor
     return app

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.local import LocalNeo4j, free_port
+from graph.password import neo4j_password
 from graph.settings import PROJECT_ROOT, Settings
 
 
@@ -31,7 +32,8 @@ def profile_database(tmp: Path, profile: str) -> Iterator[Database]:
     """NEO4J_URI as it is (it must hold the profile), else `grassroots demo` + `grassroots load` into a fresh
     local Neo4j in `tmp`, stopped afterwards."""
     if os.environ.get("NEO4J_URI"):
-        yield Database(os.environ["NEO4J_URI"], os.environ.get("NEO4J_PASSWORD", "grassroots-local"), None, False)
+        password = neo4j_password(Settings())  # type: ignore[call-arg]
+        yield Database(os.environ["NEO4J_URI"], password, None, False)
         return
     data = tmp / profile
     subprocess.run(
@@ -42,7 +44,7 @@ def profile_database(tmp: Path, profile: str) -> Iterator[Database]:
     )
     settings = Settings(_env_file=None, NEO4J_LOCAL_HOME=str(tmp / "neo4j"), NEO4J_LOCAL_PORT=free_port())  # type: ignore[call-arg]
     local = LocalNeo4j.from_settings(settings).start()
-    password = settings.neo4j_password.get_secret_value()
+    password = neo4j_password(settings)
     try:
         env = {**os.environ, "NEO4J_URI": local.uri, "NEO4J_PASSWORD": password}
         subprocess.run(

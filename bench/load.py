@@ -27,6 +27,7 @@ from bench.startup import rss_mib
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
 from graph.migrations import migrate
+from graph.password import neo4j_password
 from graph.settings import PROJECT_ROOT, Settings
 
 TARGETS = {"small": None, "city": 120.0, "province": 1200.0}
@@ -161,7 +162,7 @@ def _load_once(profile: str, data: Path, rows: int, home: Path) -> dict[str, Any
         env = {
             **os.environ,
             "NEO4J_URI": local.uri,
-            "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+            "NEO4J_PASSWORD": neo4j_password(settings),
             "GRASSROOTS_SPOOL_ROWS": str(SPOOL_ROWS),
         }
         speed = speed_index()

@@ -17,6 +17,7 @@ from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from graph.password import neo4j_password
 from graph.settings import Settings
 
 P = ParamSpec("P")
@@ -89,7 +90,7 @@ class Graph:
         self.query_timeout = settings.neo4j_query_timeout
         self.driver: AsyncDriver = AsyncGraphDatabase.driver(
             self.uri,
-            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+            auth=(settings.neo4j_user, neo4j_password(settings)),
             connection_timeout=settings.neo4j_connection_timeout,
             connection_acquisition_timeout=max(5.0, 2 * settings.neo4j_connection_timeout),
             max_transaction_retry_time=settings.neo4j_retry_time,

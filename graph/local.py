@@ -1,4 +1,5 @@
-"""The embedded local Neo4j: start it from the `neo4j-local` Maven module's jars, wait, stop it.
+"""The embedded local Neo4j: start it from the `neo4j-local` Maven module's jars, wait, stop it, and (for the
+service) supervise it: `Supervisor` restarts it when its JVM dies.
 
 The Java side (`neo4j-local/src/main/java/.../LocalNeo4j.java`) prints `READY bolt://...` once the
 database answers a query, or one `ERROR ...` sentence when it cannot start. This module turns that
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 from neo4j import GraphDatabase
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
+from graph.password import neo4j_password, take_over
 from graph.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,7 @@ class LocalNeo4j:
             home=Path(settings.local_home).resolve(),
             port=settings.local_port,
             user=settings.neo4j_user,
-            password=settings.neo4j_password.get_secret_value(),
+            password=neo4j_password(settings),
             database=settings.neo4j_database,
             listen=settings.local_listen,
             heap=settings.local_heap,
@@ -319,6 +322,118 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def exit_reason(code: int) -> str:
+    """A child's exit status in words: `signal 9 (SIGKILL)` or `exit code 1`."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {-code} ({signal.Signals(-code).name})"
+        return f"signal {-code}"
+    return f"exit code {code}"
+
+
+class Supervisor:
+    """Restarts a local Neo4j this process started when its JVM dies, with back-off, until it gives up.
+
+    Rules: the watcher thread waits on the child (`Popen.wait`, i.e. waitpid), so a dead JVM is reaped at once
+    and never left a zombie; the n-th restart within the window waits `backoff * 2**(n-1)` seconds, at most
+    `backoff_max`; after `limit` crashes or failed starts within `window` seconds it gives up (`gave_up`), and
+    liveness (`/healthz`) turns 503. The port and home stay the same, so the service's driver reconnects by
+    itself. Each death and restart is logged with its exit code or signal.
+    """
+
+    def __init__(self, local: LocalNeo4j, *, backoff: float, backoff_max: float, limit: int, window: float) -> None:
+        self.local = local
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.limit = limit
+        self.window = window
+        #: Restarts that succeeded so far.
+        self.restarts = 0
+        self.gave_up = False
+        self._failures: deque[float] = deque()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="neo4j-local-supervisor", daemon=True)
+
+    @classmethod
+    def from_settings(cls, local: LocalNeo4j, settings: Settings) -> Supervisor:
+        """The supervision the settings describe (GRASSROOTS_RESTART_*)."""
+        return cls(
+            local,
+            backoff=settings.restart_backoff,
+            backoff_max=settings.restart_backoff_max,
+            limit=settings.restart_limit,
+            window=settings.restart_window,
+        )
+
+    @property
+    def running(self) -> bool:
+        """The JVM is up (it may still be opening its store after a restart)."""
+        return self.local.pid is not None
+
+    def start(self) -> Supervisor:
+        """Watch the (started) server from a daemon thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching (the caller stops the server after it, so a clean stop is no crash)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.backoff_max + self.local.start_timeout)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            proc = self.local.process
+            if proc is None:
+                return
+            try:
+                code = proc.wait(timeout=0.5)  # waitpid: the dead JVM is reaped here
+            except subprocess.TimeoutExpired:
+                continue
+            if self._stop.is_set():
+                return
+            log.error(
+                "本地 Neo4j 意外退出(%s)/ the local Neo4j (pid %s) died: %s",
+                exit_reason(code), proc.pid, exit_reason(code),
+            )  # fmt: skip
+            self._restart()
+
+    def _restart(self) -> None:
+        """Restart after a death, with back-off; give up after `limit` failures within `window` seconds."""
+        while not self._stop.is_set():
+            now = time.monotonic()
+            self._failures.append(now)
+            while self._failures and now - self._failures[0] > self.window:
+                self._failures.popleft()
+            if len(self._failures) > self.limit:
+                self.gave_up = True
+                log.critical(
+                    "本地 Neo4j 在 %.0f 秒内失败 %d 次,不再重启 / the local Neo4j failed %d times within %.0f s: "
+                    "no more restarts, restart the service",
+                    self.window, len(self._failures), len(self._failures), self.window,
+                )  # fmt: skip
+                return
+            delay = min(self.backoff * 2 ** (len(self._failures) - 1), self.backoff_max)
+            log.warning(
+                "%.1f 秒后重启本地 Neo4j(第 %d 次)/ restarting the local Neo4j in %.1f s (attempt %d)",
+                delay, len(self._failures), delay, len(self._failures),
+            )  # fmt: skip
+            if self._stop.wait(delay):
+                return
+            started = time.monotonic()
+            try:
+                self.local.start()
+            except LocalNeo4jError as exc:
+                log.error("本地 Neo4j 重启失败 / restarting the local Neo4j failed: %s", exc)
+                continue
+            self.restarts += 1
+            log.warning(
+                "本地 Neo4j 已重启(pid %s,%.1f 秒)/ the local Neo4j restarted (pid %s) in %.1f s",
+                self.local.pid, time.monotonic() - started, self.local.pid, time.monotonic() - started,
+            )  # fmt: skip
+            return
+
+
 @contextlib.contextmanager
 def database_uri(settings: Settings) -> Iterator[str]:
     """The Bolt URI to use: NEO4J_URI when set (nothing started), else the embedded local server.
@@ -326,8 +441,16 @@ def database_uri(settings: Settings) -> Iterator[str]:
     A local server already started by another command (its pid file is live) is used as it is and
     left running; otherwise one is started for the duration of the block and stopped after it.
     """
+    with supervised_database(settings, supervise=False) as (uri, _):
+        yield uri
+
+
+@contextlib.contextmanager
+def supervised_database(settings: Settings, *, supervise: bool) -> Iterator[tuple[str, Supervisor | None]]:
+    """As `database_uri`; with `supervise`, a local server started here is restarted after a crash (its
+    `Supervisor` is yielded beside the URI; None when nothing is supervised)."""
     if not settings.uses_local:
-        yield settings.effective_uri
+        yield settings.effective_uri, None
         return
     local = LocalNeo4j.from_settings(settings)
     if local.pid_file.exists():
@@ -335,10 +458,15 @@ def database_uri(settings: Settings) -> Iterator[str]:
             pid = int(local.pid_file.read_text().strip())
             if _is_local_neo4j(pid):
                 log.info("使用已运行的本地 Neo4j / using the running local Neo4j (pid %s)", pid)
-                yield local.uri
+                if settings.neo4j_password is None:  # the install's own password: a server of an earlier version
+                    take_over(local.uri, local.user, local.password)  # may still have the former default
+                yield local.uri, None
                 return
     local.start()
+    supervisor = Supervisor.from_settings(local, settings).start() if supervise else None
     try:
-        yield local.uri
+        yield local.uri, supervisor
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         local.stop()

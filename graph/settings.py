@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: The documented local default password (NEO4J_PASSWORD). Local, loopback-only development use.
-LOCAL_DEFAULT_PASSWORD = "grassroots-local"
+#: Host names a request may name in its `Host` header by default: loopback only (DNS rebinding is refused).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+#: Listen addresses that name no one host (every interface): they add nothing to the trusted hosts.
+ANY_ADDRESS = ("", "0.0.0.0", "::", "[::]")
 
 
 class Settings(BaseSettings):
@@ -24,7 +26,9 @@ class Settings(BaseSettings):
     # The server to use. Unset: the main command starts the embedded local Neo4j itself.
     neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
     neo4j_user: str = Field(default="neo4j", validation_alias="NEO4J_USER")
-    neo4j_password: SecretStr = Field(default=SecretStr(LOCAL_DEFAULT_PASSWORD), validation_alias="NEO4J_PASSWORD")
+    #: Unset: the local Neo4j's password is generated on first start and kept 0600 in the data directory
+    #: (`graph.password`); a server named by NEO4J_URI needs it set.
+    neo4j_password: SecretStr | None = Field(default=None, validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
 
     # Driver behaviour: fail fast when the database is away, recover when it is back.
@@ -88,12 +92,54 @@ class Settings(BaseSettings):
     # (end of bounded execution)
 
     # HTTP hygiene (server.py): trusted hosts, headers, introspection.
+    #: Host names a request's `Host` header may carry (comma-separated; `*.example.org` for a domain's
+    #: sub-domains); any other is refused with 400 (DNS rebinding). GRASSROOTS_HOST is added when it names
+    #: one address.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=list(LOOPBACK_HOSTS), validation_alias="GRASSROOTS_ALLOWED_HOSTS"
+    )
+    #: GraphQL introspection (the IDEs' Docs pane and completion need it); off: strawberry's
+    #: DisableIntrospection refuses `__schema` and `__type`.
+    introspection: bool = Field(default=True, validation_alias="GRASSROOTS_INTROSPECTION")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        """`a,b,c` (the environment's form) or a list; blanks dropped, lower case."""
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, list | tuple):
+            hosts = [str(h).strip().lower() for h in items if str(h).strip()]
+            if not hosts:
+                raise ValueError("GRASSROOTS_ALLOWED_HOSTS 不能为空 / GRASSROOTS_ALLOWED_HOSTS names no host")
+            return hosts
+        return value
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """The allowed hosts, plus GRASSROOTS_HOST when it is one address (not 0.0.0.0 or ::)."""
+        hosts = list(self.allowed_hosts)
+        own = self.host.strip().lower()
+        if own not in ANY_ADDRESS:
+            for name in (own, f"[{own}]" if ":" in own and not own.startswith("[") else own):
+                if name not in hosts:
+                    hosts.append(name)
+        return hosts
+
     # (end of HTTP hygiene)
 
     # Bounded imports (loaders/read.py): file size, sheet dimension, rows, cell length.
     # (end of bounded imports)
 
     # The embedded Neo4j's supervision (graph/local.py): restarts after a crash.
+    #: Restart the local Neo4j that `grassroots serve` started when its JVM dies (off: it stays down).
+    supervise: bool = Field(default=True, validation_alias="GRASSROOTS_SUPERVISE")
+    #: Seconds before the first restart; each further failure doubles it, up to the next setting.
+    restart_backoff: float = Field(default=1.0, gt=0, validation_alias="GRASSROOTS_RESTART_BACKOFF")
+    restart_backoff_max: float = Field(default=30.0, gt=0, validation_alias="GRASSROOTS_RESTART_BACKOFF_MAX")
+    #: The supervisor gives up (and `/healthz` says 503) after this many crashes or failed restarts within
+    #: GRASSROOTS_RESTART_WINDOW seconds.
+    restart_limit: int = Field(default=5, ge=1, validation_alias="GRASSROOTS_RESTART_LIMIT")
+    restart_window: float = Field(default=600.0, gt=0, validation_alias="GRASSROOTS_RESTART_WINDOW")
     # (end of supervision)
 
     @field_validator("neo4j_uri")

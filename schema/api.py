@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
 from graph.scope import area_query
@@ -273,8 +273,9 @@ class Schema(strawberry.Schema):
 DOCUMENT_CACHE = 256
 
 
-def build_schema(*, shortcuts: bool = True) -> strawberry.Schema:
-    """The service's schema with its extensions (`shortcuts=False`: graphql-core's plain execution path).
+def build_schema(*, shortcuts: bool = True, introspection: bool = True) -> strawberry.Schema:
+    """The service's schema with its extensions (`shortcuts=False`: graphql-core's plain execution path;
+    `introspection=False`: `__schema` and `__type` refused, GRASSROOTS_INTROSPECTION).
 
     Parsing and validating a document is cached (bounded LRU, shared across requests): a front-end sends
     the same few documents again and again, and validation costs about as much as executing a look-up.
@@ -288,6 +289,7 @@ def build_schema(*, shortcuts: bool = True) -> strawberry.Schema:
             AccessRecords,
             lambda: ParserCache(maxsize=DOCUMENT_CACHE),
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
+            *(() if introspection else (DisableIntrospection,)),
         ],
         execution_context_class=FastFieldsExecution if shortcuts else None,
     )

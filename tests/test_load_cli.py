@@ -13,6 +13,7 @@ from cli import InBackground
 from core.model import LINK_SHEETS, NODE_SHEETS
 from graph.driver import Graph
 from graph.migrations import MIGRATIONS, applied_versions, migrate
+from graph.password import neo4j_password
 from graph.settings import PROJECT_ROOT, Settings
 from loaders.demo import write_demo
 from loaders.load import load_file
@@ -44,7 +45,7 @@ async def test_a_load_into_an_unmigrated_database_migrates_it_first(
         **os.environ,
         "NEO4J_URI": settings.effective_uri,
         "NEO4J_USER": settings.neo4j_user,
-        "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+        "NEO4J_PASSWORD": neo4j_password(settings),
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "cli", "load", str(data), env=env, cwd=PROJECT_ROOT,

@@ -15,6 +15,7 @@ import pytest
 from core.model import NODE_SHEETS
 from graph.driver import Graph
 from graph.loading import links_naming
+from graph.password import neo4j_password
 from graph.settings import PROJECT_ROOT, Settings
 from loaders.batches import PARTITIONS, partitions
 from loaders.demo import write_demo
@@ -49,7 +50,7 @@ async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings
         **os.environ,
         "NEO4J_URI": settings.effective_uri,
         "NEO4J_USER": settings.neo4j_user,
-        "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+        "NEO4J_PASSWORD": neo4j_password(settings),
     }
     proc = await _start(env, data, subprocess.DEVNULL)
     deadline = time.monotonic() + 120

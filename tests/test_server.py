@@ -19,8 +19,7 @@ async def test_readyz_is_ready_when_neo4j_answers(client: AsyncClient, settings)
     response = await client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ready"
-    assert body["neo4j"] == settings.neo4j_uri
+    assert body == {"status": "ready"}  # no address, database name or version
 
 
 async def test_graphql_answers_from_neo4j_community(client: AsyncClient) -> None:

@@ -1,0 +1,86 @@
+"""The Neo4j password every command uses: NEO4J_PASSWORD when set, else one generated per install.
+
+Rule: there is no shared default. Unset, the embedded local Neo4j's password is made on first use — random,
+written once (O_EXCL) to `neo4j-password` in the data directory, readable by its owner only (0600) — and
+every later command (serve, load, user, token, neo4j, demo, the benchmarks) reads the same file. The local
+launcher sets the configured password on the store at every start (`LocalNeo4j.java`, `ensureUser`), so a
+store created with the former shared default takes the new one the next time it starts; a local server
+already running with the former default (started by an earlier version) is taken over by `take_over`,
+which changes its password over Bolt. A server named by NEO4J_URI needs NEO4J_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import LiteralString
+
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError
+
+from graph.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: The generated password's file, in GRASSROOTS_DATA_DIR.
+PASSWORD_FILE = "neo4j-password"
+#: The password every install shared before it was generated per install: only ever used to change it.
+FORMER_DEFAULT = "grassroots-local"
+#: Run on the system database, as the user itself (Community has no roles to manage other users' passwords).
+CHANGE_OWN_PASSWORD: LiteralString = "ALTER CURRENT USER SET PASSWORD FROM $old TO $new"
+
+
+class PasswordMissing(RuntimeError):
+    """A server named by NEO4J_URI and no NEO4J_PASSWORD."""
+
+
+def neo4j_password(settings: Settings) -> str:
+    """NEO4J_PASSWORD, or (for the local Neo4j) the install's generated one, made on first use."""
+    if settings.neo4j_password is not None:
+        return settings.neo4j_password.get_secret_value()
+    if not settings.uses_local:
+        raise PasswordMissing(
+            "未设置 NEO4J_PASSWORD / NEO4J_PASSWORD is not set: a server named by NEO4J_URI needs its password."
+        )
+    return generated(Path(settings.data_dir))
+
+
+def password_file(data_dir: Path) -> Path:
+    """Where the generated password is kept."""
+    return Path(data_dir) / PASSWORD_FILE
+
+
+def generated(data_dir: Path) -> str:
+    """The install's password: read from the data directory, or made there (0600, never overwritten)."""
+    path = password_file(data_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another command made it meanwhile: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(24))
+            log.info("已生成本地 Neo4j 密码 / generated the local Neo4j password in %s (0600)", path)
+    return path.read_text().strip()
+
+
+def take_over(uri: str, user: str, password: str) -> bool:
+    """Make a running server answer to `password`: when it refuses it but takes the former default, change its
+    password from that default (a server started by an earlier version). True when it was changed."""
+    with GraphDatabase.driver(uri, auth=(user, password), connection_timeout=3) as driver:
+        try:
+            driver.verify_authentication()
+            return False
+        except AuthError:
+            pass
+    with GraphDatabase.driver(uri, auth=(user, FORMER_DEFAULT), connection_timeout=3) as driver:
+        try:
+            driver.execute_query(CHANGE_OWN_PASSWORD, {"old": FORMER_DEFAULT, "new": password}, database_="system")
+        except AuthError:
+            return False  # neither: let the caller's first query say so
+    log.warning("已更换本地 Neo4j 的旧默认密码 / changed the running local Neo4j's former default password")
+    return True
