@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import LiteralString
 
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError
+from neo4j.exceptions import AuthError, Neo4jError
 
 from graph.settings import Settings
 
@@ -30,6 +30,7 @@ PASSWORD_FILE = "neo4j-password"
 FORMER_DEFAULT = "grassroots-local"
 #: Run on the system database, as the user itself (Community has no roles to manage other users' passwords).
 CHANGE_OWN_PASSWORD: LiteralString = "ALTER CURRENT USER SET PASSWORD FROM $old TO $new"
+PING: LiteralString = "RETURN 1"
 
 
 class PasswordMissing(RuntimeError):
@@ -71,16 +72,32 @@ def generated(data_dir: Path) -> str:
 def take_over(uri: str, user: str, password: str) -> bool:
     """Make a running server answer to `password`: when it refuses it but takes the former default, change its
     password from that default (a server started by an earlier version). True when it was changed."""
-    with GraphDatabase.driver(uri, auth=(user, password), connection_timeout=3) as driver:
-        try:
-            driver.verify_authentication()
-            return False
-        except AuthError:
-            pass
+    if _accepts(uri, user, password):
+        return False
     with GraphDatabase.driver(uri, auth=(user, FORMER_DEFAULT), connection_timeout=3) as driver:
         try:
             driver.execute_query(CHANGE_OWN_PASSWORD, {"old": FORMER_DEFAULT, "new": password}, database_="system")
-        except AuthError:
+        except Neo4jError as exc:
+            if not _refused(exc):
+                raise
             return False  # neither: let the caller's first query say so
     log.warning("已更换本地 Neo4j 的旧默认密码 / changed the running local Neo4j's former default password")
     return True
+
+
+def _accepts(uri: str, user: str, password: str) -> bool:
+    """A query answers with these credentials (a query, not `verify_authentication`, which said yes to a wrong
+    password in neo4j 6.x)."""
+    with GraphDatabase.driver(uri, auth=(user, password), connection_timeout=3) as driver:
+        try:
+            driver.execute_query(PING)
+        except Neo4jError as exc:
+            if not _refused(exc):
+                raise
+            return False
+    return True
+
+
+def _refused(exc: Neo4jError) -> bool:
+    """Wrong credentials, or too many wrong ones in a row."""
+    return isinstance(exc, AuthError) or str(exc.code or "").startswith("Neo.ClientError.Security.")
