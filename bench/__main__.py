@@ -1,5 +1,5 @@
 """`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [writes] [api] [access] [page]
-[traffic]`: run, write docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of
+[traffic] [recovery]`: run, write docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of
 the city. `traffic --quick --traffic-profile small` is a check run of the traffic benchmark (it writes nothing)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from bench import access, api, load, page, startup, traffic, writes
+from bench import access, api, load, page, recovery, startup, traffic, writes
 
 
 def main() -> None:
@@ -24,6 +24,7 @@ def main() -> None:
         "access",
         "page",
         "traffic",
+        "recovery",
     ]
     parser.add_argument("names", nargs="*", default=["startup", "load-city"], choices=choices)
     parser.add_argument("--page-profile", default="city", choices=["small", "city", "province"])
@@ -53,6 +54,8 @@ def main() -> None:
         traffic.main(
             args.traffic_profile, args.quick, args.seconds, args.store, args.label, args.traffic_users, args.think
         )
+    if "recovery" in args.names:
+        recovery.main()
 
 
 if __name__ == "__main__":
