@@ -208,6 +208,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         graph = Graph(settings, uri=uri)
+        if supervisor is not None:
+            graph.known_down = supervisor.restarting
         graph_ref["graph"] = graph
         app.state.graph = graph
         app.state.migrated = asyncio.Event()

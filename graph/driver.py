@@ -105,6 +105,8 @@ class Graph:
         #: One request's limits (`graph.bounds.RequestGraph`): read transactions, and transactions at once.
         self.max_round_trips = settings.max_round_trips
         self.request_concurrency = settings.request_concurrency
+        #: True while the local Neo4j is known to be down (its supervisor says so): fail at once, don't connect.
+        self.known_down: Callable[[], bool] = lambda: False
 
     async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `work(tx, ...)` in a managed read transaction."""
@@ -130,6 +132,8 @@ class Graph:
     async def _run(
         self, readonly: bool, work: Work[P, T], *args: P.args, retry_time: float | None = None, **kwargs: P.kwargs
     ) -> T:
+        if self.known_down():
+            raise GraphUnavailable("本地 Neo4j 正在重启 / the local Neo4j is restarting")
         timed = unit_of_work(timeout=self.query_timeout)(work)
         self.round_trips += 1
         config: dict[str, Any] = {} if retry_time is None else {"max_transaction_retry_time": retry_time}

@@ -350,6 +350,8 @@ class Supervisor:
         #: Restarts that succeeded so far.
         self.restarts = 0
         self.gave_up = False
+        #: Set from the JVM's death until a restart answers over Bolt (and for good once given up).
+        self.down = threading.Event()
         self._failures: deque[float] = deque()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="neo4j-local-supervisor", daemon=True)
@@ -367,8 +369,12 @@ class Supervisor:
 
     @property
     def running(self) -> bool:
-        """The JVM is up (it may still be opening its store after a restart)."""
-        return self.local.pid is not None
+        """The server is up and answering: not dead, not restarting."""
+        return not self.down.is_set() and self.local.pid is not None
+
+    def restarting(self) -> bool:
+        """The server is dead or being restarted: queries should fail at once rather than try to connect."""
+        return self.down.is_set()
 
     def start(self) -> Supervisor:
         """Watch the (started) server from a daemon thread."""
@@ -392,6 +398,7 @@ class Supervisor:
                 continue
             if self._stop.is_set():
                 return
+            self.down.set()
             log.error(
                 "本地 Neo4j 意外退出(%s)/ the local Neo4j (pid %s) died: %s",
                 exit_reason(code), proc.pid, exit_reason(code),
@@ -427,6 +434,7 @@ class Supervisor:
                 log.error("本地 Neo4j 重启失败 / restarting the local Neo4j failed: %s", exc)
                 continue
             self.restarts += 1
+            self.down.clear()
             log.warning(
                 "本地 Neo4j 已重启(pid %s,%.1f 秒)/ the local Neo4j restarted (pid %s) in %.1f s",
                 self.local.pid, time.monotonic() - started, self.local.pid, time.monotonic() - started,
