@@ -128,6 +128,18 @@ class Settings(BaseSettings):
     # (end of HTTP hygiene)
 
     # Bounded imports (loaders/read.py): file size, sheet dimension, rows, cell length.
+    #: An input file's size (an .xlsx, or each CSV file), checked before it is opened. A province's biggest CSV
+    #: (households, ~20 M rows) holds ~1.7 GB.
+    import_max_file_mb: int = Field(default=4096, ge=1, validation_alias="GRASSROOTS_IMPORT_MAX_FILE_MB")
+    #: An .xlsx's members unzipped, summed (zip bombs), checked before openpyxl opens it.
+    import_max_unzipped_mb: int = Field(default=2048, ge=1, validation_alias="GRASSROOTS_IMPORT_MAX_UNZIPPED_MB")
+    #: Rows of one sheet or CSV file, header included: a sheet's declared dimension and its counted rows are
+    #: checked before it is read, a CSV file's rows as they stream. A province's households: ~20.6 M.
+    import_max_rows: int = Field(default=50_000_000, ge=2, validation_alias="GRASSROOTS_IMPORT_MAX_ROWS")
+    #: Columns of one sheet or CSV row (the model's widest sheet has 10; Excel allows 16,384).
+    import_max_columns: int = Field(default=256, ge=1, validation_alias="GRASSROOTS_IMPORT_MAX_COLUMNS")
+    #: Characters in one cell or CSV field (Excel's own limit is 32,767).
+    import_max_cell_chars: int = Field(default=32_767, ge=1, validation_alias="GRASSROOTS_IMPORT_MAX_CELL_CHARS")
     # (end of bounded imports)
 
     # The embedded Neo4j's supervision (graph/local.py): restarts after a crash.

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.model import SHEETS, SHEETS_BY_KEY
+from loaders.bounds import ImportLimits
 from loaders.columns import PackedChunk, convert_chunks
 from loaders.problems import Problem
 from loaders.read import CsvRows, Input, RawSheet
@@ -45,7 +46,7 @@ class CellWorker:
 
     def __init__(self, raws: list[RawSheet], chunk: int) -> None:
         self.keys = {raw.sheet.key for raw in raws}
-        jobs = [(raw.sheet.key, raw.source, raw.columns, str(_file(raw))) for raw in raws]
+        jobs = [(raw.sheet.key, raw.source, raw.columns, str(_file(raw)), _limits(raw)) for raw in raws]
         path = os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "loaders.cellworker"],
@@ -135,7 +136,13 @@ def _file(raw: RawSheet) -> Path:
     return raw.rows.file
 
 
-def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int) -> None:
+def _limits(raw: RawSheet) -> ImportLimits:
+    """The import limits the file is read under (the worker reads it under the same)."""
+    assert isinstance(raw.rows, CsvRows)
+    return raw.rows.limits
+
+
+def _work(jobs: list[tuple[str, str, dict[str, int], str, ImportLimits]], chunk: int, out: int) -> None:
     """The worker: convert each sheet, a chunk at a time, then say it ended; `out` is a descriptor."""
     gc.disable()  # converted rows hold no cycles; each chunk is freed once sent
 
@@ -143,9 +150,9 @@ def _work(jobs: list[tuple[str, str, dict[str, int], str]], chunk: int, out: int
         send(out, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     try:
-        for key, source, columns, file in jobs:
+        for key, source, columns, file, limits in jobs:
             problems: list[Problem] = []  # cell problems, and a file that turns out not to be UTF-8
-            raw = RawSheet(SHEETS_BY_KEY[key], source, columns, CsvRows(Path(file), problems))
+            raw = RawSheet(SHEETS_BY_KEY[key], source, columns, CsvRows(Path(file), problems, limits))
             for packed in convert_chunks(raw, chunk, problems):
                 send_(("rows", *packed))
             send_(("end", key))

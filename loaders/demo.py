@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from core.codes import id_check_char, uscc_check_char
+from core.inert import csv_field, needs_text_type, text_cell
 from core.model import GAP_KINDS, SHEETS, SHEETS_BY_KEY
 from loaders.read import EXCEL_MAX_ROWS
 
@@ -939,6 +941,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _xlsx_cell(ws: Any, value: Any) -> Any:
+    """A value as written to a workbook cell: text that openpyxl would make a formula is typed as text."""
+    value = _cell(value)
+    return text_cell(WriteOnlyCell(ws, value=value)) if needs_text_type(value) else value
+
+
 def merge_manifests(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """Cities are disjoint: a province's counts are the sums of its cities'."""
     out = dict(parts[0])
@@ -991,7 +999,7 @@ def dataset_to_xlsx(ds: Dataset, out: Path) -> None:
         cols = headers(sheet.key)
         ws.append([zh for _, zh in cols])
         for row in ds.rows.get(sheet.key, []):
-            ws.append([_cell(row.get(k, "")) for k, _ in cols])
+            ws.append([_xlsx_cell(ws, row.get(k, "")) for k, _ in cols])
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
 
@@ -1005,4 +1013,4 @@ def _write_csv(ds: Dataset, out: Path, append: bool) -> None:
             if not append:
                 w.writerow([zh for _, zh in cols])
             for row in ds.rows.get(sheet.key, []):
-                w.writerow([_cell(row.get(k, "")) for k, _ in cols])
+                w.writerow([csv_field(_cell(row.get(k, ""))) for k, _ in cols])

@@ -19,6 +19,7 @@ from graph.driver import Graph
 from graph.loading import find_codes
 from graph.scope import Scope
 from loaders.batches import BATCH
+from loaders.bounds import ImportLimits
 from loaders.codeindex import Lookup
 from loaders.confine import outside
 from loaders.plan import Plan, build_plan
@@ -44,10 +45,13 @@ def graph_lookup(graph: Graph) -> Lookup:
     return partial(find_codes, graph)
 
 
-async def validate_file(path: Path, graph: Graph | None) -> Plan:
-    """Read and validate; nothing is written."""
+async def validate_file(path: Path, graph: Graph | None, limits: ImportLimits | None = None) -> Plan:
+    """Read and validate; nothing is written. An input refused by its reading (`Problem.fatal`: past the import
+    limits, `loaders.bounds`) is not validated further: its problems are the plan's."""
     with _no_cycle_collection():
-        data = read_input(Path(path))
+        data = read_input(Path(path), limits)
+        if any(p.fatal for p in data.problems):
+            data.sheets = []
         return await build_plan(data, graph_lookup(graph) if graph is not None else None)
 
 
@@ -80,6 +84,7 @@ async def load_file(
     batch_size: int = BATCH,
     before_writes: Callable[[], Awaitable[None]] | None = None,
     load_as: tuple[str, Scope] | None = None,
+    limits: ImportLimits | None = None,
 ) -> LoadResult:
     """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`.
 
@@ -88,9 +93,12 @@ async def load_file(
 
     With `prune_missing`, what the workbook's sheets no longer list is deleted, inside its own area only.
     `before_writes` is awaited between validation and the first write (the CLI's migrations finishing).
+    `limits`: the import's bounds (default: the settings'); an input past them is refused whole.
     """
     with _no_cycle_collection():  # one pause from reading to the rollups: the plan lives through all of it
-        return await _load(path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes, load_as)
+        return await _load(
+            path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes, load_as, limits
+        )
 
 
 async def _load(
@@ -102,9 +110,13 @@ async def _load(
     batch_size: int,
     before_writes: Callable[[], Awaitable[None]] | None,
     load_as: tuple[str, Scope] | None,
+    limits: ImportLimits | None,
 ) -> LoadResult:
     started = time.perf_counter()
-    plan = await validate_file(path, graph)
+    plan = await validate_file(path, graph, limits)
+    if any(p.fatal for p in plan.problems):  # refused whole, --skip-invalid or not
+        plan.close()
+        raise InvalidInput(plan.problems)
     if load_as is not None:
         refused = outside(plan, load_as[1], load_as[0])
         if refused:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.privacy import redact
 
@@ -15,6 +15,9 @@ class Problem:
     a problem — the command line, the error workbook, an API error — never shows an ID or phone number typed
     into a cell. (A refused cell of a personal column is `HIDDEN` already.) `sheet` is kept as read: it is
     how the error workbook finds a problem's row.
+
+    A `fatal` problem refuses the whole input, `--skip-invalid` or not (an input past the import limits,
+    `loaders.bounds`): nothing is written.
     """
 
     sheet: str
@@ -23,6 +26,7 @@ class Problem:
     value: str
     reason_zh: str
     reason_en: str
+    fatal: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("value", "reason_zh", "reason_en"):

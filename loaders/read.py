@@ -4,10 +4,16 @@ Reading only maps sheets and headers to the model and yields raw text cells with
 numbers; judging values is `loaders.validate`'s job. Structural problems (not a workbook, an
 unknown or duplicate sheet, a missing or unknown header, an empty sheet) are reported as
 `Problem`s like any bad cell, all at once.
+
+Reading is bounded (`loaders.bounds`): a file is measured before it is opened, a workbook's zip before
+openpyxl opens it, a sheet's declared dimension and its counted rows and columns before its rows are read;
+then rows stream, a sheet or CSV file re-read from disk each time its rows are iterated — never a whole
+grid in memory. Past a limit, a fatal problem refuses the whole input.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import zipfile
@@ -18,10 +24,19 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from core.model import SHEETS, Column, Link, Sheet
+from loaders.bounds import (
+    ImportLimits,
+    cell_too_long,
+    check_file_size,
+    check_unzipped,
+    refusal,
+    too_many_columns,
+    too_many_rows,
+)
 from loaders.problems import Problem
 
 INSTRUCTIONS = {"说明", "instructions", "readme"}
@@ -76,73 +91,118 @@ def required_items(sheet: Sheet) -> list[Column | Link]:
     return [item for item in sheet.items if item.required]
 
 
-def read_input(path: Path) -> Input:
-    """Read a workbook or a CSV folder; never raises for bad content, returns problems instead."""
+def read_input(path: Path, limits: ImportLimits | None = None) -> Input:
+    """Read a workbook or a CSV folder; never raises for bad content, returns problems instead.
+
+    `limits`: the import's bounds (default: the settings' GRASSROOTS_IMPORT_…)."""
     path = Path(path)
+    limits = limits or ImportLimits.from_settings()
     if path.is_dir():
-        return _read_folder(path)
+        return _read_folder(path, limits)
     if not path.exists():
         return Input(path, [], [Problem(path.name, 0, "", "", "文件不存在", "the file does not exist")])
     if path.suffix.lower() == ".csv":
         problems: list[Problem] = []
-        sheets = _read_csv_files([path], problems)
+        sheets = _read_csv_files([path], problems, limits)
         return Input(path, sheets, problems)
-    return _read_workbook(path)
+    return _read_workbook(path, limits)
 
 
 # ---------------------------------------------------------------- CSV
-def _read_folder(folder: Path) -> Input:
+def _read_folder(folder: Path, limits: ImportLimits) -> Input:
     problems: list[Problem] = []
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
     if not files:
         problems.append(Problem(folder.name, 0, "", "", "文件夹中没有 CSV 文件", "the folder holds no .csv files"))
-    return Input(folder, _read_csv_files(files, problems), problems)
+    return Input(folder, _read_csv_files(files, problems, limits), problems)
 
 
-def _read_csv_files(files: list[Path], problems: list[Problem]) -> list[RawSheet]:
+def _read_csv_files(files: list[Path], problems: list[Problem], limits: ImportLimits) -> list[RawSheet]:
     seen: dict[str, str] = {}
     out: list[RawSheet] = []
     for file in files:
         sheet = _match_sheet(file.stem, file.name, seen, problems)
         if sheet is None:
             continue
+        too_big = check_file_size(file, limits)
+        if too_big is not None:
+            problems.append(too_big)
+            continue
         try:
-            with file.open(encoding="utf-8-sig", newline="") as fh:
+            with file.open(encoding="utf-8-sig", newline="") as fh, _field_limit(limits.cell_chars):
                 header = next(csv.reader(fh), [])
         except UnicodeDecodeError as exc:
             problems.append(_not_utf8(file, exc))
             continue
+        except csv.Error as exc:
+            problems.append(_csv_error(file, 1, exc, limits))
+            continue
+        if len(header) > limits.columns:
+            problems.append(too_many_columns(file.name, file.name, len(header), limits, row=1))
+            continue
         raw = _make_sheet(sheet, file.name, header, problems)
         if raw is not None:
-            raw.rows = CsvRows(file, problems)
+            raw.rows = CsvRows(file, problems, limits)
             out.append(raw)
     return out
+
+
+@contextlib.contextmanager
+def _field_limit(chars: int) -> Iterator[None]:
+    """`csv.field_size_limit` (process-wide in the csv module) set to `chars` while a file is read."""
+    before = csv.field_size_limit(chars)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _csv_error(file: Path, row: int, exc: csv.Error, limits: ImportLimits) -> Problem:
+    """A CSV file the reader gave up on: a field past GRASSROOTS_IMPORT_MAX_CELL_CHARS, or broken quoting."""
+    if "field larger than field limit" in str(exc):
+        return cell_too_long(file.name, file.name, row, "", None, limits)
+    return refusal(file.name, "CSV 文件格式错误,无法读取", f"the CSV file cannot be read: {exc}", row=row)
 
 
 class CsvRows:
     """A CSV file's data rows, (row number, cells), read from disk each time they are iterated.
 
     A city's household file has millions of rows: validation streams them instead of holding them.
-    A byte that is not UTF-8 ends the file with a problem (reported once).
+    A byte that is not UTF-8, a row past the row or column limit, a field past the cell limit each end the
+    file with a problem (reported once; past a limit, a fatal one).
     """
 
-    def __init__(self, file: Path, problems: list[Problem]) -> None:
+    def __init__(self, file: Path, problems: list[Problem], limits: ImportLimits | None = None) -> None:
         self.file = file
+        self.limits = limits or ImportLimits.from_settings()
         self._problems = problems
         self._reported = False
 
+    def _report(self, problem: Problem) -> None:
+        if not self._reported:
+            self._reported = True
+            self._problems.append(problem)
+
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        max_rows, max_columns, name = self.limits.rows, self.limits.columns, self.file.name
+        number = 1
         try:
-            with self.file.open(encoding="utf-8-sig", newline="") as fh:
+            with self.file.open(encoding="utf-8-sig", newline="") as fh, _field_limit(self.limits.cell_chars):
                 reader = csv.reader(fh)
                 next(reader, None)
                 for number, cells in enumerate(reader, start=2):
+                    if number > max_rows:
+                        self._report(too_many_rows(name, name, None, self.limits))
+                        return
+                    if len(cells) > max_columns:
+                        self._report(too_many_columns(name, name, len(cells), self.limits, row=number))
+                        return
                     if "".join(cells).strip():  # not a blank row
                         yield number, cells
         except UnicodeDecodeError as exc:
-            if not self._reported:
-                self._reported = True
-                self._problems.append(_not_utf8(self.file, exc))
+            self._report(_not_utf8(self.file, exc))
+        except csv.Error as exc:
+            self._report(_csv_error(self.file, number + 1, exc, self.limits))
 
 
 def _not_utf8(file: Path, exc: UnicodeDecodeError) -> Problem:
@@ -157,11 +217,15 @@ def _not_utf8(file: Path, exc: UnicodeDecodeError) -> Problem:
 
 
 # ---------------------------------------------------------------- XLSX
-def _read_workbook(path: Path) -> Input:
+def _read_workbook(path: Path, limits: ImportLimits) -> Input:
+    too_big = check_file_size(path, limits) or check_unzipped(path, limits)  # before openpyxl opens it
+    if too_big is not None:
+        return Input(path, [], [too_big])
     problems: list[Problem] = []
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        parts = _sheet_parts(path)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError) as exc:
         reason = type(exc).__name__
         return Input(
             path,
@@ -177,7 +241,6 @@ def _read_workbook(path: Path) -> Input:
                 )
             ],
         )
-    merges, formulas = _scan_sheets(path)
     seen: dict[str, str] = {}
     out: list[RawSheet] = []
     try:
@@ -185,27 +248,137 @@ def _read_workbook(path: Path) -> Input:
             sheet = _match_sheet(ws.title, ws.title, seen, problems)
             if sheet is None:
                 continue
-            grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-            _fill_merged(grid, merges.get(ws.title, []), ws.title, problems)
-            for row, col in formulas.get(ws.title, []):
-                if row - 1 < len(grid) and col - 1 < len(grid[row - 1]) and grid[row - 1][col - 1] == "":
-                    problems.append(
-                        Problem(
-                            ws.title,
-                            row,
-                            col_letter(col),
-                            "",
-                            "公式没有保存计算结果,请在 Excel 中打开并保存,或粘贴为数值",
-                            "a formula with no saved result: open and save the file in Excel, or paste values",
-                        )
-                    )
-            raw = _make_sheet(sheet, ws.title, grid[0] if grid else [], problems)
+            # The declared dimension first (openpyxl's read-only mode reads it from <dimension ref>) ...
+            refused = _past_limits(path.name, ws.title, ws.max_row, ws.max_column, limits, declared=True)
+            if refused is None:  # ... then the rows and columns counted in the sheet's XML, streamed
+                scan = _scan_sheet(path, parts.get(ws.title, ""), limits)
+                refused = _past_limits(path.name, ws.title, scan.rows, scan.columns, limits, declared=False)
+            if refused is not None:
+                problems.append(refused)
+                continue
+            for ref in scan.merges:
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                if min_row == 1 and (max_col > min_col or max_row > 1):
+                    reason = ("表头不能合并单元格", "header cells must not be merged: unmerge them")
+                    problems.append(Problem(ws.title, 1, ref, "", *reason))
+            rows = XlsxRows(path, ws.title, scan, problems, limits)
+            header = next(iter(list(rows.numbered(header=True))), (1, []))[1]
+            raw = _make_sheet(sheet, ws.title, header, problems)
             if raw is not None:
-                raw.rows = [(i + 2, cells) for i, cells in enumerate(grid[1:]) if any(c for c in cells)]
+                raw.rows = rows
                 out.append(raw)
     finally:
         wb.close()
     return Input(path, out, problems)
+
+
+def _past_limits(
+    file: str, title: str, rows: int | None, columns: int | None, limits: ImportLimits, *, declared: bool
+) -> Problem | None:
+    """The sheet's rows or columns (declared or counted; None: not declared) past the import limits."""
+    if columns is not None and columns > limits.columns:
+        return too_many_columns(file, title, columns, limits, declared=declared)
+    if rows is not None and rows > limits.rows:
+        return too_many_rows(file, title, rows, limits, declared=declared)
+    return None
+
+
+class XlsxRows:
+    """A sheet's data rows, (row number, cells), streamed from the workbook each time they are iterated.
+
+    openpyxl's read-only mode shows neither merged ranges (their cells read as empty) nor formulas (they read as
+    their saved values): a merged range in the data fills its cells with its top-left value as the rows pass,
+    and a formula cell with no saved result (found by `_scan_sheet`) is reported. Rows are read up to the
+    counted extent (`SheetScan`), never the declared one; a cell past GRASSROOTS_IMPORT_MAX_CELL_CHARS ends
+    the sheet with a fatal problem. Problems are reported once, however often the rows are iterated.
+    """
+
+    def __init__(self, path: Path, title: str, scan: SheetScan, problems: list[Problem], limits: ImportLimits) -> None:
+        self.path, self.title, self.scan, self.limits = path, title, scan, limits
+        self._problems = problems
+        self._reported = False
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        return self.numbered(header=False)
+
+    def numbered(self, *, header: bool) -> Iterator[tuple[int, list[str]]]:
+        """The header row alone (`header`), or every non-blank data row."""
+        if self.scan.rows == 0:
+            return
+        last = 1 if header else self.scan.rows
+        found: list[Problem] = []
+        wb = load_workbook(self.path, read_only=True, data_only=True)
+        try:
+            ws = wb[self.title]
+            merges = _Merges(self.scan.merges)
+            values = ws.iter_rows(min_row=1, max_row=last, max_col=max(self.scan.columns, 1), values_only=True)
+            for number, row in enumerate(values, start=1):
+                if row.count(None) == len(row) and not merges.open_at(number):
+                    continue  # a blank row (openpyxl yields one for each row the file skips)
+                cells = [_cell_text(v) for v in row]
+                longest = max(map(len, cells), default=0)
+                if longest > self.limits.cell_chars:
+                    at = next(i for i, c in enumerate(cells) if len(c) == longest)
+                    found.append(
+                        cell_too_long(self.path.name, self.title, number, col_letter(at + 1), longest, self.limits)
+                    )
+                    return
+                if number == 1:
+                    if header:
+                        yield number, cells
+                    continue
+                merges.fill(number, cells)
+                for col in self.scan.formulas.get(number, ()):
+                    if col - 1 < len(cells) and cells[col - 1] == "":
+                        found.append(_unsaved_formula(self.title, number, col))
+                if any(cells):
+                    yield number, cells
+        finally:
+            wb.close()
+            if found and not self._reported:
+                self._problems.extend(found)
+            if not header:
+                self._reported = True
+
+
+def _unsaved_formula(title: str, row: int, col: int) -> Problem:
+    return Problem(
+        title,
+        row,
+        col_letter(col),
+        "",
+        "公式没有保存计算结果,请在 Excel 中打开并保存,或粘贴为数值",
+        "a formula with no saved result: open and save the file in Excel, or paste values",
+    )
+
+
+class _Merges:
+    """Merged ranges of the data (below the header), filling their cells as the rows stream past in order."""
+
+    def __init__(self, refs: list[str]) -> None:
+        self._starting: dict[int, list[tuple[int, int, int]]] = {}  # first row -> (first col, last col, last row)
+        for ref in refs:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            if min_row > 1:
+                self._starting.setdefault(min_row, []).append((min_col, max_col, max_row))
+        self._open: list[tuple[int, int, int, str]] = []  # (first col, last col, last row, top-left value)
+
+    def open_at(self, number: int) -> bool:
+        """True when a range covers (or starts at) this row."""
+        return number in self._starting or any(m[2] >= number for m in self._open)
+
+    def fill(self, number: int, cells: list[str]) -> None:
+        if not self._starting and not self._open:
+            return
+        for min_col, max_col, max_row in self._starting.pop(number, ()):
+            value = cells[min_col - 1] if min_col - 1 < len(cells) else ""
+            self._open.append((min_col, max_col, max_row, value))
+        self._open = [m for m in self._open if m[2] >= number]
+        for min_col, max_col, _, value in self._open:
+            if len(cells) < max_col:
+                cells.extend([""] * (max_col - len(cells)))
+            for c in range(min_col - 1, max_col):
+                cells[c] = value
 
 
 def _cell_text(value: object) -> str:
@@ -248,52 +421,65 @@ def _sheet_parts(path: Path) -> dict[str, str]:
     return out
 
 
-def _scan_sheets(path: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, int]]]]:
-    """Merged ranges and formula cells of every sheet, streamed from the XML in one pass.
+@dataclass
+class SheetScan:
+    """What one streamed pass over a sheet's XML counts: its extent, merged ranges, unsaved formulas."""
 
-    openpyxl's read-only mode shows neither: merged cells read as empty, formulas as their saved values.
+    rows: int = 0  # the last row's number
+    columns: int = 0  # the widest row's last column
+    merges: list[str] = field(default_factory=list)
+    formulas: dict[int, list[int]] = field(default_factory=dict)  # row -> columns of formulas with no saved value
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELL, _FORMULA, _VALUE, _INLINE = _MAIN + "c", _MAIN + "f", _MAIN + "v", _MAIN + "is"
+_ROW, _MERGE, _DATA = _MAIN + "row", _MAIN + "mergeCell", _MAIN + "sheetData"
+
+
+def _column(ref: str | None, position: int) -> int:
+    """A cell's column: from its reference ("AB12" → 28), or its position in the row when it has none."""
+    return column_index_from_string(ref.rstrip("0123456789")) if ref else position
+
+
+def _scan_sheet(path: Path, part: str, limits: ImportLimits) -> SheetScan:
+    """Count a sheet's rows and columns, and find its merged ranges and unsaved formulas, in one streamed pass.
+
+    Each row is dropped once passed, so memory stays flat whatever the sheet's size; the pass stops as soon as
+    the rows or columns go past the limits (the counts then say by how much, at least). A part that cannot be
+    parsed gives an empty scan (openpyxl reports the workbook as invalid).
     """
-    merges: dict[str, list[str]] = {}
-    formulas: dict[str, list[tuple[int, int]]] = {}
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    cell_tag, formula_tag, merge_tag, row_tag = main + "c", main + "f", main + "mergeCell", main + "row"
+    scan = SheetScan()
+    row, cells = 0, 0  # the current row's number, and how many cells of it have passed
+    data: ElementTree.Element | None = None
     try:
-        parts = _sheet_parts(path)
-        with zipfile.ZipFile(path) as z:
-            for title, part in parts.items():
-                with z.open(part) as fh:
-                    for _, elem in ElementTree.iterparse(fh, events=("end",)):
-                        tag = elem.tag
-                        if tag == cell_tag:
-                            if elem.find(formula_tag) is not None:
-                                col, row, _, _ = range_boundaries(elem.get("r", "A1"))
-                                formulas.setdefault(title, []).append((row, col))
-                        elif tag == row_tag:
-                            elem.clear()
-                        elif tag == merge_tag:
-                            merges.setdefault(title, []).append(elem.get("ref", ""))
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
-        return {}, {}
-    return merges, formulas
-
-
-def _fill_merged(grid: list[list[str]], ranges: list[str], title: str, problems: list[Problem]) -> None:
-    """A merged range in the data fills every cell with its top-left value; a merged header is an error."""
-    for ref in ranges:
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        if min_row == 1 and (max_col > min_col or max_row > 1):
-            problems.append(
-                Problem(title, 1, ref, "", "表头不能合并单元格", "header cells must not be merged: unmerge them")
-            )
-            continue
-        value = (
-            grid[min_row - 1][min_col - 1] if min_row - 1 < len(grid) and min_col - 1 < len(grid[min_row - 1]) else ""
-        )
-        for r in range(min_row - 1, min(max_row, len(grid))):
-            row = grid[r]
-            row.extend([""] * (max_col - len(row)))
-            for c in range(min_col - 1, max_col):
-                row[c] = value
+        with zipfile.ZipFile(path) as z, z.open(part) as fh:
+            for event, elem in ElementTree.iterparse(fh, events=("start", "end")):
+                tag = elem.tag
+                if event == "start":
+                    if tag == _ROW:
+                        number = elem.get("r")
+                        row, cells = (int(number) if number else row + 1), 0
+                    elif tag == _DATA:
+                        data = elem
+                    continue
+                if tag == _CELL:
+                    cells += 1
+                    if elem.find(_FORMULA) is not None and not elem.findtext(_VALUE) and elem.find(_INLINE) is None:
+                        scan.formulas.setdefault(row, []).append(_column(elem.get("r"), cells))
+                elif tag == _ROW:
+                    scan.rows = max(scan.rows, row)
+                    if cells:
+                        scan.columns = max(scan.columns, _column(elem[-1].get("r"), cells))
+                    elem.clear()
+                    if data is not None:
+                        data.remove(elem)
+                    if scan.rows > limits.rows or scan.columns > limits.columns:
+                        break
+                elif tag == _MERGE:
+                    scan.merges.append(elem.get("ref", ""))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
+        return SheetScan()
+    return scan
 
 
 # ---------------------------------------------------------------- headers

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from core.inert import text_cell
 from core.model import SHEETS, Column, Kind, Link
 from core.privacy import mask, redact
 from loaders.demo import headers
@@ -113,13 +114,11 @@ def _shown(items: tuple[Column | Link, ...], cells: list[str]) -> list[str]:
     return out + list(cells[len(items) :])
 
 
-def _append_inert(ws: Any, values: list[Any]) -> None:
-    """Append a row whose text cells stay text (openpyxl would store "=…" as a formula)."""
-    row = ws.max_row + 1
+def _put_inert(ws: Any, row: int, values: list[Any]) -> None:
+    """Write a row whose text cells stay text (`core.inert.text_cell`: openpyxl would store "=…" as a formula,
+    "#N/A" as an error). The row number is the caller's count: `ws.max_row` walks every cell each time."""
     for col, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"
+        text_cell(ws.cell(row=row, column=col, value=value))
 
 
 def write_error_workbook(plan: Plan, out: Path) -> int:
@@ -137,19 +136,19 @@ def write_error_workbook(plan: Plan, out: Path) -> int:
     summary = wb.active
     summary.title = "问题汇总"
     summary.append(["工作表 sheet", "行 row", "列 column", "值 value", "原因 reason", "reason"])
-    for p in plan.problems:
-        summary.append([p.sheet, p.row or "", p.column, p.value, p.reason_zh, p.reason_en])
+    for n, p in enumerate(plan.problems, start=2):
+        _put_inert(summary, n, [p.sheet, p.row or "", p.column, p.value, p.reason_zh, p.reason_en])
     count = 0
     for sheet in SHEETS:
         bad = plan.bad_rows(sheet.key)
         if not bad:
             continue
         ws = wb.create_sheet(bad[0].source_name[:31])
-        ws.append(["原行号 row", "原因 reason", *[zh for _, zh in headers(sheet.key)]])
-        for r in bad:
+        ws.append(["原行号 row", "原因 reason", *[zh for _, zh in headers(sheet.key)]])  # our own text
+        for n, r in enumerate(bad, start=2):
             own = reasons.get((r.source_name, r.number), [])
             text = "; ".join(f"{p.column}: {p.reason_zh} / {p.reason_en}" for p in own) or " / ".join(CASCADE_REASON)
-            _append_inert(ws, [r.number, text, *_shown(sheet.items, r.cells)])
+            _put_inert(ws, n, [r.number, text, *_shown(sheet.items, r.cells)])
             count += 1
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

@@ -4,6 +4,9 @@ The workbook is streamed (openpyxl write-only mode: a city's gap sheets hold hun
 rows): bold header row, column widths fitted to the text (a CJK character counts as two), frozen header,
 autofilter, header rows repeated on every printed page, landscape A4 fitted to the page width, the scope
 and the page number in the page header and footer.
+
+Both are inert (`core.inert`): every text cell of the workbook is typed as text, never a formula, and a CSV
+field starting with `= + - @`, a tab or a carriage return is prefixed with `'` (numbers stay numbers).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.inert import csv_field, csv_row, needs_text_type, text_cell
 from reports.audit import Sheet, Table
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -134,7 +138,7 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
             c.font = font
         for name, v in style.items():
             setattr(c, name, v)
-        return c
+        return text_cell(c)
 
     for i, line in enumerate(sheet.title):
         ws.append([cell(line, TITLE_FONT if i == 0 else None)])
@@ -172,6 +176,8 @@ def _styled_row(table: Table, index: int, values: Iterable[Any], cell: Callable[
             out.append(cell(value, BOLD if bold else None, alignment=WRAP))
         elif bold:
             out.append(cell(value, BOLD))
+        elif needs_text_type(value):
+            out.append(cell(value))  # typed as text: openpyxl would store "=…" as a formula
         else:
             out.append(value)
     return out
@@ -181,16 +187,17 @@ def csv_text(table: Table) -> str:
     """One table as CSV text (rates as percentages, like the workbook shows them)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.flat_header)
+    writer.writerow(csv_row(table.flat_header))
     for values in table.rows:
         writer.writerow([_csv_value(v, i in table.percent) for i, v in enumerate(values)])
     return buffer.getvalue()
 
 
 def _csv_value(value: Any, percent: bool) -> Any:
+    """A field as the CSV holds it: a rate as a percentage, text made inert (`core.inert.csv_field`)."""
     if value is None:
         return ""
-    return f"{value:.1%}" if percent else value
+    return f"{value:.1%}" if percent and not isinstance(value, str) else csv_field(value)
 
 
 def csv_names(sheets: list[Sheet]) -> list[tuple[str, Table]]:

@@ -276,12 +276,12 @@ def test_error_workbook_cells_stay_text(tmp_path: Path) -> None:
     """A rejected cell typed as a formula is written as text, never as a formula the workbook would run."""
     from openpyxl import Workbook as Book
 
-    from loaders.workbooks import _append_inert
+    from loaders.workbooks import _put_inert
 
     book = Book()
     ws = book.active
     ws.append(["header"])
-    _append_inert(ws, [3, '=HYPERLINK("http://evil.example","x")', "plain"])
+    _put_inert(ws, 2, [3, '=HYPERLINK("http://evil.example","x")', "plain"])
     out = tmp_path / "inert.xlsx"
     book.save(out)
     cell = load_workbook(out).active["B2"]
