@@ -278,8 +278,8 @@ def _past_limits(
     """The sheet's rows or columns (declared or counted; None: not declared) past the import limits."""
     if columns is not None and columns > limits.columns:
         return too_many_columns(file, title, columns, limits, declared=declared)
-    if rows is not None and rows > limits.rows:
-        return too_many_rows(file, title, rows, limits, declared=declared)
+    if rows is not None and rows > limits.rows:  # counting stops past the limit: "more than" it
+        return too_many_rows(file, title, rows if declared else None, limits, declared=declared)
     return None
 
 
