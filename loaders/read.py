@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -190,15 +191,14 @@ class CsvRows:
             with self.file.open(encoding="utf-8-sig", newline="") as fh, _field_limit(self.limits.cell_chars):
                 reader = csv.reader(fh)
                 next(reader, None)
-                for number, cells in enumerate(reader, start=2):
-                    if number > max_rows:
-                        self._report(too_many_rows(name, name, None, self.limits))
-                        return
+                for number, cells in enumerate(itertools.islice(reader, max_rows - 1), start=2):  # header: row 1
                     if len(cells) > max_columns:
                         self._report(too_many_columns(name, name, len(cells), self.limits, row=number))
                         return
                     if "".join(cells).strip():  # not a blank row
                         yield number, cells
+                if next(reader, None) is not None:  # a row past the limit
+                    self._report(too_many_rows(name, name, None, self.limits))
         except UnicodeDecodeError as exc:
             self._report(_not_utf8(self.file, exc))
         except csv.Error as exc:
