@@ -35,6 +35,7 @@ from graph.settings import PROJECT_ROOT, Settings, get_settings
 from reports.http import audit_report
 from schema import build_schema
 from schema.api import Context
+from schema.limits import BodyLimit, Limits
 
 log = logging.getLogger("grassroots.server")
 
@@ -45,8 +46,10 @@ MIGRATION_RETRY = 2.0
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI GraphQL app with our context."""
 
-    def __init__(self, graph_ref: dict[str, Graph], introspection: bool = True, **kwargs: Any) -> None:
-        super().__init__(build_schema(introspection=introspection), **kwargs)
+    def __init__(
+        self, graph_ref: dict[str, Graph], introspection: bool = True, limits: Limits | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(build_schema(introspection=introspection, limits=limits), **kwargs)
         self._graph_ref = graph_ref
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -230,7 +233,8 @@ def create_app(
                 await task
             await graph.close()
 
-    graphql = GraphQLApp(graph_ref, introspection=settings.introspection, graphql_ide=None)
+    limits = Limits.of(settings)  # request limits before execution (schema/limits.py)
+    graphql = GraphQLApp(graph_ref, introspection=settings.introspection, limits=limits, graphql_ide=None)
     authenticator = Authenticator(
         lambda: graph_ref["graph"],
         Signer(secret(settings.data_dir)),
@@ -251,8 +255,11 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     signed_in = [Middleware(RequireSignIn, authenticator), Middleware(AccountConcurrency, settings.account_concurrency)]
+    limited = [Middleware(BodyLimit, limits)]  # a body over its limit is refused before it is read (schema/limits.py)
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[*hygiene.middleware(settings.trusted_hosts), *signed_in]
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[*hygiene.middleware(settings.trusted_hosts), *limited, *signed_in],
     )
     app.state.authenticator = authenticator
     app.state.supervisor = supervisor

@@ -71,6 +71,36 @@ class Settings(BaseSettings):
     oidc_login_claim: str = Field(default="preferred_username", validation_alias="GRASSROOTS_OIDC_LOGIN_CLAIM")
 
     # Request limits before execution (schema/limits.py): sizes, tokens, aliases, depth, lists, cost, budgets.
+    #: Bytes a `/graphql` request body may hold: a longer one is refused (413) before it is read past the limit.
+    max_graphql_body: int = Field(default=256 * 1024, ge=1024, validation_alias="GRASSROOTS_MAX_GRAPHQL_BODY")
+    #: Bytes any other request body (`/login`, `/token`, `/logout`) may hold (413 beyond).
+    max_form_body: int = Field(default=16 * 1024, ge=1024, validation_alias="GRASSROOTS_MAX_FORM_BODY")
+    #: Bytes a URL's query string may hold (a GET `/graphql?query=…`; 414 beyond).
+    max_query_string: int = Field(default=16 * 1024, ge=256, validation_alias="GRASSROOTS_MAX_QUERY_STRING")
+    #: Lexical tokens (and comments) a GraphQL document may hold: the parser stops at the limit.
+    max_tokens: int = Field(default=2000, ge=100, validation_alias="GRASSROOTS_MAX_TOKENS")
+    #: Aliases a document may use (fragments counted where they are spread).
+    max_aliases: int = Field(default=15, ge=1, validation_alias="GRASSROOTS_MAX_ALIASES")
+    #: Levels of nested selections (a leaf field does not count; introspection is bounded by the cost instead).
+    max_depth: int = Field(default=6, ge=2, validation_alias="GRASSROOTS_MAX_DEPTH")
+    #: Items any list argument may hold (`nodes(ids:)`, `metrics`, `kinds`, `types`, lists inside inputs).
+    max_list_items: int = Field(default=100, ge=1, validation_alias="GRASSROOTS_MAX_LIST_ITEMS")
+    #: The cost one request may have: the values its answer is expected to hold, lists counted at their
+    #: expected row counts in a city (schema/limits.py); QUERY_TOO_COMPLEX beyond.
+    max_cost: int = Field(default=100_000, ge=100, validation_alias="GRASSROOTS_MAX_COST")
+    #: The cost one account may spend per minute (a sliding window, in memory); 0: no per-account budget.
+    cost_per_minute: int = Field(default=2_000_000, ge=0, validation_alias="GRASSROOTS_COST_PER_MINUTE")
+
+    @model_validator(mode="after")
+    def _minute_holds_a_request(self) -> Self:
+        """A budget per minute smaller than one request's would refuse requests the service accepts."""
+        if 0 < self.cost_per_minute < self.max_cost:
+            raise ValueError(
+                f"GRASSROOTS_COST_PER_MINUTE({self.cost_per_minute})须为 0 或不小于 GRASSROOTS_MAX_COST"
+                f"({self.max_cost})/ GRASSROOTS_COST_PER_MINUTE must be 0 (off) or at least GRASSROOTS_MAX_COST"
+            )
+        return self
+
     # (end of request limits)
 
     # Bounded execution (graph/ and schema/): round trips, plan cache, concurrency, audit builds.

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection
 from strawberry.types import ExecutionContext, Info
 
 from graph.scope import area_query
+from graph.settings import get_settings
 from schema.accesslog import AccessEntry, AccessRecords, resolve_access_log
 from schema.accounts import Account, resolve_accounts
 from schema.chain import ResponsibilityChain, resolve_chain
@@ -22,6 +23,7 @@ from schema.entities import TYPES as _TYPES
 from schema.errors import ErrorCodes, is_variable_error
 from schema.execution import FastFieldsExecution
 from schema.gaps import GapConnection, resolve_gaps
+from schema.limits import Limits, extensions
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_nodes, resolve_search
 from schema.mutations import AuditEntry, Mutation, resolve_audit_log
 from schema.network import Network, PartnerNetwork, resolve_network, resolve_partner_network
@@ -273,23 +275,28 @@ class Schema(strawberry.Schema):
 DOCUMENT_CACHE = 256
 
 
-def build_schema(*, shortcuts: bool = True, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, shortcuts: bool = True, introspection: bool = True, limits: Limits | None = None
+) -> strawberry.Schema:
     """The service's schema with its extensions (`shortcuts=False`: graphql-core's plain execution path;
     `introspection=False`: `__schema` and `__type` refused, GRASSROOTS_INTROSPECTION).
 
     Parsing and validating a document is cached (bounded LRU, shared across requests): a front-end sends
     the same few documents again and again, and validation costs about as much as executing a look-up.
+    Every request is held to `limits` (default: the settings') before it runs (`schema.limits`).
     """
-    return Schema(
+    limited, pricing = extensions(limits or Limits.of(get_settings()), DOCUMENT_CACHE)
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         types=ALL_TYPES,
         extensions=[
             ErrorCodes,
             AccessRecords,
-            lambda: ParserCache(maxsize=DOCUMENT_CACHE),
-            lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
+            *limited,
             *(() if introspection else (DisableIntrospection,)),
         ],
         execution_context_class=FastFieldsExecution if shortcuts else None,
     )
+    pricing.attach(schema._schema)
+    return schema
