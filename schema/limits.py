@@ -127,7 +127,7 @@ def too_long_list(found: int, limit: int, where: str) -> GraphQLError:
 
 def too_costly(cost: int, limit: int) -> GraphQLError:
     return _error(
-        f"查询过于复杂:预计成本 {cost:,},单次上限 {limit:,}(请缩小范围、减少嵌套或每页条数)/ The query is too "
+        f"查询过于复杂:预计成本 {cost:,},单次上限 {limit:,}(请缩小范围、减少嵌套或每页条数) / The query is too "
         f"complex: its expected cost is {cost:,}, the budget per request {limit:,} (GRASSROOTS_MAX_COST): narrow "
         "the scope, nest less or ask for smaller pages.",
         QUERY_TOO_COMPLEX,
