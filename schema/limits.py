@@ -338,19 +338,22 @@ class BodyLimit:
             await self._refuse(scope, receive, send, 413, _body_message(declared, limit))
             return
         seen = 0
-        started = False
+        started = over = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    over = True
                     raise _TooLarge
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if over and not started:
+                return  # whatever the application made of the cut body (it may catch the error): ours instead
             started = started or message["type"] == "http.response.start"
             await send(message)
 
@@ -359,6 +362,7 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
+        if over and not started:
             await self._refuse(scope, receive, send, 413, _body_message(seen, limit, read=True))
 
     @staticmethod
@@ -368,8 +372,9 @@ class BodyLimit:
             body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": BAD_USER_INPUT}}]}
         else:
             body = {"error": {"code": BAD_USER_INPUT, "message": message}}
-        # The rest of the body is never read: the connection is closed after the answer.
-        response = JSONResponse(body, status_code=status, headers={"Connection": "close"})
+        # The application never reads the rest of the body; the server drops whatever more arrives. The
+        # connection is not closed at once: closing with unread data resets it, and the client loses the answer.
+        response = JSONResponse(body, status_code=status)
         await response(scope, receive, send)
 
 
