@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
+from starlette.applications import Starlette
 
 from core.codes import own_code_area
 from graph.driver import Graph
@@ -28,7 +30,7 @@ from graph.settings import Settings
 from loaders.demo import Dataset, Profile, dataset_to_xlsx, generate, write_demo
 from loaders.load import load_file
 from tests import walk as w
-from tests.helpers import SUITE_ADMIN, bearer, clear, data_of, ensure_account
+from tests.helpers import SUITE_ADMIN, bearer, clear, data_of, ensure_account, make_settings
 
 #: The small demo city's sizes, its four communities in two streets (the small city has one street).
 TWO_STREETS = Profile("two-streets", 1, 1, 2, 4, 18, 16, 12, 5, 600)
@@ -86,6 +88,45 @@ def bridges(rows: dict[str, list[dict[str, Any]]]) -> Dataset:
                 if not any(r["unit_code"] == unit and r["community_code"] == c for r in rows["UnitReport"]):
                     ds.add("UnitReport", unit_code=unit, community_code=c, date=day, receipt_returned="是")
     return ds
+
+
+#: The walk reads every field four levels deep, one document per root field: thousands of tokens, hundreds of
+#: aliases, costs far over a request's budget. It runs on an app of its own with the request limits opened
+#: (schema/limits.py): what it checks is access, not size.
+WIDE_OPEN = {
+    "GRASSROOTS_MAX_TOKENS": 1_000_000,
+    "GRASSROOTS_MAX_ALIASES": 1_000_000,
+    "GRASSROOTS_MAX_DEPTH": 50,
+    "GRASSROOTS_MAX_LIST_ITEMS": 1_000_000,
+    "GRASSROOTS_MAX_COST": 10**15,
+    "GRASSROOTS_COST_PER_MINUTE": 0,
+}
+
+
+@pytest.fixture(scope="module")
+async def walk_app(settings: Settings, app: Starlette) -> AsyncIterator[Starlette]:
+    """The app as the suite serves it (the suite's admin made by `app`), with the request limits opened."""
+    from server import create_app
+
+    opened = make_settings(NEO4J_URI=settings.neo4j_uri, GRASSROOTS_DATA_DIR=str(settings.data_dir), **WIDE_OPEN)
+    application = create_app(opened)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def client(walk_app: Starlette, settings: Settings) -> AsyncIterator[AsyncClient]:
+    """The suite's admin on the walk's app (in place of conftest's `client`)."""
+    async with AsyncClient(transport=ASGITransport(app=walk_app), base_url="http://test",
+                           headers=bearer(settings, SUITE_ADMIN)) as http:  # fmt: skip
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def anonymous(walk_app: Starlette) -> AsyncIterator[AsyncClient]:
+    """No credentials, on the walk's app (in place of conftest's `anonymous`)."""
+    async with AsyncClient(transport=ASGITransport(app=walk_app), base_url="http://test") as http:
+        yield http
 
 
 @pytest.fixture(scope="module")
