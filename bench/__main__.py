@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--page-profile", default="city", choices=["small", "city", "province"])
     parser.add_argument("--traffic-profile", default="city", choices=["small", "city"])
     parser.add_argument("--quick", action="store_true", help="traffic: short phases, results printed, not written")
-    parser.add_argument("--seconds", type=float, default=None, help="traffic: seconds per phase (default 45; quick 10)")
+    parser.add_argument("--seconds", type=float, default=None, help="traffic: seconds per phase (default 60; quick 10)")
     parser.add_argument("--traffic-users", default="20,100", help="traffic: the two numbers of users (default 20,100)")
     parser.add_argument("--store", type=Path, default=None, help="traffic: keep the loaded store here between runs")
     parser.add_argument("--think", type=float, default=traffic.THINK, help="traffic: a user's mean think time, s")
