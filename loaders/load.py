@@ -101,6 +101,24 @@ async def load_file(
         )
 
 
+def _refuse(path: Path, plan: Plan, skip_invalid: bool, load_as: tuple[str, Scope] | None) -> None:
+    """Raise `InvalidInput` for a plan that must not be written: a problem past an import bound (refused whole,
+    `--skip-invalid` or not), a row outside the `load_as` account's scope, any problem without `skip_invalid`,
+    or no rows at all. Nothing has been written when it raises."""
+    if any(p.fatal for p in plan.problems):
+        plan.close()
+        raise InvalidInput(plan.problems)
+    if load_as is not None:
+        refused = outside(plan, load_as[1], load_as[0])
+        if refused:
+            plan.close()
+            raise InvalidInput(refused)
+    if plan.problems and not skip_invalid:
+        raise InvalidInput(plan.problems)
+    if not plan.row_count and not plan.problems:
+        raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
+
+
 async def _load(
     path: Path,
     graph: Graph,
@@ -114,19 +132,8 @@ async def _load(
 ) -> LoadResult:
     started = time.perf_counter()
     plan = await validate_file(path, graph, limits)
-    if any(p.fatal for p in plan.problems):  # refused whole, --skip-invalid or not
-        plan.close()
-        raise InvalidInput(plan.problems)
-    if load_as is not None:
-        refused = outside(plan, load_as[1], load_as[0])
-        if refused:
-            plan.close()
-            raise InvalidInput(refused)
+    _refuse(path, plan, skip_invalid, load_as)
     validated = time.perf_counter() - started
-    if plan.problems and not skip_invalid:
-        raise InvalidInput(plan.problems)
-    if not plan.row_count and not plan.problems:
-        raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
     skipped = plan.row_count - sum(plan.valid_count(s.key) for s in SHEETS)  # no re-reading the input
     if before_writes is not None:
         await before_writes()
