@@ -8,6 +8,9 @@ through `Context.graph`, which is a `RequestGraph` over the process's one `Graph
 - at most GRASSROOTS_REQUEST_CONCURRENCY of its transactions run at once; the others wait their turn inside
   the request, so a request with many aliases holds a few pooled connections, never all NEO4J_POOL_SIZE.
 
+- a request made for an account (`account`) also takes a server-wide turn per transaction, least-used account
+  first, and is refused once the account has used its database seconds of the minute (`graph.fairness`).
+
 Writes are never refused by the count (a mutation's commit, and the access record written after a response
 that showed personal data, must not be lost to it) but take their turn like reads.
 """
@@ -15,6 +18,7 @@ that showed personal data, must not be lost to it) but take their turn like read
 from __future__ import annotations
 
 import asyncio
+import time
 
 from graph.driver import Graph, P, T, Work
 
@@ -30,9 +34,10 @@ class TooManyRoundTrips(RuntimeError):
         self.cap = cap
 
 
-def for_request(graph: Graph) -> RequestGraph:
-    """`graph` as one request sees it (a request's view stays itself)."""
-    return graph if isinstance(graph, RequestGraph) else RequestGraph(graph)
+def for_request(graph: Graph, account: str | None = None) -> RequestGraph:
+    """`graph` as one request made for `account` (None: the service's own) sees it (a request's view stays
+    itself)."""
+    return graph if isinstance(graph, RequestGraph) else RequestGraph(graph, account=account)
 
 
 class RequestGraph(Graph):
@@ -41,7 +46,13 @@ class RequestGraph(Graph):
     `round_trips` is the request's own count; the shared graph counts every transaction too.
     """
 
-    def __init__(self, shared: Graph, max_round_trips: int | None = None, concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        shared: Graph,
+        max_round_trips: int | None = None,
+        concurrency: int | None = None,
+        account: str | None = None,
+    ) -> None:
         # No Graph.__init__: the driver (and everything it configured) is the shared one's.
         self.shared = shared
         self.settings = shared.settings
@@ -51,6 +62,9 @@ class RequestGraph(Graph):
         self.driver = shared.driver
         self.max_round_trips = shared.max_round_trips if max_round_trips is None else max_round_trips
         self.request_concurrency = shared.request_concurrency if concurrency is None else concurrency
+        self.db_time = shared.db_time
+        self.turns = shared.turns
+        self.account = account
         self.round_trips = 0
         self.reads = 0
         self._turns = asyncio.Semaphore(self.request_concurrency)
@@ -64,7 +78,17 @@ class RequestGraph(Graph):
             self.reads += 1
         self.round_trips += 1
         async with self._turns:
-            return await self.shared._run(readonly, work, *args, retry_time=retry_time, **kwargs)
+            if self.account is None:
+                return await self.shared._run(readonly, work, *args, retry_time=retry_time, **kwargs)
+            if readonly:
+                self.db_time.check(self.account)
+            await self.turns.acquire(self.account)
+            start = time.monotonic()
+            try:
+                return await self.shared._run(readonly, work, *args, retry_time=retry_time, **kwargs)
+            finally:
+                self.db_time.charge(self.account, time.monotonic() - start)
+                self.turns.release(self.account)
 
     async def close(self) -> None:
         """Nothing to close: the pool is the shared graph's."""

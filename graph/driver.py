@@ -17,6 +17,7 @@ from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from graph.fairness import DatabaseTime, FairTurns
 from graph.password import neo4j_password
 from graph.settings import Settings
 
@@ -105,6 +106,9 @@ class Graph:
         #: One request's limits (`graph.bounds.RequestGraph`): read transactions, and transactions at once.
         self.max_round_trips = settings.max_round_trips
         self.request_concurrency = settings.request_concurrency
+        #: Each account's database seconds, and the server-wide turns of requests' transactions (`graph.fairness`).
+        self.db_time = DatabaseTime(settings.account_db_seconds)
+        self.turns = FairTurns(settings.db_concurrency, self.db_time, settings.account_db_concurrency)
         #: True while the local Neo4j is known to be down (its supervisor says so): fail at once, don't connect.
         self.known_down: Callable[[], bool] = lambda: False
 

@@ -60,7 +60,7 @@ class Context:
     revealed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.graph = for_request(self.graph)
+        self.graph = for_request(self.graph, self.caller.login if self.caller is not None else None)
 
     @property
     def grants(self) -> Grants:

@@ -16,9 +16,17 @@ from graphql.error import GraphQLError
 from neo4j.exceptions import ClientError, Neo4jError, TransientError
 from strawberry.extensions import MaskErrors
 
-from core.errors import BAD_USER_INPUT, INTERNAL, QUERY_TIMEOUT, QUERY_TOO_COMPLEX, SERVICE_UNAVAILABLE
+from core.errors import (
+    BAD_USER_INPUT,
+    INTERNAL,
+    QUERY_TIMEOUT,
+    QUERY_TOO_COMPLEX,
+    RATE_LIMITED,
+    SERVICE_UNAVAILABLE,
+)
 from graph.bounds import TooManyRoundTrips
 from graph.driver import GraphUnavailable, QueryTimeout
+from graph.fairness import OverShare
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +95,11 @@ class ErrorCodes(MaskErrors):
         elif isinstance(original, TooManyRoundTrips):
             code, message = QUERY_TOO_COMPLEX, str(original)
             self._once(logging.WARNING, code, path, f"cap={original.cap}")
+        elif isinstance(original, OverShare):
+            code, message = RATE_LIMITED, str(original)
+            self._once(logging.WARNING, code, path, f"limit_s={original.limit:g}")
+            return GraphQLError(message, error.nodes, error.source, error.positions, error.path,
+                                extensions={"code": code, "retryAfter": original.retry_after})  # fmt: skip
         elif isinstance(original, QueryTimeout):
             code, message = QUERY_TIMEOUT, str(original)
             self._once(logging.WARNING, code, path, f"limit_s={original.seconds:g}")

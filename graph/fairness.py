@@ -1,0 +1,143 @@
+"""Each account's share of the database: seconds of Neo4j transactions per minute, and turns by least use.
+
+The rule: one account, however many requests it sends and however heavy each is, gets no more than its share of
+Neo4j's time. The per-request cost budget (`schema.limits`) prices a request before it runs, from the model's
+expected row counts; this module charges what its transactions really took, after each one:
+
+- `DatabaseTime` keeps, per account, the seconds its GraphQL requests' transactions took over the last minute.
+  An account past GRASSROOTS_ACCOUNT_DB_SECONDS is refused its next transaction (`OverShare`, answered
+  `RATE_LIMITED` with `retryAfter`) until enough of that minute has passed. A transaction already running is
+  never cut: the charge is made when it ends, so an account can overrun by one transaction's time.
+- `FairTurns` lets at most GRASSROOTS_DB_CONCURRENCY such transactions run at once, server-wide, and at most
+  GRASSROOTS_ACCOUNT_DB_CONCURRENCY of one account's; when more are waiting, the next turn goes to the waiting
+  account that used the least time in the last minute (ties: first come), so a person's quick read is not queued
+  behind another account's heavy ones, and one account's overrun is at most that many transactions long.
+
+Kept in this process's memory (one process serves the API). `limits` counts events, not durations known only
+afterwards (its `hit` refuses a charge past the limit instead of recording it), hence the small ledger here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import time
+from collections import Counter, defaultdict, deque
+
+WINDOW = 60.0
+
+
+class OverShare(RuntimeError):
+    """An account has used its database seconds of the last minute; the message names the limit."""
+
+    def __init__(self, limit: float, retry_after: int) -> None:
+        super().__init__(
+            f"本账号一分钟内占用数据库的时间已达上限 {limit:g} 秒,请 {retry_after} 秒后重试 / This account has used "
+            f"its {limit:g} s of database time for the last minute (GRASSROOTS_ACCOUNT_DB_SECONDS): retry in "
+            f"{retry_after} s."
+        )
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+class DatabaseTime:
+    """Seconds of transactions per account over a sliding minute; `per_minute` 0 turns the limit off (the
+    ledger still orders `FairTurns`)."""
+
+    def __init__(self, per_minute: float, window: float = WINDOW) -> None:
+        self.per_minute = per_minute
+        self.window = window
+        self._spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+
+    def _trim(self, login: str, now: float) -> deque[tuple[float, float]]:
+        spent = self._spent[login]
+        while spent and spent[0][0] <= now - self.window:
+            spent.popleft()
+        if not spent:
+            del self._spent[login]
+        return spent
+
+    def charge(self, login: str, seconds: float, now: float | None = None) -> None:
+        """Record that one of `login`'s transactions took `seconds`, ending `now`."""
+        self._spent[login].append((time.monotonic() if now is None else now, seconds))
+
+    def used(self, login: str, now: float | None = None) -> float:
+        """`login`'s seconds over the last window."""
+        if login not in self._spent:
+            return 0.0
+        return sum(s for _, s in self._trim(login, time.monotonic() if now is None else now))
+
+    def check(self, login: str, now: float | None = None) -> None:
+        """Raise `OverShare` when `login` has used its seconds of the last window."""
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        used = self.used(login, now)
+        if used < self.per_minute:
+            return
+        # wait until the oldest charges have left the window and the rest fits again
+        over, wait = used - self.per_minute, self.window
+        for ended, seconds in self._spent.get(login, ()):
+            over -= seconds
+            if over < 0:
+                wait = ended + self.window - now
+                break
+        raise OverShare(self.per_minute, min(int(self.window), max(1, math.ceil(wait))))
+
+
+class FairTurns:
+    """At most `slots` transactions at once and `per_account` of one account's; a free slot goes to the waiter
+    whose account used least and is under its own cap."""
+
+    def __init__(self, slots: int, ledger: DatabaseTime, per_account: int | None = None) -> None:
+        self.slots = slots
+        self.per_account = per_account or slots
+        self.ledger = ledger
+        self.running = 0
+        self.mine: Counter[str] = Counter()
+        self._waiting: list[tuple[float, int, str, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, login: str) -> None:
+        """Wait for a slot (least-used account first)."""
+        if self.running < self.slots and self.mine[login] < self.per_account and not self._waiting:
+            self._take(login)
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (self.ledger.used(login), next(self._order), login, turn))
+        self._hand_out()  # a slot may be free while every earlier waiter's account is at its cap
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release(login)  # the slot was handed over as the waiter gave up: pass it on
+            raise
+
+    def release(self, login: str) -> None:
+        """`login`'s transaction ended: hand out the free slots to the least-used waiters under their caps."""
+        self.running -= 1
+        self.mine[login] -= 1
+        if self.mine[login] <= 0:
+            del self.mine[login]
+        self._hand_out()
+
+    def _take(self, login: str) -> None:
+        self.running += 1
+        self.mine[login] += 1
+
+    def _hand_out(self) -> None:
+        held: list[tuple[float, int, str, asyncio.Future[None]]] = []
+        while self._waiting and self.running < self.slots:
+            entry = heapq.heappop(self._waiting)
+            _, _, login, turn = entry
+            if turn.done():
+                continue  # gave up while waiting
+            if self.mine[login] >= self.per_account:
+                held.append(entry)  # its account is at its cap: it keeps its place
+                continue
+            self._take(login)
+            turn.set_result(None)
+        for entry in held:
+            heapq.heappush(self._waiting, entry)

@@ -1,0 +1,144 @@
+"""Each account's share of the database (issue 22, graph/fairness.py): the ledger of seconds per minute, the turns
+that go to the least-used account, and, on the real app with a tiny share, an account refused RATE_LIMITED with
+retryAfter while another account is answered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from graph.fairness import DatabaseTime, FairTurns, OverShare
+from graph.settings import Settings
+from tests.helpers import bearer, ensure_account, make_settings
+
+HEAVY, LIGHT = "fair-heavy", "fair-light"
+STREETS = '{ city(code: "420600000000") { districts { streets { communities { grids { code } } } } } }'
+
+
+def test_the_ledger_refuses_past_the_share_until_the_minute_has_passed() -> None:
+    ledger = DatabaseTime(per_minute=2.0, window=60.0)
+    ledger.charge("a", 1.5, now=100.0)
+    ledger.check("a", now=101.0)  # 1.5 s of 2: still allowed
+    ledger.charge("a", 1.0, now=110.0)  # the running transaction's overrun is charged
+    with pytest.raises(OverShare) as refused:
+        ledger.check("a", now=111.0)
+    assert refused.value.retry_after == 49  # the first charge leaves the window at 160: 2.5 - 1.5 fits again
+    assert "GRASSROOTS_ACCOUNT_DB_SECONDS" in str(refused.value)
+    assert "请" in str(refused.value)
+    ledger.check("b", now=111.0)  # another account is untouched
+    ledger.check("a", now=160.5)
+    assert ledger.used("a", now=170.5) == 0.0
+
+
+def test_an_unlimited_ledger_never_refuses_but_still_counts() -> None:
+    ledger = DatabaseTime(per_minute=0)
+    ledger.charge("a", 1000.0)
+    ledger.check("a")
+    assert ledger.used("a") == 1000.0
+
+
+async def test_a_free_turn_goes_to_the_least_used_waiting_account() -> None:
+    ledger = DatabaseTime(per_minute=0)
+    ledger.charge("heavy", 30.0)
+    turns = FairTurns(1, ledger)
+    await turns.acquire("someone")  # the one slot is taken
+    order: list[str] = []
+
+    async def wait(login: str) -> None:
+        await turns.acquire(login)
+        order.append(login)
+        turns.release(login)
+
+    waiters = [asyncio.ensure_future(wait(login)) for login in ("heavy", "heavy", "light", "other")]
+    await asyncio.sleep(0.01)
+    assert order == []  # nobody runs past the slot
+    turns.release("someone")
+    await asyncio.gather(*waiters)
+    assert order == ["light", "other", "heavy", "heavy"]
+    assert turns.running == 0
+
+
+async def test_a_waiter_that_gives_up_passes_its_turn_on() -> None:
+    turns = FairTurns(1, DatabaseTime(per_minute=0))
+    await turns.acquire("a")
+    gone = asyncio.ensure_future(turns.acquire("b"))
+    await asyncio.sleep(0.01)
+    gone.cancel()
+    after = asyncio.ensure_future(turns.acquire("c"))
+    await asyncio.sleep(0.01)
+    turns.release("a")
+    await asyncio.wait_for(after, 1)
+    turns.release("c")
+    assert turns.running == 0
+
+
+async def test_one_account_runs_at_most_its_share_of_the_slots_while_others_get_theirs() -> None:
+    turns = FairTurns(4, DatabaseTime(per_minute=0), per_account=2)
+    running: list[str] = []
+    gate = asyncio.Event()
+
+    async def run(login: str) -> None:
+        await turns.acquire(login)
+        running.append(login)
+        await gate.wait()
+        turns.release(login)
+
+    heavy = [asyncio.ensure_future(run("heavy")) for _ in range(6)]
+    await asyncio.sleep(0.01)
+    assert running == ["heavy", "heavy"]  # two of its six, though four slots are free
+    light = asyncio.ensure_future(run("light"))
+    await asyncio.sleep(0.01)
+    assert running == ["heavy", "heavy", "light"]  # a newcomer passes the capped account's queue
+    gate.set()
+    await asyncio.gather(*heavy, light)
+    assert running.count("heavy") == 6
+    assert turns.running == 0
+    assert not turns.mine
+
+
+@pytest.fixture(scope="module")
+async def shared_out(settings: Settings, small: dict[str, Any]) -> AsyncIterator[tuple[Any, Settings]]:
+    """The real app with a share of 0.05 s of database time per minute."""
+    from server import create_app
+
+    tiny = make_settings(
+        NEO4J_URI=settings.neo4j_uri,
+        GRASSROOTS_DATA_DIR=str(settings.data_dir),
+        GRASSROOTS_ACCOUNT_DB_SECONDS=0.05,
+    )
+    app = create_app(tiny)
+    async with app.router.lifespan_context(app):
+        await ensure_account(app.state.graph, HEAVY)
+        await ensure_account(app.state.graph, LIGHT)
+        yield app, tiny
+
+
+async def test_an_account_past_its_share_is_refused_and_another_is_answered(
+    shared_out: tuple[Any, Settings],
+) -> None:
+    app, settings = shared_out
+
+    def client(login: str) -> AsyncClient:
+        return AsyncClient(transport=ASGITransport(app=app), base_url="http://test", headers=bearer(settings, login))
+
+    async with client(HEAVY) as heavy, client(LIGHT) as light:
+        codes: list[str | None] = []
+        for _ in range(20):  # until the heavy account's reads add up to its 0.05 s
+            body = (await heavy.post("/graphql", json={"query": STREETS})).json()
+            errors = body.get("errors") or []
+            codes.append(errors[0]["extensions"]["code"] if errors else None)
+            if errors:
+                break
+        assert codes[0] is None, codes
+        assert codes[-1] == "RATE_LIMITED", codes
+        error = errors[0]
+        assert 1 <= error["extensions"]["retryAfter"] <= 60
+        assert "GRASSROOTS_ACCOUNT_DB_SECONDS" in error["message"]
+        assert "数据库" in error["message"]
+        answered = (await light.post("/graphql", json={"query": "{ me { login } }"})).json()
+        assert answered == {"data": {"me": {"login": LIGHT}}}
+    assert app.state.graph.db_time.used(HEAVY) >= 0.05
