@@ -8,14 +8,14 @@ embedded Neo4j on that store. The users (`bench.crowd`: the page's GraphQL docum
 audit workbooks at a small share; each user its own account and bearer token) run on a bounded asyncio httpx
 client on loopback, in phases of a fixed duration:
 
-1. warm-up (not reported); 2. 20 users; 3. 100 users; 4. 100 users and the abusive client (`bench.abuser`, its
-own process and account); 5. 100 users again, after the abuse; 6. 100 users, and kill -9 of the Neo4j JVM
-`KILL_AT` seconds in.
+1. warm-up (not reported); 2. 20 users; 3. 20 users and the abusive client (`bench.abuser`, its own process and
+account); 4. 100 users; 5. 100 users and the abusive client; 6. 100 users again, after the abuse; 7. 100 users,
+and kill -9 of the Neo4j JVM `KILL_AT` seconds in.
 
 Per phase: requests answered well per second, latency p50/p95/p99 of every request (a failed one counts its own
 time, a timed-out one its `crowd.TIMEOUT`), failures by kind, the host's load average, the service's and
-Neo4j's memory. The abuse's effect is the users' p95 while abused over their p95 in phase 3, same run (goal:
-below 1.20). The kill: seconds from the kill to the first request sent after it that is answered well; requests
+Neo4j's memory. The abuse's effect is the users' p95 while abused over their p95 without it, as many users, same
+run (goal: below 1.20), at 20 and at 100 users. The kill: seconds from the kill to the first request sent after it that is answered well; requests
 lost, split into those in flight at the kill and those sent while Neo4j was away.
 
 Runs are kept by `--label` in docs/benchmarks-traffic.json, so the section shows "before" and "after" runs
@@ -419,6 +419,7 @@ def phases(seconds: float, quick: bool, users: tuple[int, int]) -> list[Phase]:
     return [
         Phase("warm-up", "warm-up", few, min(10.0, seconds)),
         Phase(f"{few} users", "plain", few, seconds),
+        Phase(f"{few} users + 1 abusive client", "abused", few, seconds),
         Phase(f"{many} users", "plain", many, seconds),
         Phase(f"{many} users + 1 abusive client", "abused", many, seconds),
         Phase(f"{many} users, after the abuse", "after", many, seconds),
@@ -488,39 +489,45 @@ def _line(r: dict[str, Any]) -> str:
             f"p95 {_ms(r['p95'])}, p99 {_ms(r['p99'])}, failures {r['failures']}, load {r['load']}{extra}")  # fmt: skip
 
 
-def _pair(run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The abused phase and the plain phase of as many users (the one before it), same run."""
-    abused = next((p for p in run["phases"] if p["kind"] == "abused"), None)
-    if abused is None:
-        return None
-    clean = next((p for p in run["phases"] if p["kind"] == "plain" and p["users"] == abused["users"]), None)
-    return None if clean is None else (abused, clean)
+def _pairs(run: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each abused phase with the plain phase of as many users, same run."""
+    pairs = []
+    for abused in (p for p in run["phases"] if p["kind"] == "abused"):
+        clean = next((p for p in run["phases"] if p["kind"] == "plain" and p["users"] == abused["users"]), None)
+        if clean is not None:
+            pairs.append((abused, clean))
+    return pairs
 
 
-def ratio(run: dict[str, Any]) -> float | None:
-    """The users' p95 while abused over their p95 without the abuse, same run."""
-    pair = _pair(run)
+def ratio(run: dict[str, Any], users: int | None = None) -> float | None:
+    """The users' p95 while abused over their p95 without the abuse, same run (the first abused phase, or the one
+    of `users` users)."""
+    pair = next((p for p in _pairs(run) if users is None or p[0]["users"] == users), None)
     if pair is None or not pair[0]["p95"] or not pair[1]["p95"]:
         return None
     return pair[0]["p95"] / pair[1]["p95"]
 
 
 def _verdict(run: dict[str, Any]) -> list[str]:
-    """The p95 ratio against the goal; the throughput ratio beside it. A p95 at the users' time-out is censored:
-    the ratio can then not show the abuse (the host, or the users alone, already saturate the service)."""
-    pair, r = _pair(run), ratio(run)
-    if pair is None or r is None:
-        return ["**No ratio** (no abused phase)."]
-    abused, clean = pair
-    timeout = run["timeout"] * 0.99
-    censored = clean["p95"] >= timeout or abused["p95"] >= timeout
-    goal = "not judged: a p95 at the time-out" if censored else ("✔" if r < GOAL else "✘")
-    ok = abused["ok_per_s"] / clean["ok_per_s"] if clean["ok_per_s"] else float("nan")
-    return [
-        f"**The users' p95 while abused / unabused (same run): {r:.2f}** — goal < {GOAL:.2f}: {goal}. Requests "
-        f"answered well per second, abused / unabused: **{ok:.2f}**; failed: {sum(abused['failures'].values()):,} "
-        f"of {abused['requests']:,} abused, {sum(clean['failures'].values()):,} of {clean['requests']:,} unabused."
-    ]
+    """Per abused phase, the p95 ratio against the goal and the throughput ratio beside it. A p95 at the users'
+    time-out is censored: the ratio can then not show the abuse (the host, or the users alone, already saturate
+    the service)."""
+    lines = []
+    for abused, clean in _pairs(run):
+        r = ratio(run, abused["users"])
+        if r is None:
+            continue
+        timeout = run["timeout"] * 0.99
+        censored = clean["p95"] >= timeout or abused["p95"] >= timeout
+        goal = "not judged: a p95 at the time-out" if censored else ("✔" if r < GOAL else "✘")
+        ok = abused["ok_per_s"] / clean["ok_per_s"] if clean["ok_per_s"] else float("nan")
+        lines.append(
+            f"**{abused['users']} users: their p95 while abused / unabused (same run): {r:.2f}** — goal < "
+            f"{GOAL:.2f}: {goal}. Requests answered well per second, abused / unabused: **{ok:.2f}**; failed: "
+            f"{sum(abused['failures'].values()):,} of {abused['requests']:,} abused, "
+            f"{sum(clean['failures'].values()):,} of {clean['requests']:,} unabused."
+        )
+    return lines or ["**No ratio** (no abused phase)."]
 
 
 def _failures(failures: dict[str, int]) -> str:
@@ -560,10 +567,9 @@ def _run_section(label: str, run: dict[str, Any]) -> list[str]:
                 else f"{_ms(b['p50'])} / {_ms(b['p95'])}" + (f" ({b['failed']})" if b["failed"] else "")
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    abused = next((p for p in run["phases"] if "abuser" in p), None)
-    if abused:
-        lines += ["", "The abusive client's requests in that phase (answers by status and error code; median seconds):",
-                  "", "| abuse | sent | answers | median |", "|---|---|---|---|"]  # fmt: skip
+    for abused in (p for p in run["phases"] if "abuser" in p):
+        lines += ["", f"The abusive client's requests in phase “{abused['phase']}” (answers by status and error code; "
+                  "median seconds):", "", "| abuse | sent | answers | median |", "|---|---|---|---|"]  # fmt: skip
         for kind, a in abused["abuser"].items():
             median = "–" if a["median_s"] is None else f"{a['median_s']:.2f} s"
             lines.append(f"| {kind} | {a['sent']:,} | {_failures(a['outcomes'])} | {median} |")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from graph.driver import Graph, P, T, Work
+from graph.driver import Graph, P, QueryTimeout, T, Work
 
 
 class TooManyRoundTrips(RuntimeError):
@@ -70,7 +70,13 @@ class RequestGraph(Graph):
         self._turns = asyncio.Semaphore(self.request_concurrency)
 
     async def _run(
-        self, readonly: bool, work: Work[P, T], *args: P.args, retry_time: float | None = None, **kwargs: P.kwargs
+        self,
+        readonly: bool,
+        work: Work[P, T],
+        *args: P.args,
+        retry_time: float | None = None,
+        tx_timeout: float | None = None,
+        **kwargs: P.kwargs,
     ) -> T:
         if readonly:
             if self.reads >= self.max_round_trips:
@@ -79,13 +85,23 @@ class RequestGraph(Graph):
         self.round_trips += 1
         async with self._turns:
             if self.account is None:
-                return await self.shared._run(readonly, work, *args, retry_time=retry_time, **kwargs)
+                return await self.shared._run(
+                    readonly, work, *args, retry_time=retry_time, tx_timeout=tx_timeout, **kwargs
+                )
             if readonly:
                 self.db_time.check(self.account)
             await self.turns.acquire(self.account)
             start = time.monotonic()
+            if readonly:
+                tx_timeout = self.db_time.timeout(self.account, tx_timeout or self.query_timeout)
             try:
-                return await self.shared._run(readonly, work, *args, retry_time=retry_time, **kwargs)
+                return await self.shared._run(
+                    readonly, work, *args, retry_time=retry_time, tx_timeout=tx_timeout, **kwargs
+                )
+            except QueryTimeout:
+                if readonly and tx_timeout is not None and tx_timeout < self.query_timeout:
+                    raise self.db_time.refusal(self.account) from None  # stopped at the end of its share
+                raise
             finally:
                 self.db_time.charge(self.account, time.monotonic() - start)
                 self.turns.release(self.account)

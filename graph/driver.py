@@ -134,11 +134,18 @@ class Graph:
         return await self.write(_rows, cypher, dict(params or {}))
 
     async def _run(
-        self, readonly: bool, work: Work[P, T], *args: P.args, retry_time: float | None = None, **kwargs: P.kwargs
+        self,
+        readonly: bool,
+        work: Work[P, T],
+        *args: P.args,
+        retry_time: float | None = None,
+        tx_timeout: float | None = None,
+        **kwargs: P.kwargs,
     ) -> T:
         if self.known_down():
             raise GraphUnavailable("本地 Neo4j 正在重启 / the local Neo4j is restarting")
-        timed = unit_of_work(timeout=self.query_timeout)(work)
+        timeout = self.query_timeout if tx_timeout is None else tx_timeout
+        timed = unit_of_work(timeout=timeout)(work)
         self.round_trips += 1
         config: dict[str, Any] = {} if retry_time is None else {"max_transaction_retry_time": retry_time}
         try:
@@ -150,7 +157,7 @@ class Graph:
             raise GraphUnavailable(str(exc) or type(exc).__name__) from exc
         except Neo4jError as exc:
             if exc.code in TIMED_OUT:
-                raise QueryTimeout(self.query_timeout) from exc
+                raise QueryTimeout(timeout) from exc
             raise
         except (DriverError, OSError) as exc:
             raise GraphUnavailable(f"{type(exc).__name__}: {exc}") from exc

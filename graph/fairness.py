@@ -6,8 +6,9 @@ expected row counts; this module charges what its transactions really took, afte
 
 - `DatabaseTime` keeps, per account, the seconds its GraphQL requests' transactions took over the last minute.
   An account past GRASSROOTS_ACCOUNT_DB_SECONDS is refused its next transaction (`OverShare`, answered
-  `RATE_LIMITED` with `retryAfter`) until enough of that minute has passed. A transaction already running is
-  never cut: the charge is made when it ends, so an account can overrun by one transaction's time.
+  `RATE_LIMITED` with `retryAfter`) until enough of that minute has passed. A transaction may run no longer than
+  the seconds its account has left (`remaining`, at least `FLOOR`): past them Neo4j stops it, and the answer is
+  the same refusal. So an account overruns its share by at most a `FLOOR` per transaction it runs at once.
 - `FairTurns` lets at most GRASSROOTS_DB_CONCURRENCY such transactions run at once, server-wide, and at most
   GRASSROOTS_ACCOUNT_DB_CONCURRENCY of one account's; when more are waiting, the next turn goes to the waiting
   account that used the least time in the last minute (ties: first come), so a person's quick read is not queued
@@ -27,6 +28,8 @@ import time
 from collections import Counter, defaultdict, deque
 
 WINDOW = 60.0
+#: The shortest time-out a transaction gets, however little of its account's share is left (seconds).
+FLOOR = 0.5
 
 
 class OverShare(RuntimeError):
@@ -69,22 +72,32 @@ class DatabaseTime:
             return 0.0
         return sum(s for _, s in self._trim(login, time.monotonic() if now is None else now))
 
+    def remaining(self, login: str, now: float | None = None) -> float:
+        """The seconds `login` may still use in this window (infinite without a limit)."""
+        if self.per_minute <= 0:
+            return math.inf
+        return self.per_minute - self.used(login, now)
+
     def check(self, login: str, now: float | None = None) -> None:
         """Raise `OverShare` when `login` has used its seconds of the last window."""
-        if self.per_minute <= 0:
+        if self.remaining(login, now) > 0:
             return
+        raise self.refusal(login, now)
+
+    def refusal(self, login: str, now: float | None = None) -> OverShare:
+        """The refusal for `login`, with the seconds until enough of its charges leave the window to fit again."""
         now = time.monotonic() if now is None else now
-        used = self.used(login, now)
-        if used < self.per_minute:
-            return
-        # wait until the oldest charges have left the window and the rest fits again
-        over, wait = used - self.per_minute, self.window
+        over, wait = self.used(login, now) - self.per_minute, 1.0
         for ended, seconds in self._spent.get(login, ()):
             over -= seconds
             if over < 0:
                 wait = ended + self.window - now
                 break
-        raise OverShare(self.per_minute, min(int(self.window), max(1, math.ceil(wait))))
+        return OverShare(self.per_minute, min(int(self.window), max(1, math.ceil(wait))))
+
+    def timeout(self, login: str, ceiling: float) -> float:
+        """The time-out for `login`'s next transaction: what is left of its share, within [FLOOR, ceiling]."""
+        return min(ceiling, max(FLOOR, self.remaining(login)))
 
 
 class FairTurns:

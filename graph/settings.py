@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     #: past it, RATE_LIMITED with retryAfter. 0: no limit (the least-used account still gets the next turn).
     account_db_seconds: float = Field(default=15.0, ge=0, validation_alias="GRASSROOTS_ACCOUNT_DB_SECONDS")
     #: GraphQL requests' transactions running at once, server-wide; a free turn goes to the least-used account.
-    db_concurrency: int = Field(default=8, ge=1, validation_alias="GRASSROOTS_DB_CONCURRENCY")
+    db_concurrency: int = Field(default=16, ge=1, validation_alias="GRASSROOTS_DB_CONCURRENCY")
     #: Of those, how many one account's requests may run at once (the others wait for their turn).
     account_db_concurrency: int = Field(default=2, ge=1, validation_alias="GRASSROOTS_ACCOUNT_DB_CONCURRENCY")
     #: Requests one account may have in flight; past it, 429 with Retry-After (`access.concurrency`).

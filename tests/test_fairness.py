@@ -5,12 +5,15 @@ retryAfter while another account is answered."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
 
+from graph.bounds import RequestGraph
+from graph.driver import Graph
 from graph.fairness import DatabaseTime, FairTurns, OverShare
 from graph.settings import Settings
 from tests.helpers import bearer, ensure_account, make_settings
@@ -98,6 +101,19 @@ async def test_one_account_runs_at_most_its_share_of_the_slots_while_others_get_
     assert running.count("heavy") == 6
     assert turns.running == 0
     assert not turns.mine
+
+
+async def test_a_transaction_runs_no_longer_than_its_accounts_share_left(graph: Graph) -> None:
+    view = RequestGraph(graph, account="fair-long")
+    view.db_time = DatabaseTime(per_minute=0.6)
+    view.turns = FairTurns(4, view.db_time)
+    started = time.monotonic()
+    with pytest.raises(OverShare) as refused:
+        await view.read_rows("UNWIND range(1, 1000000000) AS x RETURN count(x) AS n")  # many seconds, unstopped
+    assert time.monotonic() - started < 10  # stopped at the share (0.6 s), not at NEO4J_QUERY_TIMEOUT
+    assert refused.value.retry_after >= 1
+    assert view.db_time.used("fair-long") >= 0.6
+    assert view.turns.running == 0
 
 
 @pytest.fixture(scope="module")
