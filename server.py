@@ -254,7 +254,11 @@ def create_app(
         Route("/reports/audit.{suffix:str}", audit_report, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    signed_in = [Middleware(RequireSignIn, authenticator), Middleware(AccountConcurrency, settings.account_concurrency)]
+    signed_in = [
+        Middleware(RequireSignIn, authenticator),
+        # one account's requests in flight, and its share of the database (refused before the body is read)
+        Middleware(AccountConcurrency, settings.account_concurrency, lambda who: graph_ref["graph"].db_time.over(who)),
+    ]
     limited = [Middleware(BodyLimit, limits)]  # a body over its limit is refused before it is read (schema/limits.py)
     app = Starlette(
         routes=routes,

@@ -7,6 +7,10 @@ is sent, body included (an audit download streams); one more is refused at once 
 affected. With each request running at most GRASSROOTS_REQUEST_CONCURRENCY transactions at once (`graph.bounds`),
 one account holds at most the product of the two of the NEO4J_POOL_SIZE connections.
 
+An account that has used its share of the database for the minute (`graph.fairness`) is refused here too, before
+its request is read: `429 RATE_LIMITED` with `Retry-After` — a client looping on refusals costs the service a
+token check and an account read, not a parse and a plan.
+
 Kept in memory: one process serves the API.
 """
 
@@ -14,11 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.errors import TOO_MANY_REQUESTS
+from core.errors import RATE_LIMITED, TOO_MANY_REQUESTS
+from graph.fairness import OverShare
 
 log = logging.getLogger("grassroots.access")
 
@@ -30,9 +36,10 @@ class AccountConcurrency:
     """ASGI middleware: at most `limit` requests in flight per signed-in account; requests without a caller
     (the open paths) pass uncounted."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, over_share: Callable[[str], OverShare | None] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.over_share = over_share
         self.in_flight: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -41,6 +48,11 @@ class AccountConcurrency:
             await self.app(scope, receive, send)
             return
         login = caller.login
+        refused = self.over_share(login) if self.over_share is not None else None
+        if refused is not None:
+            log.warning("account_share_refused login=%s limit_s=%g path=%s", login, refused.limit, scope["path"])
+            await _refusal(scope["path"], RATE_LIMITED, str(refused), refused.retry_after)(scope, receive, send)
+            return
         if self.in_flight[login] >= self.limit:
             log.warning("account_concurrency_refused login=%s limit=%d path=%s", login, self.limit, scope["path"])
             await too_many(scope["path"], self.limit)(scope, receive, send)
@@ -55,13 +67,19 @@ class AccountConcurrency:
 
 
 def too_many(path: str, limit: int) -> JSONResponse:
-    """The 429 answer: GraphQL-shaped on /graphql, the reports' shape elsewhere."""
+    """The 429 answer to one request too many in flight."""
     message = (
         f"该账号同时进行的请求已达上限 {limit} 个,请稍后重试 / This account already has {limit} requests in flight "
         f"(GRASSROOTS_ACCOUNT_CONCURRENCY): retry in {RETRY_AFTER} s."
     )
+    return _refusal(path, TOO_MANY_REQUESTS, message, RETRY_AFTER)
+
+
+def _refusal(path: str, code: str, message: str, retry_after: int) -> JSONResponse:
+    """A 429 answer: GraphQL-shaped on /graphql, the reports' shape elsewhere."""
+    extensions: dict[str, object] = {"code": code} | ({"retryAfter": retry_after} if code == RATE_LIMITED else {})
     if path.startswith("/graphql"):
-        body: dict[str, object] = {"errors": [{"message": message, "extensions": {"code": TOO_MANY_REQUESTS}}]}
+        body: dict[str, object] = {"errors": [{"message": message, "extensions": extensions}]}
     else:
-        body = {"error": {"code": TOO_MANY_REQUESTS, "message": message}}
-    return JSONResponse(body, status_code=429, headers={"Retry-After": str(RETRY_AFTER)})
+        body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})

@@ -91,9 +91,9 @@ class RequestGraph(Graph):
             if readonly:
                 self.db_time.check(self.account)
             await self.turns.acquire(self.account)
-            start = time.monotonic()
+            start, running = time.monotonic(), self.turns.running
             if readonly:
-                tx_timeout = self.db_time.timeout(self.account, tx_timeout or self.query_timeout)
+                tx_timeout = self.db_time.timeout(self.account, tx_timeout or self.query_timeout, self.turns.wall)
             try:
                 return await self.shared._run(
                     readonly, work, *args, retry_time=retry_time, tx_timeout=tx_timeout, **kwargs
@@ -103,7 +103,7 @@ class RequestGraph(Graph):
                     raise self.db_time.refusal(self.account) from None  # stopped at the end of its share
                 raise
             finally:
-                self.db_time.charge(self.account, time.monotonic() - start)
+                self.db_time.charge(self.account, self.turns.cost(time.monotonic() - start, running))
                 self.turns.release(self.account)
 
     async def close(self) -> None:

@@ -1,10 +1,14 @@
-"""Each account's share of the database: seconds of Neo4j transactions per minute, and turns by least use.
+"""Each account's share of the database: core-seconds of Neo4j transactions per minute, and turns by least use.
 
 The rule: one account, however many requests it sends and however heavy each is, gets no more than its share of
 Neo4j's time. The per-request cost budget (`schema.limits`) prices a request before it runs, from the model's
 expected row counts; this module charges what its transactions really took, after each one:
 
-- `DatabaseTime` keeps, per account, the seconds its GraphQL requests' transactions took over the last minute.
+- A transaction is charged the core-seconds it had: its wall time, times the share of the machine's cores it had
+  while it ran (`FairTurns.cost`: cores over the transactions running then, at most 1). A busy service slows
+  everyone's transactions without charging them more; one account running heavy reads on an idle machine pays
+  in full.
+- `DatabaseTime` keeps, per account, the core-seconds its GraphQL requests' transactions had over the last minute.
   An account past GRASSROOTS_ACCOUNT_DB_SECONDS is refused its next transaction (`OverShare`, answered
   `RATE_LIMITED` with `retryAfter`) until enough of that minute has passed. A transaction may run no longer than
   the seconds its account has left (`remaining`, at least `FLOOR`): past them Neo4j stops it, and the answer is
@@ -24,10 +28,14 @@ import asyncio
 import heapq
 import itertools
 import math
+import os
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 
 WINDOW = 60.0
+#: The cores Neo4j's transactions share (this machine's: the local Neo4j runs on it).
+CORES = os.cpu_count() or 1
 #: The shortest time-out a transaction gets, however little of its account's share is left (seconds).
 FLOOR = 0.5
 
@@ -78,6 +86,10 @@ class DatabaseTime:
             return math.inf
         return self.per_minute - self.used(login, now)
 
+    def over(self, login: str) -> OverShare | None:
+        """The refusal when `login` has used its share of the last window, else None."""
+        return None if self.remaining(login) > 0 else self.refusal(login)
+
     def check(self, login: str, now: float | None = None) -> None:
         """Raise `OverShare` when `login` has used its seconds of the last window."""
         if self.remaining(login, now) > 0:
@@ -95,9 +107,10 @@ class DatabaseTime:
                 break
         return OverShare(self.per_minute, min(int(self.window), max(1, math.ceil(wait))))
 
-    def timeout(self, login: str, ceiling: float) -> float:
-        """The time-out for `login`'s next transaction: what is left of its share, within [FLOOR, ceiling]."""
-        return min(ceiling, max(FLOOR, self.remaining(login)))
+    def timeout(self, login: str, ceiling: float, wall: Callable[[float], float] = float) -> float:
+        """The time-out for `login`'s next transaction: what is left of its share (as wall seconds, `wall`), within
+        [FLOOR, ceiling]."""
+        return min(ceiling, max(FLOOR, wall(self.remaining(login))))
 
 
 class FairTurns:
@@ -135,6 +148,16 @@ class FairTurns:
         if self.mine[login] <= 0:
             del self.mine[login]
         self._hand_out()
+
+    def cost(self, elapsed: float, running_then: int) -> float:
+        """The core-seconds of a transaction that took `elapsed` seconds, begun with `running_then` running and
+        ending with `self.running` (itself included): its wall time times its share of the cores."""
+        running = max(1.0, (running_then + self.running) / 2)
+        return elapsed * min(1.0, CORES / running)
+
+    def wall(self, core_seconds: float) -> float:
+        """How long a transaction may run to use `core_seconds` at the share of the cores it would have now."""
+        return core_seconds * max(1.0, (self.running + 1) / CORES)
 
     def _take(self, login: str) -> None:
         self.running += 1

@@ -111,8 +111,9 @@ class Settings(BaseSettings):
     request_concurrency: int = Field(default=4, ge=1, validation_alias="GRASSROOTS_REQUEST_CONCURRENCY")
     #: Query shapes whose Cypher text each builder of `graph.entities` keeps (LRU; each new shape costs Neo4j a plan).
     query_cache_size: int = Field(default=512, ge=1, validation_alias="GRASSROOTS_QUERY_CACHE")
-    #: Seconds of Neo4j transactions one account's GraphQL requests may use per sliding minute (`graph.fairness`);
-    #: past it, RATE_LIMITED with retryAfter. 0: no limit (the least-used account still gets the next turn).
+    #: Core-seconds of Neo4j transactions one account's GraphQL requests may use per sliding minute (wall time
+    #: times the share of the cores each had, `graph.fairness`); past it, RATE_LIMITED with retryAfter, and no
+    #: transaction runs past what is left. 0: no limit (the least-used account still gets the next turn).
     account_db_seconds: float = Field(default=15.0, ge=0, validation_alias="GRASSROOTS_ACCOUNT_DB_SECONDS")
     #: GraphQL requests' transactions running at once, server-wide; a free turn goes to the least-used account.
     db_concurrency: int = Field(default=16, ge=1, validation_alias="GRASSROOTS_DB_CONCURRENCY")

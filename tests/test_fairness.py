@@ -155,6 +155,11 @@ async def test_an_account_past_its_share_is_refused_and_another_is_answered(
         assert 1 <= error["extensions"]["retryAfter"] <= 60
         assert "GRASSROOTS_ACCOUNT_DB_SECONDS" in error["message"]
         assert "数据库" in error["message"]
+        # from now on the heavy account is refused at the door, its body unread: 429 with Retry-After
+        again = await heavy.post("/graphql", json={"query": STREETS})
+        assert again.status_code == 429
+        assert again.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert 1 <= int(again.headers["retry-after"]) <= 60
         answered = (await light.post("/graphql", json={"query": "{ me { login } }"})).json()
         assert answered == {"data": {"me": {"login": LIGHT}}}
     assert app.state.graph.db_time.used(HEAVY) >= 0.05
