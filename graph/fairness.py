@@ -34,6 +34,8 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 
 WINDOW = 60.0
+#: Seconds a heavy account's transaction waits for a turn while the service is busy (then `Deferred`).
+HEAVY_WAIT = 30.0
 #: The cores Neo4j's transactions share (this machine's: the local Neo4j runs on it).
 CORES = os.cpu_count() or 1
 #: The shortest time-out a transaction gets, however little of its account's share is left (seconds).
@@ -113,32 +115,64 @@ class DatabaseTime:
         return min(ceiling, max(FLOOR, wall(self.remaining(login))))
 
 
+class Deferred(OverShare):
+    """A heavy account waited `HEAVY_WAIT` seconds for a turn while the service was busy."""
+
+    def __init__(self, limit: float, retry_after: int) -> None:
+        RuntimeError.__init__(
+            self,
+            f"服务繁忙,本账号一分钟内已大量占用数据库,请 {retry_after} 秒后重试 / The service is busy and this account "
+            f"has used much of its database share (GRASSROOTS_ACCOUNT_DB_SECONDS {limit:g} s a minute): retry in "
+            f"{retry_after} s.",
+        )
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class FairTurns:
     """At most `slots` transactions at once and `per_account` of one account's; a free slot goes to the waiter
-    whose account used least and is under its own cap."""
+    whose account used least and is under its own cap.
+
+    A heavy account (one that has used a third of its share in the last minute) runs one transaction at a time,
+    and only while fewer than half the slots are taken: when the service is busy its reads wait — up to
+    `HEAVY_WAIT` seconds, then `Deferred` — so the people it would slow are served first."""
 
     def __init__(self, slots: int, ledger: DatabaseTime, per_account: int | None = None) -> None:
         self.slots = slots
         self.per_account = per_account or slots
         self.ledger = ledger
+        self.heavy_after = ledger.per_minute / 3 if ledger.per_minute > 0 else math.inf
         self.running = 0
         self.mine: Counter[str] = Counter()
         self._waiting: list[tuple[float, int, str, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
+    def _may_take(self, login: str, used: float) -> bool:
+        if used >= self.heavy_after:
+            return self.mine[login] < 1 and self.running < self.slots // 2
+        return self.running < self.slots and self.mine[login] < self.per_account
+
     async def acquire(self, login: str) -> None:
         """Wait for a slot (least-used account first)."""
-        if self.running < self.slots and self.mine[login] < self.per_account and not self._waiting:
+        used = self.ledger.used(login)
+        if not self._waiting and self._may_take(login, used):
             self._take(login)
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (self.ledger.used(login), next(self._order), login, turn))
+        heapq.heappush(self._waiting, (used, next(self._order), login, turn))
         self._hand_out()  # a slot may be free while every earlier waiter's account is at its cap
         try:
-            await turn
+            await asyncio.wait_for(asyncio.shield(turn), HEAVY_WAIT)
+        except TimeoutError:
+            if turn.done():  # handed over just now
+                return
+            turn.cancel()
+            raise Deferred(self.ledger.per_minute, int(HEAVY_WAIT)) from None
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
                 self.release(login)  # the slot was handed over as the waiter gave up: pass it on
+            else:
+                turn.cancel()
             raise
 
     def release(self, login: str) -> None:
@@ -170,8 +204,8 @@ class FairTurns:
             _, _, login, turn = entry
             if turn.done():
                 continue  # gave up while waiting
-            if self.mine[login] >= self.per_account:
-                held.append(entry)  # its account is at its cap: it keeps its place
+            if not self._may_take(login, entry[0]):
+                held.append(entry)  # its account is at its cap (or heavy, and the service busy): it keeps its place
                 continue
             self._take(login)
             turn.set_result(None)

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from httpx import ASGITransport, AsyncClient
 
+from graph import fairness
 from graph.bounds import RequestGraph
 from graph.driver import Graph
-from graph.fairness import DatabaseTime, FairTurns, OverShare
+from graph.fairness import DatabaseTime, Deferred, FairTurns, OverShare
 from graph.settings import Settings
 from tests.helpers import bearer, ensure_account, make_settings
 
@@ -99,6 +100,42 @@ async def test_one_account_runs_at_most_its_share_of_the_slots_while_others_get_
     gate.set()
     await asyncio.gather(*heavy, light)
     assert running.count("heavy") == 6
+    assert turns.running == 0
+    assert not turns.mine
+
+
+async def test_a_heavy_account_waits_while_the_service_is_busy_and_runs_when_it_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ledger = DatabaseTime(per_minute=3.0)
+    ledger.charge("heavy", 1.5)  # half its share: heavy (a third)
+    turns = FairTurns(4, ledger, per_account=2)
+    for login in ("a", "b"):
+        await turns.acquire(login)  # half the slots taken: busy
+    waiting = asyncio.ensure_future(turns.acquire("heavy"))
+    await turns.acquire("light")  # a light account still passes
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    for login in ("a", "b", "light"):
+        turns.release(login)
+    await asyncio.wait_for(waiting, 1)  # quiet again: the heavy account runs, one transaction at a time
+    second = asyncio.ensure_future(turns.acquire("heavy"))
+    await asyncio.sleep(0.01)
+    assert not second.done()
+    turns.release("heavy")
+    await asyncio.wait_for(second, 1)
+    turns.release("heavy")
+    assert turns.running == 0
+
+    monkeypatch.setattr(fairness, "HEAVY_WAIT", 0.05)
+    for login in ("a", "b"):
+        await turns.acquire(login)
+    with pytest.raises(Deferred) as deferred:
+        await turns.acquire("heavy")
+    assert "服务繁忙" in str(deferred.value)
+    assert "GRASSROOTS_ACCOUNT_DB_SECONDS" in str(deferred.value)
+    for login in ("a", "b"):
+        turns.release(login)
     assert turns.running == 0
     assert not turns.mine
 
