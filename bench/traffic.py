@@ -571,8 +571,14 @@ def _run_section(label: str, run: dict[str, Any]) -> list[str]:
         lines += ["", f"The abusive client's requests in phase “{abused['phase']}” (answers by status and error code; "
                   "median seconds):", "", "| abuse | sent | answers | median |", "|---|---|---|---|"]  # fmt: skip
         for kind, a in abused["abuser"].items():
+            if kind == abuser.CPU:
+                continue
             median = "–" if a["median_s"] is None else f"{a['median_s']:.2f} s"
             lines.append(f"| {kind} | {a['sent']:,} | {_failures(a['outcomes'])} | {median} |")
+        cpu = abused["abuser"].get(abuser.CPU)
+        if cpu is not None:
+            lines += ["", f"The abusive client's own process used {cpu:.1f} CPU-seconds in that phase, on this machine "
+                      f"({os.cpu_count()} cores × {abused['seconds']:.0f} s)."]  # fmt: skip
     killed = next((p for p in run["phases"] if "kill" in p), None)
     if killed:
         k = killed["kill"]
