@@ -7,7 +7,6 @@ password or a narrowed scope takes effect on the next request, not when the toke
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
+
+from graph.password import kept_secret
 
 ISSUER = "grassroots"
 ALGORITHM = "HS256"
@@ -53,17 +54,8 @@ def parse_ttl(text: str) -> timedelta:
 
 def secret(data_dir: Path) -> bytes:
     """The signing secret: read from the data directory, or made there on first use (0600, never overwritten)."""
-    path = Path(data_dir) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it meanwhile: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    text, _ = kept_secret(Path(data_dir) / SECRET_FILE, lambda: secrets.token_hex(32))
+    return bytes.fromhex(text)
 
 
 class Signer:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import LiteralString
 
@@ -53,20 +54,30 @@ def password_file(data_dir: Path) -> Path:
     return Path(data_dir) / PASSWORD_FILE
 
 
-def generated(data_dir: Path) -> str:
-    """The install's password: read from the data directory, or made there (0600, never overwritten)."""
-    path = password_file(data_dir)
+def kept_secret(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """A secret kept in `path`: read, or made there by `make` (0600, created exclusively, never overwritten: a
+    process that loses the race to create it reads the winner's). The text, and whether this call made it."""
+    made = False
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another command made it meanwhile: use theirs
+        except FileExistsError:  # another process made it meanwhile: use theirs
             pass
         else:
             with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(24))
-            log.info("已生成本地 Neo4j 密码 / generated the local Neo4j password in %s (0600)", path)
-    return path.read_text().strip()
+                fh.write(make())
+            made = True
+    return path.read_text().strip(), made
+
+
+def generated(data_dir: Path) -> str:
+    """The install's password: read from the data directory, or made there (`kept_secret`)."""
+    path = password_file(data_dir)
+    password, made = kept_secret(path, lambda: secrets.token_urlsafe(24))
+    if made:
+        log.info("已生成本地 Neo4j 密码 / generated the local Neo4j password in %s (0600)", path)
+    return password
 
 
 def take_over(uri: str, user: str, password: str) -> bool:
