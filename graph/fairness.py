@@ -45,9 +45,10 @@ FLOOR = 0.5
 class OverShare(RuntimeError):
     """An account has used its database seconds of the last minute; the message names the limit."""
 
-    def __init__(self, limit: float, retry_after: int) -> None:
+    def __init__(self, limit: float, retry_after: int, message: str | None = None) -> None:
         super().__init__(
-            f"本账号一分钟内占用数据库的时间已达上限 {limit:g} 秒,请 {retry_after} 秒后重试 / This account has used "
+            message
+            or f"本账号一分钟内占用数据库的时间已达上限 {limit:g} 秒,请 {retry_after} 秒后重试 / This account has used "
             f"its {limit:g} s of database time for the last minute (GRASSROOTS_ACCOUNT_DB_SECONDS): retry in "
             f"{retry_after} s."
         )
@@ -119,14 +120,13 @@ class Deferred(OverShare):
     """A heavy account waited `HEAVY_WAIT` seconds for a turn while the service was busy."""
 
     def __init__(self, limit: float, retry_after: int) -> None:
-        RuntimeError.__init__(
-            self,
+        super().__init__(
+            limit,
+            retry_after,
             f"服务繁忙,本账号一分钟内已大量占用数据库,请 {retry_after} 秒后重试 / The service is busy and this account "
             f"has used much of its database share (GRASSROOTS_ACCOUNT_DB_SECONDS {limit:g} s a minute): retry in "
             f"{retry_after} s.",
         )
-        self.limit = limit
-        self.retry_after = retry_after
 
 
 class FairTurns:
