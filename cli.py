@@ -335,7 +335,7 @@ def _report(result: LoadResult, path: Path, errors: Path | None) -> None:
     typer.echo("阶段 / phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items()))
     typer.echo(f"{'实体 entity':<24}{'新建 created':>14}{'更新 updated':>14}{'未变 unchanged':>16}")
     for label, c in summary.nodes.items():
-        pruned = f"{c['deleted']:>12,} deleted" if c["deleted"] else ""
+        pruned = f"{c['ended']:>12,} 已终止 ended" if c["ended"] else ""
         typer.echo(f"{label:<24}{c['created']:>14,}{c['updated']:>14,}{c['unchanged']:>16,}{pruned}")
     for key, c in summary.links.items():
         if any(c.values()):

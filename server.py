@@ -28,6 +28,7 @@ from access import hygiene, oidc
 from access.concurrency import AccountConcurrency
 from access.tokens import Signer, secret
 from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
+from graph import rollups
 from graph.driver import Graph, GraphUnavailable
 from graph.local import Supervisor
 from graph.migrations import migrate
@@ -184,7 +185,8 @@ async def readyz(request: Request) -> Response:
 
 
 async def _migrate_until_done(app: Starlette) -> None:
-    """Apply migrations, retrying while Neo4j is away: the service starts either way."""
+    """Apply migrations, retrying while Neo4j is away: the service starts either way; then keep the coverage
+    rollups made for the present day (graph/rollups.py `keep_current`) until the service stops."""
     while True:
         try:
             applied = await migrate(app.state.graph)
@@ -197,6 +199,8 @@ async def _migrate_until_done(app: Starlette) -> None:
             log.info("已应用迁移 / applied migrations %s", applied)
         app.state.migration_error = None
         app.state.migrated.set()
+        if app.state.graph.settings.rollup_check > 0:  # the rollups for today, made by this writer, never by reads
+            await rollups.keep_current(app.state.graph, every=app.state.graph.settings.rollup_check)
         return
 
 

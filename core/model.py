@@ -10,7 +10,7 @@ earlier sheets freely; a link naming a later sheet (`later_links`) is checked on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 
@@ -81,6 +81,9 @@ class Sheet:
     source: Link | None = None
     target: Link | None = None
     gaps: tuple[str, ...] = field(default=())
+    #: Date columns besides `since` before which the row's fact is not yet in force (a member's joining day,
+    #: a report's date, a need's raising day, a service's day). See `starts`.
+    starts_with: tuple[str, ...] = field(default=())
 
     @property
     def is_node(self) -> bool:
@@ -99,8 +102,21 @@ class Sheet:
 
     @property
     def items(self) -> tuple[Column | Link, ...]:
-        """Every column in sheet order: source and target, property columns, link columns."""
-        return (*self.ends, *self.columns, *self.links)
+        """Every column in sheet order: source and target, property columns, link columns, then the validity
+        columns every node sheet was given (`_dated`: last, so a workbook made before them keeps its order)."""
+        own = tuple(c for c in self.columns if not _added(c))
+        return (*self.ends, *own, *self.links, *(c for c in self.columns if _added(c)))
+
+    @property
+    def starts(self) -> tuple[str, ...]:
+        """The date properties that must all lie on or before a day for the row's fact to be in force then."""
+        names = {c.name for c in self.columns}
+        return tuple(n for n in ("since", *self.starts_with) if n in names)
+
+    @property
+    def ended_by(self) -> str | None:
+        """The date property after which the row's fact is no longer in force (`until`), if the sheet has one."""
+        return "until" if any(c.name == "until" for c in self.columns) else None
 
     @property
     def parent(self) -> Link | None:
@@ -110,8 +126,20 @@ class Sheet:
 
 CODE = Column("code", "编码", "code", Kind.CODE, required=True, doc="稳定编码 / stable code")
 NAME = Column("name", "名称", "name", required=True)
-SINCE = Column("since", "起始日期", "since", Kind.DATE, doc="开始日期 / from")
-UNTIL = Column("until", "终止日期", "until", Kind.DATE, doc="结束日期 / until (empty: still in force)")
+SINCE = Column("since", "起始日期", "since", Kind.DATE, doc="开始日期(含)/ in force from (inclusive)")
+UNTIL = Column(
+    "until", "终止日期", "until", Kind.DATE, doc="结束日期(含),空:仍有效 / in force until (inclusive); empty: in force"
+)
+#: Every node sheet's validity (added by `_dated` where a sheet does not declare its own).
+FOUNDED = Column(
+    "since", "起始日期", "since", Kind.DATE,
+    doc="成立、建成、设立或迁入日期(含),空:一直有效 / founded, built, designated or moved in (inclusive); empty: ever",
+)  # fmt: skip
+ENDED = Column(
+    "until", "终止日期", "until", Kind.DATE,
+    doc="撤销、拆除、卸任或迁出的最后一天,空:仍有效 / the last day in force (dissolved, demolished, moved out); "
+    "empty: still in force",
+)  # fmt: skip
 TERM_START = Column("termStart", "本届起始日期", "term_start", Kind.DATE, doc="本届委员会任期开始 / current term began")
 TERM_YEARS = Column("termYears", "任期年限", "term_years", Kind.INT, minimum=1, maximum=10)
 
@@ -123,7 +151,7 @@ def _area(code: Column) -> Column:
     return Column(code.name, code.zh, code.en, Kind.AREA_CODE, required=True, doc="统计用区划代码 / 12-digit area code")
 
 
-SHEETS: tuple[Sheet, ...] = (
+_SHEETS: tuple[Sheet, ...] = (
     # ------------------------------------------------------------------ areas
     Sheet(
         "City",
@@ -355,6 +383,7 @@ SHEETS: tuple[Sheet, ...] = (
         "党员 / party member",
         label="PartyMember",
         prefix="DY",
+        starts_with=("joinedAt",),
         columns=(
             CODE,
             NAME,
@@ -445,6 +474,7 @@ SHEETS: tuple[Sheet, ...] = (
         "需求清单 / needs raised",
         label="Need",
         prefix="XU",
+        starts_with=("raisedAt",),
         columns=(
             CODE,
             Column("title", "内容", "title", required=True),
@@ -463,6 +493,7 @@ SHEETS: tuple[Sheet, ...] = (
         "服务清单 / services delivered (服务登记卡)",
         label="Service",
         prefix="FW",
+        starts_with=("date",),
         columns=(
             CODE,
             Column("title", "内容", "title", required=True),
@@ -521,7 +552,9 @@ SHEETS: tuple[Sheet, ...] = (
         columns=(
             Column("date", "报到日期", "date", Kind.DATE, required=True, past=True),
             Column("receiptReturned", "回执是否已反馈", "receipt_returned", Kind.BOOL),
+            UNTIL,
         ),
+        starts_with=("date",),
     ),
     Sheet(
         "MemberReport",
@@ -533,7 +566,9 @@ SHEETS: tuple[Sheet, ...] = (
         columns=(
             Column("date", "报到日期", "date", Kind.DATE, required=True, past=True),
             Column("receiptReturned", "回执是否已反馈", "receipt_returned", Kind.BOOL),
+            UNTIL,
         ),
+        starts_with=("date",),
     ),
     Sheet(
         "PropertyService",
@@ -546,6 +581,24 @@ SHEETS: tuple[Sheet, ...] = (
     ),
 )
 
+
+def _added(column: Column) -> bool:
+    """One of the validity columns `_dated` gives a node sheet that does not declare its own."""
+    return column is FOUNDED or column is ENDED
+
+
+def _dated(sheet: Sheet) -> Sheet:
+    """A node sheet with its validity columns: `since` and `until` after its own columns, unless it has them."""
+    if not sheet.is_node:
+        return sheet
+    names = {c.name for c in sheet.columns}
+    extra = tuple(c for c in (FOUNDED, ENDED) if c.name not in names)
+    return replace(sheet, columns=(*sheet.columns, *extra))
+
+
+#: The model: every sheet, in order; every node sheet and every link sheet carries its validity (`starts`,
+#: `ended_by`), so every fact can be asked about as of a day (graph/validity.py).
+SHEETS: tuple[Sheet, ...] = tuple(_dated(s) for s in _SHEETS)
 SHEETS_BY_KEY: dict[str, Sheet] = {s.key: s for s in SHEETS}
 NODE_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if s.is_node)
 LINK_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if not s.is_node)

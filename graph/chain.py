@@ -18,31 +18,62 @@ from neo4j import AsyncManagedTransaction
 from graph.driver import Graph
 from graph.metrics import scope_filter
 from graph.scope import Scope
+from graph.validity import exists, in_force, rel_in_force
 
 #: Subject labels by own-code prefix.
 SUBJECTS: dict[str, LiteralString] = {"HU": "Household", "LD": "Building", "XQ": "Compound"}
 
+
+def _f(var: str, label: str | None) -> str:
+    return in_force(var, label)
+
+
+#: The subject's building, compound and central household, each in force on $asOf.
 _BUILDING: dict[str, LiteralString] = {
-    "Household": "head(COLLECT { MATCH (x)-[:IN]->(b:Building) RETURN b })",
+    "Household": cast(
+        LiteralString, f"head(COLLECT {{ MATCH (x)-[:IN]->(b:Building) WHERE {_f('b', 'Building')} RETURN b }})"
+    ),
     "Building": "x",
     "Compound": "null",
 }
 _COMPOUND: dict[str, LiteralString] = {
-    "Household": "head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
-    "Building": "head(COLLECT { MATCH (x)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
+    "Household": cast(
+        LiteralString,
+        "head(COLLECT { MATCH (x)-[:IN]->(b:Building)-[:IN_COMPOUND]->(c:Compound) "
+        f"WHERE {_f('b', 'Building')} AND {_f('c', 'Compound')} RETURN c }})",
+    ),
+    "Building": cast(
+        LiteralString,
+        f"head(COLLECT {{ MATCH (x)-[:IN_COMPOUND]->(c:Compound) WHERE {_f('c', 'Compound')} RETURN c }})",
+    ),
     "Compound": "x",
 }
 _CENTRAL: dict[str, LiteralString] = {
-    "Household": "head(COLLECT { MATCH (ch:CentralHousehold)-[:CONTACTS|AT]->(x) RETURN ch ORDER BY ch.code })",
+    "Household": cast(
+        LiteralString,
+        "head(COLLECT { MATCH (ch:CentralHousehold)-[:CONTACTS|AT]->(x) "
+        f"WHERE {_f('ch', 'CentralHousehold')} RETURN ch ORDER BY ch.code }})",
+    ),
     "Building": "null",
     "Compound": "null",
 }
+_BRANCH_IN_FORCE = _f("o", "GridBranch")
+_GRID_IN_FORCE = _f("gd", "Grid")
 #: The branch: the group's, else one covering the building's grid, else one covering the compound or its grid.
-_BRANCH: LiteralString = """coalesce(
-  head(COLLECT { MATCH (grp)-[:UNDER]->(o:GridBranch) RETURN o }),
-  head(COLLECT { MATCH (building)-[:IN]->(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }),
-  head(COLLECT { MATCH (compound)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }),
-  head(COLLECT { MATCH (compound)<-[:COVERS]-(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code }))"""
+_BRANCH: LiteralString = cast(
+    LiteralString,
+    f"""coalesce(
+  head(COLLECT {{ MATCH (grp)-[:UNDER]->(o:GridBranch) WHERE {_BRANCH_IN_FORCE} RETURN o }}),
+  head(COLLECT {{ MATCH (building)-[:IN]->(gd:Grid)<-[:COVERS]-(o:GridBranch)
+                 WHERE {_GRID_IN_FORCE} AND {_BRANCH_IN_FORCE} RETURN o ORDER BY o.code }}),
+  head(COLLECT {{ MATCH (compound)<-[:COVERS]-(o:GridBranch) WHERE {_BRANCH_IN_FORCE} RETURN o ORDER BY o.code }}),
+  head(COLLECT {{ MATCH (compound)<-[:COVERS]-(gd:Grid)<-[:COVERS]-(o:GridBranch)
+                 WHERE {_GRID_IN_FORCE} AND {_BRANCH_IN_FORCE} RETURN o ORDER BY o.code }}))""",
+)
+
+
+REPORTED = exists("(u)-[r:REPORTED_TO]->(community)", "r")
+JOINED = exists("(u)-[r:MEMBER_UNIT_OF]->(cc)", "r")
 
 
 def _member_inside(level: str | None) -> LiteralString:
@@ -61,7 +92,7 @@ def _head(org: str, roles: str, level: str | None) -> LiteralString:
     return cast(
         LiteralString,
         f"head(COLLECT {{ MATCH (p:PartyMember)-[r:HOLDS]->({org}) WHERE r.role IN {roles} "
-        f"AND (r.until IS NULL OR r.until >= date($asOf)) AND (r.since IS NULL OR r.since <= date($asOf)) "
+        f"AND {rel_in_force('r')} AND {in_force('p', 'PartyMember')} "
         f"AND {_member_inside(level)} RETURN p {{.code, .name, role: r.role}} ORDER BY r.since DESC }})",
     )
 
@@ -76,22 +107,24 @@ def chain_query(label: str, level: str | None) -> LiteralString:
     return cast(
         LiteralString,
         f"""
-MATCH (x:{label} {{code: $code}}) WHERE {inside}
+MATCH (x:{label} {{code: $code}}) WHERE {inside} AND {_f("x", label)}
 WITH x, {_BUILDING[label]} AS building, {_COMPOUND[label]} AS compound, {_CENTRAL[label]} AS ch
 WITH x, building, compound, ch, coalesce(
-  head(COLLECT {{ MATCH (ch)-[:UNDER]->(g:BuildingGroup) RETURN g }}),
-  head(COLLECT {{ MATCH (building)<-[:COVERS]-(g:BuildingGroup) RETURN g ORDER BY g.code }})) AS grp
+  head(COLLECT {{ MATCH (ch)-[:UNDER]->(g:BuildingGroup) WHERE {_f("g", "BuildingGroup")} RETURN g }}),
+  head(COLLECT {{ MATCH (building)<-[:COVERS]-(g:BuildingGroup) WHERE {_f("g", "BuildingGroup")}
+                 RETURN g ORDER BY g.code }})) AS grp
 WITH x, building, compound, ch, grp, {_BRANCH} AS branch
 OPTIONAL MATCH (community:Community {{code: x.communityCode}})
 OPTIONAL MATCH (street:Street {{code: x.streetCode}})
-OPTIONAL MATCH (cc:CommunityCommittee)-[:LEADS]->(community)
-OPTIONAL MATCH (swc:StreetWorkingCommittee)-[:LEADS]->(street)
+OPTIONAL MATCH (cc:CommunityCommittee)-[:LEADS]->(community) WHERE {_f("cc", "CommunityCommittee")}
+OPTIONAL MATCH (swc:StreetWorkingCommittee)-[:LEADS]->(street) WHERE {_f("swc", "StreetWorkingCommittee")}
 RETURN x {{.code, .name, label: labels(x)[0]}} AS subject,
        community {{.code, .name}} AS community, street {{.code, .name}} AS street,
        compound {{.code, .name}} AS compound,
        CASE WHEN ch IS NULL THEN null ELSE ch {org % "ch"} END AS centralHousehold,
        CASE WHEN ch IS NULL THEN null ELSE
-         head(COLLECT {{ MATCH (p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch) WHERE {_member_inside(level)}
+         head(COLLECT {{ MATCH (p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch)
+                        WHERE {_member_inside(level)} AND {_f("p", "PartyMember")}
                         RETURN p {{.code, .name}} ORDER BY p.code }}) END AS centralHouseholdMember,
        CASE WHEN grp IS NULL THEN null ELSE grp {org % "grp"} END AS grp,
        {_head("grp", "['组长']", level)} AS groupLeader,
@@ -102,15 +135,17 @@ RETURN x {{.code, .name, label: labels(x)[0]}} AS subject,
        CASE WHEN swc IS NULL THEN null ELSE swc {org % "swc"} END AS streetCommittee,
        {_head("swc", "['书记']", level)} AS streetSecretary,
        COLLECT {{
-         MATCH (u:Unit) WHERE EXISTS {{ (u)-[:REPORTED_TO]->(community) }} OR EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(cc) }}
+         MATCH (u:Unit) WHERE {_f("u", "Unit")} AND ({REPORTED} OR {JOINED})
          CALL (u, community) {{
-           OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u) WHERE s.communityCode = community.code
+           OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u)
+           WHERE s.communityCode = community.code AND {_f("s", "Service")}
            RETURN count(s) AS services, sum(s.hours) AS hours
          }}
          WITH u, services, hours ORDER BY u.name
          RETURN u {{.code, .name, .kind, services: services, hours: hours,
-                   reportedOn: head(COLLECT {{ MATCH (u)-[r:REPORTED_TO]->(community) RETURN r.date ORDER BY r.date }}),
-                   committeeMember: EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(cc) }}}}
+                   reportedOn: head(COLLECT {{ MATCH (u)-[r:REPORTED_TO]->(community) WHERE {rel_in_force("r")}
+                                              RETURN r.date ORDER BY r.date }}),
+                   committeeMember: {JOINED}}}
        }} AS partnerUnits
 """,
     )

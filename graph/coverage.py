@@ -76,7 +76,7 @@ def rollup_sum_query(level: str, keys: tuple[str, ...]) -> LiteralString:
         for k in keys
     )
     return cast(
-        LiteralString, f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope "
+        LiteralString, f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope AND c.coverageAsOf = $asOf "
         f"RETURN c.{AREA_PROPERTY[child]} AS child, {sums}",
     )  # fmt: skip
 
@@ -84,12 +84,10 @@ def rollup_sum_query(level: str, keys: tuple[str, ...]) -> LiteralString:
 async def coverage(graph: Graph, scope: Scope, as_of: str, metrics: tuple[str, ...] | None = None) -> CoverageReport:
     """Coverage for `scope` and each child area, in one read transaction.
 
-    City, district and street scopes sum community rollups (refreshed first where missing or from an
-    earlier day); community and grid scopes run one live query per metric.
+    City, district and street scopes sum the community rollups made for `as_of` and count the other communities
+    themselves; community and grid scopes run one live query per metric. Nothing is written.
     """
     keys = tuple(m.key for m in METRICS if metrics is None or m.key in metrics)
-    if scope.level in ROLLED_UP:
-        await rollups.refresh_stale(graph, scope.level, scope.code, as_of)
     return await graph.read(_coverage, scope, as_of, keys)
 
 
@@ -99,6 +97,9 @@ async def _rows(tx: AsyncManagedTransaction, scope: Scope, keys: tuple[str, ...]
     if scope.level in ROLLED_UP:
         async for r in await tx.run(rollup_sum_query(scope.level, keys), params):
             out += [(r["child"], k, r[f"{k}_units"], r[f"{k}_covered"]) for k in keys]
+        child_of = {r["code"]: r["child"] async for r in await tx.run(rollups.stale_query(scope.level), params)}
+        live = await rollups.live_rows(tx, keys, sorted(child_of), params["asOf"])
+        out += [(child_of[community], key, units, covered) for community, key, units, covered in live]
         return out
     for key in keys:
         async for r in await tx.run(metric_query(key, scope.level), params):

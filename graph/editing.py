@@ -3,6 +3,7 @@ removal, the audit log (`_Audit` nodes: who, when, what, before and after)."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from typing import Any, LiteralString, cast
 
@@ -79,32 +80,35 @@ async def read_state(tx: AsyncManagedTransaction, label: str, code: str) -> dict
 
 
 @cache
-def delete_query(label: str) -> LiteralString:
-    """Delete one node of `label` and its relationships."""
+def end_query(label: str) -> LiteralString:
+    """End one node of `label`: its last day in force is $endedOn (it keeps its relationships and its history:
+    asked about an earlier day, it is there)."""
     if label not in SHEET_BY_LABEL:
         raise ValueError(label)
-    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) DETACH DELETE n")
+    return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) SET n.until = date($endedOn)")
 
 
 @cache
 def children_query(label: str) -> LiteralString:
-    """How many entities have this node as their parent (hierarchy link), by label."""
+    """How many entities in force on $endedOn's morrow have this node as their parent (hierarchy link), by label."""
+    still = "coalesce(c.until > date($endedOn), true)"
     parts = []
     for sheet in NODE_SHEETS:
         for link in sheet.links:
             if link.parent and label in link.targets:
                 child = f"(c:{sheet.label})"
                 arrow = f"(n)-[:{link.rel}]->{child}" if link.incoming else f"(n)<-[:{link.rel}]-{child}"
-                parts.append(f"{{label: '{sheet.label}', n: COUNT {{ {arrow} }}}}")
+                parts.append(f"{{label: '{sheet.label}', n: COUNT {{ {arrow} WHERE {still} }}}}")
     return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN [{', '.join(parts)}] AS children")
 
 
-async def children(tx: AsyncManagedTransaction, label: str, code: str) -> dict[str, int]:
-    """How many entities hang from this node (its children in the hierarchy), by label; none are left out."""
-    record = await (await tx.run(children_query(label), {"code": code})).single()
+async def children(tx: AsyncManagedTransaction, label: str, code: str, ended_on: date) -> dict[str, int]:
+    """How many entities still in force after `ended_on` hang from this node (its children in the hierarchy),
+    by label; none are left out."""
+    record = await (await tx.run(children_query(label), {"code": code, "endedOn": ended_on.isoformat()})).single()
     return {c["label"]: c["n"] for c in (record["children"] if record else []) if c["n"]}
 
 
-async def delete_node(tx: AsyncManagedTransaction, label: str, code: str) -> None:
-    """Delete one node and its relationships."""
-    await (await tx.run(delete_query(label), {"code": code})).consume()
+async def end_node(tx: AsyncManagedTransaction, label: str, code: str, ended_on: date) -> None:
+    """End one node: `ended_on` is its last day in force."""
+    await (await tx.run(end_query(label), {"code": code, "endedOn": ended_on.isoformat()})).consume()

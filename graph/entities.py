@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any, LiteralString, cast
 
@@ -26,19 +27,23 @@ from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, Scope
 from graph.settings import get_settings
 from graph.statistics import by_code
+from graph.validity import in_force
 
 #: The query builders' memo: the last GRASSROOTS_QUERY_CACHE query texts of each, by shape.
 shape_cache = lru_cache(maxsize=get_settings().query_cache_size)
 
 
 def in_scope(var: str) -> LiteralString:
-    """Visible from the caller's scope, for the node bound to `var`: no scope, a city-wide node, its area
-    matches — or it is one of the areas the scope lies in ($above), which `node_map` shows by code and name."""
+    """Visible from the caller's scope on the day $asOf, for the node bound to `var`: in force that day
+    (graph/validity.py: an ended branch is not shown today, though it is there for the days it was in force), and
+    no scope, a city-wide node, its area matches — or it is one of the areas the scope lies in ($above), which
+    `node_map` shows by code and name."""
     if not var.isidentifier():
         raise ValueError(var)
     return cast(
         LiteralString,
-        f"($scope IS NULL OR {var}.cityCode IS NULL OR {var}[$scopeProperty] = $scope OR {var}.code IN $above)",
+        f"({in_force(var, None)} AND ($scope IS NULL OR {var}.cityCode IS NULL OR {var}[$scopeProperty] = $scope "
+        f"OR {var}.code IN $above))",
     )
 
 
@@ -57,13 +62,16 @@ def node_map(var: str) -> LiteralString:
     )
 
 
-def scope_params(scope: Scope | None) -> dict[str, Any]:
-    """$scope, $scopeProperty and $above for IN_SCOPE and `node_map` (a grid scope reads as its community)."""
+def scope_params(scope: Scope | None, as_of: str | None = None) -> dict[str, Any]:
+    """$scope, $scopeProperty, $above and $asOf (default today) for IN_SCOPE and `node_map` (a grid scope reads as
+    its community)."""
+    day = as_of or date.today().isoformat()
     if scope is None:
-        return {"scope": None, "scopeProperty": "code", "above": []}
+        return {"scope": None, "scopeProperty": "code", "above": [], "asOf": day}
     if scope.level == "grid":
-        return {"scope": scope.community, "scopeProperty": "communityCode", "above": above(scope.community)}
-    return {"scope": scope.code, "scopeProperty": AREA_PROPERTY[scope.level], "above": above(scope.code)}
+        return {"scope": scope.community, "scopeProperty": "communityCode", "above": above(scope.community),
+                "asOf": day}  # fmt: skip
+    return {"scope": scope.code, "scopeProperty": AREA_PROPERTY[scope.level], "above": above(scope.code), "asOf": day}
 
 
 def above(code: str) -> list[str]:

@@ -19,24 +19,42 @@ from core.model import GAP_KINDS
 from graph import rollups
 from graph.driver import Graph
 from graph.metrics import (
+    BUILDING_HAS_GROUP,
     COMPOUND_HAS_BRANCH,
     GRID_OF,
+    GROUP_HAS_CENTRAL,
+    HAS_SERVICE_CENTER,
     HOUSEHOLD_HAS_CENTRAL,
     MANAGED_NOW,
+    MEMBER_REPORTED,
     METRICS,
     scope_filter,
     scope_match,
 )
 from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, AreaNotFound, Scope, area_query
+from graph.validity import all_in_force, exists, in_force
 
-FULL_MEMBERS: LiteralString = "COUNT { (x)<-[:MEMBER_OF]-(m:PartyMember) WHERE m.status = '正式党员' }"
+FULL_MEMBERS: LiteralString = cast(
+    LiteralString,
+    "COUNT { (x)<-[kr:MEMBER_OF]-(km:PartyMember) WHERE km.status = '正式党员' AND "
+    f"{all_in_force('kr', 'km:PartyMember')} }}",
+)
 TERM_ENDED: LiteralString = (
     "x.termStart IS NOT NULL AND x.termStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)"
 )
 
-#: A community's households, from its coverage rollup (graph/rollups.py).
-HOUSEHOLDS: LiteralString = "COLLECT { MATCH (r:_Rollup {code: x.code}) RETURN r.householdCount }[0]"
+#: A community's households on $asOf: from its coverage rollup when that was made for the day (graph/rollups.py),
+#: else counted.
+HOUSEHOLDS: LiteralString = cast(
+    LiteralString,
+    "coalesce(COLLECT { MATCH (kr:_Rollup {code: x.code}) WHERE kr.coverageAsOf = $asOf RETURN kr.householdCount }[0], "
+    "COUNT { (x)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(kh:Household) WHERE "
+    f"{in_force('kh', 'Household')} }})",
+)
+MEMBER_UNIT: LiteralString = exists("(x)-[kr:MEMBER_UNIT_OF]->(ko)", "kr", "ko:")
+UNIT_HAS_REPORTED: LiteralString = exists("(x)-[kr:REPORTED_TO]->(kc:Community)", "kr", "kc:Community")
+NEED_SERVED: LiteralString = exists("(x)<-[kr:FULFILS]-(ks:Service)", "kr", "ks:Service")
 
 # The organization that should act, as Cypher expressions on `x` giving a node (first match wins).
 COMMUNITY_COMMITTEE: LiteralString = (
@@ -68,11 +86,11 @@ RULES: tuple[GapRule, ...] = (
             "小区没有党支部覆盖(支部直接覆盖小区,或覆盖小区所在网格)",
             "no branch covers the compound or any grid covering it",
             "调研报告目标:党组织覆盖每个小区 / report target: a branch in every compound", COMMUNITY_COMMITTEE),
-    GapRule("building_without_group", "Building", "NOT EXISTS { (x)<-[:COVERS]-(:BuildingGroup) }",
+    GapRule("building_without_group", "Building", f"NOT {BUILDING_HAS_GROUP}",
             "楼栋没有党小组", "no building group covers the building",
             "调研报告目标:楼栋党小组全覆盖 / report target: a party group in every building",
             f"coalesce({GRID_BRANCH_OF_BUILDING}, {COMMUNITY_COMMITTEE})"),
-    GapRule("group_without_central_household", "BuildingGroup", "NOT EXISTS { (x)<-[:UNDER]-(:CentralHousehold) }",
+    GapRule("group_without_central_household", "BuildingGroup", f"NOT {GROUP_HAS_CENTRAL}",
             "党小组没有党员中心户", "the group has no central household",
             "调研报告:党员中心户联系群众 / report: central households keep in touch with residents",
             "head(COLLECT { MATCH (x)-[:UNDER]->(o:GridBranch) RETURN o })"),
@@ -109,21 +127,20 @@ RULES: tuple[GapRule, ...] = (
             "中心城区小区无在管物业服务企业", "a central-city compound with no property company in force",
             "调研报告目标:中心城区小区物业全覆盖 / report target: property service in every central-city compound",
             COMMUNITY_COMMITTEE),
-    GapRule("unit_never_reported", "Unit", "EXISTS { (x)-[:MEMBER_UNIT_OF]->() } "
-            "AND NOT EXISTS { (x)-[:REPORTED_TO]->(:Community) }",
+    GapRule("unit_never_reported", "Unit", f"{MEMBER_UNIT} AND NOT {UNIT_HAS_REPORTED}",
             "大工委/大党委成员单位从未到社区报到", "a member unit of a working or widened committee never reported",
             "“双报到”制度 / the dual-reporting rule",
             "head(COLLECT { MATCH (x)-[:MEMBER_UNIT_OF]->(o) RETURN o ORDER BY o.code })"),
     GapRule("member_never_reported", "PartyMember",
-            "x.inService = true AND NOT EXISTS { (x)-[:REPORTED_TO]->(:Community) }",
+            f"x.inService = true AND NOT {MEMBER_REPORTED}",
             "在职党员从未到居住地社区报到", "an in-service member never reported to a community",
             "“双报到”制度 / the dual-reporting rule",
             "coalesce(head(COLLECT { MATCH (x)-[:MEMBER_OF]->(o:GridBranch) RETURN o }), "
             f"{COMMUNITY_COMMITTEE})"),
-    GapRule("need_unserved", "Need", "NOT EXISTS { (x)<-[:FULFILS]-(:Service) }",
+    GapRule("need_unserved", "Need", f"NOT {NEED_SERVED}",
             "需求清单中的需求无人服务", "a need that no service fulfils",
             "三张清单制度 / the three-lists rule", COMMUNITY_COMMITTEE),
-    GapRule("community_without_service_center", "Community", "NOT EXISTS { (x)<-[:IN]-(:ServiceCenter) }",
+    GapRule("community_without_service_center", "Community", f"NOT {HAS_SERVICE_CENTER}",
             "社区没有党群服务中心", "the community has no party-and-people service center",
             "调研报告目标:党群服务中心全覆盖 / report target: a service center in every community",
             STREET_COMMITTEE),
@@ -148,11 +165,14 @@ def rules_of(kinds: tuple[str, ...] | None = None) -> tuple[GapRule, ...]:
 
 
 def _match(rule: GapRule, scope: Scope) -> LiteralString:
-    """`MATCH (x) WHERE <x inside the scope>` for the rule's label."""
+    """`MATCH (x) WHERE <x inside the scope, in force on $asOf>` for the rule's label."""
     if rule.label == "Unit":  # city-wide: in scope through the committee it joined
         inner = cast(LiteralString, scope_filter("CommunityCommittee", scope, "o"))
-        return cast(LiteralString, f"MATCH (x:Unit) WHERE EXISTS {{ (x)-[:MEMBER_UNIT_OF]->(o) WHERE {inner} }}")
-    return scope_match(rule.label, scope)
+        return cast(
+            LiteralString,
+            f"MATCH (x:Unit) WHERE EXISTS {{ (x)-[:MEMBER_UNIT_OF]->(o) WHERE {inner} }} AND {in_force('x', 'Unit')}",
+        )
+    return cast(LiteralString, f"{scope_match(rule.label, scope)} AND {in_force('x', rule.label)}")
 
 
 def _responsible(rule: GapRule, scope: Scope) -> LiteralString:
@@ -169,15 +189,29 @@ def _responsible(rule: GapRule, scope: Scope) -> LiteralString:
 def count_query(index: int, level: str) -> LiteralString:
     """How many entities break rule RULES[index] inside a scope of `level`.
 
-    Above a community, a rule that is a coverage metric's complement sums the communities' rollups.
+    Above a community, a rule that is a coverage metric's complement sums the communities' rollups made for
+    $asOf and counts the other communities' entities itself.
     """
     rule = RULES[index]
     metric = METRIC_OF_GAP.get(rule.kind)
     if metric is not None and level in ("city", "district", "street"):
         units, covered = rollups.units_property(metric), rollups.covered_property(metric)
+        area = AREA_PROPERTY[level]
+        reach = rollups.reach_from("cm", rule.label)
         return cast(
             LiteralString,
-            f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope RETURN sum(c.{units} - c.{covered}) AS n",
+            f"""
+CALL {{
+  MATCH (c:_Rollup) WHERE c.{area} = $scope AND c.coverageAsOf = $asOf RETURN sum(c.{units} - c.{covered}) AS made
+}}
+CALL {{
+  MATCH (cm:Community) WHERE cm.{area} = $scope
+    AND NOT EXISTS {{ MATCH (kr:_Rollup {{code: cm.code}}) WHERE kr.coverageAsOf = $asOf }}
+  {reach} AND {in_force("x", rule.label)} AND ({rule.breaks})
+  RETURN count(x) AS counted
+}}
+RETURN made + counted AS n
+""",
         )
     return cast(
         LiteralString,
@@ -248,10 +282,6 @@ async def gaps(
     with_counts: bool = True,
 ) -> GapPage:
     """Gaps inside `scope`, ordered by kind then code, `first` of them after `after`; one read transaction."""
-    if scope.level == "grid":
-        await rollups.refresh_stale(graph, "community", scope.community, as_of)
-    else:
-        await rollups.refresh_stale(graph, scope.level, scope.code, as_of)
     return await graph.read(_gaps, scope, as_of, kinds, first, after, with_counts)
 
 

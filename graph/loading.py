@@ -278,23 +278,24 @@ def count_label(label: str) -> LiteralString:
 
 @cache
 def prune_nodes(label: str) -> LiteralString:
-    """Delete up to 10,000 `label` nodes inside the area that the workbook no longer lists."""
+    """End up to 10,000 `label` nodes inside the area that the workbook no longer lists: $endedOn becomes their
+    last day in force (they stay, with their relationships, for the days they were in force)."""
     return cast(
         LiteralString,
         f"""
 MATCH (n:{_ident(label)})
 WHERE (n.districtCode IN $districts OR n.streetCode IN $streets OR n.communityCode IN $communities)
-  AND NOT n.code IN $codes
+  AND NOT n.code IN $codes AND coalesce(n.until > date($endedOn), true)
 WITH n LIMIT 10000
-DETACH DELETE n
-RETURN count(*) AS deleted
+SET n.until = date($endedOn)
+RETURN count(*) AS ended
 """,
     )
 
 
 @cache
 def prune_links(source: str, rel: str, target: str) -> LiteralString:
-    """Delete a link sheet's relationships inside the area that the workbook no longer lists."""
+    """End a link sheet's relationships inside the area that the workbook no longer lists (`until` $endedOn)."""
     s, r, t = _ident(source), _ident(rel), _ident(target)
     inside = " OR ".join(
         f"{n}.{k} IN ${v}"
@@ -305,9 +306,9 @@ def prune_links(source: str, rel: str, target: str) -> LiteralString:
         LiteralString,
         f"""
 MATCH (a:{s})-[l:{r}]->(b:{t})
-WHERE ({inside}) AND NOT [a.code, b.code, coalesce(l.key, '')] IN $keys
-DELETE l
-RETURN count(*) AS deleted
+WHERE ({inside}) AND NOT [a.code, b.code, coalesce(l.key, '')] IN $keys AND coalesce(l.until > date($endedOn), true)
+SET l.until = date($endedOn)
+RETURN count(*) AS ended
 """,
     )
 

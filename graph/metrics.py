@@ -13,6 +13,7 @@ from functools import cache
 from typing import LiteralString, cast
 
 from graph.scope import AREA_PROPERTY, Scope
+from graph.validity import exists, in_force
 
 #: The grid an entity counts in, as a Cypher expression on `x` (None: the entity has no grid).
 GRID_OF: dict[str, LiteralString] = {
@@ -31,14 +32,21 @@ GRID_OF: dict[str, LiteralString] = {
     ),
 }
 
+# What covers an entity on the day $asOf: every node and relationship of the pattern in force then
+# (graph/validity.py). Subquery variables are `k…`, never an outer query's.
 #: A compound is covered by a branch directly, or through a grid that covers it.
-COMPOUND_HAS_BRANCH: LiteralString = (
-    "(EXISTS { (x)<-[:COVERS]-(:GridBranch) } OR EXISTS { (x)<-[:COVERS]-(:Grid)<-[:COVERS]-(:GridBranch) })"
+COMPOUND_HAS_BRANCH: LiteralString = cast(
+    LiteralString,
+    f"({exists('(x)<-[kr:COVERS]-(kb:GridBranch)', 'kr', 'kb:GridBranch')} OR "
+    f"{exists('(x)<-[kr1:COVERS]-(kg:Grid)<-[kr2:COVERS]-(kb:GridBranch)', 'kr1', 'kg:Grid', 'kr2', 'kb:GridBranch')})",
 )
-HOUSEHOLD_HAS_CENTRAL: LiteralString = "EXISTS { (x)<-[:CONTACTS|AT]-(:CentralHousehold) }"
-MANAGED_NOW: LiteralString = (
-    "EXISTS { (x)<-[m:MANAGES]-(:PropertyCompany) WHERE m.until IS NULL OR m.until >= date($asOf) }"
-)
+BUILDING_HAS_GROUP = exists("(x)<-[kr:COVERS]-(ko:BuildingGroup)", "kr", "ko:BuildingGroup")
+GROUP_HAS_CENTRAL = exists("(x)<-[kr:UNDER]-(kc:CentralHousehold)", "kr", "kc:CentralHousehold")
+HOUSEHOLD_HAS_CENTRAL = exists("(x)<-[kr:CONTACTS|AT]-(kc:CentralHousehold)", "kr", "kc:CentralHousehold")
+MANAGED_NOW = exists("(x)<-[kr:MANAGES]-(kp:PropertyCompany)", "kr", "kp:PropertyCompany")
+HAS_SERVICE_CENTER = exists("(x)<-[kr:IN]-(ks:ServiceCenter)", "kr", "ks:ServiceCenter")
+UNIT_REPORTED = exists("(x)<-[kr:REPORTED_TO]-(ku:Unit)", "kr", "ku:Unit")
+MEMBER_REPORTED = exists("(x)-[kr:REPORTED_TO]->(kc:Community)", "kr", "kc:Community")
 
 
 @dataclass(frozen=True)
@@ -57,21 +65,20 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("compounds", "有党支部覆盖的小区", "compounds covered by a branch", "Compound", COMPOUND_HAS_BRANCH,
            gap="compound_without_branch"),
-    Metric("buildings", "有楼栋党小组的楼栋", "buildings with a party group", "Building",
-           "EXISTS { (x)<-[:COVERS]-(:BuildingGroup) }", gap="building_without_group"),
+    Metric("buildings", "有楼栋党小组的楼栋", "buildings with a party group", "Building", BUILDING_HAS_GROUP,
+           gap="building_without_group"),
     Metric("groups", "有党员中心户的党小组", "groups with at least one central household", "BuildingGroup",
-           "EXISTS { (x)<-[:UNDER]-(:CentralHousehold) }", gap="group_without_central_household"),
+           GROUP_HAS_CENTRAL, gap="group_without_central_household"),
     Metric("households", "联系到党员中心户的住户", "households linked to a central household", "Household",
            HOUSEHOLD_HAS_CENTRAL, gap="household_without_central_household"),
     Metric("propertyManaged", "有物业服务的中心城区小区", "central-city compounds with a property company",
            "Compound", MANAGED_NOW, eligible="x.centralCity = true", gap="compound_without_property_company"),
     Metric("serviceCenters", "有党群服务中心的社区", "communities with a service center", "Community",
-           "EXISTS { (x)<-[:IN]-(:ServiceCenter) }", gap="community_without_service_center"),
+           HAS_SERVICE_CENTER, gap="community_without_service_center"),
     Metric("partnerReported", "有共建单位报到的社区", "communities where at least one partner unit reported",
-           "Community", "EXISTS { (x)<-[:REPORTED_TO]-(:Unit) }"),
+           "Community", UNIT_REPORTED),
     Metric("membersReported", "已报到的在职党员", "in-service members who reported", "PartyMember",
-           "EXISTS { (x)-[:REPORTED_TO]->(:Community) }", eligible="x.inService = true",
-           gap="member_never_reported"),
+           MEMBER_REPORTED, eligible="x.inService = true", gap="member_never_reported"),
 )  # fmt: skip
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
@@ -114,7 +121,7 @@ def metric_query(key: str, level: str) -> LiteralString:
     return cast(
         LiteralString,
         f"""
-{scope_match(m.label, scope)} AND {m.eligible}
+{scope_match(m.label, scope)} AND {in_force("x", m.label)} AND {m.eligible}
 WITH {child_key(m.label, scope.child_level)} AS child, CASE WHEN {m.covered} THEN 1 ELSE 0 END AS ok
 RETURN child, count(*) AS units, sum(ok) AS covered
 """,

@@ -18,8 +18,9 @@ from core.model import LABELS
 from graph.driver import Graph
 from graph.entities import IN_SCOPE, label_of_code, node_map, scope_params
 from graph.gaps import RULES
-from graph.metrics import scope_filter
+from graph.metrics import HOUSEHOLD_HAS_CENTRAL, scope_filter
 from graph.scope import LEVEL_LABEL, AreaNotFound, Scope, area_query
+from graph.validity import all_in_force, in_force, rel_in_force
 
 #: Labels drawn by default, with the row of a hierarchical layout each sits on.
 DRAWN: dict[str, int] = {
@@ -48,6 +49,8 @@ UNWIND $ids AS id
 MATCH (a) WHERE elementId(a) = id
 MATCH (a)-[r]-(m)
 WHERE any(l IN labels(m) WHERE l IN $labels) AND """
+    + rel_in_force("r")
+    + " AND "
     + IN_SCOPE
     + """
 RETURN elementId(a) AS from, elementId(r) AS rel, type(r) AS type, elementId(startNode(r)) AS source,
@@ -57,16 +60,19 @@ RETURN elementId(a) AS from, elementId(r) AS rel, type(r) AS type, elementId(sta
 ORDER BY from, m.code
 """
 )
-HOUSEHOLD_COUNTS: LiteralString = """
+HOUSEHOLD_COUNTS: LiteralString = cast(
+    LiteralString,
+    f"""
 UNWIND $ids AS id
 MATCH (a) WHERE elementId(a) = id
 RETURN id,
-  CASE WHEN a:Building THEN COUNT { (a)<-[:IN]-(:Household) }
-       ELSE COUNT { (a)-[:CONTACTS]->(:Household) } END AS households,
+  CASE WHEN a:Building THEN COUNT {{ (a)<-[:IN]-(x:Household) WHERE {in_force("x", "Household")} }}
+       ELSE COUNT {{ (a)-[:CONTACTS]->(x:Household) WHERE {in_force("x", "Household")} }} END AS households,
   CASE WHEN a:Building
-       THEN COUNT { (a)<-[:IN]-(h:Household) WHERE NOT EXISTS { (h)<-[:CONTACTS|AT]-(:CentralHousehold) } }
+       THEN COUNT {{ (a)<-[:IN]-(x:Household) WHERE {in_force("x", "Household")} AND NOT {HOUSEHOLD_HAS_CENTRAL} }}
        ELSE 0 END AS uncovered
-"""
+""",
+)
 
 
 @cache
@@ -146,7 +152,7 @@ async def _network(
     labels = list(DRAWN) + (["Household"] if with_households else [])
     node_row = None
     for label in label_of_code(code):
-        node_row = await (await tx.run(root_query(label), {"code": code, **scope_params(caller)})).single()
+        node_row = await (await tx.run(root_query(label), {"code": code, **scope_params(caller, as_of)})).single()
         if node_row is not None:
             break
     if node_row is None:
@@ -160,7 +166,7 @@ async def _network(
     if caller is not None and (area is None or not area.within(caller)):
         area = caller  # a root above the caller's scope (or city-wide) is drawn with the caller's area only
     # the drawing stays inside its area: no areas above it are drawn (but the root itself)
-    params = {"labels": labels, **scope_params(area), "above": []}
+    params = {"labels": labels, **scope_params(area, as_of), "above": []}
     frontier = [root_id]
     for level in range(1, depth + 1):
         if not frontier or drawing.truncated:
@@ -188,7 +194,7 @@ async def _network(
                 drawing.gaps[r["id"]] = list(r["gaps"])
     counted = by_label.get("Building", []) + by_label.get("CentralHousehold", [])
     if counted:
-        async for r in await tx.run(HOUSEHOLD_COUNTS, {"ids": counted}):
+        async for r in await tx.run(HOUSEHOLD_COUNTS, {"ids": counted, "asOf": as_of}):
             drawing.households[r["id"]] = (r["households"], r["uncovered"])
     return drawing
 
@@ -198,47 +204,52 @@ async def _network(
 
 @cache
 def partner_query(level: str) -> LiteralString:
-    """Partner units ↔ communities inside a scope: reports, committee membership, services and hours."""
-    inside = scope_filter("Community", Scope(level, ""), "c")
-    served = scope_filter("Service", Scope(level, ""), "s")
+    """Partner units ↔ communities inside a scope on $asOf: reports and committee memberships in force that day,
+    services delivered by then (graph/validity.py), and the hours."""
+    inside = f"{scope_filter('Community', Scope(level, ''), 'c')} AND {in_force('c', 'Community')}"
+    served = f"{scope_filter('Service', Scope(level, ''), 's')} AND {in_force('s', 'Service')}"
+    unit = in_force("u", "Unit")
     return cast(
         LiteralString,
         f"""
 CALL () {{
-  MATCH (u:Unit)-[:REPORTED_TO]->(c:Community) WHERE {inside} RETURN u, c
+  MATCH (u:Unit)-[r:REPORTED_TO]->(c:Community) WHERE {inside} AND {rel_in_force("r")} AND {unit} RETURN u, c
   UNION
-  MATCH (u:Unit)-[:MEMBER_UNIT_OF]->(:CommunityCommittee)-[:LEADS]->(c:Community) WHERE {inside} RETURN u, c
+  MATCH (u:Unit)-[r:MEMBER_UNIT_OF]->(o:CommunityCommittee)-[:LEADS]->(c:Community)
+  WHERE {inside} AND {all_in_force("r", "o:CommunityCommittee")} AND {unit} RETURN u, c
   UNION
-  MATCH (s:Service)-[:DELIVERED_BY]->(u:Unit) WHERE {served}
+  MATCH (s:Service)-[:DELIVERED_BY]->(u:Unit) WHERE {served} AND {unit}
   MATCH (c:Community {{code: s.communityCode}}) RETURN u, c
 }}
 WITH DISTINCT u, c
 CALL (u, c) {{
-  OPTIONAL MATCH (u)-[r:REPORTED_TO]->(c)
+  OPTIONAL MATCH (u)-[r:REPORTED_TO]->(c) WHERE {rel_in_force("r")}
   RETURN min(r.date) AS reportedOn, max(r.receiptReturned) AS receiptReturned
 }}
 CALL (u, c) {{
-  OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u) WHERE s.communityCode = c.code
+  OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u) WHERE s.communityCode = c.code AND {in_force("s", "Service")}
   RETURN count(s) AS services, coalesce(sum(s.hours), 0) AS hours
 }}
 RETURN u {{.*, _label: 'Unit'}} AS unit, c {{.*, _label: 'Community'}} AS community, reportedOn, receiptReturned,
-       EXISTS {{ (u)-[:MEMBER_UNIT_OF]->(:CommunityCommittee)-[:LEADS]->(c) }} AS committeeMember, services, hours
+       EXISTS {{ (u)-[r:MEMBER_UNIT_OF]->(o:CommunityCommittee)-[:LEADS]->(c)
+                 WHERE {all_in_force("r", "o:CommunityCommittee")} }} AS committeeMember, services, hours
 ORDER BY u.code, c.code
 """,
     )
 
 
-async def partner_network(graph: Graph, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
-    """The scope's name, and one row per (unit, community) pair linked by a report, a membership or a service."""
-    return await graph.read(_partners, scope)
+async def partner_network(graph: Graph, scope: Scope, as_of: str) -> tuple[str, list[dict[str, Any]]]:
+    """The scope's name, and one row per (unit, community) pair linked on `as_of` by a report, a membership or a
+    service delivered by then."""
+    return await graph.read(_partners, scope, as_of)
 
 
-async def _partners(tx: AsyncManagedTransaction, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
+async def _partners(tx: AsyncManagedTransaction, scope: Scope, as_of: str) -> tuple[str, list[dict[str, Any]]]:
     own = await (await tx.run(area_query(scope.level), {"scope": scope.code})).single()
     if own is None:
         raise AreaNotFound(scope.code)
-    level, params = scope.level, {"scope": scope.code, "community": scope.community}
+    level, params = scope.level, {"scope": scope.code, "community": scope.community, "asOf": as_of}
     if level == "grid":  # partner units serve communities: a grid reads its community's network
-        level, params = "community", {"scope": scope.community, "community": scope.community}
+        level, params = "community", {"scope": scope.community, "community": scope.community, "asOf": as_of}
     rows = [r.data() async for r in await tx.run(partner_query(level), params)]
     return own["name"], rows

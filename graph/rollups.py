@@ -1,15 +1,20 @@
-"""Coverage rollups: each community's coverage figures, stored beside it, so a city's coverage is a sum.
+"""Coverage rollups: each community's coverage figures for one day, stored beside it, so a city's coverage is a sum.
 
 A whole city's figures touch two million households; summed from 515 rollup nodes they take
-milliseconds. A `_Rollup` node (internal, like `_Migration`) per community holds its figures and
-area codes; loads never touch it, so reloading a workbook leaves entities unchanged. `refresh`
-recomputes the rollups of the given communities (every write path calls it: the loader after a
-load, mutations for the communities they touch); reads refresh communities whose rollup is missing
-or from an earlier day (property services end on a date)."""
+milliseconds. A `_Rollup` node (internal, like `_Migration`) per community holds its figures on the day it was
+made (`coverageAsOf`) and its area codes. The rule: **only writers write rollups** — the loader after a load,
+an edit for the communities it touched, and `keep_current`, the service's task that remakes them when the day
+turns (dated facts start and end on days). A read never does: it sums the rollups made for its own day and
+counts the other communities itself, in its read transaction (`stale_query`, `live_query`), so what one reader
+asks can never change what another sees.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date
 from functools import cache
 from typing import Any, LiteralString, cast
 
@@ -17,6 +22,9 @@ from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
 from graph.metrics import METRIC_BY_KEY, METRICS
+from graph.validity import in_force
+
+log = logging.getLogger(__name__)
 
 #: How a metric's entities are reached from their community (households: through grid and building,
 #: which needs no index over two million nodes); default: the entity's own communityCode.
@@ -24,11 +32,16 @@ _REACH: dict[str, LiteralString] = {
     "Household": "MATCH (c:Community)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE c.code IN $codes",
 }
 ALL_COMMUNITIES: LiteralString = "MATCH (c:Community) RETURN c.code AS code ORDER BY code"
+#: Communities inside a scope with no rollup made for $asOf, and the child area of the scope each lies in.
 STALE_COMMUNITIES: LiteralString = """
 MATCH (c:Community) WHERE c.{level}Code = $scope
-OPTIONAL MATCH (r:_Rollup {code: c.code})
-WITH c, r WHERE r IS NULL OR r.coverageAsOf <> $asOf
-RETURN c.code AS code
+  AND NOT EXISTS { MATCH (r:_Rollup {code: c.code}) WHERE r.coverageAsOf = $asOf }
+RETURN c.code AS code, c.{child}Code AS child
+"""
+#: Whether any community's rollup was made for another day than $asOf (`keep_current`'s question).
+ANY_OUTDATED: LiteralString = """
+MATCH (c:Community) WHERE NOT EXISTS { MATCH (r:_Rollup {code: c.code}) WHERE r.coverageAsOf = $asOf }
+RETURN count(c) > 0 AS outdated
 """
 SAVE: LiteralString = """
 UNWIND $rows AS row
@@ -55,6 +68,15 @@ def covered_property(key: str) -> LiteralString:
     return cast(LiteralString, f"coverage_{METRIC_BY_KEY[key].key}_covered")
 
 
+def reach_from(community: str, label: str) -> LiteralString:
+    """`MATCH (x:label) WHERE <x lies in the community node bound to `community`>` (households through their
+    grid and building)."""
+    if label == "Household":
+        path = f"({community})<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household)"
+        return cast(LiteralString, f"MATCH {path} WHERE true")
+    return cast(LiteralString, f"MATCH (x:{label}) WHERE x.communityCode = {community}.code")
+
+
 @cache
 def rollup_query(key: str) -> LiteralString:
     """units and covered per community, for the communities in $codes."""
@@ -63,7 +85,7 @@ def rollup_query(key: str) -> LiteralString:
     return cast(
         LiteralString,
         f"""
-{reach} AND {m.eligible}
+{reach} AND {in_force("x", m.label)} AND {m.eligible}
 WITH x.communityCode AS community, CASE WHEN {m.covered} THEN 1 ELSE 0 END AS ok
 RETURN community, count(*) AS units, sum(ok) AS covered
 """,
@@ -72,10 +94,11 @@ RETURN community, count(*) AS units, sum(ok) AS covered
 
 @cache
 def stale_query(level: str) -> LiteralString:
-    """Communities inside a scope of `level` whose rollup is missing or not from $asOf."""
-    if level not in ("city", "district", "street", "community"):
+    """Communities inside a scope of `level` with no rollup made for $asOf, each with its child area's code."""
+    if level not in ("city", "district", "street"):
         raise ValueError(level)
-    return cast(LiteralString, STALE_COMMUNITIES.replace("{level}", level))
+    child = {"city": "district", "district": "street", "street": "community"}[level]
+    return cast(LiteralString, STALE_COMMUNITIES.replace("{level}", level).replace("{child}", child))
 
 
 async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100, concurrent: int = 2) -> int:
@@ -94,12 +117,32 @@ async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int =
     return len(codes)
 
 
-async def refresh_stale(graph: Graph, level: str, scope: str, as_of: str) -> int:
-    """Refresh the communities inside a scope whose rollup is missing or out of date; how many were."""
-    stale = [r["code"] for r in await graph.read_rows(stale_query(level), {"scope": scope, "asOf": as_of})]
-    if stale:
-        await refresh(graph, stale, as_of)
-    return len(stale)
+async def live_rows(
+    tx: AsyncManagedTransaction, keys: tuple[str, ...], codes: list[str], as_of: str
+) -> list[tuple[str, str, int, int]]:
+    """(community, metric key, units, covered) of `codes` on `as_of`, counted in the caller's read transaction."""
+    out: list[tuple[str, str, int, int]] = []
+    if not codes:
+        return out
+    for key in keys:
+        async for r in await tx.run(rollup_query(key), {"codes": codes, "asOf": as_of}):
+            out.append((r["community"], key, r["units"], r["covered"]))
+    return out
+
+
+async def keep_current(graph: Graph, today: Callable[[], date] = date.today, every: float = 60.0) -> None:
+    """The service's writer of rollups for the present: whenever a community's rollup is not from today (the day
+    turned, a load was interrupted), remake them all. Runs until cancelled; a failure is logged and retried."""
+    while True:
+        day = today().isoformat()
+        try:
+            rows = await graph.read_rows(ANY_OUTDATED, {"asOf": day})
+            if rows and rows[0]["outdated"]:
+                count = await refresh(graph, [], day)
+                log.info("rollups_remade communities=%d as_of=%s", count, day)
+        except Exception as exc:  # the database away, a migration running: try again next time
+            log.warning("rollups_not_remade error=%s", type(exc).__name__)
+        await asyncio.sleep(every)
 
 
 async def _refresh(tx: AsyncManagedTransaction, codes: list[str], as_of: str) -> None:

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     max_list_items: int = Field(default=100, ge=1, validation_alias="GRASSROOTS_MAX_LIST_ITEMS")
     #: The cost one request may have: the values its answer is expected to hold, lists counted at their
     #: expected row counts in a city (schema/limits.py); QUERY_TOO_COMPLEX beyond.
-    max_cost: int = Field(default=100_000, ge=100, validation_alias="GRASSROOTS_MAX_COST")
+    max_cost: int = Field(default=150_000, ge=100, validation_alias="GRASSROOTS_MAX_COST")
     #: The cost one account may spend per minute (a sliding window, in memory); 0: no per-account budget.
     cost_per_minute: int = Field(default=2_000_000, ge=0, validation_alias="GRASSROOTS_COST_PER_MINUTE")
 
@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     db_concurrency: int = Field(default=16, ge=1, validation_alias="GRASSROOTS_DB_CONCURRENCY")
     #: Of those, how many one account's requests may run at once (the others wait for their turn).
     account_db_concurrency: int = Field(default=2, ge=1, validation_alias="GRASSROOTS_ACCOUNT_DB_CONCURRENCY")
+    #: Seconds between the service's checks that the coverage rollups are from today (remade when not); 0: never.
+    rollup_check: float = Field(default=60.0, ge=0, validation_alias="GRASSROOTS_ROLLUP_CHECK_SECONDS")
     #: Requests one account may have in flight; past it, 429 with Retry-After (`access.concurrency`).
     account_concurrency: int = Field(default=8, ge=1, validation_alias="GRASSROOTS_ACCOUNT_CONCURRENCY")
     #: Audit workbooks built at the same time, server-wide (`reports.http`).

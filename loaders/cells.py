@@ -84,6 +84,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
                 bad = True
             elif value is not None:
                 props[name] = value
+        bad = _ends_early(sheet, number, props, fail) or bad
         refs: dict[str, list[str]] = {}
         for en, pos, many, link in links:
             text = cells[pos].strip() if pos >= 0 else ""
@@ -105,6 +106,26 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         else:
             code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
         yield number, cells, code, props, refs, bad
+
+
+def _ends_early(sheet: Sheet, number: int, props: dict[str, Any], fail: Callable[..., None]) -> bool:
+    """True (and the problem told to `fail`) when a row's end date lies before one of its start dates."""
+    ended_by = sheet.ended_by
+    if ended_by is None or props.get(ended_by) is None:
+        return False
+    started = [props[name] for name in sheet.starts if props.get(name) is not None]
+    if not started or props[ended_by] >= max(started):
+        return False
+    fail(number, ended_by, props[ended_by].isoformat(), *_ends_before(sheet, sheet.starts))
+    return True
+
+
+def _ends_before(sheet: Sheet, starts: tuple[str, ...]) -> tuple[str, str]:
+    """Why an `until` before the row's start is refused, naming the start columns."""
+    named = {c.name: c for c in sheet.columns}
+    zh = "、".join(named[n].zh for n in starts)
+    en = ", ".join(named[n].en for n in starts)
+    return f"终止日期早于{zh}", f"the end date lies before {en}"
 
 
 def _required(item: Column | Link) -> tuple[str, str]:

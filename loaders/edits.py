@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from graph.editing import (
     GROUPS_COVERING,
     audit_scope,
     children,
-    delete_node,
+    end_node,
     read_state,
     record_audit,
 )
@@ -155,7 +155,8 @@ async def _save(
 async def remove(
     graph: Graph, label: str, code: str, *, actor: str, action: str | None = None, allowed: Scope | None = None
 ) -> Change:
-    """Delete an entity that nothing hangs from (children must be moved or removed first)."""
+    """End an entity that nothing in force hangs from (children must be moved or removed first): yesterday was its
+    last day in force. It is not deleted: asked about an earlier day, it is there (its dated history stays)."""
     code = code.strip().upper()
     change = await graph.write(_remove, label, code, Author(actor, allowed), action or f"remove {label}")
     await _refresh(graph, change)
@@ -166,11 +167,14 @@ async def _remove(tx: AsyncManagedTransaction, label: str, code: str, author: Au
     before = await read_state(tx, label, code)
     if before is None:
         raise NotFound(code)
-    hanging = await children(tx, label, code)
+    ended_on = date.today() - timedelta(days=1)
+    if before.get("until") is not None and str(before["until"]) <= ended_on.isoformat():
+        raise NotFound(code)  # already ended: nothing in force to remove
+    hanging = await children(tx, label, code, ended_on)
     if hanging:
         what = ", ".join(f"{n} {child}" for child, n in hanging.items())
         raise Refused(f"{code} 下仍有 {what},请先移走或删除 / {code} still has {what}: move or remove them first")
-    await delete_node(tx, label, code)
+    await end_node(tx, label, code, ended_on)
     return await _audit(tx, author, action, label, code, before, None)
 
 

@@ -1,6 +1,12 @@
-"""`grassroots load --prune`: delete, inside the workbook's own area only, what its sheets no longer list."""
+"""`grassroots load --prune`: end, inside the workbook's own area only, what its sheets no longer list.
+
+Nothing is erased: a node or a link sheet's row the workbook no longer lists gets `until` = the day before the
+load (its last day in force), so the network as it was on earlier days can still be asked about (graph/validity.py).
+A node listed again later is in force again (a load writes its row as given, `until` empty)."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from core.areas import COMMUNITY
 from core.model import SHEETS
@@ -31,8 +37,10 @@ def prune_area(plan: Plan) -> dict[str, list[str]]:
     return {"districts": [], "streets": [], "communities": communities}
 
 
-async def prune(graph: Graph, plan: Plan, summary: Summary) -> None:
-    """Remove, inside the workbook's area only, the nodes and relationships its sheets no longer list."""
+async def prune(graph: Graph, plan: Plan, summary: Summary, ended_on: date | None = None) -> None:
+    """End, inside the workbook's area only, the nodes and link sheets' relationships its sheets no longer list;
+    `ended_on` (default: yesterday) is their last day in force."""
+    ended = (ended_on or date.today() - timedelta(days=1)).isoformat()
     area = prune_area(plan)
     if not any(area.values()):
         return
@@ -44,9 +52,9 @@ async def prune(graph: Graph, plan: Plan, summary: Summary) -> None:
                 continue
             codes = [r.code for r in plan.valid_rows(sheet.key)]
             while True:
-                rows = await graph.write_rows(prune_nodes(sheet.label), {**area, "codes": codes})
-                summary.nodes[sheet.label]["deleted"] += rows[0]["deleted"]
-                if rows[0]["deleted"] < 10000:
+                rows = await graph.write_rows(prune_nodes(sheet.label), {**area, "codes": codes, "endedOn": ended})
+                summary.nodes[sheet.label]["ended"] += rows[0]["ended"]
+                if rows[0]["ended"] < 10000:
                     break
         else:
             assert sheet.source is not None
@@ -58,5 +66,6 @@ async def prune(graph: Graph, plan: Plan, summary: Summary) -> None:
             ]
             for src in sheet.source.targets:
                 for dst in sheet.target.targets:
-                    rows = await graph.write_rows(prune_links(src, sheet.rel, dst), {**area, "keys": keys})
-                    summary.links[sheet.key]["deleted"] += rows[0]["deleted"]
+                    params = {**area, "keys": keys, "endedOn": ended}
+                    rows = await graph.write_rows(prune_links(src, sheet.rel, dst), params)
+                    summary.links[sheet.key]["ended"] += rows[0]["ended"]

@@ -21,7 +21,8 @@ from loaders.plan import Plan
 
 @dataclass
 class Summary:
-    """What a load did, per entity: created, updated, unchanged; relationships created and deleted."""
+    """What a load did, per entity: created, updated, unchanged, ended (pruned); relationships created, deleted
+    (a link column no longer naming them) and ended (a link sheet's rows pruned)."""
 
     nodes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     links: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))

@@ -146,9 +146,12 @@ class Query:
         "serve inside a scope: reports, committee membership, services and hours."
     )
     async def partner_network(
-        self, info: Info[Context, None], scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)]
+        self,
+        info: Info[Context, None],
+        scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
+        as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
     ) -> PartnerNetwork:
-        return await resolve_partner_network(info, scope)
+        return await resolve_partner_network(info, scope, as_of)
 
     @strawberry.field(
         description="绘图子图:从根节点向外若干步,住户折叠为计数,带空白点标记 / A subgraph to draw around a root: "

@@ -64,7 +64,7 @@ class Limits:
     aliases: int = 15
     depth: int = 6
     list_items: int = 100
-    cost: int = 100_000
+    cost: int = 150_000
     cost_per_minute: int = 2_000_000
 
     @classmethod

@@ -125,11 +125,13 @@ class PartnerNetwork:
     hours: float = strawberry.field(description="服务时长合计 / Hours in all.")
 
 
-async def resolve_partner_network(info: Info[Context, None], scope: str) -> PartnerNetwork:
+async def resolve_partner_network(
+    info: Info[Context, None], scope: str, as_of_date: date | None = None
+) -> PartnerNetwork:
     """Resolver of `Query.partnerNetwork`."""
     where = scope_of(info, scope)
     try:
-        name, rows = await nw.partner_network(info.context.graph, where)
+        name, rows = await nw.partner_network(info.context.graph, where, as_of(info, as_of_date))
     except AreaNotFound:
         raise area_not_found(scope) from None
     links = [

@@ -33,6 +33,9 @@ def make_settings(**overrides: object) -> Settings:
         # One suite admin runs the whole suite's requests: no share of database time per minute for it (the share
         # is tested on an app of its own, tests/test_fairness.py; the traffic benchmark runs with the default).
         "GRASSROOTS_ACCOUNT_DB_SECONDS": 0,
+        # The suite loads and clears cities under the apps' feet: no background writer of rollups in its apps
+        # (`keep_current` is tested on its own, tests/test_asof_reads.py).
+        "GRASSROOTS_ROLLUP_CHECK_SECONDS": 0,
         # Loopback as by default, plus the ASGI test clients' base URL `http://test`.
         "GRASSROOTS_ALLOWED_HOSTS": "127.0.0.1,localhost,::1,[::1],test",
     }

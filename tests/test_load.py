@@ -11,6 +11,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -282,6 +283,28 @@ async def test_a_bad_file_is_refused_and_nothing_is_written(empty: Graph, tmp_pa
         assert (await graph_counts(empty))["nodes"] == 0, name
 
 
+async def test_an_end_before_its_start_is_refused_naming_the_cell(empty: Graph, tmp_path: Path) -> None:
+    path = _write_xlsx(
+        tmp_path / "dates.xlsx",
+        {
+            **AREA,
+            "网格": [
+                _zh("Grid"),
+                ["WG-420602001001-01", "第1网格", "420602001001", "2024-03-01", "2024-02-29"],
+                ["WG-420602001001-02", "第2网格", "420602001001", "2024-03-01", "2024-03-01"],  # one day: fine
+            ],
+        },
+    )
+    with pytest.raises(InvalidInput) as err:
+        await load_file(path, empty)
+    [problem] = err.value.problems
+    assert (problem.sheet, problem.row, problem.value) == ("网格", 2, "2024-02-29")
+    assert "终止日期" in problem.column
+    assert "终止日期早于起始日期" in problem.reason_zh
+    assert "the end date lies before since" in problem.reason_en
+    assert (await graph_counts(empty))["nodes"] == 0
+
+
 async def test_formulas_and_merged_cells(tmp_path: Path) -> None:
     path = _write_xlsx(
         tmp_path / "merged.xlsx",
@@ -443,7 +466,7 @@ async def test_skip_invalid_loads_valid_rows_and_writes_rejected_ones(empty: Gra
     assert "a row it names was rejected" in building_rows[0][1]
 
 
-async def test_prune_deletes_only_inside_the_workbooks_area(empty: Graph, tmp_path: Path) -> None:
+async def test_prune_ends_only_inside_the_workbooks_area(empty: Graph, tmp_path: Path) -> None:
     grids = [_zh("Grid")] + [
         [f"WG-42060200100{c}-0{i}", f"第{i}网格", f"42060200100{c}"] for c in (1, 2) for i in (1, 2)
     ]
@@ -457,10 +480,16 @@ async def test_prune_deletes_only_inside_the_workbooks_area(empty: Graph, tmp_pa
     assert len(await empty.read_rows("MATCH (g:Grid) RETURN g")) == 4  # nothing deleted without --prune
     assert without.summary.nodes["Grid"]["unchanged"] == 1
     result = await load_file(tmp_path / "own.xlsx", empty, prune_missing=True)
-    assert result.summary.nodes["Grid"]["deleted"] == 1
-    left = sorted(r["code"] for r in await empty.read_rows("MATCH (g:Grid) RETURN g.code AS code"))
-    assert left == ["WG-420602001001-01", "WG-420602001002-01", "WG-420602001002-02"]
+    assert result.summary.nodes["Grid"]["ended"] == 1
+    ends = await empty.read_rows("MATCH (g:Grid) RETURN g.code AS code, toString(g.until) AS until")
+    grids = {r["code"]: r["until"] for r in ends}
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    # ended, not erased: its last day in force was yesterday (asked about earlier days, it is there)
+    assert grids == {"WG-420602001001-01": None, "WG-420602001001-02": yesterday, "WG-420602001002-01": None,
+                     "WG-420602001002-02": None}  # fmt: skip
     assert len(await empty.read_rows("MATCH (c:Community) RETURN c")) == 2  # the other community is outside the area
+    again = await load_file(tmp_path / "own.xlsx", empty, prune_missing=True)
+    assert again.summary.nodes["Grid"]["ended"] == 0  # what has ended is not ended again
 
 
 async def test_a_sheet_of_100000_rows(empty: Graph, tmp_path: Path) -> None:

@@ -1,0 +1,76 @@
+"""A read never writes (issue 23): many clients asking about today and about past days at once each get the answer
+their own day gives when asked alone, and the stored coverage rollups are, checked over Bolt, exactly what they
+were — also after an audit workbook of a past day."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from datetime import date
+from typing import Any
+
+from httpx import AsyncClient
+
+from graph import rollups
+from graph.driver import Graph
+from graph.settings import Settings
+from tests.helpers import data_of
+
+CITY = "420600000000"
+TODAY = date.today().isoformat()
+DAYS = (TODAY, "2024-06-30", "2021-01-01", "1999-09-09")
+ROLLUPS = "MATCH (r:_Rollup) RETURN r.code AS code, properties(r) AS props ORDER BY code"
+ASK = """query($s: String!, $d: Date) {
+  coverage(scope: $s, asOf: $d) { scope { figures { metric units covered } }
+                                  children { area { code } figures { metric units covered } } }
+  gaps(scope: $s, first: 0, asOf: $d) { totalCount counts { kind count } }
+}"""
+
+
+async def _stored(graph: Graph) -> list[dict[str, Any]]:
+    return await graph.read_rows(ROLLUPS)
+
+
+async def test_past_and_present_readers_at_once_each_get_their_own_day(
+    client: AsyncClient, graph: Graph, settings: Settings, small: dict[str, Any]
+) -> None:
+    alone = {day: await data_of(client, ASK, s=CITY, d=day) for day in DAYS}
+    # the days differ (else this proves nothing): dated facts start between them
+    assert alone["1999-09-09"]["coverage"] != alone[TODAY]["coverage"]
+    assert alone["2021-01-01"]["gaps"] != alone[TODAY]["gaps"]
+    before = await _stored(graph)
+    assert before, "the load made no rollups"
+
+    days = [DAYS[i % len(DAYS)] for i in range(40)]
+    random.Random(23).shuffle(days)
+    at_once = asyncio.Semaphore(settings.account_concurrency)  # as many as one account may have in flight
+
+    async def ask(day: str) -> dict[str, Any]:
+        async with at_once:
+            return await data_of(client, ASK, s=CITY, d=day)
+
+    answers = await asyncio.gather(*(ask(day) for day in days))
+    wrong = [day for day, answer in zip(days, answers, strict=True) if answer != alone[day]]
+    assert wrong == []
+
+    response = await client.get(f"/reports/audit.xlsx?scope={CITY}&asOf=1999-09-09")
+    assert response.status_code == 200
+    assert await _stored(graph) == before
+
+
+async def test_the_service_remakes_outdated_rollups_and_only_those_days(graph: Graph, small: dict[str, Any]) -> None:
+    """`keep_current` (the service's writer) remakes every rollup not from today, once, and stops there."""
+    await graph.write_rows("MATCH (r:_Rollup) SET r.coverageAsOf = '2000-01-01'")
+    task = asyncio.ensure_future(rollups.keep_current(graph, every=0.05))
+    try:
+        for _ in range(200):
+            days = {r["props"]["coverageAsOf"] for r in await _stored(graph)}
+            if days == {TODAY}:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert days == {TODAY}
