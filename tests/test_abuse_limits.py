@@ -123,7 +123,11 @@ async def test_1000_aliases_of_a_big_gaps_page_are_refused(live_server: str, sui
     thousand = aliases(1000, page)
     assert 80_000 < len(thousand) < LIMITS.graphql_body
     fifteen = aliases(
-        LIMITS.aliases, page.replace("rule", "rule source responsible { name } grid { name } street { name }")
+        LIMITS.aliases,
+        page.replace(
+            "rule",
+            "kind rule source responsible { code name } grid { code name } street { code name } compound { code name }",
+        ),
     )
 
     async def abuse() -> list[httpx.Response]:
