@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
@@ -110,6 +113,31 @@ def bearer(settings: Settings, login: str) -> dict[str, str]:
 
     token = Signer(secret(settings.data_dir)).issue(login, timedelta(hours=4))
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class OwnApp:
+    """An app of a test's own (other settings than the suite's), running: the app and its settings."""
+
+    app: Any
+    settings: Settings
+
+    def client(self, login: str | None = SUITE_ADMIN) -> AsyncClient:
+        """An HTTP client on the app, signed in as `login` (None: no credentials)."""
+        headers = bearer(self.settings, login) if login is not None else {}
+        return AsyncClient(transport=ASGITransport(app=self.app), base_url="http://test", headers=headers)
+
+
+@asynccontextmanager
+async def own_app(suite: Settings, **overrides: object) -> AsyncIterator[OwnApp]:
+    """The real app with `overrides` (environment names) on the suite's Neo4j and data directory (so the suite's
+    tokens are signed with its secret), started like the service and stopped afterwards."""
+    from server import create_app
+
+    settings = make_settings(NEO4J_URI=suite.neo4j_uri, GRASSROOTS_DATA_DIR=str(suite.data_dir), **overrides)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield OwnApp(app, settings)
 
 
 async def graph_counts(graph: Graph) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from graph.bounds import RequestGraph, TooManyRoundTrips
 from graph.driver import Graph
 from graph.settings import PROJECT_ROOT, Settings
-from tests.helpers import SUITE_ADMIN, bearer, ensure_account, make_settings
+from tests.helpers import SUITE_ADMIN, OwnApp, ensure_account, own_app
 
 CITY = "420600000000"
 OTHER = "bounded-other"
@@ -26,34 +26,24 @@ ME = "{ me { login } }"
 
 
 @pytest.fixture(scope="module")
-async def tight(settings: Settings, small: dict[str, Any]) -> AsyncIterator[tuple[Any, Settings]]:
+async def tight(settings: Settings, small: dict[str, Any]) -> AsyncIterator[OwnApp]:
     """The real app with tiny caps: 3 reads a request, 2 at once, 2 requests per account, 1 audit build + 1 waiting."""
-    from server import create_app
-
-    tiny = make_settings(
-        NEO4J_URI=settings.neo4j_uri,
-        GRASSROOTS_DATA_DIR=str(settings.data_dir),
+    async with own_app(
+        settings,
         GRASSROOTS_MAX_ROUND_TRIPS=3,
         GRASSROOTS_REQUEST_CONCURRENCY=2,
         GRASSROOTS_ACCOUNT_CONCURRENCY=2,
         GRASSROOTS_AUDIT_BUILDS=1,
         GRASSROOTS_AUDIT_QUEUE=1,
         GRASSROOTS_AUDIT_WAIT=20,
-    )
-    app = create_app(tiny)
-    async with app.router.lifespan_context(app):
-        await ensure_account(app.state.graph, SUITE_ADMIN)
-        await ensure_account(app.state.graph, OTHER)
-        yield app, tiny
+    ) as running:
+        await ensure_account(running.app.state.graph, SUITE_ADMIN)
+        await ensure_account(running.app.state.graph, OTHER)
+        yield running
 
 
-def _client(app: Any, settings: Settings, login: str = SUITE_ADMIN) -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://test", headers=bearer(settings, login))
-
-
-async def test_reads_past_the_cap_are_refused_naming_it(tight: tuple[Any, Settings]) -> None:
-    app, settings = tight
-    async with _client(app, settings) as http:
+async def test_reads_past_the_cap_are_refused_naming_it(tight: OwnApp) -> None:
+    async with tight.client() as http:
         body = (
             await http.post("/graphql", json={"query": "{ %s }" % " ".join(f"a{i}: me {{ login }}" for i in range(5))})
         ).json()
@@ -70,15 +60,14 @@ async def test_reads_past_the_cap_are_refused_naming_it(tight: tuple[Any, Settin
         assert again == {"data": {"me": {"login": SUITE_ADMIN}}}
 
 
-async def test_a_failing_field_under_a_shared_batch_is_an_error_not_a_crash(tight: tuple[Any, Settings]) -> None:
+async def test_a_failing_field_under_a_shared_batch_is_an_error_not_a_crash(tight: OwnApp) -> None:
     """Past the cap inside DataLoader batches awaited by many fields (null propagation cancels some): errors with
     codes, never an escaped CancelledError or a 500."""
-    app, settings = tight
     query = (
         '{ street(code: "420602001000") { code } search(codePrefix: "WG-", types: [Grid], first: 5) { edges { node '
         "{ ... on Grid { buildings { households { code } } gridBranches { code } community { code } } } } } }"
     )
-    async with _client(app, settings) as http:
+    async with tight.client() as http:
         response = await http.post("/graphql", json={"query": query})
     assert response.status_code == 200
     codes = {e["extensions"]["code"] for e in response.json()["errors"]}
@@ -153,10 +142,9 @@ async def _held(http: AsyncClient, release: asyncio.Event) -> int:
     return response.status_code
 
 
-async def test_an_account_past_its_requests_in_flight_gets_429_others_do_not(tight: tuple[Any, Settings]) -> None:
-    app, settings = tight
+async def test_an_account_past_its_requests_in_flight_gets_429_others_do_not(tight: OwnApp) -> None:
     release = asyncio.Event()
-    async with _client(app, settings) as mine, _client(app, settings, OTHER) as theirs:
+    async with tight.client() as mine, tight.client(OTHER) as theirs:
         held = [asyncio.ensure_future(_held(mine, release)) for _ in range(2)]
         await asyncio.sleep(0.3)
         refused = await mine.post("/graphql", json={"query": ME})
@@ -175,13 +163,12 @@ async def test_an_account_past_its_requests_in_flight_gets_429_others_do_not(tig
     assert after.status_code == 200
 
 
-async def test_audit_builds_wait_in_a_bounded_queue_then_429(tight: tuple[Any, Settings]) -> None:
+async def test_audit_builds_wait_in_a_bounded_queue_then_429(tight: OwnApp) -> None:
     from reports.http import BuildQueue
 
-    app, settings = tight
-    async with _client(app, settings) as http, _client(app, settings, OTHER) as other:
+    async with tight.client() as http, tight.client(OTHER) as other:
         await http.get(f"/reports/audit.zip?scope={CITY}")  # makes the app's queue
-        queue: BuildQueue = app.state.audit_builds
+        queue: BuildQueue = tight.app.state.audit_builds
         async with queue.slot():  # the one build slot is taken
             waiting = asyncio.ensure_future(http.get(f"/reports/audit.xlsx?scope={CITY}"))
             await asyncio.sleep(0.3)

@@ -10,14 +10,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
 
 from graph import fairness
 from graph.bounds import RequestGraph
 from graph.driver import Graph
 from graph.fairness import DatabaseTime, Deferred, FairTurns, OverShare
 from graph.settings import Settings
-from tests.helpers import bearer, ensure_account, make_settings
+from tests.helpers import OwnApp, ensure_account, own_app
 
 HEAVY, LIGHT = "fair-heavy", "fair-light"
 STREETS = '{ city(code: "420600000000") { districts { streets { communities { grids { code } } } } } }'
@@ -154,31 +153,18 @@ async def test_a_transaction_runs_no_longer_than_its_accounts_share_left(graph: 
 
 
 @pytest.fixture(scope="module")
-async def shared_out(settings: Settings, small: dict[str, Any]) -> AsyncIterator[tuple[Any, Settings]]:
+async def shared_out(settings: Settings, small: dict[str, Any]) -> AsyncIterator[OwnApp]:
     """The real app with a share of 0.05 s of database time per minute."""
-    from server import create_app
-
-    tiny = make_settings(
-        NEO4J_URI=settings.neo4j_uri,
-        GRASSROOTS_DATA_DIR=str(settings.data_dir),
-        GRASSROOTS_ACCOUNT_DB_SECONDS=0.05,
-    )
-    app = create_app(tiny)
-    async with app.router.lifespan_context(app):
-        await ensure_account(app.state.graph, HEAVY)
-        await ensure_account(app.state.graph, LIGHT)
-        yield app, tiny
+    async with own_app(settings, GRASSROOTS_ACCOUNT_DB_SECONDS=0.05) as running:
+        await ensure_account(running.app.state.graph, HEAVY)
+        await ensure_account(running.app.state.graph, LIGHT)
+        yield running
 
 
 async def test_an_account_past_its_share_is_refused_and_another_is_answered(
-    shared_out: tuple[Any, Settings],
+    shared_out: OwnApp,
 ) -> None:
-    app, settings = shared_out
-
-    def client(login: str) -> AsyncClient:
-        return AsyncClient(transport=ASGITransport(app=app), base_url="http://test", headers=bearer(settings, login))
-
-    async with client(HEAVY) as heavy, client(LIGHT) as light:
+    async with shared_out.client(HEAVY) as heavy, shared_out.client(LIGHT) as light:
         codes: list[str | None] = []
         for _ in range(20):  # until the heavy account's reads add up to its 0.05 s
             body = (await heavy.post("/graphql", json={"query": STREETS})).json()
@@ -199,4 +185,4 @@ async def test_an_account_past_its_share_is_refused_and_another_is_answered(
         assert 1 <= int(again.headers["retry-after"]) <= 60
         answered = (await light.post("/graphql", json={"query": "{ me { login } }"})).json()
         assert answered == {"data": {"me": {"login": LIGHT}}}
-    assert app.state.graph.db_time.used(HEAVY) >= 0.05
+    assert shared_out.app.state.graph.db_time.used(HEAVY) >= 0.05

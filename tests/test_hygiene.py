@@ -11,15 +11,14 @@ import stat
 from pathlib import Path
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
 from graph.local import LocalNeo4j, database_uri, free_port
 from graph.password import FORMER_DEFAULT, PasswordMissing, neo4j_password, password_file
 from graph.settings import PROJECT_ROOT, Settings
-from server import create_app
-from tests.helpers import SUITE_ADMIN, bearer, make_settings
+from tests.helpers import SUITE_ADMIN, make_settings, own_app
 
 ME = {"query": "{ me { login } }"}
 INTROSPECT = {"query": "{ __schema { queryType { name } } }"}
@@ -104,16 +103,7 @@ async def test_introspection_is_on_by_default_and_can_be_turned_off(client: Asyn
     on = (await client.post("/graphql", json=INTROSPECT)).json()
     assert on["data"]["__schema"]["queryType"]["name"] == "Query"
 
-    closed = make_settings(
-        NEO4J_URI=settings.neo4j_uri, GRASSROOTS_DATA_DIR=str(settings.data_dir), GRASSROOTS_INTROSPECTION="false"
-    )
-    app = create_app(closed)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(
-            transport=ASGITransport(app=app), base_url="http://test", headers=bearer(closed, SUITE_ADMIN)
-        ) as http,
-    ):
+    async with own_app(settings, GRASSROOTS_INTROSPECTION="false") as closed, closed.client() as http:
         off = (await http.post("/graphql", json=INTROSPECT)).json()
         assert off.get("data") is None
         assert "introspection" in off["errors"][0]["message"].lower()

@@ -30,7 +30,7 @@ from access.tokens import InvalidToken, Signer
 from graph.driver import Graph
 from graph.local import free_port
 from graph.settings import Settings
-from tests.helpers import SUITE_ADMIN, bearer, ensure_account, make_settings
+from tests.helpers import SUITE_ADMIN, bearer, ensure_account, make_settings, own_app
 
 ISSUER = "https://sso.example.gov.cn/realms/xiangyang"
 AUDIENCE = "grassroots-graph"
@@ -309,22 +309,16 @@ ME = "{ me { login role scope { code } } }"
 async def with_provider(settings: Settings, provider: Provider) -> AsyncIterator[AsyncClient]:
     """A client (no credentials of its own) on an app that accepts the made-up provider's tokens beside its own,
     with the suite's Neo4j, data directory (its signing secret) and admin account."""
-    from server import create_app
-
-    app = create_app(
-        make_settings(
-            NEO4J_URI=settings.neo4j_uri,
-            GRASSROOTS_DATA_DIR=str(settings.data_dir),
+    async with (
+        own_app(
+            settings,
             GRASSROOTS_OIDC_JWKS_URL=provider.url,
             GRASSROOTS_OIDC_ISSUER=ISSUER,
             GRASSROOTS_OIDC_AUDIENCE=AUDIENCE,
-        )
-    )
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+        ) as running,
+        running.client(None) as http,
     ):
-        await ensure_account(app.state.graph, SUITE_ADMIN)
+        await ensure_account(running.app.state.graph, SUITE_ADMIN)
         yield http
 
 
