@@ -386,8 +386,15 @@ def audit(
         typer.Option("--format", help="xlsx | csv (CSV: a zip of one CSV per sheet); default from --out's suffix"),
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="判定日期 YYYY-MM-DD / date judged on (today)")] = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-to", help="对比日期 YYYY-MM-DD(环比/同比)/ compare with the figures and gaps of this day"
+        ),
+    ] = None,
 ) -> None:
-    """审计工作簿 / Write a scope's audit workbook: coverage summary and one sheet per gap kind."""
+    """审计工作簿 / Write a scope's audit workbook: coverage summary and one sheet per gap kind (with --compare-to:
+    each figure then, now and its change, and the gaps new and closed since)."""
     from graph.scope import AreaNotFound, Scope, ScopeError
     from reports.audit import build_audit, sheets
     from reports.files import TooManyRows, save, write_csv_zip, write_xlsx
@@ -401,12 +408,13 @@ def audit(
         raise _fail(str(exc)) from None
     try:
         day = (date.fromisoformat(as_of) if as_of else date.today()).isoformat()
+        earlier = date.fromisoformat(compare_to).isoformat() if compare_to else None
     except ValueError:
-        raise _fail(f"日期无效 / invalid date {as_of!r}: use YYYY-MM-DD") from None
+        raise _fail(f"日期无效 / invalid date {as_of or compare_to!r}: use YYYY-MM-DD") from None
     _logging()
 
     async def work(graph: Graph) -> int:
-        report = await build_audit(graph, where, day)
+        report = await build_audit(graph, where, day, compare_to=earlier)
         # Written only once everything is read; whole or not at all.
         save(out, partial(write_xlsx if kind == "xlsx" else write_csv_zip, sheets(report)))
         return sum(len(g) for g in report.gaps.values())

@@ -185,8 +185,8 @@ async def readyz(request: Request) -> Response:
 
 
 async def _migrate_until_done(app: Starlette) -> None:
-    """Apply migrations, retrying while Neo4j is away: the service starts either way; then keep the coverage
-    rollups made for the present day (graph/rollups.py `keep_current`) until the service stops."""
+    """Apply migrations, retrying while Neo4j is away: the service starts either way; then make the coverage
+    rollups a community lacks (graph/rollups.py `keep_current`) until the service stops."""
     while True:
         try:
             applied = await migrate(app.state.graph)
@@ -199,7 +199,7 @@ async def _migrate_until_done(app: Starlette) -> None:
             log.info("已应用迁移 / applied migrations %s", applied)
         app.state.migration_error = None
         app.state.migrated.set()
-        if app.state.graph.settings.rollup_check > 0:  # the rollups for today, made by this writer, never by reads
+        if app.state.graph.settings.rollup_check > 0:  # rollups are made by writers such as this, never by reads
             await rollups.keep_current(app.state.graph, every=app.state.graph.settings.rollup_check)
         return
 

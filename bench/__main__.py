@@ -1,5 +1,5 @@
-"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [writes] [api] [access] [page]
-[traffic] [recovery]`: run, write docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of
+"""`python -m bench [startup] [make-test] [load-small] [load-city] [load-province] [writes] [api] [history] [access]
+[page] [traffic] [recovery]`: run, write docs/benchmarks.md. `page --page-profile small` measures the page on the small city instead of
 the city. `traffic --quick --traffic-profile small` is a check run of the traffic benchmark (it writes nothing)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from bench import access, api, load, page, recovery, startup, traffic, writes
+from bench import access, api, history, load, page, recovery, startup, traffic, writes
 
 
 def main() -> None:
@@ -21,6 +21,7 @@ def main() -> None:
         "load-province",
         "writes",
         "api",
+        "history",
         "access",
         "page",
         "traffic",
@@ -46,6 +47,8 @@ def main() -> None:
         writes.main()
     if "api" in args.names:
         api.main()
+    if "history" in args.names:
+        history.main()
     if "access" in args.names:
         access.main()
     if "page" in args.names:

@@ -67,25 +67,26 @@ class CoverageReport:
 
 @cache
 def rollup_sum_query(level: str, keys: tuple[str, ...]) -> LiteralString:
-    """Sum the communities' rollups inside a city, district or street scope, per child area."""
+    """Sum the communities' rollups on $asOf inside a city, district or street scope, per child area."""
     child = Scope(level, "").child_level
     assert level in ROLLED_UP
     assert child is not None
     sums = ", ".join(
-        f"sum(c.{rollups.units_property(k)}) AS {k}_units, sum(c.{rollups.covered_property(k)}) AS {k}_covered"
+        f"sum({rollups.at_day('c', rollups.units_property(k), 'i')}) AS {k}_units, "
+        f"sum({rollups.at_day('c', rollups.covered_property(k), 'i')}) AS {k}_covered"
         for k in keys
     )
     return cast(
-        LiteralString, f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope AND c.coverageAsOf = $asOf "
-        f"RETURN c.{AREA_PROPERTY[child]} AS child, {sums}",
+        LiteralString, f"MATCH (c:_Rollup) WHERE c.{AREA_PROPERTY[level]} = $scope AND {rollups.current('c')} "
+        f"WITH c, {rollups.day_index('c')} AS i RETURN c.{AREA_PROPERTY[child]} AS child, {sums}",
     )  # fmt: skip
 
 
 async def coverage(graph: Graph, scope: Scope, as_of: str, metrics: tuple[str, ...] | None = None) -> CoverageReport:
     """Coverage for `scope` and each child area, in one read transaction.
 
-    City, district and street scopes sum the community rollups made for `as_of` and count the other communities
-    themselves; community and grid scopes run one live query per metric. Nothing is written.
+    City, district and street scopes sum the communities' rollups on `as_of` and count the communities without
+    a current one themselves; community and grid scopes run one live query per metric. Nothing is written.
     """
     keys = tuple(m.key for m in METRICS if metrics is None or m.key in metrics)
     return await graph.read(_coverage, scope, as_of, keys)

@@ -44,11 +44,12 @@ TERM_ENDED: LiteralString = (
     "x.termStart IS NOT NULL AND x.termStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)"
 )
 
-#: A community's households on $asOf: from its coverage rollup when that was made for the day (graph/rollups.py),
-#: else counted.
+#: A community's households on $asOf: from its coverage rollup's timeline when current (graph/rollups.py), else
+#: counted.
 HOUSEHOLDS: LiteralString = cast(
     LiteralString,
-    "coalesce(COLLECT { MATCH (kr:_Rollup {code: x.code}) WHERE kr.coverageAsOf = $asOf RETURN kr.householdCount }[0], "
+    f"coalesce(COLLECT {{ MATCH (kr:_Rollup {{code: x.code}}) WHERE {rollups.current('kr')} "
+    f"RETURN {rollups.at_day('kr', rollups.units_property('households'), rollups.day_index('kr'))} }}[0], "
     "COUNT { (x)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(kh:Household) WHERE "
     f"{in_force('kh', 'Household')} }})",
 )
@@ -189,8 +190,8 @@ def _responsible(rule: GapRule, scope: Scope) -> LiteralString:
 def count_query(index: int, level: str) -> LiteralString:
     """How many entities break rule RULES[index] inside a scope of `level`.
 
-    Above a community, a rule that is a coverage metric's complement sums the communities' rollups made for
-    $asOf and counts the other communities' entities itself.
+    Above a community, a rule that is a coverage metric's complement sums the communities' rollups on $asOf and
+    counts the entities of communities without a current rollup itself.
     """
     rule = RULES[index]
     metric = METRIC_OF_GAP.get(rule.kind)
@@ -202,11 +203,13 @@ def count_query(index: int, level: str) -> LiteralString:
             LiteralString,
             f"""
 CALL {{
-  MATCH (c:_Rollup) WHERE c.{area} = $scope AND c.coverageAsOf = $asOf RETURN sum(c.{units} - c.{covered}) AS made
+  MATCH (c:_Rollup) WHERE c.{area} = $scope AND {rollups.current("c")}
+  WITH c, {rollups.day_index("c")} AS i
+  RETURN sum({rollups.at_day("c", units, "i")} - {rollups.at_day("c", covered, "i")}) AS made
 }}
 CALL {{
   MATCH (cm:Community) WHERE cm.{area} = $scope
-    AND NOT EXISTS {{ MATCH (kr:_Rollup {{code: cm.code}}) WHERE kr.coverageAsOf = $asOf }}
+    AND NOT EXISTS {{ MATCH (kr:_Rollup {{code: cm.code}}) WHERE {rollups.current("kr")} }}
   {reach} AND {in_force("x", rule.label)} AND ({rule.breaks})
   RETURN count(x) AS counted
 }}

@@ -13,7 +13,7 @@ from functools import cache
 from typing import LiteralString, cast
 
 from graph.scope import AREA_PROPERTY, Scope
-from graph.validity import exists, in_force
+from graph.validity import Pattern, any_exists, in_force
 
 #: The grid an entity counts in, as a Cypher expression on `x` (None: the entity has no grid).
 GRID_OF: dict[str, LiteralString] = {
@@ -32,53 +32,67 @@ GRID_OF: dict[str, LiteralString] = {
     ),
 }
 
-# What covers an entity on the day $asOf: every node and relationship of the pattern in force then
+# What covers an entity on the day $asOf: a pattern with every node and relationship in force then
 # (graph/validity.py). Subquery variables are `k…`, never an outer query's.
 #: A compound is covered by a branch directly, or through a grid that covers it.
-COMPOUND_HAS_BRANCH: LiteralString = cast(
-    LiteralString,
-    f"({exists('(x)<-[kr:COVERS]-(kb:GridBranch)', 'kr', 'kb:GridBranch')} OR "
-    f"{exists('(x)<-[kr1:COVERS]-(kg:Grid)<-[kr2:COVERS]-(kb:GridBranch)', 'kr1', 'kg:Grid', 'kr2', 'kb:GridBranch')})",
+COMPOUND_BRANCHES: tuple[Pattern, ...] = (
+    Pattern("(x)<-[kr:COVERS]-(kb:GridBranch)", ("kr", "kb:GridBranch")),
+    Pattern("(x)<-[kr1:COVERS]-(kg:Grid)<-[kr2:COVERS]-(kb:GridBranch)", ("kr1", "kg:Grid", "kr2", "kb:GridBranch")),
 )
-BUILDING_HAS_GROUP = exists("(x)<-[kr:COVERS]-(ko:BuildingGroup)", "kr", "ko:BuildingGroup")
-GROUP_HAS_CENTRAL = exists("(x)<-[kr:UNDER]-(kc:CentralHousehold)", "kr", "kc:CentralHousehold")
-HOUSEHOLD_HAS_CENTRAL = exists("(x)<-[kr:CONTACTS|AT]-(kc:CentralHousehold)", "kr", "kc:CentralHousehold")
-MANAGED_NOW = exists("(x)<-[kr:MANAGES]-(kp:PropertyCompany)", "kr", "kp:PropertyCompany")
-HAS_SERVICE_CENTER = exists("(x)<-[kr:IN]-(ks:ServiceCenter)", "kr", "ks:ServiceCenter")
-UNIT_REPORTED = exists("(x)<-[kr:REPORTED_TO]-(ku:Unit)", "kr", "ku:Unit")
-MEMBER_REPORTED = exists("(x)-[kr:REPORTED_TO]->(kc:Community)", "kr", "kc:Community")
+BUILDING_GROUPS = (Pattern("(x)<-[kr:COVERS]-(ko:BuildingGroup)", ("kr", "ko:BuildingGroup")),)
+GROUP_CENTRALS = (Pattern("(x)<-[kr:UNDER]-(kc:CentralHousehold)", ("kr", "kc:CentralHousehold")),)
+HOUSEHOLD_CENTRALS = (Pattern("(x)<-[kr:CONTACTS|AT]-(kc:CentralHousehold)", ("kr", "kc:CentralHousehold")),)
+MANAGERS = (Pattern("(x)<-[kr:MANAGES]-(kp:PropertyCompany)", ("kr", "kp:PropertyCompany")),)
+SERVICE_CENTERS = (Pattern("(x)<-[kr:IN]-(ks:ServiceCenter)", ("kr", "ks:ServiceCenter")),)
+UNIT_REPORTS = (Pattern("(x)<-[kr:REPORTED_TO]-(ku:Unit)", ("kr", "ku:Unit")),)
+MEMBER_REPORTS = (Pattern("(x)-[kr:REPORTED_TO]->(kc:Community)", ("kr", "kc:Community")),)
+
+COMPOUND_HAS_BRANCH = any_exists(*COMPOUND_BRANCHES)
+BUILDING_HAS_GROUP = any_exists(*BUILDING_GROUPS)
+GROUP_HAS_CENTRAL = any_exists(*GROUP_CENTRALS)
+HOUSEHOLD_HAS_CENTRAL = any_exists(*HOUSEHOLD_CENTRALS)
+MANAGED_NOW = any_exists(*MANAGERS)
+HAS_SERVICE_CENTER = any_exists(*SERVICE_CENTERS)
+UNIT_REPORTED = any_exists(*UNIT_REPORTS)
+MEMBER_REPORTED = any_exists(*MEMBER_REPORTS)
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One coverage figure: which entities count (`label`, `eligible`) and which are covered."""
+    """One coverage figure: which entities count (`label`, `eligible`: an undated condition) and which are covered
+    (any of the `covered_by` patterns holds)."""
 
     key: str
     zh: str
     en: str
     label: LiteralString
-    covered: LiteralString
+    covered_by: tuple[Pattern, ...]
     eligible: LiteralString = "true"
     gap: str | None = None  # the gap kind whose count is units - covered
 
+    @property
+    def covered(self) -> LiteralString:
+        """The Cypher condition: `x` is covered on $asOf."""
+        return any_exists(*self.covered_by)
+
 
 METRICS: tuple[Metric, ...] = (
-    Metric("compounds", "有党支部覆盖的小区", "compounds covered by a branch", "Compound", COMPOUND_HAS_BRANCH,
+    Metric("compounds", "有党支部覆盖的小区", "compounds covered by a branch", "Compound", COMPOUND_BRANCHES,
            gap="compound_without_branch"),
-    Metric("buildings", "有楼栋党小组的楼栋", "buildings with a party group", "Building", BUILDING_HAS_GROUP,
+    Metric("buildings", "有楼栋党小组的楼栋", "buildings with a party group", "Building", BUILDING_GROUPS,
            gap="building_without_group"),
     Metric("groups", "有党员中心户的党小组", "groups with at least one central household", "BuildingGroup",
-           GROUP_HAS_CENTRAL, gap="group_without_central_household"),
+           GROUP_CENTRALS, gap="group_without_central_household"),
     Metric("households", "联系到党员中心户的住户", "households linked to a central household", "Household",
-           HOUSEHOLD_HAS_CENTRAL, gap="household_without_central_household"),
+           HOUSEHOLD_CENTRALS, gap="household_without_central_household"),
     Metric("propertyManaged", "有物业服务的中心城区小区", "central-city compounds with a property company",
-           "Compound", MANAGED_NOW, eligible="x.centralCity = true", gap="compound_without_property_company"),
+           "Compound", MANAGERS, eligible="x.centralCity = true", gap="compound_without_property_company"),
     Metric("serviceCenters", "有党群服务中心的社区", "communities with a service center", "Community",
-           HAS_SERVICE_CENTER, gap="community_without_service_center"),
+           SERVICE_CENTERS, gap="community_without_service_center"),
     Metric("partnerReported", "有共建单位报到的社区", "communities where at least one partner unit reported",
-           "Community", UNIT_REPORTED),
+           "Community", UNIT_REPORTS),
     Metric("membersReported", "已报到的在职党员", "in-service members who reported", "PartyMember",
-           MEMBER_REPORTED, eligible="x.inService = true", gap="member_never_reported"),
+           MEMBER_REPORTS, eligible="x.inService = true", gap="member_never_reported"),
 )  # fmt: skip
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 

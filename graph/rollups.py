@@ -1,20 +1,26 @@
-"""Coverage rollups: each community's coverage figures for one day, stored beside it, so a city's coverage is a sum.
+"""Coverage rollups: each community's coverage figures through time, stored beside it, so any day's coverage of a
+city is a sum.
 
-A whole city's figures touch two million households; summed from 515 rollup nodes they take
-milliseconds. A `_Rollup` node (internal, like `_Migration`) per community holds its figures on the day it was
-made (`coverageAsOf`) and its area codes. The rule: **only writers write rollups** — the loader after a load,
-an edit for the communities it touched, and `keep_current`, the service's task that remakes them when the day
-turns (dated facts start and end on days). A read never does: it sums the rollups made for its own day and
-counts the other communities itself, in its read transaction (`stale_query`, `live_query`), so what one reader
-asks can never change what another sees.
+A whole city's figures touch two million households; summed from 515 rollup nodes they take milliseconds. A
+`_Rollup` node (internal, like `_Migration`) per community holds its area codes and its **timeline**: `days`, the
+sorted days on which any of its figures changes (the first is `EVER`), and per metric the units and covered counts
+from each of those days on (`units_<key>`, `covered_<key>`). The figures on day d are the entries at the last
+change on or before d (`at_day`). They are computed from spans (graph/validity.py): each unit is in force from the
+latest of its starts to its `until`, and covered on the union of the spans of the patterns that cover it — the
+day-by-day rule, for every day at once.
+
+The rule: **only writers write rollups** — the loader after a load, an edit for the communities it touched, and
+`keep_current`, the service's task that makes the rollups a community lacks or that an older version of the
+service made. A read never does: it sums the current rollups and counts the communities without one itself, in
+its read transaction (`stale_query`, `live_rows`), so what one reader asks can never change what another sees.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 from functools import cache
 from typing import Any, LiteralString, cast
 
@@ -22,9 +28,14 @@ from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
 from graph.metrics import METRIC_BY_KEY, METRICS
-from graph.validity import in_force
+from graph.validity import EVER, NEVER_ENDS, all_spans, in_force, span
 
 log = logging.getLogger(__name__)
+
+#: The rollups' format: a rollup of another version is remade by `keep_current` (and read as missing till then).
+VERSION = 2
+#: The Cypher condition "the rollup `r` is current" (the version is the code's constant, not a value from outside).
+CURRENT: LiteralString = "r.version = 2"
 
 #: How a metric's entities are reached from their community (households: through grid and building,
 #: which needs no index over two million nodes); default: the entity's own communityCode.
@@ -32,17 +43,20 @@ _REACH: dict[str, LiteralString] = {
     "Household": "MATCH (c:Community)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE c.code IN $codes",
 }
 ALL_COMMUNITIES: LiteralString = "MATCH (c:Community) RETURN c.code AS code ORDER BY code"
-#: Communities inside a scope with no rollup made for $asOf, and the child area of the scope each lies in.
+#: Communities inside a scope with no current rollup, and the child area of the scope each lies in.
 STALE_COMMUNITIES: LiteralString = """
 MATCH (c:Community) WHERE c.{level}Code = $scope
-  AND NOT EXISTS { MATCH (r:_Rollup {code: c.code}) WHERE r.coverageAsOf = $asOf }
+  AND NOT EXISTS { MATCH (r:_Rollup {code: c.code}) WHERE r.version = 2 }
 RETURN c.code AS code, c.{child}Code AS child
 """
-#: Whether any community's rollup was made for another day than $asOf (`keep_current`'s question).
-ANY_OUTDATED: LiteralString = """
-MATCH (c:Community) WHERE NOT EXISTS { MATCH (r:_Rollup {code: c.code}) WHERE r.coverageAsOf = $asOf }
-RETURN count(c) > 0 AS outdated
+#: Communities with no current rollup (`keep_current`'s question).
+MISSING: LiteralString = """
+MATCH (c:Community) WHERE NOT EXISTS { MATCH (r:_Rollup {code: c.code}) WHERE r.version = 2 }
+RETURN c.code AS code ORDER BY code
 """
+assert CURRENT.endswith(f"= {VERSION}")
+assert CURRENT in STALE_COMMUNITIES
+assert CURRENT in MISSING
 SAVE: LiteralString = """
 UNWIND $rows AS row
 MATCH (c:Community {code: row.code})
@@ -50,7 +64,7 @@ MERGE (r:_Rollup {code: row.code})
 SET r = row.props, r.code = c.code, r.cityCode = c.cityCode, r.districtCode = c.districtCode,
     r.streetCode = c.streetCode, r.communityCode = c.communityCode
 """
-#: Rollups of communities that no longer exist (pruned) would still add to their street's sums.
+#: Rollups of communities that no longer exist would still add to their street's sums.
 DROP_ORPHANS: LiteralString = """
 MATCH (r:_Rollup) WHERE NOT EXISTS { MATCH (:Community {code: r.code}) }
 DELETE r
@@ -58,14 +72,29 @@ RETURN count(*) AS dropped
 """
 
 
+def current(rollup: str) -> LiteralString:
+    """The Cypher condition "the `_Rollup` bound to `rollup` is current"."""
+    return cast(LiteralString, CURRENT.replace("r.", f"{rollup}.", 1))
+
+
 def units_property(key: str) -> LiteralString:
-    """The rollup property holding a metric's unit count."""
-    return cast(LiteralString, f"coverage_{METRIC_BY_KEY[key].key}_units")
+    """The rollup property holding a metric's unit counts, one per change day."""
+    return cast(LiteralString, f"units_{METRIC_BY_KEY[key].key}")
 
 
 def covered_property(key: str) -> LiteralString:
-    """The rollup property holding a metric's covered count."""
-    return cast(LiteralString, f"coverage_{METRIC_BY_KEY[key].key}_covered")
+    """The rollup property holding a metric's covered counts, one per change day."""
+    return cast(LiteralString, f"covered_{METRIC_BY_KEY[key].key}")
+
+
+def day_index(rollup: str, day: str = "date($asOf)") -> LiteralString:
+    """The index into the rollup's timeline of the last change on or before `day` (a Cypher date expression)."""
+    return cast(LiteralString, f"size([kt IN {rollup}.days WHERE kt <= {day}]) - 1")
+
+
+def at_day(rollup: str, prop: str, index: str) -> LiteralString:
+    """The rollup's `prop` (a units or covered property) at timeline index `index`."""
+    return cast(LiteralString, f"{rollup}.{prop}[{index}]")
 
 
 def reach_from(community: str, label: str) -> LiteralString:
@@ -77,15 +106,18 @@ def reach_from(community: str, label: str) -> LiteralString:
     return cast(LiteralString, f"MATCH (x:{label}) WHERE x.communityCode = {community}.code")
 
 
+def _reach(label: str) -> LiteralString:
+    return _REACH.get(label, cast(LiteralString, f"MATCH (x:{label}) WHERE x.communityCode IN $codes"))
+
+
 @cache
 def rollup_query(key: str) -> LiteralString:
-    """units and covered per community, for the communities in $codes."""
+    """units and covered per community on $asOf, for the communities in $codes (a read's live count)."""
     m = METRIC_BY_KEY[key]
-    reach = _REACH.get(m.label, cast(LiteralString, f"MATCH (x:{m.label}) WHERE x.communityCode IN $codes"))
     return cast(
         LiteralString,
         f"""
-{reach} AND {in_force("x", m.label)} AND {m.eligible}
+{_reach(m.label)} AND {in_force("x", m.label)} AND {m.eligible}
 WITH x.communityCode AS community, CASE WHEN {m.covered} THEN 1 ELSE 0 END AS ok
 RETURN community, count(*) AS units, sum(ok) AS covered
 """,
@@ -93,17 +125,115 @@ RETURN community, count(*) AS units, sum(ok) AS covered
 
 
 @cache
+def spans_query(key: str) -> LiteralString:
+    """For the communities in $codes: each distinct (unit span, covering spans clipped to it) with how many units
+    share it — most units share one, the undated ones."""
+    m = METRIC_BY_KEY[key]
+    first, last = span(f"x:{m.label}")
+    return cast(
+        LiteralString,
+        f"""
+{_reach(m.label)} AND {m.eligible}
+WITH x, {first} AS xs, {last} AS xe
+WHERE xs <= xe
+WITH x.communityCode AS community, xs, xe,
+     [ks IN {all_spans(*m.covered_by)} WHERE ks[0] <= ks[1] AND ks[0] <= xe AND ks[1] >= xs |
+      [CASE WHEN ks[0] < xs THEN xs ELSE ks[0] END, CASE WHEN ks[1] > xe THEN xe ELSE ks[1] END]] AS spans
+RETURN community, xs, xe, spans, count(*) AS n
+""",
+    )
+
+
+@cache
 def stale_query(level: str) -> LiteralString:
-    """Communities inside a scope of `level` with no rollup made for $asOf, each with its child area's code."""
+    """Communities inside a scope of `level` with no current rollup, each with its child area's code."""
     if level not in ("city", "district", "street"):
         raise ValueError(level)
     child = {"city": "district", "district": "street", "street": "community"}[level]
     return cast(LiteralString, STALE_COMMUNITIES.replace("{level}", level).replace("{child}", child))
 
 
-async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int = 100, concurrent: int = 2) -> int:
-    """Recompute the rollups of `communities` (all of them when empty), a chunk per transaction,
-    `concurrent` chunks at a time (chunks share no community, so they never wait on each other's locks)."""
+def _day(value: Any) -> date:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def _after(day: date) -> date | None:
+    """The day after `day`; None after NEVER_ENDS (a fact that never ends changes nothing)."""
+    return None if day >= NEVER_ENDS else day + timedelta(days=1)
+
+
+def _merged(spans: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Overlapping or touching spans joined."""
+    out: list[tuple[date, date]] = []
+    for first, last in sorted(spans):
+        if out and (_after(out[-1][1]) or NEVER_ENDS) >= first:
+            if last > out[-1][1]:
+                out[-1] = (out[-1][0], last)
+        else:
+            out.append((first, last))
+    return out
+
+
+class Timeline:
+    """One community's figures through time, built from span rows (`add`), read as change days and counts."""
+
+    def __init__(self) -> None:
+        self.changes: dict[str, dict[date, list[int]]] = {m.key: defaultdict(lambda: [0, 0]) for m in METRICS}
+
+    def add(self, key: str, first: date, last: date, covering: list[tuple[date, date]], n: int) -> None:
+        """`n` units in force from `first` to `last`, covered on the (clipped) `covering` spans."""
+        changes = self.changes[key]
+        changes[first][0] += n
+        if (end := _after(last)) is not None:
+            changes[end][0] -= n
+        for a, b in _merged(covering):
+            changes[a][1] += n
+            if (end := _after(b)) is not None:
+                changes[end][1] -= n
+
+    def props(self) -> dict[str, Any]:
+        """The rollup's properties: `days` from EVER, and every metric's units and covered on each."""
+        days = sorted({EVER, *(d for c in self.changes.values() for d in c)})
+        props: dict[str, Any] = {"version": VERSION, "days": days}
+        for key, changes in self.changes.items():
+            units, covered, u, c = [], [], 0, 0
+            for d in days:
+                du, dc = changes.get(d, (0, 0))
+                u, c = u + du, c + dc
+                units.append(u)
+                covered.append(c)
+            props[units_property(key)] = units
+            props[covered_property(key)] = covered
+        # Days on which no figure changes (a change undone the same day) are dropped.
+        series = [props[p] for k in self.changes for p in (units_property(k), covered_property(k))]
+        keep = [i for i in range(len(days)) if i == 0 or any(v[i] != v[i - 1] for v in series)]
+        return {p: [v[i] for i in keep] if isinstance(v, list) else v for p, v in props.items()}
+
+    def at(self, day: date) -> dict[str, tuple[int, int]]:
+        """Every metric's (units, covered) on `day` (what a read of the stored rollup gives)."""
+        out = {}
+        for key, changes in self.changes.items():
+            u = sum(v[0] for d, v in changes.items() if d <= day)
+            c = sum(v[1] for d, v in changes.items() if d <= day)
+            out[key] = (u, c)
+        return out
+
+
+async def timelines(tx: AsyncManagedTransaction, codes: list[str]) -> dict[str, Timeline]:
+    """The timelines of the communities in `codes` (every one, also those with no units)."""
+    out = {code: Timeline() for code in codes}
+    for m in METRICS:
+        async for r in await tx.run(spans_query(m.key), {"codes": codes}):
+            if r["community"] in out:
+                covering = [(_day(a), _day(b)) for a, b in r["spans"]]
+                out[r["community"]].add(m.key, _day(r["xs"]), _day(r["xe"]), covering, r["n"])
+    return out
+
+
+async def refresh(graph: Graph, communities: list[str], chunk: int = 100, concurrent: int = 2) -> int:
+    """Remake the rollups of `communities` (all of them, and drop the orphans, when empty), a chunk per
+    transaction, `concurrent` chunks at a time (chunks share no community, so they never wait on each other's
+    locks)."""
     if not communities:
         await graph.write_rows(DROP_ORPHANS)
     codes = communities or [r["code"] for r in await graph.read_rows(ALL_COMMUNITIES)]
@@ -111,7 +241,7 @@ async def refresh(graph: Graph, communities: list[str], as_of: str, chunk: int =
 
     async def write(mine: list[list[str]]) -> None:
         for part in mine:
-            await graph.write(_refresh, part, as_of)
+            await graph.write(_refresh, part)
 
     await asyncio.gather(*(write(chunks[i::concurrent]) for i in range(concurrent)))
     return len(codes)
@@ -130,31 +260,22 @@ async def live_rows(
     return out
 
 
-async def keep_current(graph: Graph, today: Callable[[], date] = date.today, every: float = 60.0) -> None:
-    """The service's writer of rollups for the present: whenever a community's rollup is not from today (the day
-    turned, a load was interrupted), remake them all. Runs until cancelled; a failure is logged and retried."""
+async def keep_current(graph: Graph, every: float = 60.0) -> None:
+    """The service's writer of missing rollups: a community with none, or one an older version made (an upgrade,
+    a load interrupted before its rollups), gets its rollup. Runs until cancelled; a failure is logged and
+    retried."""
     while True:
-        day = today().isoformat()
         try:
-            rows = await graph.read_rows(ANY_OUTDATED, {"asOf": day})
-            if rows and rows[0]["outdated"]:
-                count = await refresh(graph, [], day)
-                log.info("rollups_remade communities=%d as_of=%s", count, day)
+            missing = [r["code"] for r in await graph.read_rows(MISSING)]
+            if missing:
+                count = await refresh(graph, missing)
+                log.info("rollups_made communities=%d", count)
         except Exception as exc:  # the database away, a migration running: try again next time
-            log.warning("rollups_not_remade error=%s", type(exc).__name__)
+            log.warning("rollups_not_made error=%s", type(exc).__name__)
         await asyncio.sleep(every)
 
 
-async def _refresh(tx: AsyncManagedTransaction, codes: list[str], as_of: str) -> None:
-    props: dict[str, dict[str, Any]] = {c: {"coverageAsOf": as_of} for c in codes}
-    for m in METRICS:
-        for p in props.values():
-            p[units_property(m.key)] = 0
-            p[covered_property(m.key)] = 0
-        async for r in await tx.run(rollup_query(m.key), {"codes": codes, "asOf": as_of}):
-            if r["community"] in props:
-                props[r["community"]][units_property(m.key)] = r["units"]
-                props[r["community"]][covered_property(m.key)] = r["covered"]
-    for p in props.values():
-        p["householdCount"] = p[units_property("households")]
-    await (await tx.run(SAVE, {"rows": [{"code": c, "props": p} for c, p in props.items()]})).consume()
+async def _refresh(tx: AsyncManagedTransaction, codes: list[str]) -> None:
+    made = await timelines(tx, codes)
+    rows = [{"code": code, "props": timeline.props()} for code, timeline in made.items()]
+    await (await tx.run(SAVE, {"rows": rows})).consume()

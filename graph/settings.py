@@ -119,7 +119,8 @@ class Settings(BaseSettings):
     db_concurrency: int = Field(default=16, ge=1, validation_alias="GRASSROOTS_DB_CONCURRENCY")
     #: Of those, how many one account's requests may run at once (the others wait for their turn).
     account_db_concurrency: int = Field(default=2, ge=1, validation_alias="GRASSROOTS_ACCOUNT_DB_CONCURRENCY")
-    #: Seconds between the service's checks that the coverage rollups are from today (remade when not); 0: never.
+    #: Seconds between the service's checks that every community has a current coverage rollup (made when not,
+    #: graph/rollups.py `keep_current`); 0: never.
     rollup_check: float = Field(default=60.0, ge=0, validation_alias="GRASSROOTS_ROLLUP_CHECK_SECONDS")
     #: Requests one account may have in flight; past it, 429 with Retry-After (`access.concurrency`).
     account_concurrency: int = Field(default=8, ge=1, validation_alias="GRASSROOTS_ACCOUNT_CONCURRENCY")

@@ -279,7 +279,7 @@ def _area_codes(areas: list[Scope]) -> dict[str, str]:
 async def _refresh(graph: Graph, change: Change) -> None:
     """Recompute the coverage rollups of the communities an edit touched."""
     if change.communities:  # a street committee's edits change no community's figures
-        await rollups.refresh(graph, sorted(change.communities), date.today().isoformat())
+        await rollups.refresh(graph, sorted(change.communities))
 
 
 async def audit_log(

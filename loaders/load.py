@@ -7,7 +7,6 @@ import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -167,7 +166,7 @@ async def _load(
     await statistics.refresh(graph)  # the rollups and the first reads plan with what was just written
     summary.seconds["index statistics"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    await rollups.refresh(graph, [], date.today().isoformat())  # every community: a load can touch any
+    await rollups.refresh(graph, [])  # every community: a load can touch any
     await statistics.refresh(graph)  # the rollups' own index, when they were new
     summary.seconds["coverage rollups"] = time.perf_counter() - t0
     return LoadResult(plan, summary, time.perf_counter() - started, skipped)

@@ -48,8 +48,9 @@ def build_queue(request: Request) -> BuildQueue:
 
 
 async def audit_report(request: Request) -> Response:
-    """`/reports/audit.xlsx?scope=CODE[&asOf=YYYY-MM-DD]`: the audit workbook; `/reports/audit.zip`: the same as
-    CSV files. Read over the async driver, written in a worker thread to a temporary file, then streamed."""
+    """`/reports/audit.xlsx?scope=CODE[&asOf=YYYY-MM-DD][&compareTo=YYYY-MM-DD]`: the audit workbook (with
+    `compareTo`, beside that day's figures and gaps); `/reports/audit.zip`: the same as CSV files. Read over the
+    async driver, written in a worker thread to a temporary file, then streamed."""
     caller = caller_of(request)
     if not caller.grants.audit_workbook:
         role = caller.role
@@ -64,13 +65,15 @@ async def audit_report(request: Request) -> Response:
     try:
         scope = AreaScope.parse(code)
         day = date.fromisoformat(request.query_params.get("asOf") or date.today().isoformat()).isoformat()
+        earlier = request.query_params.get("compareTo") or None
+        compare_to = date.fromisoformat(earlier).isoformat() if earlier else None
     except ScopeError as exc:
         return _error(400, BAD_USER_INPUT, str(exc))
     except ValueError:
-        return _error(400, BAD_USER_INPUT, "日期无效,应为 YYYY-MM-DD / invalid asOf: use YYYY-MM-DD")
+        return _error(400, BAD_USER_INPUT, "日期无效,应为 YYYY-MM-DD / invalid asOf or compareTo: use YYYY-MM-DD")
     try:
         async with build_queue(request).slot():
-            built = await _build(request, caller, scope, day, suffix)
+            built = await _build(request, caller, scope, day, suffix, compare_to)
     except Busy as exc:
         response = _error(429, TOO_MANY_REQUESTS, str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -89,11 +92,11 @@ async def audit_report(request: Request) -> Response:
 
 
 async def _build(
-    request: Request, caller: Caller, scope: AreaScope, day: str, suffix: str
+    request: Request, caller: Caller, scope: AreaScope, day: str, suffix: str, compare_to: str | None
 ) -> tuple[AuditReport, str] | Response:
     """Read the report and write it to a temporary file: the report and the file's path, or the error answer."""
     try:
-        report = await build_audit(request.app.state.graph, scope, day, allowed=caller.scope)
+        report = await build_audit(request.app.state.graph, scope, day, allowed=caller.scope, compare_to=compare_to)
     except OutsideScope as exc:
         return _error(403, FORBIDDEN, str(exc))
     except AreaNotFound:

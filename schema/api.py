@@ -16,6 +16,7 @@ from graph.settings import get_settings
 from schema.accesslog import AccessEntry, AccessRecords, resolve_access_log
 from schema.accounts import Account, resolve_accounts
 from schema.chain import ResponsibilityChain, resolve_chain
+from schema.changes import ChangeConnection, resolve_changes
 from schema.common import Context, GapKind, Place
 from schema.coverage import Coverage, CoverageMetric, resolve_coverage
 from schema.entities import ALL_TYPES, Entity, EntityType, lookup_field, resolve_cities
@@ -23,6 +24,7 @@ from schema.entities import TYPES as _TYPES
 from schema.errors import ErrorCodes, is_variable_error
 from schema.execution import FastFieldsExecution
 from schema.gaps import GapConnection, resolve_gaps
+from schema.history import CoverageHistory, Period, resolve_history
 from schema.limits import Limits, extensions
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_nodes, resolve_search
 from schema.mutations import AuditEntry, Mutation, resolve_audit_log
@@ -37,6 +39,8 @@ SCOPE_DOC = (
     "范围编码:12位统计用区划代码(市、区、街道、社区)或网格编码 WG-… / Scope: a 12-digit area code "
     "(city, district, street, community) or a grid code WG-…"
 )
+FROM_DOC = "起始日,默认截止日前一年 / The first day (default: a year before `to`)."
+TO_DOC = "截止日,默认今天 / The last day (default: today)."
 AS_OF_DOC = "判定日期,默认今天 / The date rules are judged on (default: today)."
 
 
@@ -107,6 +111,49 @@ class Query:
         as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
     ) -> Coverage:
         return await resolve_coverage(info, scope, metrics, as_of)
+
+    @strawberry.field(
+        description="覆盖率序列:所选范围在起始日、其后每个期末和截止日的各项覆盖率(趋势、年度考核、季度通报) / "
+        "A scope's coverage on `from`, at the end of every period after it, and on `to` (trends, period reports)."
+    )
+    async def coverage_history(
+        self,
+        info: Info[Context, None],
+        scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
+        metrics: Annotated[
+            list[CoverageMetric] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="只看这些指标(默认全部) / Only these metrics (default: all)."),
+        ] = None,
+        from_: Annotated[
+            date | None,
+            strawberry.argument(name="from", description=FROM_DOC),
+        ] = None,
+        to: Annotated[date | None, strawberry.argument(description=TO_DOC)] = None,
+        every: Annotated[
+            Period,  # type: ignore[valid-type]
+            strawberry.argument(description="间隔,默认月 / How far apart (default: MONTH)."),
+        ] = Period.MONTH,  # type: ignore[attr-defined]
+    ) -> CoverageHistory:
+        return await resolve_history(info, scope, metrics, from_, to, every)
+
+    @strawberry.field(
+        description="变化:所选范围在一段时间内开始、终止的记录(节点与关系的起止日期)和审计日志中的修改,"
+        "解释覆盖率为何变化 / "
+        "What started, ended (the dated facts' start and end days) or was edited (the audit log, for roles that may "
+        "read it) inside a scope in a period: why a figure moved."
+    )
+    async def changes(
+        self,
+        info: Info[Context, None],
+        scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
+        from_: Annotated[date | None, strawberry.argument(name="from", description=FROM_DOC)] = None,
+        to: Annotated[date | None, strawberry.argument(description=TO_DOC)] = None,
+        first: Annotated[int, strawberry.argument(description="每页条数 0–500 / Page size, 0–500.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="上一页的 endCursor / endCursor of the previous page.")
+        ] = None,
+    ) -> ChangeConnection:
+        return await resolve_changes(info, scope, from_, to, first, after)
 
     @strawberry.field(
         description="空白点:所选范围内违反规则的每个实体,含规则、出处与责任组织 / Every gap in a scope: the "

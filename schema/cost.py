@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from graphql import (
@@ -54,6 +55,7 @@ from graphql.type.introspection import TypeMetaFieldDef
 
 from core.areas import level_of
 from core.model import GAP_KINDS, NODE_SHEETS, ORG_LABELS
+from graph.history import MAX_POINTS, Every, series_days
 
 #: How many of each label (and of each link sheet's rows) a city holds: the `city` demo profile (28 streets,
 #: 515 communities, 2,486 grids, 2,260 compounds, 3,700 units, 609 red stations, 120,000 list entries, about
@@ -155,6 +157,17 @@ def _children(_own: Args, above: Args) -> int:
     return CHILDREN_OF[_scope_level(above)]
 
 
+def _points(_own: Args, above: Args) -> int:
+    """A coverage history's days, from its `from`, `to` and `every` (their defaults: a year by month); the most
+    a series may have when they are not plain dates."""
+    try:
+        last = date.fromisoformat(above["to"]) if above.get("to") is not None else date.today()
+        first = date.fromisoformat(above["from"]) if above.get("from") is not None else last - timedelta(days=365)
+        return len(series_days(first, last, Every[str(above.get("every") or "MONTH")]))
+    except (TypeError, ValueError, KeyError):
+        return MAX_POINTS
+
+
 def _model_rows() -> dict[tuple[str, str], Rows]:
     """Rows of the fields that are not relationships of the model: page sizes, chains, scopes, enums."""
     partner_links = per("UnitReport", "Community") + per("UnitMembership", "Community")
@@ -169,6 +182,9 @@ def _model_rows() -> dict[tuple[str, str], Rows]:
         ("ServerComponent", "versions"): _const(1),
         ("Coverage", "children"): _children,
         ("AreaCoverage", "figures"): _length("metrics", metrics),
+        ("CoverageHistory", "points"): _points,
+        ("ChangeConnection", "edges"): _arg("first", 50, own=False),
+        ("CoveragePoint", "figures"): _length("metrics", metrics),
         ("GapConnection", "edges"): _arg("first", 50, own=False),
         ("GapConnection", "counts"): _length("kinds", len(GAP_KINDS)),
         ("EntityConnection", "edges"): _arg("first", 20, own=False),

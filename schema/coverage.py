@@ -58,14 +58,15 @@ class Coverage:
     as_of: date = strawberry.field(description="判定日期 / The date the rules were judged on.")
 
 
-def _area(area: cov.AreaCoverage, keys: list[str]) -> AreaCoverage:
-    figures = []
+def figures_of(figures: dict[str, cov.Figure], keys: list[str]) -> list[CoverageFigure]:
+    """The requested metrics' figures, in the metrics' order (those that do not apply left out)."""
+    out = []
     for key in keys:
-        f = area.figures.get(key)
+        f = figures.get(key)
         if f is None:
             continue
         m = METRIC_BY_KEY[key]
-        figures.append(
+        out.append(
             CoverageFigure(
                 metric=CoverageMetric[key],
                 description=f"{m.zh} / {m.en}",
@@ -76,7 +77,12 @@ def _area(area: cov.AreaCoverage, keys: list[str]) -> AreaCoverage:
                 gap_kind=GapKind[m.gap] if m.gap else None,
             )
         )
-    return AreaCoverage(area=Place(code=area.code, name=area.name), level=area.level, figures=figures)
+    return out
+
+
+def _area(area: cov.AreaCoverage, keys: list[str]) -> AreaCoverage:
+    place = Place(code=area.code, name=area.name)
+    return AreaCoverage(area=place, level=area.level, figures=figures_of(area.figures, keys))
 
 
 async def resolve_coverage(

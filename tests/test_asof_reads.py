@@ -59,18 +59,28 @@ async def test_past_and_present_readers_at_once_each_get_their_own_day(
     assert await _stored(graph) == before
 
 
-async def test_the_service_remakes_outdated_rollups_and_only_those_days(graph: Graph, small: dict[str, Any]) -> None:
-    """`keep_current` (the service's writer) remakes every rollup not from today, once, and stops there."""
-    await graph.write_rows("MATCH (r:_Rollup) SET r.coverageAsOf = '2000-01-01'")
+async def test_the_service_makes_missing_and_old_rollups_as_a_load_makes_them(
+    graph: Graph, small: dict[str, Any]
+) -> None:
+    """`keep_current` (the service's writer) makes the rollup a community lacks and remakes those an older version
+    made — the same timelines the load made — and leaves current ones alone."""
+    made = await _stored(graph)
+    first, *rest = [r["code"] for r in made]
+    assert len(rest) >= 3, "too few communities to tell remade from untouched"
+    await graph.write_rows("MATCH (r:_Rollup {code: $c}) DELETE r", {"c": first})
+    await graph.write_rows("MATCH (r:_Rollup) WHERE r.code IN $cs SET r.version = 1", {"cs": rest[:2]})
+    await graph.write_rows("MATCH (r:_Rollup) WHERE r.code IN $cs SET r.untouched = true", {"cs": rest[2:]})
     task = asyncio.ensure_future(rollups.keep_current(graph, every=0.05))
     try:
         for _ in range(200):
-            days = {r["props"]["coverageAsOf"] for r in await _stored(graph)}
-            if days == {TODAY}:
+            now = await _stored(graph)
+            if len(now) == len(made) and all(r["props"]["version"] == rollups.VERSION for r in now):
                 break
             await asyncio.sleep(0.1)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    assert days == {TODAY}
+    remade = {r["code"]: r["props"] for r in now if not r["props"].pop("untouched", False)}
+    assert sorted(remade) == sorted([first, *rest[:2]])  # the current ones were not remade
+    assert remade == {r["code"]: r["props"] for r in made if r["code"] in remade}

@@ -21,7 +21,7 @@ from graphql import (
     validate,
 )
 from graphql.language import Lexer, Source, TokenKind
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from starlette.applications import Starlette
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -33,7 +33,7 @@ from loaders.demo import PROFILES, generate
 from schema import build_schema
 from schema.cost import CITY, CostModel, per
 from schema.limits import COST_HEADER, Limits
-from tests.helpers import SUITE_ADMIN, SUITE_CITY, bearer, make_settings
+from tests.helpers import SUITE_CITY, own_app
 
 LIMITS = Limits()
 SCHEMA = build_schema(limits=LIMITS)
@@ -114,6 +114,13 @@ def test_a_scope_sets_the_rows_of_a_partner_network() -> None:
     assert cost(query % SUITE_CITY) > cost(query % STREET) > cost(query % COMMUNITY)
 
 
+def test_a_history_costs_by_its_days() -> None:
+    query = '{ coverageHistory(scope: "%s", from: "%s", to: "2026-01-01", every: %s) { points { figures { rate } } } }'
+    ten_years, one_year = cost(query % (STREET, "2016-01-01", "MONTH")), cost(query % (STREET, "2025-01-01", "MONTH"))
+    assert ten_years > 9 * one_year / 2
+    assert cost(query % (STREET, "2016-01-01", "YEAR")) < one_year
+
+
 def _page_documents() -> dict[str, tuple[str, dict[str, Any]]]:
     """Every query the network page sends (web/static/app/api.js), with the widest variables it sends."""
     source = (PROJECT_ROOT / "web" / "static" / "app" / "api.js").read_text()
@@ -122,7 +129,8 @@ def _page_documents() -> dict[str, tuple[str, dict[str, Any]]]:
         "GRIDS": {"code": COMMUNITY},
         "SEARCH": {"name": "花园"},
         "NETWORK": {"root": SUITE_CITY, "depth": 5, "max": 2000, "households": True},  # the page's widest
-        "COVERAGE": {"scope": SUITE_CITY},
+        "COVERAGE": {"scope": SUITE_CITY, "asOf": "2021-01-01"},
+        "HISTORY": {"scope": SUITE_CITY, "to": "2021-01-01"},
         "CHAIN": {"code": "HU-420602001001-0001-10101", "scope": None},
         "NODE": {"id": "Q29tbXVuaXR5OjQyMDYwMjAwMTAwMQ=="},
     }
@@ -299,17 +307,8 @@ async def test_the_cost_is_in_the_answer_when_asked(client: AsyncClient, small: 
 @pytest.fixture(scope="module")
 async def stingy(settings: Settings, app: Starlette) -> AsyncIterator[AsyncClient]:
     """The app with a per-minute budget of two small requests, signed in as the suite's admin."""
-    from server import create_app
-
-    tight = make_settings(NEO4J_URI=settings.neo4j_uri, GRASSROOTS_DATA_DIR=str(settings.data_dir),
-                          GRASSROOTS_MAX_COST=1000, GRASSROOTS_COST_PER_MINUTE=1000)  # fmt: skip
-    application = create_app(tight)
-    async with (
-        application.router.lifespan_context(application),
-        AsyncClient(
-            transport=ASGITransport(app=application), base_url="http://test", headers=bearer(tight, SUITE_ADMIN)
-        ) as http,  # fmt: skip
-    ):
+    budget = {"GRASSROOTS_MAX_COST": 1000, "GRASSROOTS_COST_PER_MINUTE": 1000}
+    async with own_app(settings, **budget) as running, running.client() as http:
         yield http
 
 

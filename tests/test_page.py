@@ -267,3 +267,55 @@ async def test_the_area_tree_is_searchable(small: dict[str, Any], live_server: s
     assert outside == []
     assert errors == []
     await page.close()
+
+
+HISTORY = """
+query($scope: String!, $to: Date) {
+  coverageHistory(scope: $scope, to: $to) { points { asOf figures { metric rate } } }
+}"""
+FIGURES = """
+query($scope: String!, $asOf: Date) {
+  coverage(scope: $scope, asOf: $asOf) { asOf scope { figures { metric units covered } } }
+}"""
+
+
+async def test_trend_lines_and_the_as_of_picker(
+    small: dict[str, Any], live_server: str, browser: Browser, suite_headers: dict[str, str]
+) -> None:
+    """Each figure beside the drawing has its 12-month trend line (the API's `coverageHistory`); picking a past day
+    re-judges the figures, the drawing and the audit link on that day (the API's `coverage(asOf:)`)."""
+    street = small["data"].rows["Street"][0]["code"]
+    outside: list[str] = []
+    errors: list[str] = []
+    page = await _open(browser, live_server, outside, errors, f"/?scope={street}")
+    await _drawn(page, street)
+    points = _api(live_server, suite_headers, HISTORY, scope=street)["coverageHistory"]["points"]
+    await page.wait_for_selector("#coverage-figures td.trend svg.spark")
+    for metric in ("compounds", "households"):
+        spark = page.locator(f"#coverage-figures tr[data-metric='{metric}'] svg.spark")
+        rates = [next(f["rate"] for f in p["figures"] if f["metric"] == metric) for p in points]
+        assert await spark.get_attribute("data-points") == str(sum(r is not None for r in rates))
+        label = await spark.get_attribute("aria-label") or ""
+        assert label.startswith(points[0]["asOf"])
+        assert f"{points[-1]['asOf']} {rates[-1] * 100:.1f}%" in label
+
+    day = "2021-01-01"
+    today = _api(live_server, suite_headers, FIGURES, scope=street)["coverage"]["scope"]["figures"]
+    past = _api(live_server, suite_headers, FIGURES, scope=street, asOf=day)["coverage"]["scope"]["figures"]
+    assert past != today  # the small city's dated facts make the day differ (else this proves little)
+    await page.evaluate("() => { document.body.dataset.drawn = ''; }")
+    await page.fill("#as-of", day)
+    await page.dispatch_event("#as-of", "change")
+    await _drawn(page, street)
+    assert f"as of {day}" in await page.inner_text("#coverage-figures .hint")
+    for f in past:
+        if f["units"]:
+            cell = page.locator(f"#coverage-figures tr[data-metric='{f['metric']}'] td.num").first
+            assert await cell.inner_text() == f"{f['covered']:,}/{f['units']:,}", f["metric"]
+    assert await page.evaluate("() => new URL(location.href).searchParams.get('asOf')") == day
+    assert (await page.get_attribute("#audit", "href") or "").endswith(f"&asOf={day}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "page-as-of.png"))
+    assert outside == []
+    assert errors == []
+    await page.close()

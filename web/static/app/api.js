@@ -78,20 +78,25 @@ export const SEARCH = `query($name: String!) {
   }
 }`;
 
-export const NETWORK = `query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!) {
-  network(root: $root, depth: $depth, maxNodes: $max, households: $households) {
+export const NETWORK = `query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!, $asOf: Date) {
+  network(root: $root, depth: $depth, maxNodes: $max, households: $households, asOf: $asOf) {
     root truncated
     nodes { id code type typeName label level depth gaps households householdsWithoutCentral }
     edges { id source target type }
   }
 }`;
 
-export const COVERAGE = `query($scope: String!) {
-  coverage(scope: $scope) {
+export const COVERAGE = `query($scope: String!, $asOf: Date) {
+  coverage(scope: $scope, asOf: $asOf) {
     asOf
     scope { level area { code name } figures { metric description units covered uncovered rate gapKind } }
     children { level area { code name } figures { metric units covered uncovered rate gapKind } }
   }
+}`;
+
+/** The scope's figures at the end of each of the twelve months up to the as-of day (the trend lines). */
+export const HISTORY = `query($scope: String!, $to: Date) {
+  coverageHistory(scope: $scope, to: $to, every: MONTH) { points { asOf figures { metric units covered rate } } }
 }`;
 
 export const CHAIN = `query($code: String!, $scope: String) {

@@ -31,11 +31,37 @@ export function renderFigures(el, coverage) {
         <td class="num">${f.covered.toLocaleString()}/${f.units.toLocaleString()}</td>
         <td class="num">${pct(f.rate)}</td>
         <td class="num ${f.uncovered ? "chain-broken" : ""}" title="未覆盖 / uncovered">${
-          f.uncovered ? f.uncovered.toLocaleString() : ""}</td></tr>`,
+          f.uncovered ? f.uncovered.toLocaleString() : ""}</td>
+        <td class="trend" title="近12个月趋势 / the last 12 months"></td></tr>`,
     );
   el.innerHTML = `<p class="hint">${esc(coverage.scope.area.name)} · 判定日期 / as of ${esc(coverage.asOf)}</p>
-    <table class="figures"><thead><tr><th>指标 / metric</th><th>已覆盖/应覆盖</th><th>覆盖率</th><th>空白</th></tr></thead>
-    <tbody>${rows.join("")}</tbody></table>`;
+    <table class="figures"><thead><tr><th>指标 / metric</th><th>已覆盖/应覆盖</th><th>覆盖率</th><th>空白</th>
+    <th>趋势</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/** A small line of one metric's rate over a history's days (0–100 %, the last day marked); "" with no rate. */
+export function sparkline(points, metric, width = 56, height = 20) {
+  const rates = points.map((p) => p.figures.find((f) => f.metric === metric)?.rate ?? null);
+  const known = rates.map((r, i) => [i, r]).filter(([, r]) => r != null);
+  if (!known.length) return "";
+  const x = (i) => (points.length > 1 ? (i / (points.length - 1)) * (width - 4) + 2 : width / 2);
+  const y = (r) => height - 2 - r * (height - 4);
+  const line = known.map(([i, r]) => `${x(i).toFixed(1)},${y(r).toFixed(1)}`).join(" ");
+  const [li, lr] = known[known.length - 1];
+  const [fi, fr] = known[0];
+  const label = `${points[fi].asOf} ${pct(fr)} → ${points[li].asOf} ${pct(lr)}`;
+  return `<svg class="spark" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"
+    aria-label="${esc(label)}" data-points="${known.length}"><title>${esc(label)}</title>
+    <polyline points="${line}" fill="none" stroke="#b71c1c" stroke-width="1.5"/>
+    <circle cx="${x(li).toFixed(1)}" cy="${y(lr).toFixed(1)}" r="2" fill="#b71c1c"/></svg>`;
+}
+
+/** Fill the trend cells of `renderFigures`' table from a `coverageHistory` answer. */
+export function renderTrends(el, history) {
+  for (const row of el.querySelectorAll("tr[data-metric]")) {
+    const cell = row.querySelector("td.trend");
+    if (cell) cell.innerHTML = sparkline(history.points, row.dataset.metric);
+  }
 }
 
 /** The children of a coverage answer as flat rows: name, code, and a figure per metric. */

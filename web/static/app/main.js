@@ -2,8 +2,8 @@
 // Everything comes from the public GraphQL API (/graphql); nothing is loaded from outside this server. The
 // tree starts at the signed-in caller's scope (`me`), and controls its role may not use are not shown.
 import { applyGrants, showAccount } from "./account.js";
-import { AREA_TREE, COVERAGE, NETWORK, gql } from "./api.js";
-import { Dashboard, renderFigures } from "./dashboard.js";
+import { AREA_TREE, COVERAGE, HISTORY, NETWORK, gql } from "./api.js";
+import { Dashboard, renderFigures, renderTrends } from "./dashboard.js";
 import { Details } from "./details.js";
 import { Drawing } from "./graph.js";
 import { renderLegend } from "./style.js";
@@ -23,11 +23,14 @@ const $ = (sel) => document.querySelector(sel);
 const status = (text, kind = "") => {
   const el = $("#status");
   el.textContent = text;
+  el.title = text;
   el.className = kind;
 };
 
 /** `me`: the signed-in account; `above`: the areas above its scope; `outside`: a `?scope=` it may not see. */
-const state = { scope: null, token: 0, firstDrawing: true, gapNames: {}, me: null, above: [], outside: null };
+/** `asOf`: the day every figure and drawing is judged on ("" for today; `?asOf=` and the toolbar's picker). */
+const state = { scope: null, token: 0, firstDrawing: true, gapNames: {}, me: null, above: [], outside: null,
+  asOf: /^\d{4}-\d{2}-\d{2}$/.test(params.get("asOf") ?? "") ? params.get("asOf") : "" };
 const drawing = new Drawing($("#graph"), { onSelect: (n) => select(n), onOpen: (n) => openNode(n) });
 const details = new Details($("#details-body"), state.gapNames, {
   onExpand: (n) => expand(n),
@@ -98,19 +101,26 @@ async function pick(area) {
   state.scope = area;
   const url = new URL(window.location.href);
   url.searchParams.set("scope", area.code);
+  if (state.asOf) url.searchParams.set("asOf", state.asOf);
+  else url.searchParams.delete("asOf");
   window.history.replaceState(null, "", url);
   $("#scope-title").textContent = `${LEVELS[level].name}:${area.name ?? area.code}`;
-  $("#audit").href = `/reports/audit.xlsx?scope=${encodeURIComponent(area.code)}`;
+  const day = state.asOf ? `&asOf=${state.asOf}` : "";
+  $("#audit").href = `/reports/audit.xlsx?scope=${encodeURIComponent(area.code)}${day}`;
   details.clear();
   status("加载中… / loading…");
   document.body.dataset.drawn = "";
   tree.reveal(area.code).then(() => crumbs(area.code));
   const started = performance.now();
   try {
-    const coverageP = gql(COVERAGE, { scope: area.code });
+    const asOf = state.asOf || null;
+    const coverageP = gql(COVERAGE, { scope: area.code, asOf });
+    const historyP = gql(HISTORY, { scope: area.code, to: asOf });
+    historyP.catch(() => {}); // shown when it comes; its failure only leaves the trend cells empty
     let network = null;
     if (level !== "city" && level !== "district") {
-      network = (await gql(NETWORK, { root: area.code, depth: DEPTH[level], max: BUDGET, households: false })).network;
+      const asked = { root: area.code, depth: DEPTH[level], max: BUDGET, households: false, asOf };
+      network = (await gql(NETWORK, asked)).network;
     }
     const coverage = (await coverageP).coverage;
     if (token !== state.token) return;
@@ -131,6 +141,9 @@ async function pick(area) {
     }
     const laidOut = performance.now();
     renderFigures($("#coverage-figures"), coverage);
+    historyP.then((h) => {
+      if (token === state.token) renderTrends($("#coverage-figures"), h.coverageHistory);
+    }, () => {});
     dashboard.show(coverage);
     if (token !== state.token) return;
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
@@ -211,6 +224,13 @@ async function main() {
   renderLegend($("#legend"));
   $("#fit").addEventListener("click", () => drawing.fit());
   $("#relayout").addEventListener("click", () => drawing.layout());
+  const picker = $("#as-of");
+  picker.max = new Date().toISOString().slice(0, 10);
+  picker.value = state.asOf;
+  picker.addEventListener("change", () => {
+    state.asOf = /^\d{4}-\d{2}-\d{2}$/.test(picker.value) ? picker.value : "";
+    if (state.scope) pick(state.scope);
+  });
   let data;
   try {
     data = await gql(AREA_TREE);
