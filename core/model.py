@@ -142,6 +142,16 @@ ENDED = Column(
 )  # fmt: skip
 TERM_START = Column("termStart", "本届起始日期", "term_start", Kind.DATE, doc="本届委员会任期开始 / current term began")
 TERM_YEARS = Column("termYears", "任期年限", "term_years", Kind.INT, minimum=1, maximum=10)
+FULL_SINCE = Column(
+    "fullSince", "转正日期", "full_since", Kind.DATE, past=True,
+    doc="正式党员转正之日,此前按预备党员计;空为一直是正式党员 / the day a full member was confirmed, probationary "
+    "before it; empty: full throughout",
+)  # fmt: skip
+PREVIOUS_TERM = Column(
+    "previousTermStart", "上届起始日期", "previous_term_start", Kind.DATE,
+    doc="上一届任期开始(任期年限同本届),用于判定本届开始前的日期是否超期未换届 / the previous term began (same term "
+    "years): judges a day before the current term began",
+)  # fmt: skip
 
 ORG_LABELS = ("StreetWorkingCommittee", "CommunityCommittee", "GridBranch", "BuildingGroup")
 PROVIDERS = ("PartyMember", "Unit")
@@ -280,6 +290,7 @@ _SHEETS: tuple[Sheet, ...] = (
             Column("widened", "是否大党委", "widened", Kind.BOOL, doc="吸纳兼职委员单位 / takes in member units"),
             TERM_START,
             TERM_YEARS,
+            PREVIOUS_TERM,
         ),
         links=(
             Link("所属社区编码", "community_code", "LEADS", ("Community",), required=True, parent=True),
@@ -300,6 +311,7 @@ _SHEETS: tuple[Sheet, ...] = (
             Column("hasCommittee", "是否设支委会", "has_committee", Kind.BOOL, doc="支部委员会 / branch committee"),
             TERM_START,
             TERM_YEARS,
+            PREVIOUS_TERM,
         ),
         links=(
             Link("上级社区党委编码", "committee_code", "UNDER", ("CommunityCommittee",), required=True, parent=True),
@@ -391,6 +403,7 @@ _SHEETS: tuple[Sheet, ...] = (
             Column("status", "党员类别", "status", Kind.ENUM, required=True, choices=("正式党员", "预备党员")),
             Column("inService", "是否在职党员", "in_service", Kind.BOOL),
             Column("joinedAt", "入党日期", "joined_at", Kind.DATE, past=True),
+            FULL_SINCE,
             Column("phone", "联系电话", "phone", sensitive=True),
         ),
         links=(

@@ -35,14 +35,20 @@ from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, AreaNotFound, Scope, area_query
 from graph.validity import all_in_force, exists, in_force
 
+#: Full members on $asOf: 正式党员 confirmed by then (`fullSince` empty or on or before the day), in force then.
 FULL_MEMBERS: LiteralString = cast(
     LiteralString,
     "COUNT { (x)<-[kr:MEMBER_OF]-(km:PartyMember) WHERE km.status = '正式党员' AND "
-    f"{all_in_force('kr', 'km:PartyMember')} }}",
+    f"coalesce(km.fullSince <= date($asOf), true) AND {all_in_force('kr', 'km:PartyMember')} }}",
 )
-TERM_ENDED: LiteralString = (
-    "x.termStart IS NOT NULL AND x.termStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)"
-)
+#: The term in office on $asOf — the current one from its start, before it the previous one (same years), before
+#: that none known (not judged) — has run past its years.
+TERM_ENDED: LiteralString = """CASE
+  WHEN x.termStart <= date($asOf) THEN x.termStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)
+  WHEN x.previousTermStart <= date($asOf)
+    THEN x.previousTermStart + duration({years: coalesce(x.termYears, 5)}) < date($asOf)
+  ELSE false
+END"""
 
 #: A community's households on $asOf: from its coverage rollup's timeline when current (graph/rollups.py), else
 #: counted.

@@ -85,6 +85,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
             elif value is not None:
                 props[name] = value
         bad = _ends_early(sheet, number, props, fail) or bad
+        bad = _out_of_order(number, props, fail) or bad
         refs: dict[str, list[str]] = {}
         for en, pos, many, link in links:
             text = cells[pos].strip() if pos >= 0 else ""
@@ -118,6 +119,28 @@ def _ends_early(sheet: Sheet, number: int, props: dict[str, Any], fail: Callable
         return False
     fail(number, ended_by, props[ended_by].isoformat(), *_ends_before(sheet, sheet.starts))
     return True
+
+
+#: Dates of one row that must come in order: (earlier, later, the column whose cell is named, may they be the same
+#: day, why — zh, en).
+ORDERED: tuple[tuple[str, str, str, bool, str, str], ...] = (
+    ("previousTermStart", "termStart", "previousTermStart", False, "上届起始日期应早于本届起始日期",
+     "the previous term must begin before the current one"),
+    ("joinedAt", "fullSince", "fullSince", True, "转正日期不能早于入党日期",
+     "a member cannot be confirmed before joining"),
+)  # fmt: skip
+
+
+def _out_of_order(number: int, props: dict[str, Any], fail: Callable[..., None]) -> bool:
+    """True (and each problem told to `fail`) when a row's dates break an `ORDERED` rule."""
+    bad = False
+    for earlier, later, named, same_day, zh, en in ORDERED:
+        first, then = props.get(earlier), props.get(later)
+        if first is None or then is None or first < then or (same_day and first == then):
+            continue
+        fail(number, named, props[named].isoformat(), zh, en)
+        bad = True
+    return bad
 
 
 def _ends_before(sheet: Sheet, starts: tuple[str, ...]) -> tuple[str, str]:

@@ -382,6 +382,13 @@ def _term_start(rng: random.Random, as_of: date, expired: bool) -> date:
     return as_of - timedelta(days=rng.randrange(30, 3 * 365))
 
 
+def _previous_term(start: date, code: str) -> date:
+    """When the term before the current one began: five years before it and up to 200 days more (re-elections run
+    late), the same for the same code (no draw from the generator's random stream, so the rest stays as it was)."""
+    late = sum(map(ord, code)) % 200
+    return start.replace(year=start.year - 5, day=min(start.day, 28)) - timedelta(days=late)
+
+
 def _community_organizations(city: _City) -> None:
     """Each community's widened party committee (社区大党委), a share past its term (`expired_committee_term`);
     its residents' committee; its service center (党群服务中心), missing in a share
@@ -392,13 +399,15 @@ def _community_organizations(city: _City) -> None:
     for i, c in enumerate(city.communities):
         committee = f"SQDW-{c}-01"
         city.committee_of[c] = committee
+        term_start = _term_start(rng, ds.as_of, expired=i in expired)
         ds.add(
             "CommunityCommittee",
             code=committee,
             name="社区党委",
             widened="是",
-            term_start=_term_start(rng, ds.as_of, expired=i in expired),
+            term_start=term_start,
             term_years=5,
+            previous_term_start=_previous_term(term_start, committee),
             community_code=c,
             working_committee_code=f"DGW-{c[:9]}000-01",
         )
@@ -598,6 +607,7 @@ def _branch(city: _City, plan: _BranchPlan, branch: str, grid: str, community_ho
         has_committee="是" if full >= 7 and branch not in plan.no_committee else "否",
         term_start=start,
         term_years=5,
+        previous_term_start=_previous_term(start, branch),
         committee_code=city.committee_of[c],
         grid_codes=grid,
         compound_codes=";".join(sorted({x for x, gs in city.compound_grids.items() if grid in gs})),

@@ -41,6 +41,11 @@ SCOPE_DOC = (
 )
 FROM_DOC = "起始日,默认截止日前一年 / The first day (default: a year before `to`)."
 TO_DOC = "截止日,默认今天 / The last day (default: today)."
+#: The `metrics:` argument of the coverage fields.
+MetricsArgument = Annotated[
+    list[CoverageMetric] | None,  # type: ignore[valid-type]
+    strawberry.argument(description="只看这些指标(默认全部) / Only these metrics (default: all)."),
+]
 AS_OF_DOC = "判定日期,默认今天 / The date rules are judged on (default: today)."
 
 
@@ -104,10 +109,7 @@ class Query:
         self,
         info: Info[Context, None],
         scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
-        metrics: Annotated[
-            list[CoverageMetric] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="只看这些指标(默认全部) / Only these metrics (default: all)."),
-        ] = None,
+        metrics: MetricsArgument = None,
         as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
     ) -> Coverage:
         return await resolve_coverage(info, scope, metrics, as_of)
@@ -120,10 +122,7 @@ class Query:
         self,
         info: Info[Context, None],
         scope: Annotated[str, strawberry.argument(description=SCOPE_DOC)],
-        metrics: Annotated[
-            list[CoverageMetric] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="只看这些指标(默认全部) / Only these metrics (default: all)."),
-        ] = None,
+        metrics: MetricsArgument = None,
         from_: Annotated[
             date | None,
             strawberry.argument(name="from", description=FROM_DOC),

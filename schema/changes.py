@@ -16,9 +16,9 @@ from schema.common import (
     EntityRef,
     area_not_found,
     as_of,
-    decode_cursor,
     encode_cursor,
     page_info,
+    part_cursor,
     scope_of,
     to_date,
 )
@@ -117,12 +117,7 @@ async def resolve_changes(
     start = first_day or end - timedelta(days=365)
     if end < start:
         raise UserError(f"截止日 {end} 早于起始日 {start} / `to` ({end}) lies before `from` ({start})")
-    position = None
-    if after is not None:
-        index, key = decode_cursor(after, 2)
-        if not index.isdigit() or int(index) >= len(ch.PARTS):
-            raise UserError(f"无效的游标 / invalid cursor {after!r}")
-        position = (int(index), key)
+    position = part_cursor(after, len(ch.PARTS))
     with_audit = info.context.grants.audit_log
     try:
         page = await ch.changes(

@@ -173,6 +173,17 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     return values
 
 
+def part_cursor(after: str | None, parts: int) -> tuple[int, str] | None:
+    """The (part index, key) of a cursor of a listing over `parts` ordered parts (`graph.paging.page_across`), None
+    for no cursor; BAD_USER_INPUT when it is not one of that listing's."""
+    if after is None:
+        return None
+    index, key = decode_cursor(after, 2)
+    if not index.isdigit() or int(index) >= parts:
+        raise UserError(f"无效的游标 / invalid cursor {after!r}")
+    return int(index), key
+
+
 def selects(info: Info[Context, None], *names: str) -> bool:
     """True when the current field's selection (fragments included) asks for any of `names`."""
 

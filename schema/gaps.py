@@ -18,9 +18,9 @@ from schema.common import (
     Place,
     area_not_found,
     as_of,
-    decode_cursor,
     encode_cursor,
     page_info,
+    part_cursor,
     scope_of,
     selects,
 )
@@ -105,12 +105,7 @@ async def resolve_gaps(
     where = scope_of(info, scope)
     if not 0 <= first <= MAX_PAGE:
         raise UserError(f"first 应在 0–{MAX_PAGE} 之间 / first must be between 0 and {MAX_PAGE}")
-    position = None
-    if after is not None:
-        index, code = decode_cursor(after, 2)
-        if not index.isdigit() or int(index) >= len(gp.RULES):
-            raise UserError(f"无效的游标 / invalid cursor {after!r}")
-        position = (int(index), code)
+    position = part_cursor(after, len(gp.RULES))
     wanted = tuple(k.name for k in kinds) if kinds else None
     counted = selects(info, "totalCount", "counts")  # counting every kind costs more than a page
     try:

@@ -9,7 +9,7 @@ from strawberry.types import Info
 from core.errors import BAD_USER_INPUT
 from graph import entities as ent
 from graph.entities import SEARCHABLE, label_of_code
-from schema.common import Context, decode_cursor, encode_cursor, page_info, scope_of, selects
+from schema.common import Context, encode_cursor, page_info, part_cursor, scope_of, selects
 from schema.entities import Entity, EntityType, code_loader, entity_by_code, make_entity, parse_global_id
 from schema.errors import UserError
 
@@ -85,12 +85,7 @@ async def resolve_search(
     labels = tuple(t.name for t in types) if types else SEARCHABLE
     if name is not None:
         labels = tuple(label for label in labels if label in SEARCHABLE)
-    position = None
-    if after is not None:
-        index, code = decode_cursor(after, 2)
-        if not index.isdigit() or int(index) >= len(labels):
-            raise UserError(f"无效的游标 / invalid cursor {after!r}")
-        position = (int(index), code)
+    position = part_cursor(after, len(labels))
     page = await ent.search(
         info.context.graph, labels, name, prefix, where, first, position, selects(info, "totalCount")
     )
