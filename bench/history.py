@@ -66,10 +66,13 @@ def _changed(source: Path, target: Path, today: date) -> dict[str, int]:
         path = target / name
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
-        at = rows[0].index(column)
+        at, since = rows[0].index(column), rows[0].index("起始日期")
         picked = rng.sample(range(1, len(rows)), max(1, int((len(rows) - 1) * share)))
         for i in picked:
-            rows[i][at] = (today - timedelta(days=rng.randint(1, 730))).isoformat()
+            earliest = today - timedelta(days=730)
+            if column == "终止日期" and rows[i][since]:  # an end on or after the row's own start
+                earliest = max(earliest, date.fromisoformat(rows[i][since]))
+            rows[i][at] = (earliest + timedelta(days=rng.randint(0, max(0, (today - earliest).days - 1)))).isoformat()
         with path.open("w", encoding="utf-8", newline="") as f:
             csv.writer(f).writerows(rows)
         changed[name.removesuffix(".csv")] = len(picked)
@@ -83,10 +86,12 @@ def _load(data: Path, uri: str, password: str) -> tuple[float, str]:
         [sys.executable, "-m", "cli", "load", str(data)],
         cwd=PROJECT_ROOT,
         env={**os.environ, "NEO4J_URI": uri, "NEO4J_PASSWORD": password},
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
+        raise RuntimeError(f"grassroots load {data.name} failed:\n{tail}")
     phases = next((line for line in done.stdout.splitlines() if line.startswith("阶段")), "")
     return time.perf_counter() - t0, phases
 
