@@ -5,7 +5,11 @@ A whole city's figures touch two million households; summed from 515 rollup node
 `_Rollup` node (internal, like `_Migration`) per community holds its area codes and its **timeline**: `days`, the
 sorted days on which any of its figures changes (the first is `EVER`), and per metric the units and covered counts
 from each of those days on (`units_<key>`, `covered_<key>`). The figures on day d are the entries at the last
-change on or before d (`at_day`). They are computed from spans (graph/validity.py): each unit is in force from the
+change on or before d (`at_day`). Beside the timeline, the **current** figures — those of the days from
+`currentFrom` to `currentUntil`, the stretch that held the day the rollup was made — are plain properties
+(`now_units_<key>`, `now_covered_<key>`): today's read takes them without touching the arrays, a past day's read
+looks its day up in the arrays. `keep_current` moves that stretch on when the day passes its end (`ADVANCE`), from the
+stored arrays. They are computed from spans (graph/validity.py): each unit is in force from the
 latest of its starts to its `until`, and covered on the union of the spans of the patterns that cover it — the
 day-by-day rule, for every day at once.
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from typing import Any, LiteralString, cast
@@ -88,13 +93,43 @@ def covered_property(key: str) -> LiteralString:
 
 
 def day_index(rollup: str, day: str = "date($asOf)") -> LiteralString:
-    """The index into the rollup's timeline of the last change on or before `day` (a Cypher date expression)."""
-    return cast(LiteralString, f"size([kt IN {rollup}.days WHERE kt <= {day}]) - 1")
+    """The index into the rollup's timeline of the last change on or before `day` (a Cypher date expression), or
+    -1 when `day` lies in its current stretch (no array is read then)."""
+    return cast(
+        LiteralString,
+        f"CASE WHEN {rollup}.currentFrom <= {day} AND {day} <= {rollup}.currentUntil THEN -1 "
+        f"ELSE size([kt IN {rollup}.days WHERE kt <= {day}]) - 1 END",
+    )
 
 
 def at_day(rollup: str, prop: str, index: str) -> LiteralString:
-    """The rollup's `prop` (a units or covered property) at timeline index `index`."""
-    return cast(LiteralString, f"{rollup}.{prop}[{index}]")
+    """The rollup's `prop` (a units or covered property) at timeline index `index` (-1: its current value)."""
+    return cast(LiteralString, f"CASE WHEN {index} < 0 THEN {rollup}.now_{prop} ELSE {rollup}.{prop}[{index}] END")
+
+
+def _now_values(rollup: str, index: str) -> str:
+    """`SET` items giving every current property its value at timeline index `index`."""
+    return ", ".join(
+        f"{rollup}.now_{p} = {rollup}.{p}[{index}]"
+        for m in METRICS
+        for p in (units_property(m.key), covered_property(m.key))
+    )
+
+
+#: Moves the current stretch of every rollup whose stretch ended before $today on to the stretch holding $today
+#: (`keep_current`: the stored arrays are the truth; nothing is recounted).
+ADVANCE: LiteralString = cast(
+    LiteralString,
+    f"""
+MATCH (r:_Rollup) WHERE {CURRENT} AND r.currentUntil < date($today)
+WITH r, size([kt IN r.days WHERE kt <= date($today)]) - 1 AS i
+SET r.currentFrom = r.days[i],
+    r.currentUntil = CASE WHEN i + 1 < size(r.days) THEN r.days[i + 1] - duration({{days: 1}})
+                     ELSE date('9999-12-31') END,
+    {_now_values("r", "i")}
+RETURN count(r) AS advanced
+""",
+)
 
 
 def reach_from(community: str, label: str) -> LiteralString:
@@ -191,8 +226,9 @@ class Timeline:
             if (end := _after(b)) is not None:
                 changes[end][1] -= n
 
-    def props(self) -> dict[str, Any]:
-        """The rollup's properties: `days` from EVER, and every metric's units and covered on each."""
+    def props(self, today: date) -> dict[str, Any]:
+        """The rollup's properties: `days` from EVER, every metric's units and covered on each, and the current
+        stretch (the one holding `today`) with its figures as plain properties."""
         days = sorted({EVER, *(d for c in self.changes.values() for d in c)})
         props: dict[str, Any] = {"version": VERSION, "days": days}
         for key, changes in self.changes.items():
@@ -207,7 +243,14 @@ class Timeline:
         # Days on which no figure changes (a change undone the same day) are dropped.
         series = [props[p] for k in self.changes for p in (units_property(k), covered_property(k))]
         keep = [i for i in range(len(days)) if i == 0 or any(v[i] != v[i - 1] for v in series)]
-        return {p: [v[i] for i in keep] if isinstance(v, list) else v for p, v in props.items()}
+        props = {p: [v[i] for i in keep] if isinstance(v, list) else v for p, v in props.items()}
+        i = sum(1 for d in props["days"] if d <= today) - 1
+        props["currentFrom"] = props["days"][i]
+        props["currentUntil"] = props["days"][i + 1] - timedelta(days=1) if i + 1 < len(props["days"]) else NEVER_ENDS
+        for key in self.changes:
+            for prop in (units_property(key), covered_property(key)):
+                props[f"now_{prop}"] = props[prop][i]
+        return props
 
     def at(self, day: date) -> dict[str, tuple[int, int]]:
         """Every metric's (units, covered) on `day` (what a read of the stored rollup gives)."""
@@ -230,18 +273,21 @@ async def timelines(tx: AsyncManagedTransaction, codes: list[str]) -> dict[str, 
     return out
 
 
-async def refresh(graph: Graph, communities: list[str], chunk: int = 100, concurrent: int = 2) -> int:
+async def refresh(
+    graph: Graph, communities: list[str], chunk: int = 100, concurrent: int = 2, today: date | None = None
+) -> int:
     """Remake the rollups of `communities` (all of them, and drop the orphans, when empty), a chunk per
     transaction, `concurrent` chunks at a time (chunks share no community, so they never wait on each other's
     locks)."""
     if not communities:
         await graph.write_rows(DROP_ORPHANS)
     codes = communities or [r["code"] for r in await graph.read_rows(ALL_COMMUNITIES)]
+    day = today or date.today()
     chunks = [codes[i : i + chunk] for i in range(0, len(codes), chunk)]
 
     async def write(mine: list[list[str]]) -> None:
         for part in mine:
-            await graph.write(_refresh, part)
+            await graph.write(_refresh, part, day)
 
     await asyncio.gather(*(write(chunks[i::concurrent]) for i in range(concurrent)))
     return len(codes)
@@ -260,22 +306,25 @@ async def live_rows(
     return out
 
 
-async def keep_current(graph: Graph, every: float = 60.0) -> None:
-    """The service's writer of missing rollups: a community with none, or one an older version made (an upgrade,
-    a load interrupted before its rollups), gets its rollup. Runs until cancelled; a failure is logged and
-    retried."""
+async def keep_current(graph: Graph, every: float = 60.0, today: Callable[[], date] = date.today) -> None:
+    """The service's writer of rollups: a community with none, or one an older version made (an upgrade, a load
+    interrupted before its rollups), gets its rollup; a rollup whose current stretch has ended has it moved on to
+    the day (`ADVANCE`). Runs until cancelled; a failure is logged and retried."""
     while True:
         try:
             missing = [r["code"] for r in await graph.read_rows(MISSING)]
             if missing:
-                count = await refresh(graph, missing)
+                count = await refresh(graph, missing, today=today())
                 log.info("rollups_made communities=%d", count)
+            advanced = await graph.write_rows(ADVANCE, {"today": today().isoformat()})
+            if advanced and advanced[0]["advanced"]:
+                log.info("rollups_advanced communities=%d", advanced[0]["advanced"])
         except Exception as exc:  # the database away, a migration running: try again next time
             log.warning("rollups_not_made error=%s", type(exc).__name__)
         await asyncio.sleep(every)
 
 
-async def _refresh(tx: AsyncManagedTransaction, codes: list[str]) -> None:
+async def _refresh(tx: AsyncManagedTransaction, codes: list[str], today: date) -> None:
     made = await timelines(tx, codes)
-    rows = [{"code": code, "props": timeline.props()} for code, timeline in made.items()]
+    rows = [{"code": code, "props": timeline.props(today)} for code, timeline in made.items()]
     await (await tx.run(SAVE, {"rows": rows})).consume()

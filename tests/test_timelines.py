@@ -50,7 +50,7 @@ def test_a_timeline_counted_by_hand() -> None:
     ]
     t.add("compounds", d("2020-01-01"), d("2020-12-31"), covering, 1)
     t.add("compounds", d("2021-01-01"), NEVER_ENDS, [], 1)
-    props = t.props()
+    props = t.props(d("2021-06-01"))
     # 2021-01-01 is no change of units (one compound ends the day before, another starts) and is dropped
     assert props["days"] == [EVER, d("2020-01-01"), d("2020-03-01"), d("2020-08-16")]
     assert props["units_compounds"] == [1, 2, 2, 2]
@@ -59,6 +59,12 @@ def test_a_timeline_counted_by_hand() -> None:
     assert t.at(d("2021-06-01"))["compounds"] == (2, 1)
     assert t.at(d("2019-12-31"))["compounds"] == (1, 1)
     assert props["version"] == rollups.VERSION
+    # the current stretch: the one holding the day the rollup is made, its figures as plain properties
+    assert (props["currentFrom"], props["currentUntil"]) == (d("2020-08-16"), NEVER_ENDS)
+    assert (props["now_units_compounds"], props["now_covered_compounds"]) == (2, 1)
+    earlier = t.props(d("2020-04-01"))
+    assert (earlier["currentFrom"], earlier["currentUntil"]) == (d("2020-03-01"), d("2020-08-15"))
+    assert (earlier["now_units_compounds"], earlier["now_covered_compounds"]) == (2, 2)
 
 
 async def _stored(graph: Graph) -> dict[str, dict[str, Any]]:
@@ -85,6 +91,12 @@ async def _agree_every_change_day(graph: Graph, most: int) -> int:
     `most` of those days, drawn at random); the number of days compared."""
     stored = await _stored(graph)
     assert stored, "no rollups made"
+    today = date.today()
+    for props in stored.values():  # the current figures are the timeline's on the day they were made (today)
+        assert props["currentFrom"].to_native() <= today <= props["currentUntil"].to_native()
+        for m in METRICS:
+            now = (props[f"now_{rollups.units_property(m.key)}"], props[f"now_{rollups.covered_property(m.key)}"])
+            assert now == _on(props, m.key, today)
     codes = sorted(stored)
     days = {t.to_native() for props in stored.values() for t in props["days"][1:]}
     days |= {x - timedelta(days=1) for x in days} | {date.today()}
