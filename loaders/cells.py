@@ -84,8 +84,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
                 bad = True
             elif value is not None:
                 props[name] = value
-        bad = _ends_early(sheet, number, props, fail) or bad
-        bad = _out_of_order(number, props, fail) or bad
+        bad = _dates_wrong(sheet, number, props, fail) or bad
         refs: dict[str, list[str]] = {}
         for en, pos, many, link in links:
             text = cells[pos].strip() if pos >= 0 else ""
@@ -107,6 +106,13 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         else:
             code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
         yield number, cells, code, props, refs, bad
+
+
+def _dates_wrong(sheet: Sheet, number: int, props: dict[str, Any], fail: Callable[..., None]) -> bool:
+    """True (and each problem told to `fail`) when a row's dates contradict each other: an end before a start
+    (`_ends_early`), or dates out of their order (`_out_of_order`)."""
+    early = _ends_early(sheet, number, props, fail)
+    return _out_of_order(number, props, fail) or early
 
 
 def _ends_early(sheet: Sheet, number: int, props: dict[str, Any], fail: Callable[..., None]) -> bool:
