@@ -102,16 +102,6 @@ RETURN k, {sums}
     )
 
 
-@cache
-def stale_query(level: str) -> LiteralString:
-    """Communities inside a scope of `level` with no current rollup."""
-    return cast(
-        LiteralString,
-        f"MATCH (c:Community) WHERE c.{AREA_PROPERTY[level]} = $scope AND NOT EXISTS "
-        f"{{ MATCH (r:_Rollup {{code: c.code}}) WHERE {rollups.current('r')} }} RETURN c.code AS code",
-    )
-
-
 async def history(graph: Graph, scope: Scope, days: list[date], metrics: tuple[str, ...] | None = None) -> History:
     """The scope's figures on each of `days`, in one read transaction (a grid: one per day). Raises
     AreaNotFound."""
@@ -132,7 +122,7 @@ async def _history(tx: AsyncManagedTransaction, scope: Scope, days: list[date], 
         for k in keys:
             points[r["k"]].figures[k].units += r[f"{k}_units"] or 0
             points[r["k"]].figures[k].covered += r[f"{k}_covered"] or 0
-    stale = [r["code"] async for r in await tx.run(stale_query(scope.level), params)]
+    stale = [r["code"] async for r in await tx.run(rollups.stale_query(scope.level), params)]
     for point in points if stale else []:
         for _community, key, units, covered in await rollups.live_rows(tx, keys, stale, point.day.isoformat()):
             point.figures[key].units += units

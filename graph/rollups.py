@@ -181,10 +181,11 @@ RETURN community, xs, xe, spans, count(*) AS n
 
 @cache
 def stale_query(level: str) -> LiteralString:
-    """Communities inside a scope of `level` with no current rollup, each with its child area's code."""
-    if level not in ("city", "district", "street"):
+    """Communities inside a scope of `level` with no current rollup, each with its child area's code (a
+    community's: its own)."""
+    if level not in ("city", "district", "street", "community"):
         raise ValueError(level)
-    child = {"city": "district", "district": "street", "street": "community"}[level]
+    child = {"city": "district", "district": "street", "street": "community", "community": "community"}[level]
     return cast(LiteralString, STALE_COMMUNITIES.replace("{level}", level).replace("{child}", child))
 
 
