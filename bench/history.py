@@ -50,6 +50,13 @@ CHANGES = {
     "Household.csv": ("起始日期", 0.05),
     "Building.csv": ("起始日期", 0.05),
 }
+#: Link columns a year of work changes: (file, column, share of the rows naming something) — each picked row then
+#: names another target of its community (the load ends the old link and starts the new one: docs/time.md).
+MOVES = (
+    ("Household.csv", "联系党员中心户编码", 0.05),
+    ("PartyMember.csv", "党组织关系所在支部编码", 0.02),
+    ("Building.csv", "所属网格编码", 0.02),
+)
 CITY_COVERAGE = (
     "query($c: String!, $d: Date) { coverage(scope: $c, asOf: $d) { scope { figures { metric units covered } } } }"
 )
@@ -58,7 +65,7 @@ HISTORY = """query($s: String!, $f: Date, $t: Date) {
 
 
 def _changed(source: Path, target: Path, today: date) -> dict[str, int]:
-    """Copy the generated city with a year of dated changes; rows changed per file."""
+    """Copy the generated city with a year of dated changes and of moves; rows changed per file and column."""
     shutil.copytree(source, target)
     rng = random.Random(23)
     changed = {}
@@ -76,7 +83,31 @@ def _changed(source: Path, target: Path, today: date) -> dict[str, int]:
         with path.open("w", encoding="utf-8", newline="") as f:
             csv.writer(f).writerows(rows)
         changed[name.removesuffix(".csv")] = len(picked)
-    return changed
+    return changed | _moved(target, rng)
+
+
+def _moved(target: Path, rng: random.Random) -> dict[str, int]:
+    """Point a share of each `MOVES` column at another target its community's rows name; rows moved per column."""
+    moved = {}
+    for name, column, share in MOVES:
+        path = target / name
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+        at = rows[0].index(column)
+        named = [i for i in range(1, len(rows)) if rows[i][at]]
+        targets: dict[str, list[str]] = {}
+        for i in named:
+            targets.setdefault(rows[i][0].split("-")[1], []).append(rows[i][at])
+        count = 0
+        for i in rng.sample(named, int(len(named) * share)):
+            others = sorted(set(targets[rows[i][0].split("-")[1]]) - {rows[i][at]})
+            if others:
+                rows[i][at] = rng.choice(others)
+                count += 1
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+        moved[f"{name.removesuffix('.csv')}.{column}"] = count
+    return moved
 
 
 def _load(data: Path, uri: str, password: str) -> tuple[float, str]:
@@ -212,8 +243,11 @@ def main() -> None:
         "",
         f"`python -m bench history`: the city profile ({r['communities']} communities) loaded into a fresh local "
         "Neo4j, then loaded again with a year of dated changes ("
-        + ", ".join(f"{k} {v:,}" for k, v in r["changes"].items())
-        + " rows ended or started on days of the last 24 months). Our service over HTTP on loopback as an admin "
+        + ", ".join(f"{k} {v:,}" for k, v in r["changes"].items() if "." not in k)
+        + " rows ended or started on days of the last 24 months) and of moves ("
+        + ", ".join(f"{k} {v:,}" for k, v in r["changes"].items() if "." in k)
+        + " rows naming another target of their community: the load ends the old link and starts the new one). "
+        "Our service over HTTP on loopback as an admin "
         f"of the city; the peer counts the same figures day by day over Bolt in one read transaction (the read "
         f"before rollups held timelines); both agree, checked in the run. {RUNS} timed after {WARMUP} warm-up "
         f"rounds, interleaved. The street has {r['street_communities']} communities; its history has "

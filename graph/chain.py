@@ -18,7 +18,7 @@ from neo4j import AsyncManagedTransaction
 from graph.driver import Graph
 from graph.metrics import scope_filter
 from graph.scope import Scope
-from graph.validity import exists, in_force, rel_in_force
+from graph.validity import exists, first_on_day, in_force, rel_in_force, walk
 
 #: Subject labels by own-code prefix.
 SUBJECTS: dict[str, LiteralString] = {"HU": "Household", "LD": "Building", "XQ": "Compound"}
@@ -30,29 +30,20 @@ def _f(var: str, label: str | None) -> str:
 
 #: The subject's building, compound and central household, each in force on $asOf.
 _BUILDING: dict[str, LiteralString] = {
-    "Household": cast(
-        LiteralString, f"head(COLLECT {{ MATCH (x)-[:IN]->(b:Building) WHERE {_f('b', 'Building')} RETURN b }})"
-    ),
+    "Household": first_on_day("(x)-[:IN]->(b:Building)", "b", _f("b", "Building")),
     "Building": "x",
     "Compound": "null",
 }
 _COMPOUND: dict[str, LiteralString] = {
-    "Household": cast(
-        LiteralString,
-        "head(COLLECT { MATCH (x)-[:IN]->(b:Building)-[:IN_COMPOUND]->(c:Compound) "
-        f"WHERE {_f('b', 'Building')} AND {_f('c', 'Compound')} RETURN c }})",
+    "Household": first_on_day(
+        "(x)-[:IN]->(b:Building)-[:IN_COMPOUND]->(c:Compound)", "c", f"{_f('b', 'Building')} AND {_f('c', 'Compound')}"
     ),
-    "Building": cast(
-        LiteralString,
-        f"head(COLLECT {{ MATCH (x)-[:IN_COMPOUND]->(c:Compound) WHERE {_f('c', 'Compound')} RETURN c }})",
-    ),
+    "Building": first_on_day("(x)-[:IN_COMPOUND]->(c:Compound)", "c", _f("c", "Compound")),
     "Compound": "x",
 }
 _CENTRAL: dict[str, LiteralString] = {
-    "Household": cast(
-        LiteralString,
-        "head(COLLECT { MATCH (ch:CentralHousehold)-[:CONTACTS|AT]->(x) "
-        f"WHERE {_f('ch', 'CentralHousehold')} RETURN ch ORDER BY ch.code }})",
+    "Household": first_on_day(
+        "(ch:CentralHousehold)-[:CONTACTS|AT]->(x)", "ch", _f("ch", "CentralHousehold"), order="ch.code"
     ),
     "Building": "null",
     "Compound": "null",
@@ -63,15 +54,28 @@ _GRID_IN_FORCE = _f("gd", "Grid")
 _BRANCH: LiteralString = cast(
     LiteralString,
     f"""coalesce(
-  head(COLLECT {{ MATCH (grp)-[:UNDER]->(o:GridBranch) WHERE {_BRANCH_IN_FORCE} RETURN o }}),
-  head(COLLECT {{ MATCH (building)-[:IN]->(gd:Grid)<-[:COVERS]-(o:GridBranch)
-                 WHERE {_GRID_IN_FORCE} AND {_BRANCH_IN_FORCE} RETURN o ORDER BY o.code }}),
-  head(COLLECT {{ MATCH (compound)<-[:COVERS]-(o:GridBranch) WHERE {_BRANCH_IN_FORCE} RETURN o ORDER BY o.code }}),
-  head(COLLECT {{ MATCH (compound)<-[:COVERS]-(gd:Grid)<-[:COVERS]-(o:GridBranch)
-                 WHERE {_GRID_IN_FORCE} AND {_BRANCH_IN_FORCE} RETURN o ORDER BY o.code }}))""",
+  {first_on_day("(grp)-[:UNDER]->(o:GridBranch)", "o", _BRANCH_IN_FORCE)},
+  {
+        first_on_day(
+            "(building)-[:IN]->(gd:Grid)<-[:COVERS]-(o:GridBranch)",
+            "o",
+            f"{_GRID_IN_FORCE} AND {_BRANCH_IN_FORCE}",
+            "o.code",
+        )
+    },
+  {first_on_day("(compound)<-[:COVERS]-(o:GridBranch)", "o", _BRANCH_IN_FORCE, "o.code")},
+  {
+        first_on_day(
+            "(compound)<-[:COVERS]-(gd:Grid)<-[:COVERS]-(o:GridBranch)",
+            "o",
+            f"{_GRID_IN_FORCE} AND {_BRANCH_IN_FORCE}",
+            "o.code",
+        )
+    })""",
 )
 
 
+_DELIVERED = walk("(s:Service)-[:DELIVERED_BY]->(u)")
 REPORTED = exists("(u)-[r:REPORTED_TO]->(community)", "r")
 JOINED = exists("(u)-[r:MEMBER_UNIT_OF]->(cc)", "r")
 
@@ -110,22 +114,29 @@ def chain_query(label: str, level: str | None) -> LiteralString:
 MATCH (x:{label} {{code: $code}}) WHERE {inside} AND {_f("x", label)}
 WITH x, {_BUILDING[label]} AS building, {_COMPOUND[label]} AS compound, {_CENTRAL[label]} AS ch
 WITH x, building, compound, ch, coalesce(
-  head(COLLECT {{ MATCH (ch)-[:UNDER]->(g:BuildingGroup) WHERE {_f("g", "BuildingGroup")} RETURN g }}),
-  head(COLLECT {{ MATCH (building)<-[:COVERS]-(g:BuildingGroup) WHERE {_f("g", "BuildingGroup")}
-                 RETURN g ORDER BY g.code }})) AS grp
+  {first_on_day("(ch)-[:UNDER]->(g:BuildingGroup)", "g", _f("g", "BuildingGroup"))},
+  {first_on_day("(building)<-[:COVERS]-(g:BuildingGroup)", "g", _f("g", "BuildingGroup"), "g.code")}) AS grp
 WITH x, building, compound, ch, grp, {_BRANCH} AS branch
 OPTIONAL MATCH (community:Community {{code: x.communityCode}})
 OPTIONAL MATCH (street:Street {{code: x.streetCode}})
-OPTIONAL MATCH (cc:CommunityCommittee)-[:LEADS]->(community) WHERE {_f("cc", "CommunityCommittee")}
-OPTIONAL MATCH (swc:StreetWorkingCommittee)-[:LEADS]->(street) WHERE {_f("swc", "StreetWorkingCommittee")}
+WITH x, building, compound, ch, grp, branch, community, street,
+     {first_on_day("(cc:CommunityCommittee)-[:LEADS]->(community)", "cc", _f("cc", "CommunityCommittee"))} AS cc,
+     {first_on_day("(swc:StreetWorkingCommittee)-[:LEADS]->(street)", "swc", _f("swc", "StreetWorkingCommittee"))}
+     AS swc
 RETURN x {{.code, .name, label: labels(x)[0]}} AS subject,
        community {{.code, .name}} AS community, street {{.code, .name}} AS street,
        compound {{.code, .name}} AS compound,
        CASE WHEN ch IS NULL THEN null ELSE ch {org % "ch"} END AS centralHousehold,
        CASE WHEN ch IS NULL THEN null ELSE
-         head(COLLECT {{ MATCH (p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch)
-                        WHERE {_member_inside(level)} AND {_f("p", "PartyMember")}
-                        RETURN p {{.code, .name}} ORDER BY p.code }}) END AS centralHouseholdMember,
+         {
+            first_on_day(
+                "(p:PartyMember)-[:LIVES_IN]->(:Household)<-[:AT]-(ch)",
+                "p {.code, .name}",
+                f"{_member_inside(level)} AND {_f('p', 'PartyMember')}",
+                "p.code",
+            )
+        }
+       END AS centralHouseholdMember,
        CASE WHEN grp IS NULL THEN null ELSE grp {org % "grp"} END AS grp,
        {_head("grp", "['组长']", level)} AS groupLeader,
        CASE WHEN branch IS NULL THEN null ELSE branch {org % "branch"} END AS branch,
@@ -137,8 +148,8 @@ RETURN x {{.code, .name, label: labels(x)[0]}} AS subject,
        COLLECT {{
          MATCH (u:Unit) WHERE {_f("u", "Unit")} AND ({REPORTED} OR {JOINED})
          CALL (u, community) {{
-           OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u)
-           WHERE s.communityCode = community.code AND {_f("s", "Service")}
+           OPTIONAL MATCH {_DELIVERED[0]}
+           WHERE {_DELIVERED[1]} AND s.communityCode = community.code AND {_f("s", "Service")}
            RETURN count(s) AS services, sum(s.hours) AS hours
          }}
          WITH u, services, hours ORDER BY u.name

@@ -2,10 +2,12 @@
 
 The parts, in order (`PARTS`): every node label that lies in an area (its start dates and its `until`), then every
 link sheet's relationships (their start dates and `until`; in scope through their target, which always lies in an
-area), then — for readers granted the audit log — the `_Audit` entries filed inside the scope. A start on day d
-is a change on d (`started`); an `until` of d is a change on d, its last day in force (`ended`); an audit entry is a
-change on the day it was filed (`edited`). Within a part, changes are ordered by day, then entity code, then the
-date column, so keyset paging (`graph.paging.page_across`) walks them in a stable order. Nothing is written.
+area), then those labels' link columns (a building moved to another grid: the old link's `until`, the new one's
+`since`; in scope through the row's node), then — for readers granted the audit log — the `_Audit` entries filed
+inside the scope. A start on day d is a change on d (`started`); an `until` of d is a change on d, its last day in
+force (`ended`); an audit entry is a change on the day it was filed (`edited`). Within a part, changes are ordered
+by day, then entity code, then the date column, so keyset paging (`graph.paging.page_across`) walks them in a
+stable order. Nothing is written.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, LiteralString, cast
 
 from neo4j import AsyncManagedTransaction
 
-from core.model import LINK_SHEETS, NODE_SHEETS, Sheet
+from core.model import LINK_SHEETS, NODE_SHEETS, Link, Sheet
 from graph.driver import Graph
 from graph.editing import audit_scope
 from graph.metrics import scope_filter, scope_match
@@ -26,8 +28,21 @@ from graph.validity import REL_STARTS
 
 #: Node labels that lie in an area (a unit and a property company serve the whole city: their links say where).
 NODE_PARTS: tuple[Sheet, ...] = tuple(s for s in NODE_SHEETS if s.area_level or s.parent is not None)
-#: The parts in listing order: node sheets, link sheets, the audit log.
-PARTS: tuple[Sheet | None, ...] = (*NODE_PARTS, *LINK_SHEETS, None)
+
+
+@dataclass(frozen=True)
+class ColumnPart:
+    """A node sheet's link column as a part: its relationships start (`since`) and end (`until`) when a load or
+    an edit changes the column of a node that existed (graph/validity.py)."""
+
+    sheet: Sheet
+    link: Link
+
+
+#: Link columns of the node labels that lie in an area, in model order.
+COLUMN_PARTS: tuple[ColumnPart, ...] = tuple(ColumnPart(s, lk) for s in NODE_PARTS for lk in s.links)
+#: The parts in listing order: node sheets, link sheets, link columns, the audit log.
+PARTS: tuple[Sheet | ColumnPart | None, ...] = (*NODE_PARTS, *LINK_SHEETS, *COLUMN_PARTS, None)
 AUDIT_PART = len(PARTS) - 1
 #: What each date column means, for people.
 FIELD_NAMES: dict[str, str] = {
@@ -101,6 +116,28 @@ ORDER BY key LIMIT $first
     )
 
 
+@cache
+def column_query(index: int, level: str) -> LiteralString:
+    """A link column's changes (its relationships' `since` and `until`), in scope through the row's node."""
+    part = cast(ColumnPart, PARTS[index])
+    sheet, link = part.sheet, part.link
+    targets = "|".join(link.targets)
+    pattern = f"(x)<-[r:{link.rel}]-(b:{targets})" if link.incoming else f"(x)-[r:{link.rel}]->(b:{targets})"
+    key = "x.code + '|' + elementId(r)"  # never the other end's code: it may lie outside the reader's area
+    period = _IN_PERIOD.replace("{events}", _events("r", ("since",), True)).replace("{keep}", "x, r, b")
+    return cast(
+        LiteralString,
+        f"""
+{scope_match(sheet.label, Scope(level, ""))}
+MATCH {pattern}
+{period.replace("{code}", key)}
+RETURN key, day, field, x {{.code, name: coalesce(x.name, x.title), label: labels(x)[0]}} AS entity,
+       b {{.code, name: coalesce(b.name, b.title), label: labels(b)[0]}} AS related
+ORDER BY key LIMIT $first
+""",
+    )
+
+
 #: The audit entries filed inside the scope ($scope, $scopeProperty) in the period, after $after, in key order.
 AUDIT_QUERY: LiteralString = """
 MATCH (a:_Audit) WHERE ($scope IS NULL OR a[$scopeProperty] = $scope)
@@ -133,10 +170,13 @@ class Change:
         return {"until": "ended", "edited": "edited"}.get(self.field, "started")
 
     @property
-    def relation(self) -> Sheet | None:
-        """The link sheet of a relationship's change."""
+    def relation(self) -> str | None:
+        """For a relationship's change, what it is: its link sheet (任职 / Role), or its node sheet's link column
+        (楼栋·所属网格 / Building.grid)."""
         part = PARTS[self.part]
-        return part if part is not None and not part.is_node else None
+        if isinstance(part, ColumnPart):
+            return f"{part.sheet.zh}·{part.link.zh} / {part.sheet.key}.{part.link.en}"
+        return f"{part.zh} / {part.key}" if part is not None and not part.is_node else None
 
 
 @dataclass
@@ -170,7 +210,13 @@ async def _changes(
     after: tuple[int, str] | None,
     with_audit: bool,
 ) -> ChangePage:
-    params: dict[str, Any] = {"scope": scope.code, "community": scope.community, "from": first_day, "to": last_day}
+    params: dict[str, Any] = {
+        "scope": scope.code,
+        "community": scope.community,
+        "from": first_day,
+        "to": last_day,
+        "asOf": last_day,  # a grid holds what lies in it on the period's last day
+    }
     if await (await tx.run(area_query(scope.level), params)).single() is None:
         raise AreaNotFound(scope.code)
 
@@ -179,6 +225,8 @@ async def _changes(
         asked = {**params, "after": start, "first": limit}
         if part is None:
             query, asked = AUDIT_QUERY, {**asked, **audit_scope(scope)}
+        elif isinstance(part, ColumnPart):
+            query = column_query(index, scope.level)
         elif part.is_node:
             query = node_query(index, scope.level)
         else:

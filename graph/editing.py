@@ -28,7 +28,9 @@ RETURN a {.id, .actor, .action, .label, .code, .before, .after, at: toString(a.a
 ORDER BY a.at DESC
 LIMIT $first
 """
-GROUPS_COVERING: LiteralString = "MATCH (g:BuildingGroup)-[:COVERS]->(:Building {code: $code}) RETURN g.code AS code"
+GROUPS_COVERING: LiteralString = (
+    "MATCH (g:BuildingGroup)-[r:COVERS]->(:Building {code: $code}) WHERE r.until IS NULL RETURN g.code AS code"
+)
 
 
 def audit_scope(scope: Scope | None) -> dict[str, Any]:
@@ -50,12 +52,14 @@ async def record_audit(tx: AsyncManagedTransaction, params: dict[str, Any]) -> t
 
 @cache
 def state_query(label: str) -> LiteralString:
-    """A node's properties and, per link column, the codes it links to (the row that would recreate it)."""
+    """A node's properties and, per link column, the codes it links to now (the row that would recreate it; a
+    closed link is history, graph/validity.py)."""
     sheet = SHEET_BY_LABEL[label]
     parts = []
     for i, link in enumerate(sheet.links):
-        pattern = f"(m)-[:{link.rel}]->(n)" if link.incoming else f"(n)-[:{link.rel}]->(m)"
-        parts.append(f"COLLECT {{ MATCH {pattern} WHERE {' OR '.join(f'm:{t}' for t in link.targets)} "
+        pattern = f"(m)-[r:{link.rel}]->(n)" if link.incoming else f"(n)-[r:{link.rel}]->(m)"
+        labels = " OR ".join(f"m:{t}" for t in link.targets)
+        parts.append(f"COLLECT {{ MATCH {pattern} WHERE r.until IS NULL AND ({labels}) "
                      f"RETURN m.code ORDER BY m.code }} AS link{i}")  # fmt: skip
     links = (", " + ", ".join(parts)) if parts else ""
     return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN properties(n) AS props{links}")
@@ -97,8 +101,8 @@ def children_query(label: str) -> LiteralString:
         for link in sheet.links:
             if link.parent and label in link.targets:
                 child = f"(c:{sheet.label})"
-                arrow = f"(n)-[:{link.rel}]->{child}" if link.incoming else f"(n)<-[:{link.rel}]-{child}"
-                parts.append(f"{{label: '{sheet.label}', n: COUNT {{ {arrow} WHERE {still} }}}}")
+                arrow = f"(n)-[r:{link.rel}]->{child}" if link.incoming else f"(n)<-[r:{link.rel}]-{child}"
+                parts.append(f"{{label: '{sheet.label}', n: COUNT {{ {arrow} WHERE {still} AND r.until IS NULL }}}}")
     return cast(LiteralString, f"MATCH (n:{label} {{code: $code}}) RETURN [{', '.join(parts)}] AS children")
 
 

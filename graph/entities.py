@@ -27,7 +27,7 @@ from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, Scope
 from graph.settings import get_settings
 from graph.statistics import by_code
-from graph.validity import in_force
+from graph.validity import in_force, rel_in_force
 
 #: The query builders' memo: the last GRASSROOTS_QUERY_CACHE query texts of each, by shape.
 shape_cache = lru_cache(maxsize=get_settings().query_cache_size)
@@ -115,13 +115,15 @@ def hop_query(hop: Hop) -> LiteralString:
         raise ValueError(hop.rel)
     arrow = f"-[r:{rel}]->" if hop.outgoing else f"<-[r:{rel}]-"
     props = ", properties(r) AS props" if hop.props else ", null AS props"
+    # a link sheet's relationships are listed with their dates (a past role too); a link column's in force only
+    held = "" if hop.props else f" AND {rel_in_force('r')}"
     return cast(
         LiteralString,
         f"""
 UNWIND $codes AS code
 {by_code("n", _labels((hop.label,)), "code")}
 MATCH (n){arrow}(m:{_labels(hop.targets)})
-WHERE {IN_SCOPE}
+WHERE {IN_SCOPE}{held}
 RETURN code, {node_map("m")} AS node{props}
 ORDER BY code, m.code
 """,
@@ -214,9 +216,11 @@ def _projection(var: str, label: str, level: Level, depth: int) -> str:
     nested = []
     for name, hop, below in level.below:
         child = f"m{depth + 1}"
-        arrow = f"-[:{hop.rel}]->" if hop.outgoing else f"<-[:{hop.rel}]-"
+        rel = f"r{depth + 1}"
+        arrow = f"-[{rel}:{hop.rel}]->" if hop.outgoing else f"<-[{rel}:{hop.rel}]-"
+        held = "" if hop.props else f" AND {rel_in_force(rel)}"
         nested.append(
-            f"{name}: COLLECT {{ MATCH ({var}){arrow}({child}:{_labels(hop.targets)}) WHERE {in_scope(child)} "
+            f"{name}: COLLECT {{ MATCH ({var}){arrow}({child}:{_labels(hop.targets)}) WHERE {in_scope(child)}{held} "
             f"RETURN {child} {{{_projection(child, hop.targets[0], below, depth + 1)}}} AS row ORDER BY {child}.code }}"
         )
     if nested:

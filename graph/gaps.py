@@ -33,7 +33,7 @@ from graph.metrics import (
 )
 from graph.paging import page_across
 from graph.scope import AREA_PROPERTY, AreaNotFound, Scope, area_query
-from graph.validity import all_in_force, exists, in_force
+from graph.validity import all_in_force, exists, first_on_day, in_force, walk_now
 
 #: Full members on $asOf: 正式党员 confirmed by then (`fullSince` empty or on or before the day), in force then.
 FULL_MEMBERS: LiteralString = cast(
@@ -52,27 +52,24 @@ END"""
 
 #: A community's households on $asOf: from its coverage rollup's timeline when current (graph/rollups.py), else
 #: counted.
+_HOUSEHOLD_PATH, _HOUSEHOLD_PATH_HELD = walk_now("(x)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(kh:Household)")
 HOUSEHOLDS: LiteralString = cast(
     LiteralString,
     f"coalesce(COLLECT {{ MATCH (kr:_Rollup {{code: x.code}}) WHERE {rollups.current('kr')} "
     f"RETURN {rollups.at_day('kr', rollups.units_property('households'), rollups.day_index('kr'))} }}[0], "
-    "COUNT { (x)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(kh:Household) WHERE "
-    f"{in_force('kh', 'Household')} }})",
+    f"COUNT {{ {_HOUSEHOLD_PATH} WHERE {_HOUSEHOLD_PATH_HELD} AND {in_force('kh', 'Household')} }})",
 )
 MEMBER_UNIT: LiteralString = exists("(x)-[kr:MEMBER_UNIT_OF]->(ko)", "kr", "ko:")
 UNIT_HAS_REPORTED: LiteralString = exists("(x)-[kr:REPORTED_TO]->(kc:Community)", "kr", "kc:Community")
 NEED_SERVED: LiteralString = exists("(x)<-[kr:FULFILS]-(ks:Service)", "kr", "ks:Service")
 
 # The organization that should act, as Cypher expressions on `x` giving a node (first match wins).
-COMMUNITY_COMMITTEE: LiteralString = (
-    "head(COLLECT { MATCH (o:CommunityCommittee)-[:LEADS]->(:Community {code: x.communityCode}) RETURN o })"
-)
-STREET_COMMITTEE: LiteralString = (
-    "head(COLLECT { MATCH (o:StreetWorkingCommittee)-[:LEADS]->(:Street {code: x.streetCode}) RETURN o })"
-)
-GRID_BRANCH_OF_BUILDING: LiteralString = (
-    "head(COLLECT { MATCH (x)-[:IN]->(:Grid)<-[:COVERS]-(o:GridBranch) RETURN o ORDER BY o.code })"
-)
+COMMUNITY_COMMITTEE = first_on_day("(o:CommunityCommittee)-[:LEADS]->(:Community {code: x.communityCode})", "o")
+STREET_COMMITTEE = first_on_day("(o:StreetWorkingCommittee)-[:LEADS]->(:Street {code: x.streetCode})", "o")
+GRID_BRANCH_OF_BUILDING = first_on_day("(x)-[:IN]->(:Grid)<-[:COVERS]-(o:GridBranch)", "o", order="o.code")
+#: The organization directly above `x` along `rel` (its hierarchy link) on $asOf.
+_UP = {label: first_on_day(f"(x)-[:UNDER]->(o:{label})", "o")
+       for label in ("GridBranch", "CommunityCommittee", "StreetWorkingCommittee")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,32 +97,32 @@ RULES: tuple[GapRule, ...] = (
     GapRule("group_without_central_household", "BuildingGroup", f"NOT {GROUP_HAS_CENTRAL}",
             "党小组没有党员中心户", "the group has no central household",
             "调研报告:党员中心户联系群众 / report: central households keep in touch with residents",
-            "head(COLLECT { MATCH (x)-[:UNDER]->(o:GridBranch) RETURN o })"),
+            _UP["GridBranch"]),
     GapRule("household_without_central_household", "Household", f"NOT {HOUSEHOLD_HAS_CENTRAL}",
             "住户未联系党员中心户(本户也不是中心户)",
             "no central household keeps in touch with the household (nor lives there)",
             "调研报告:党员中心户联系群众 / report: central households keep in touch with residents",
-            "coalesce(head(COLLECT { MATCH (x)-[:IN]->(:Building)<-[:COVERS]-(o:BuildingGroup) RETURN o "
-            "ORDER BY o.code }), head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN]->(:Grid)<-[:COVERS]-"
-            f"(o:GridBranch) RETURN o ORDER BY o.code }}), {COMMUNITY_COMMITTEE})"),
+            f"coalesce({first_on_day('(x)-[:IN]->(:Building)<-[:COVERS]-(o:BuildingGroup)', 'o', order='o.code')}, "
+            f"{first_on_day('(x)-[:IN]->(:Building)-[:IN]->(:Grid)<-[:COVERS]-(o:GridBranch)', 'o', order='o.code')},"
+            f" {COMMUNITY_COMMITTEE})"),
     GapRule("branch_under_three_full_members", "GridBranch", f"{FULL_MEMBERS} < 3",
             "支部正式党员少于3名", "fewer than 3 full members",
             "中国共产党支部工作条例(试行)第六条 / Regulations on Party Branch Work, art. 6",
-            "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
+            _UP["CommunityCommittee"]),
     GapRule("branch_without_committee", "GridBranch", f"{FULL_MEMBERS} >= 7 AND NOT coalesce(x.hasCommittee, false)",
             "正式党员7人以上未设支部委员会", "7 or more full members and no branch committee",
             "中国共产党支部工作条例(试行)第二章 组织设置 / Regulations on Party Branch Work, ch. 2",
-            "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
+            _UP["CommunityCommittee"]),
     GapRule("expired_committee_term", "CommunityCommittee", TERM_ENDED,
             "社区党委任期届满未换届(本届起始日期+任期年限,默认5年)",
             "the committee's term (start + years, default 5) has ended",
             "社区党组织每届任期5年 / community party organizations serve 5-year terms",
-            "head(COLLECT { MATCH (x)-[:UNDER]->(o:StreetWorkingCommittee) RETURN o })"),
+            _UP["StreetWorkingCommittee"]),
     GapRule("expired_committee_term", "GridBranch", TERM_ENDED,
             "支部委员会任期届满未换届(本届起始日期+任期年限,默认5年)",
             "the branch committee's term (start + years, default 5) has ended",
             "支部工作条例(试行);社区党支部每届5年 / Regulations on Party Branch Work; 5-year terms in communities",
-            "head(COLLECT { MATCH (x)-[:UNDER]->(o:CommunityCommittee) RETURN o })"),
+            _UP["CommunityCommittee"]),
     GapRule("community_size_out_of_range", "Community", f"NOT (3000 <= {HOUSEHOLDS} <= 5000)",
             "社区户数不在3000–5000户之间", "the community has fewer than 3,000 or more than 5,000 households",
             "调研报告目标:社区规模3000–5000户 / report target: 3,000-5,000 households per community",
@@ -142,8 +139,7 @@ RULES: tuple[GapRule, ...] = (
             f"x.inService = true AND NOT {MEMBER_REPORTED}",
             "在职党员从未到居住地社区报到", "an in-service member never reported to a community",
             "“双报到”制度 / the dual-reporting rule",
-            "coalesce(head(COLLECT { MATCH (x)-[:MEMBER_OF]->(o:GridBranch) RETURN o }), "
-            f"{COMMUNITY_COMMITTEE})"),
+            f"coalesce({first_on_day('(x)-[:MEMBER_OF]->(o:GridBranch)', 'o')}, {COMMUNITY_COMMITTEE})"),
     GapRule("need_unserved", "Need", f"NOT {NEED_SERVED}",
             "需求清单中的需求无人服务", "a need that no service fulfils",
             "三张清单制度 / the three-lists rule", COMMUNITY_COMMITTEE),
@@ -160,8 +156,8 @@ METRIC_OF_GAP: dict[str, str] = {m.gap: m.key for m in METRICS if m.gap}
 #: Where an entity lies, as Cypher expressions on `x` (null where the level does not apply).
 COMPOUND_OF: dict[str, LiteralString] = {
     "Compound": "x",
-    "Building": "head(COLLECT { MATCH (x)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
-    "Household": "head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN_COMPOUND]->(c:Compound) RETURN c })",
+    "Building": first_on_day("(x)-[:IN_COMPOUND]->(c:Compound)", "c"),
+    "Household": first_on_day("(x)-[:IN]->(:Building)-[:IN_COMPOUND]->(c:Compound)", "c"),
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date, timedelta
 from enum import Enum
 from functools import cache
 from typing import Any, LiteralString, NamedTuple, cast
@@ -125,10 +126,9 @@ def upsert_nodes(label: str, write: Write = Write.MERGE, name_by: NameBy = NameB
     links, made = "", []
     for j, link in enumerate(inline_links(label), start=len(fields) + 1):
         pattern, find = _link_pattern(link, "n", "m"), _find("m", _ident(link.targets[0]), f"r[{j}]", name_by)
-        if write is Write.MERGE:  # a relationship the node already had is not created again: say how many were
+        if write is Write.MERGE:  # a link the node has is kept (or reopened); else made: say how many were
             links += (
-                f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} WITH n, m, EXISTS {{ {pattern} }} AS had "
-                f"MERGE {pattern} RETURN sum(CASE WHEN had THEN 0 ELSE 1 END) AS made{j} }}\n"
+                f"CALL (n, r, fresh) {{ WITH * WHERE r[{j}] IS NOT NULL {find} {_keep_or_make(link)} AS made{j} }}\n"
             )
             made.append(f"made{j}")
         else:  # one relationship per row naming a target: counted by the caller, at no cost here
@@ -154,8 +154,8 @@ UNWIND $rows AS r
 MERGE (n:{_ident(label)} {{code: r[0]}})
 WITH n, r, properties(n) AS before
 SET n = {props}
-WITH n, r, before, properties(n) AS after
-{links}WITH r, id(n) AS id, before = {{code: r[0]}} AS created, before = after AS unchanged{made_columns}
+WITH n, r, before, properties(n) AS after, before = {{code: r[0]}} AS fresh
+{links}WITH r, id(n) AS id, fresh AS created, before = after AS unchanged{made_columns}
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
        sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
@@ -166,9 +166,26 @@ RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
     )
 
 
+def _keep_or_make(link: Link) -> str:
+    """Keep the open `link` between `n` and `m`; else reopen the one a load closed today; else make it, dated
+    from $today unless the node is new (`fresh`: its first links carry no dates). Returns how many were made."""
+    rel = _ident(link.rel)
+    found = f"(m)-[lk:{rel}]->(n)" if link.incoming else f"(n)-[lk:{rel}]->(m)"
+    made = f"(m)-[:{rel} {{since: since}}]->(n)" if link.incoming else f"(n)-[:{rel} {{since: since}}]->(m)"
+    return (
+        f"OPTIONAL MATCH {found} WHERE lk.until IS NULL OR lk.until = date($endedOn) "
+        "WITH n, m, fresh, collect(lk) AS kept, CASE WHEN fresh THEN null ELSE date($today) END AS since "
+        "FOREACH (k IN CASE WHEN any(k IN kept WHERE k.until IS NULL) THEN [] ELSE kept[0..1] END | REMOVE k.until) "
+        f"FOREACH (_ IN CASE WHEN size(kept) = 0 THEN [1] ELSE [] END | CREATE {made}) "
+        "RETURN sum(CASE WHEN size(kept) = 0 THEN 1 ELSE 0 END)"
+    )
+
+
 @cache
 def stale_links(label: str, rel: str, target: str, incoming: bool) -> LiteralString:
-    """Delete this node's `rel` links to `target` nodes its row no longer lists (rows: [code, [codes or ids]]).
+    """End this node's open `rel` links to `target` nodes its row no longer lists (rows: [code, [codes or ids]]):
+    `until` $endedOn (the day before the load) keeps the link for the days it held (graph/validity.py); a link
+    made today ($today) never held on an earlier day and is deleted. Returns how many ended.
 
     The far node is read through the relationship (`endNode(r)`), never named with a property: a predicate
     on its `code` lets the planner answer it with a scan of that code's index (see `statistics.by_code`)."""
@@ -180,8 +197,11 @@ def stale_links(label: str, rel: str, target: str, incoming: bool) -> LiteralStr
 UNWIND $rows AS row
 {by_code("n", n, "row[0]")}
 MATCH {pattern}
-WHERE NOT ({old}.code IN row[1] OR id({old}) IN row[1])
-DELETE r
+WHERE r.until IS NULL AND NOT ({old}.code IN row[1] OR id({old}) IN row[1])
+WITH r, coalesce(r.since = date($today), false) AS madeToday
+FOREACH (x IN CASE WHEN madeToday THEN [r] ELSE [] END | DELETE x)
+FOREACH (x IN CASE WHEN madeToday THEN [] ELSE [r] END | SET x.until = date($endedOn))
+RETURN count(*) AS ended
 """,
     )
 
@@ -190,12 +210,21 @@ DELETE r
 def merge_links(
     label: str, rel: str, target: str, incoming: bool, write: Write = Write.MERGE, name_by: NameBy = NameBy.CODE
 ) -> LiteralString:
-    """MERGE (or, `Write.CREATE`, CREATE) the listed links: pairs [node, target], both codes or both ids."""
-    n, r, t = _ident(label), _ident(rel), _ident(target)
-    pattern = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
-    verb = "CREATE" if write is Write.CREATE else "MERGE"
+    """Write the listed links: pairs [node, target, fresh], both ends codes or both ids, `fresh` when the node is
+    new. `Write.CREATE` (no listed node existed) CREATEs them; else each is kept, reopened or made as an inline
+    link is (`_keep_or_make`). Returns how many were made."""
+    n, t = _ident(label), _ident(target)
+    link = Link("", "", rel, (target,), incoming=incoming)
     find = f"{_find('n', n, 'p[0]', name_by)}\n{_find('m', t, 'p[1]', name_by)}"
-    return cast(LiteralString, f"\nUNWIND $pairs AS p\n{find}\n{verb} {pattern}\n")
+    if write is Write.CREATE:
+        r = _ident(rel)
+        pattern = f"(m)-[:{r}]->(n)" if incoming else f"(n)-[:{r}]->(m)"
+        return cast(LiteralString, f"\nUNWIND $pairs AS p\n{find}\nCREATE {pattern}\nRETURN count(*) AS made\n")
+    return cast(
+        LiteralString,
+        f"\nUNWIND $pairs AS p\n{find}\nWITH n, m, p[2] AS fresh\n"
+        f"CALL (n, m, fresh) {{ {_keep_or_make(link)} AS made }}\nRETURN sum(made) AS made\n",
+    )
 
 
 @cache
@@ -235,7 +264,10 @@ def propagate_area(child: str, rel: str, parent: str) -> LiteralString:
     c, r, p = _ident(child), _ident(rel), _ident(parent)
     sets = ", ".join(f"c.{k} = p.{k}" for k in AREA_PROPERTIES)
     differs = " OR ".join(f"coalesce(c.{k}, '') <> coalesce(p.{k}, '')" for k in AREA_PROPERTIES)
-    return cast(LiteralString, f"MATCH (c:{c})-[:{r}]->(p:{p}) WHERE {differs} SET {sets} RETURN count(c) AS moved")
+    return cast(
+        LiteralString,
+        f"MATCH (c:{c})-[r:{r}]->(p:{p}) WHERE r.until IS NULL AND ({differs}) SET {sets} RETURN count(c) AS moved",
+    )
 
 
 @cache
@@ -329,8 +361,14 @@ class Upserted(NamedTuple):
     counts: Counter[str]  # created, updated, unchanged
     existed: list[str]  # codes of the nodes that existed before
     made: list[int]  # per inline link: relationships created
-    deleted: list[int]  # per inline link: relationships deleted (the node's row no longer lists them)
+    ended: list[int]  # per inline link: relationships ended (the node's row no longer lists them)
     ids: list[int]  # the nodes' ids in row order
+
+
+def load_days(today: date) -> dict[str, str]:
+    """The parameters that date a write's link changes: $today (a made link's `since`) and $endedOn (the day
+    before: a closed link's `until`)."""
+    return {"today": today.isoformat(), "endedOn": (today - timedelta(days=1)).isoformat()}
 
 
 async def upsert_batch(
@@ -339,15 +377,18 @@ async def upsert_batch(
     payload: list[list[Any]],
     stale: list[LiteralString],
     first_link: int,
+    today: date,
     named: int = 0,
 ) -> Upserted:
     """One batch of nodes (`upsert_nodes`), then in the same transaction the inline links that nodes which
     existed no longer list (`stale`: one `stale_links` per inline link, whose targets start at row position
-    `first_link`). `named`: relationships the statement makes for `links_naming`.
+    `first_link`). `today`: the day the write dates link changes by (`load_days`). `named`: relationships the
+    statement makes for `links_naming`.
 
     The relationships made are checked against what the rows asked for: a node the load names deleted
     meanwhile would leave a link out silently."""
-    result = await tx.run(cypher, {"rows": payload})
+    days = load_days(today)
+    result = await tx.run(cypher, {"rows": payload, **days})
     record = await result.single()
     assert record is not None
     total = (await result.consume()).counters.relationships_created
@@ -366,27 +407,30 @@ async def upsert_batch(
             f"图在导入期间被改动 / the graph changed during the load: {sum(made) + named} relationships "
             f"expected, {total} made (a node this load names was deleted meanwhile); load again"
         )
-    deleted = [0] * len(stale)
+    ended = [0] * len(stale)
     if existed and stale:
         old = set(existed)
         rows = [r for r in payload if r[0] in old]
-        for i, (j, delete) in enumerate(zip(positions, stale, strict=True)):
+        for i, (j, close) in enumerate(zip(positions, stale, strict=True)):
             listed = [[r[0], [r[j]] if r[j] is not None else []] for r in rows]
-            deleted[i] = (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
-    return Upserted(counts, existed, made, deleted, ids)
+            ended[i] = (await counted(tx, close, {"rows": listed, **days}))["ended"]
+    return Upserted(counts, existed, made, ended, ids)
 
 
 async def replace_links(
     tx: AsyncManagedTransaction,
-    delete: LiteralString,
+    close: LiteralString,
     create: LiteralString,
     listed: list[list[Any]],
     pairs: list[list[Any]],
+    today: date,
 ) -> Counter[str]:
-    """Delete the links `listed` nodes no longer name (`stale_links`), then write `pairs` (`merge_links`)."""
-    deleted = created = 0
+    """End the links `listed` nodes no longer name (`stale_links`), then write `pairs` (`merge_links`), dated by
+    `today` (`load_days`)."""
+    days = load_days(today)
+    ended = made = 0
     if listed:
-        deleted = (await (await tx.run(delete, {"rows": listed})).consume()).counters.relationships_deleted
+        ended = (await counted(tx, close, {"rows": listed, **days}))["ended"]
     if pairs:
-        created = (await (await tx.run(create, {"pairs": pairs})).consume()).counters.relationships_created
-    return Counter({"created": created, "deleted": deleted})
+        made = (await counted(tx, create, {"pairs": pairs, **days}))["made"]
+    return Counter({"created": made, "ended": ended})

@@ -2,8 +2,8 @@
 
 Each `Metric` becomes named Cypher built from fixed identifiers; the scope's code is a parameter.
 Every entity counts in exactly one child area, so a parent's figures are the sums of its children's
-(below a community, an entity's grid is `GRID_OF`: the first grid by code when several cover it;
-entities with no grid count in a "no grid" child, code null).
+(below a community, an entity's grid is `GRID_OF`: the grid it lies in on the day, the first by code when several
+cover it; entities with no grid count in a "no grid" child, code null).
 """
 
 from __future__ import annotations
@@ -13,24 +13,33 @@ from functools import cache
 from typing import LiteralString, cast
 
 from graph.scope import AREA_PROPERTY, Scope
-from graph.validity import Pattern, any_exists, in_force
+from graph.validity import Pattern, any_exists, in_force, walk, walk_now
 
-#: The grid an entity counts in, as a Cypher expression on `x` (None: the entity has no grid).
-GRID_OF: dict[str, LiteralString] = {
-    "Compound": "head(COLLECT { MATCH (g:Grid)-[:COVERS]->(x) RETURN g.code AS c ORDER BY c })",
-    "Building": "head(COLLECT { MATCH (x)-[:IN]->(g:Grid) RETURN g.code })",
-    "Household": "head(COLLECT { MATCH (x)-[:IN]->(:Building)-[:IN]->(g:Grid) RETURN g.code })",
-    "BuildingGroup": (
-        "head(COLLECT { MATCH (x)-[:UNDER]->(:GridBranch)-[:COVERS]->(g:Grid) RETURN g.code AS c ORDER BY c })"
-    ),
-    "GridBranch": "head(COLLECT { MATCH (x)-[:COVERS]->(g:Grid) RETURN g.code AS c ORDER BY c })",
-    "PartyMember": (
-        "head(COLLECT { MATCH (x)-[:LIVES_IN]->(:Household)-[:IN]->(:Building)-[:IN]->(g:Grid) RETURN g.code })"
-    ),
-    "CentralHousehold": (
-        "head(COLLECT { MATCH (x)-[:AT]->(:Household)-[:IN]->(:Building)-[:IN]->(g:Grid) RETURN g.code })"
-    ),
+#: The paths from an entity `x` to the grid it counts in.
+_GRID_PATHS: dict[str, tuple[str, bool]] = {  # label -> (pattern to `g`, several grids: the first by code)
+    "Compound": ("(g:Grid)-[:COVERS]->(x)", True),
+    "Building": ("(x)-[:IN]->(g:Grid)", False),
+    "Household": ("(x)-[:IN]->(:Building)-[:IN]->(g:Grid)", False),
+    "BuildingGroup": ("(x)-[:UNDER]->(:GridBranch)-[:COVERS]->(g:Grid)", True),
+    "GridBranch": ("(x)-[:COVERS]->(g:Grid)", True),
+    "PartyMember": ("(x)-[:LIVES_IN]->(:Household)-[:IN]->(:Building)-[:IN]->(g:Grid)", False),
+    "CentralHousehold": ("(x)-[:AT]->(:Household)-[:IN]->(:Building)-[:IN]->(g:Grid)", False),
 }
+
+
+def _grid_of(pattern: str, several: bool) -> LiteralString:
+    path, held = walk(pattern)
+    order = " AS c ORDER BY c" if several else ""
+    return cast(LiteralString, f"head(COLLECT {{ MATCH {path} WHERE {held} RETURN g.code{order} }})")
+
+
+#: The grid an entity counts in on $asOf, as a Cypher expression on `x` (None: the entity has no grid).
+GRID_OF: dict[str, LiteralString] = {label: _grid_of(*path) for label, path in _GRID_PATHS.items()}
+#: Households of a community as it stands (`walk_now`) and of a grid on $asOf, through their buildings.
+_HOUSEHOLDS_OF_COMMUNITY = walk_now(
+    "(:Community {code: $scope})<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household)"
+)
+_HOUSEHOLDS_OF_GRID = walk("(:Grid {code: $scope})<-[:IN]-(:Building)<-[:IN]-(x:Household)")
 
 # What covers an entity on the day $asOf: a pattern with every node and relationship in force then
 # (graph/validity.py). Subquery variables are `k…`, never an outer query's.
@@ -101,9 +110,9 @@ def scope_match(label: str, scope: Scope) -> LiteralString:
     """`MATCH (x:label) WHERE <inside scope>`: households of a community or grid through their buildings
     (no index over millions of households), everything else by its area property (indexed)."""
     if label == "Household" and scope.level == "community":
-        return "MATCH (:Community {code: $scope})<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE true"
+        return cast(LiteralString, "MATCH {} WHERE {}".format(*_HOUSEHOLDS_OF_COMMUNITY))
     if label == "Household" and scope.level == "grid":
-        return "MATCH (:Grid {code: $scope})<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE true"
+        return cast(LiteralString, "MATCH {} WHERE {}".format(*_HOUSEHOLDS_OF_GRID))
     return cast(LiteralString, f"MATCH (x:{label}) WHERE {scope_filter(label, scope)}")
 
 

@@ -20,7 +20,7 @@ from graph.entities import IN_SCOPE, label_of_code, node_map, scope_params
 from graph.gaps import RULES
 from graph.metrics import HOUSEHOLD_HAS_CENTRAL, scope_filter
 from graph.scope import LEVEL_LABEL, AreaNotFound, Scope, area_query
-from graph.validity import all_in_force, in_force, rel_in_force
+from graph.validity import all_in_force, in_force, rel_in_force, walk
 
 #: Labels drawn by default, with the row of a hierarchical layout each sits on.
 DRAWN: dict[str, int] = {
@@ -60,16 +60,22 @@ RETURN elementId(a) AS from, elementId(r) AS rel, type(r) AS type, elementId(sta
 ORDER BY from, m.code
 """
 )
+_LIVES, _LIVES_TOO, _CONTACTS = (
+    walk("(a)<-[:IN]-(x:Household)"),
+    walk("(a)<-[:IN]-(x:Household)"),
+    walk("(a)-[:CONTACTS]->(x:Household)"),
+)
 HOUSEHOLD_COUNTS: LiteralString = cast(
     LiteralString,
     f"""
 UNWIND $ids AS id
 MATCH (a) WHERE elementId(a) = id
 RETURN id,
-  CASE WHEN a:Building THEN COUNT {{ (a)<-[:IN]-(x:Household) WHERE {in_force("x", "Household")} }}
-       ELSE COUNT {{ (a)-[:CONTACTS]->(x:Household) WHERE {in_force("x", "Household")} }} END AS households,
+  CASE WHEN a:Building THEN COUNT {{ {_LIVES[0]} WHERE {_LIVES[1]} AND {in_force("x", "Household")} }}
+       ELSE COUNT {{ {_CONTACTS[0]} WHERE {_CONTACTS[1]} AND {in_force("x", "Household")} }} END AS households,
   CASE WHEN a:Building
-       THEN COUNT {{ (a)<-[:IN]-(x:Household) WHERE {in_force("x", "Household")} AND NOT {HOUSEHOLD_HAS_CENTRAL} }}
+       THEN COUNT {{ {_LIVES_TOO[0]} WHERE {_LIVES_TOO[1]} AND {in_force("x", "Household")}
+                    AND NOT {HOUSEHOLD_HAS_CENTRAL} }}
        ELSE 0 END AS uncovered
 """,
 )
@@ -215,10 +221,10 @@ def partner_query(level: str) -> LiteralString:
 CALL () {{
   MATCH (u:Unit)-[r:REPORTED_TO]->(c:Community) WHERE {inside} AND {rel_in_force("r")} AND {unit} RETURN u, c
   UNION
-  MATCH (u:Unit)-[r:MEMBER_UNIT_OF]->(o:CommunityCommittee)-[:LEADS]->(c:Community)
-  WHERE {inside} AND {all_in_force("r", "o:CommunityCommittee")} AND {unit} RETURN u, c
+  MATCH (u:Unit)-[r:MEMBER_UNIT_OF]->(o:CommunityCommittee)-[lr:LEADS]->(c:Community)
+  WHERE {inside} AND {all_in_force("r", "lr", "o:CommunityCommittee")} AND {unit} RETURN u, c
   UNION
-  MATCH (s:Service)-[:DELIVERED_BY]->(u:Unit) WHERE {served} AND {unit}
+  MATCH (s:Service)-[dr:DELIVERED_BY]->(u:Unit) WHERE {served} AND {rel_in_force("dr")} AND {unit}
   MATCH (c:Community {{code: s.communityCode}}) RETURN u, c
 }}
 WITH DISTINCT u, c
@@ -227,12 +233,13 @@ CALL (u, c) {{
   RETURN min(r.date) AS reportedOn, max(r.receiptReturned) AS receiptReturned
 }}
 CALL (u, c) {{
-  OPTIONAL MATCH (s:Service)-[:DELIVERED_BY]->(u) WHERE s.communityCode = c.code AND {in_force("s", "Service")}
+  OPTIONAL MATCH (s:Service)-[dr:DELIVERED_BY]->(u)
+  WHERE s.communityCode = c.code AND {all_in_force("dr", "s:Service")}
   RETURN count(s) AS services, coalesce(sum(s.hours), 0) AS hours
 }}
 RETURN u {{.*, _label: 'Unit'}} AS unit, c {{.*, _label: 'Community'}} AS community, reportedOn, receiptReturned,
-       EXISTS {{ (u)-[r:MEMBER_UNIT_OF]->(o:CommunityCommittee)-[:LEADS]->(c)
-                 WHERE {all_in_force("r", "o:CommunityCommittee")} }} AS committeeMember, services, hours
+       EXISTS {{ (u)-[r:MEMBER_UNIT_OF]->(o:CommunityCommittee)-[lr:LEADS]->(c)
+                 WHERE {all_in_force("r", "lr", "o:CommunityCommittee")} }} AS committeeMember, services, hours
 ORDER BY u.code, c.code
 """,
     )

@@ -33,7 +33,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph.driver import Graph
 from graph.metrics import METRIC_BY_KEY, METRICS
-from graph.validity import EVER, NEVER_ENDS, all_spans, in_force, span
+from graph.validity import EVER, NEVER_ENDS, all_spans, in_force, span, walk_now
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,12 @@ CURRENT: LiteralString = "r.version = 2"
 #: How a metric's entities are reached from their community (households: through grid and building,
 #: which needs no index over two million nodes); default: the entity's own communityCode.
 _REACH: dict[str, LiteralString] = {
-    "Household": "MATCH (c:Community)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household) WHERE c.code IN $codes",
+    "Household": cast(
+        LiteralString,
+        "MATCH {} WHERE {} AND c.code IN $codes".format(
+            *walk_now("(c:Community)<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household)")
+        ),
+    ),
 }
 ALL_COMMUNITIES: LiteralString = "MATCH (c:Community) RETURN c.code AS code ORDER BY code"
 #: Communities inside a scope with no current rollup, and the child area of the scope each lies in.
@@ -134,10 +139,10 @@ RETURN count(r) AS advanced
 
 def reach_from(community: str, label: str) -> LiteralString:
     """`MATCH (x:label) WHERE <x lies in the community node bound to `community`>` (households through their
-    grid and building)."""
+    grid and building as they stand: graph/validity.py)."""
     if label == "Household":
-        path = f"({community})<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household)"
-        return cast(LiteralString, f"MATCH {path} WHERE true")
+        path, held = walk_now(f"({community})<-[:IN]-(:Grid)<-[:IN]-(:Building)<-[:IN]-(x:Household)")
+        return cast(LiteralString, f"MATCH {path} WHERE {held}")
     return cast(LiteralString, f"MATCH (x:{label}) WHERE x.communityCode = {community}.code")
 
 

@@ -3,9 +3,15 @@
 The rule every as-of read relies on: a node or a dated relationship is in force on the day `date($asOf)` when
 each of its start dates (`since`, and a member's `joinedAt`, a report's `date`, a need's `raisedAt`, a service's
 `date`: `core.model.Sheet.starts`) is empty or on or before that day, and its `until` is empty or on or after it
-(both ends inclusive). A relationship written in a node sheet's link column carries no dates of its own until a
-load or an edit closes it (`until`): it is in force when both its ends are, which every pattern here checks. On a
-day, what is not in force does not exist: it is no unit of a metric, no gap, and covers nothing.
+(both ends inclusive). A relationship written in a node sheet's link column (a building's grid, a group's buildings)
+is dated by the load that changes it: a link a row no longer lists is closed (`until` the day before the load), a
+link added to a node that existed before starts that day (`since`); a node's first links carry no dates (the node's
+own do). Every read that walks a relationship checks it (`walk`) as well as the nodes it needs. On a day, what is
+not in force does not exist: it is no unit of a metric, no gap, and covers nothing.
+
+Where an entity lies is the exception: its area codes (`communityCode`…) and the path that puts a household in its
+community (`walk_now`) are today's, so an entity counts in the community it lies in now on every day; below a
+community, its grid is the one in force on the day.
 
 The same rule as spans (`node_span`, `Pattern.spans`): an element is in force exactly on the days from the latest
 of its starts to its `until` (`EVER` and `NEVER_ENDS` standing for the empty ends), and a pattern on the days all
@@ -15,6 +21,8 @@ its elements are — so a figure over many days is computed once, from spans, an
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -51,6 +59,44 @@ def rel_in_force(var: str) -> LiteralString:
     """True when the relationship `var` is in force on $asOf (a link sheet's dates, or a closed link's `until`)."""
     parts = [*_starts(var, REL_STARTS), f"coalesce({var}.until >= {DAY}, true)"]
     return cast(LiteralString, "(" + " AND ".join(parts) + ")")
+
+
+_UNNAMED_REL = re.compile(r"\[:([A-Z_|]+)\]")
+#: Names of the relationships `walk` names: unique in the process, so a walk nested in another never shares one.
+_WALKED = itertools.count(1)
+
+
+def _walk(pattern: str, condition: str) -> tuple[LiteralString, LiteralString]:
+    names: list[str] = []
+
+    def name(match: re.Match[str]) -> str:
+        names.append(f"kw{next(_WALKED)}")
+        return f"[{names[-1]}:{match.group(1)}]"
+
+    named = _UNNAMED_REL.sub(name, pattern)
+    held = " AND ".join(condition.format(var=n) for n in names) or "true"
+    return cast(LiteralString, named), cast(LiteralString, f"({held})")
+
+
+def walk(pattern: str) -> tuple[LiteralString, LiteralString]:
+    """`pattern` with each unnamed relationship (`[:IN]`) named, and the condition that every one of them is in
+    force on $asOf: the form of every read that walks relationships (a building moved to another grid is in the
+    old one before the move, in the new one from it)."""
+    return _walk(pattern, rel_in_force("{var}"))
+
+
+def walk_now(pattern: str) -> tuple[LiteralString, LiteralString]:
+    """`pattern` with each unnamed relationship named, and the condition that none has been closed: the links
+    as they stand (where an entity lies now; what a write replaces)."""
+    return _walk(pattern, "{var}.until IS NULL")
+
+
+def first_on_day(pattern: str, returns: str, where: str = "true", order: str = "") -> LiteralString:
+    """`head(COLLECT { MATCH pattern WHERE <its relationships in force on $asOf> AND where RETURN returns })`,
+    ordered by `order` when given: the first thing a walk reaches on the day."""
+    path, held = walk(pattern)
+    by = f" ORDER BY {order}" if order else ""
+    return cast(LiteralString, f"head(COLLECT {{ MATCH {path} WHERE {held} AND {where} RETURN {returns}{by} }})")
 
 
 def all_in_force(*elements: str) -> LiteralString:

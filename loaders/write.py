@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 
 from neo4j import AsyncManagedTransaction
 
@@ -77,7 +78,7 @@ async def _write_relationships(run: WriteRun, sheet: Sheet) -> None:
 
 async def _propagate(graph: Graph, summary: Summary) -> None:
     """After moves, children inherit their new parent's area codes."""
-    moved = any(c["updated"] for c in summary.nodes.values()) or any(c["deleted"] for c in summary.links.values())
+    moved = any(c["updated"] for c in summary.nodes.values()) or any(c["ended"] for c in summary.links.values())
     if not moved:
         return
     for sheet in NODE_SHEETS:
@@ -92,9 +93,10 @@ async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:
     """Write a small plan (an API edit) inside the caller's transaction, with the statements of a load.
 
     Nodes are MERGEd (never CREATEd: the label is not empty); every link column of a row replaces that
-    node's links of the type, so an edit can move a node; link sheets' rows are upserted by key.
+    node's links of the type (ending what it no longer lists, dated like a load's), so an edit can move a node;
+    link sheets' rows are upserted by key.
     """
-    summary = Summary()
+    summary, today = Summary(), date.today()
     for sheet in NODE_SHEETS:
         rows = plan.valid_rows(sheet.key)
         if not rows:
@@ -102,14 +104,17 @@ async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:
         label, inline = sheet.label, inline_links(sheet.label)
         stale = [stale_links(label, lk.rel, lk.targets[0], lk.incoming) for lk in inline]
         payload, _ = node_payloads(node_records(plan, label), label)
-        done = await upsert_batch(tx, upsert_nodes(label), payload, stale, len(node_fields(label)) + 1)
+        done = await upsert_batch(tx, upsert_nodes(label), payload, stale, len(node_fields(label)) + 1, today)
         summary.nodes[label].update(done.counts)
+        existed = set(done.existed)
         for link in (lk for lk in sheet.links if lk not in inline):
             for target in link.targets:
                 listed, pairs = listed_links(rows, link, target)
-                delete = stale_links(label, link.rel, target, link.incoming)
+                pairs = [[code, other, code not in existed] for code, other in pairs]
+                close = stale_links(label, link.rel, target, link.incoming)
                 create = merge_links(label, link.rel, target, link.incoming)
-                counters = await replace_links(tx, delete, create, [x for x in listed if x[0] in done.existed], pairs)
+                stale = [x for x in listed if x[0] in existed]
+                counters = await replace_links(tx, close, create, stale, pairs, today)
                 summary.links[link_key(label, link, target)].update(counters)
     for sheet in LINK_SHEETS:
         assert sheet.source is not None

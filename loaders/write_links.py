@@ -1,8 +1,9 @@
 """Writing relationships after the nodes: node sheets' other link columns, and link sheets' dated rows.
 
-A link column replaces its node's relationships of the type: what the row no longer lists is deleted, so
-a building moved to another group moves. A link sheet's rows are upserted by their key (source, target,
-role). Both name a node this load wrote by its id, any other by code.
+A link column replaces its node's relationships of the type: what the row no longer lists is ended (its
+`until` the day before the load), what it newly lists starts on the load's day, so a building moved to another
+group moves and its old group still covers it on the days before (graph/validity.py). A link sheet's rows are
+upserted by their key (source, target, role). Both name a node this load wrote by its id, any other by code.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class LinkColumnWriter(BatchWriter[Row, ColumnBatch]):
     def __init__(self, run: WriteRun, sheet: Sheet, link: Link, target: str) -> None:
         self.run, self.sheet, self.link, self.target = run, sheet, link, target
         self.key = link_key(sheet.label, link, target)
-        self.delete = stale_links(sheet.label, link.rel, target, link.incoming)
+        self.close = stale_links(sheet.label, link.rel, target, link.incoming)
         self.existed = run.written.existed[sheet.label]  # complete: the sheet's nodes are written
         self.namers = (run.written.nodes.namer(sheet.label), run.written.nodes.namer(target))
 
@@ -80,14 +81,17 @@ class LinkColumnWriter(BatchWriter[Row, ColumnBatch]):
         stale = [x for x in listed if x[0] in self.existed]
         # nodes this load created have no links yet: CREATE them (a node that existed MERGEs)
         write = Write.MERGE if stale or any(code in self.existed for code, _ in pairs) else Write.CREATE
+        fresh = [code not in self.existed for code, _ in pairs]
         pairs, name_by = name_ends(pairs, self.namers)
+        for pair, new in zip(pairs, fresh, strict=True):
+            pair.append(new)
         sheet, link = self.sheet, self.link
         return ColumnBatch(merge_links(sheet.label, link.rel, target, link.incoming, write, name_by), stale, pairs)
 
     async def send(self, prepared: ColumnBatch) -> None:
         if prepared.pairs or prepared.stale:
             counters = await self.run.graph.write_batch(
-                replace_links, self.delete, prepared.create, prepared.stale, prepared.pairs
+                replace_links, self.close, prepared.create, prepared.stale, prepared.pairs, self.run.today
             )
             release(prepared.stale, prepared.pairs)
             self.run.written.summary.links[self.key].update(counters)

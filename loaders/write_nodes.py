@@ -174,7 +174,13 @@ class NodeSheetWriter(BatchWriter[Record, NodeBatch]):
     async def send(self, prepared: NodeBatch) -> None:
         label, written = self.sheet.label, self.run.written
         done = await self.run.graph.write_batch(
-            upsert_batch, prepared.cypher, prepared.payload, self.stale, self.first_link, sum(prepared.named)
+            upsert_batch,
+            prepared.cypher,
+            prepared.payload,
+            self.stale,
+            self.first_link,
+            self.run.today,
+            sum(prepared.named),
         )
         records = prepared.records
         written.nodes.record(label, [record.number for record in records], done.ids)
@@ -189,6 +195,6 @@ class NodeSheetWriter(BatchWriter[Record, NodeBatch]):
         written.existed[label].update(done.existed)
         for (source, link), n in zip(self.naming_links, prepared.named, strict=True):
             summary.links[link_key(source.label, link, label)]["created"] += n
-        for link, n, gone in zip(self.inline, done.made, done.deleted, strict=True):
-            summary.links[link_key(label, link, link.targets[0])].update({"created": n, "deleted": gone})
+        for link, n, gone in zip(self.inline, done.made, done.ended, strict=True):
+            summary.links[link_key(label, link, link.targets[0])].update({"created": n, "ended": gone})
         self.run.tick(count)

@@ -11,6 +11,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import repeat
 
 from core.model import Link
@@ -21,8 +22,8 @@ from loaders.plan import Plan
 
 @dataclass
 class Summary:
-    """What a load did, per entity: created, updated, unchanged, ended (pruned); relationships created, deleted
-    (a link column no longer naming them) and ended (a link sheet's rows pruned)."""
+    """What a load did, per entity: created, updated, unchanged, ended (pruned); relationships created and ended
+    (a link column no longer naming them, or a link sheet's rows pruned)."""
 
     nodes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     links: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -100,3 +101,5 @@ class WriteRun:
     batch_size: int
     tick: Callable[[int], None]  # told how many rows each written batch held
     written: Written
+    #: The day the load dates its link changes by (graph/loading.py `load_days`): fixed when it starts.
+    today: date = field(default_factory=date.today)

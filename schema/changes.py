@@ -54,7 +54,8 @@ class Change:
         description="实体 / What changed (for a relationship: its end inside the scope, e.g. the committee)."
     )
     relation: str | None = strawberry.field(
-        description="关系 / For a relationship: its sheet, e.g. 任职 / Role, 单位报到 / UnitReport."
+        description="关系 / For a relationship: its sheet, e.g. 任职 / Role, 单位报到 / UnitReport, or a link "
+        "column, e.g. 楼栋·所属网格编码 / Building.grid."
     )
     related: EntityRef | None = strawberry.field(
         description="关系另一端 / A relationship's other end (null when it lies outside the area you may read)."
@@ -87,14 +88,13 @@ def _change(c: ch.Change, reader: Scope | None) -> Change:
         entity["code"] = ">".join(end if shown(end, reader) else OUTSIDE for end in str(entity["code"]).split(">"))
     if related is not None and not shown(related["code"], reader):
         related = None  # a member of another area who holds a role here: not named to this reader
-    sheet = c.relation
     return Change(
         day=to_date(c.day),  # type: ignore[arg-type]
         kind=ChangeKind[c.kind],
         field=c.field,
         field_name=ch.FIELD_NAMES.get(c.field, "修改 / edited"),
         entity=EntityRef.of(entity),  # type: ignore[arg-type]
-        relation=f"{sheet.zh} / {sheet.key}" if sheet is not None else None,
+        relation=c.relation,
         related=EntityRef.of(related),
         actor=c.actor,
         action=c.action,

@@ -62,6 +62,13 @@ def variable_message(error: GraphQLError) -> str:
         return f"缺少变量 ${name}(类型 {type_})/ Variable ${name} of type {type_} was not provided."
     if "must not be null" in error.message:
         return f"变量 ${name} 不能为空(类型 {type_})/ Variable ${name} of type {type_} must not be null."
+    if "is never used" in error.message:  # the document's fault (validation), whatever the values
+        return f"变量 ${name} 未被使用 / Variable ${name} is declared but never used."
+    if "used in position expecting" in error.message:
+        return (
+            f"变量 ${name}(类型 {type_})用在了不同类型的位置 / Variable ${name} of type {type_} is used where "
+            "another type is expected."
+        )
     return f"变量 ${name} 的值与类型 {type_} 不符 / Variable ${name} has a value that is not a valid {type_}."
 
 

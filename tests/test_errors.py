@@ -74,6 +74,22 @@ async def test_a_missing_or_null_variable_is_bad_user_input(client: AsyncClient,
         assert "$v" in body["errors"][0]["message"]
 
 
+async def test_a_variable_the_document_misuses_is_named_for_what_is_wrong(
+    client: AsyncClient, small: dict[str, Any]
+) -> None:
+    """Validation errors on a variable (never used, used where another type belongs) say so — not that its value
+    is invalid, which sent a user looking for a fault in values that were right."""
+    unused = 'query($v: [String!]!) { gaps(scope: "420600000000", first: 0) { totalCount } }'
+    body = (await client.post("/graphql", json={"query": unused, "variables": {"v": ["a"]}})).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert "未被使用" in body["errors"][0]["message"]
+    assert "never used" in body["errors"][0]["message"]
+    misplaced = 'query($v: String) { gaps(scope: "420600000000", first: $v) { totalCount } }'
+    body = (await client.post("/graphql", json={"query": misplaced, "variables": {"v": "1"}})).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert "another type is expected" in body["errors"][0]["message"], body
+
+
 #: A read that takes seconds on any data: Neo4j ends it past the time-out.
 SLOW = "UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 99 RETURN count(x) AS n"
 

@@ -123,7 +123,7 @@ async def test_small_city_loads_and_a_second_load_changes_nothing(empty: Graph, 
     assert Counter((r["a"], r["rel"], r["b"]) for r in await empty.read_rows(LINKS)) == links
     assert sum(c["created"] + c["updated"] for c in second.summary.nodes.values()) == 0
     assert sum(c["unchanged"] for c in second.summary.nodes.values()) == counts["nodes"]
-    assert all(c["created"] == 0 and c.get("deleted", 0) == 0 for c in second.summary.links.values())
+    assert all(c["created"] == 0 and c.get("ended", 0) == 0 for c in second.summary.links.values())
 
     # every node carries the codes of its areas, for scoped reads
     rows = await empty.read_rows(
@@ -376,12 +376,30 @@ async def test_a_changed_workbook_moves_a_building_to_another_group(
     result = await load_file(changed, empty)
     after = await graph_counts(empty)
     assert after["nodes"] == before["nodes"]
-    assert after["rels"] == before["rels"]
-    groups = await empty.read_rows(
-        "MATCH (g:BuildingGroup)-[:COVERS]->(:Building {code: $b}) RETURN g.code AS g", {"b": row["b"]}
+    assert after["rels"] == before["rels"] + 1  # the old group's link is kept, closed: it held until yesterday
+    today = date.today()
+    assert await _covering(empty, row["b"]) == [
+        {"g": row["g1"], "since": None, "until": today - timedelta(days=1)},
+        {"g": row["g2"], "since": today, "until": None},
+    ]
+    assert result.summary.links["BuildingGroup-COVERS->Building"] == {"created": 1, "ended": 1}
+    # the same workbook again changes nothing; the first one again, the same day, undoes the move without a trace
+    again = await load_file(changed, empty)
+    assert await graph_counts(empty) == after
+    assert again.summary.links["BuildingGroup-COVERS->Building"] == {"created": 0, "ended": 0}
+    back = await load_file(small_xlsx, empty)
+    assert await graph_counts(empty) == before
+    assert await _covering(empty, row["b"]) == [{"g": row["g1"], "since": None, "until": None}]
+    assert back.summary.links["BuildingGroup-COVERS->Building"] == {"created": 0, "ended": 1}
+
+
+async def _covering(graph: Graph, building: str) -> list[dict[str, object]]:
+    rows = await graph.read_rows(
+        "MATCH (g:BuildingGroup)-[r:COVERS]->(:Building {code: $b}) "
+        "RETURN g.code AS g, r.since AS since, r.until AS until ORDER BY g",
+        {"b": building},
     )
-    assert groups == [{"g": row["g2"]}]
-    assert result.summary.links["BuildingGroup-COVERS->Building"]["deleted"] == 1
+    return [{k: v.to_native() if hasattr(v, "to_native") else v for k, v in r.items()} for r in rows]
 
 
 async def test_a_changed_workbook_moves_a_household_to_another_central_household(
@@ -406,13 +424,15 @@ async def test_a_changed_workbook_moves_a_household_to_another_central_household
     changed = _changed(small_xlsx, tmp_path / "changed.xlsx", "住户", move)
     before = await graph_counts(empty)
     result = await load_file(changed, empty)
-    assert await graph_counts(empty) == before
+    assert await graph_counts(empty) == {**before, "rels": before["rels"] + 1}
     contacts = await empty.read_rows(
-        "MATCH (c:CentralHousehold)-[:CONTACTS]->(:Household {code: $h}) RETURN c.code AS c", {"h": row["h"]}
+        "MATCH (c:CentralHousehold)-[r:CONTACTS]->(:Household {code: $h}) WHERE r.until IS NULL "
+        "RETURN c.code AS c, toString(r.since) AS since",
+        {"h": row["h"]},
     )
-    assert contacts == [{"c": row["c2"]}]
-    assert result.summary.links["Household-CONTACTS->CentralHousehold"] == {"created": 1, "deleted": 1}
-    assert result.summary.links["Household-IN->Building"] == {"created": 0, "deleted": 0}
+    assert contacts == [{"c": row["c2"], "since": date.today().isoformat()}]
+    assert result.summary.links["Household-CONTACTS->CentralHousehold"] == {"created": 1, "ended": 1}
+    assert result.summary.links["Household-IN->Building"] == {"created": 0, "ended": 0}
     assert result.summary.nodes["Household"]["updated"] == 0  # the link moved; the household's own cells did not
 
 
