@@ -250,13 +250,22 @@ async def _first_node(tx: AsyncManagedTransaction, cypher: LiteralString, params
 
 
 # ---------------------------------------------------------------- search
-SEARCHABLE: tuple[str, ...] = tuple(s.label for s in NODE_SHEETS if any(c.name == "name" for c in s.columns))
+SEARCHABLE: tuple[str, ...] = tuple(s.label for s in NODE_SHEETS if any(c.name in ("name", "title") for c in s.columns))
 
 
-#: Nodes whose name contains $name (text index) and whose code starts with $prefix, inside the scope.
-MATCHES: LiteralString = (
-    "($name IS NULL OR m.name CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix) AND " + IN_SCOPE
-)
+#: The text a search by name reads: a list entry's (需求、资源、服务) title, everything else's name.
+TITLED: frozenset[str] = frozenset(s.label for s in NODE_SHEETS if any(c.name == "title" for c in s.columns))
+
+
+def matches(label: str) -> LiteralString:
+    """Nodes whose name (a title for the lists) contains $name and whose code starts with $prefix, inside the
+    scope. The property is named, not coalesced: a CONTAINS on one property can use its text index."""
+    text = "title" if label in TITLED else "name"
+    return cast(
+        LiteralString,
+        f"($name IS NULL OR m.{text} CONTAINS $name) AND ($prefix IS NULL OR m.code STARTS WITH $prefix) AND "
+        f"{IN_SCOPE}",
+    )
 
 
 @shape_cache
@@ -264,7 +273,7 @@ def search_query(label: str) -> LiteralString:
     """A page of `label` nodes matching a search, by code, after $after."""
     return cast(
         LiteralString,
-        f"MATCH (m:{_labels((label,))}) WHERE {MATCHES} AND m.code > $after "
+        f"MATCH (m:{_labels((label,))}) WHERE {matches(label)} AND m.code > $after "
         f"RETURN {node_map('m')} AS node ORDER BY m.code LIMIT $first",
     )
 
@@ -272,7 +281,7 @@ def search_query(label: str) -> LiteralString:
 @shape_cache
 def search_count_query(label: str) -> LiteralString:
     """How many nodes of `label` match a search."""
-    return cast(LiteralString, f"MATCH (m:{_labels((label,))}) WHERE {MATCHES} RETURN count(m) AS n")
+    return cast(LiteralString, f"MATCH (m:{_labels((label,))}) WHERE {matches(label)} RETURN count(m) AS n")
 
 
 @dataclass

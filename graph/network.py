@@ -110,6 +110,19 @@ def gap_flags_query(label: str) -> LiteralString:
     )
 
 
+HIDDEN_COUNTS: LiteralString = cast(
+    LiteralString,
+    f"""
+UNWIND $ids AS id
+MATCH (a) WHERE elementId(a) = id
+MATCH (a)-[r]-(m)
+WHERE any(l IN labels(m) WHERE l IN $hidden) AND {rel_in_force("r")} AND {IN_SCOPE}
+WITH id, labels(m)[0] AS label, count(DISTINCT m) AS n
+RETURN id, collect([label, n]) AS counts
+""",
+)
+
+
 @dataclass
 class Drawing:
     """Nodes and edges of a drawn subgraph; `truncated` when the node budget cut it short."""
@@ -119,6 +132,8 @@ class Drawing:
     edges: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # elementId → (source, target, type)
     gaps: dict[str, list[str]] = field(default_factory=dict)
     households: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: node elementId → {label: how many neighbours of that label the drawing leaves out (`types`)}
+    hidden: dict[str, dict[str, int]] = field(default_factory=dict)
     truncated: bool = False
     root: str | None = None
 
@@ -141,9 +156,14 @@ async def network(
     with_households: bool,
     caller: Scope | None,
     as_of: str,
+    types: tuple[str, ...] | None = None,
 ) -> Drawing | None:
-    """The subgraph around `code`, or None when no such node lies inside the caller's scope."""
-    return await graph.read(_network, code, depth, max_nodes, with_households, caller, as_of)
+    """The subgraph around `code`, or None when no such node lies inside the caller's scope.
+
+    `types` (None: every drawn label) keeps the walk to those labels — a level of detail: a community's chain
+    without its buildings — and counts on each drawn node its neighbours of the drawn labels left out
+    (`Drawing.hidden`), so a drawing can show them as one aggregate to open on demand."""
+    return await graph.read(_network, code, depth, max_nodes, with_households, caller, as_of, types)
 
 
 async def _network(
@@ -154,8 +174,11 @@ async def _network(
     with_households: bool,
     caller: Scope | None,
     as_of: str,
+    types: tuple[str, ...] | None,
 ) -> Drawing | None:
-    labels = list(DRAWN) + (["Household"] if with_households else [])
+    labels = [label for label in DRAWN if types is None or label in types]
+    hidden = [label for label in DRAWN if label not in labels]
+    labels += ["Household"] if with_households else []
     node_row = None
     for label in label_of_code(code):
         node_row = await (await tx.run(root_query(label), {"code": code, **scope_params(caller, as_of)})).single()
@@ -202,6 +225,9 @@ async def _network(
     if counted:
         async for r in await tx.run(HOUSEHOLD_COUNTS, {"ids": counted, "asOf": as_of}):
             drawing.households[r["id"]] = (r["households"], r["uncovered"])
+    if hidden:
+        async for r in await tx.run(HIDDEN_COUNTS, {**params, "hidden": hidden, "ids": list(drawing.nodes)}):
+            drawing.hidden[r["id"]] = {label: int(n) for label, n in r["counts"]}
     return drawing
 
 

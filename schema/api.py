@@ -215,8 +215,15 @@ class Query:
             bool, strawberry.argument(description="展开住户 / Draw households instead of counting them.")
         ] = False,
         as_of: Annotated[date | None, strawberry.argument(description=AS_OF_DOC)] = None,
+        types: Annotated[
+            list[EntityType] | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="只绘这些类型(分层细节):其余类型的邻居按类型计数于 hidden / Draw only these types "
+                "(level of detail): neighbours of the other types are counted in each node's `hidden`. Default: all."
+            ),
+        ] = None,
     ) -> Network:
-        return await resolve_network(info, root_code, depth, max_nodes, households, as_of)
+        return await resolve_network(info, root_code, depth, max_nodes, households, as_of, types)
 
     @strawberry.field(description="审计日志(最新在前) / The audit log, newest first.")
     async def audit_log(

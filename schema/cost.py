@@ -194,6 +194,7 @@ def _model_rows() -> dict[tuple[str, str], Rows]:
         ("Network", "nodes"): _arg("maxNodes", 500, own=False),
         ("Network", "edges"): _arg("maxNodes", 500, own=False),
         ("NetworkNode", "gaps"): _const(1),
+        ("NetworkNode", "hidden"): _const(3),  # a node's hidden neighbours: buildings, central households, units
         ("AccessEntry", "fields"): _const(sum(c.sensitive for s in NODE_SHEETS for c in s.columns)),
     }
 

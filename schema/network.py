@@ -21,6 +21,13 @@ MAX_NODES = 2000
 MAX_DEPTH = 6
 
 
+@strawberry.type(description="未绘出的邻居 / Neighbours of one type a drawing left out (`types`): one aggregate.")
+class HiddenNeighbours:
+    type: str = strawberry.field(description="类型(英文标签) / Type (graph label).")
+    type_name: str = strawberry.field(description="类型中文名 / Type in Chinese.")
+    count: int = strawberry.field(description="个数 / How many.")
+
+
 @strawberry.type(description="图中的节点 / A node of a drawing (Cytoscape.js / AntV G6 ready).")
 class NetworkNode:
     id: strawberry.ID = strawberry.field(description="全局ID(同 node(id:)) / Global ID, as for node(id:).")
@@ -38,6 +45,10 @@ class NetworkNode:
     )
     households_without_central: int | None = strawberry.field(
         description="其中未联系中心户的 / Of them, households linked to no central household (buildings)."
+    )
+    hidden: list[HiddenNeighbours] = strawberry.field(
+        description="按 types 未绘出的邻居,按类型计数 / Neighbours of the types left out by `types`, counted by "
+        "type (empty without `types`): draw them as one node, open it with network(root: this code, types: …)."
     )
 
 
@@ -73,11 +84,21 @@ def _node(node_id: str, node: dict[str, Any], drawing: nw.Drawing) -> NetworkNod
         gaps=[GapKind[k] for k in drawing.gaps.get(node_id, [])],
         households=households[0] if households else None,
         households_without_central=households[1] if households and label == "Building" else None,
+        hidden=[
+            HiddenNeighbours(type=t, type_name=SHEET_BY_LABEL[t].zh, count=n)
+            for t, n in sorted(drawing.hidden.get(node_id, {}).items(), key=lambda kv: nw.DRAWN[kv[0]])
+        ],
     )
 
 
 async def resolve_network(
-    info: Info[Context, None], root: str, depth: int, max_nodes: int, households: bool, as_of_date: date | None
+    info: Info[Context, None],
+    root: str,
+    depth: int,
+    max_nodes: int,
+    households: bool,
+    as_of_date: date | None,
+    types: list[Any] | None = None,
 ) -> Network:
     """Resolver of `Query.network`."""
     if not 0 <= depth <= MAX_DEPTH:
@@ -85,8 +106,12 @@ async def resolve_network(
     if not 1 <= max_nodes <= MAX_NODES:
         raise UserError(f"maxNodes 应在 1–{MAX_NODES} 之间 / maxNodes must be between 1 and {MAX_NODES}")
     code = root.strip().upper()
+    kept = None if types is None else tuple(t.name for t in types)
+    if kept is not None and not set(kept) & set(nw.DRAWN):
+        drawn = ", ".join(nw.DRAWN)
+        raise UserError(f"types 中没有可绘制的类型 / types names none of the drawn types ({drawn})", BAD_USER_INPUT)
     drawing = await nw.network(
-        info.context.graph, code, depth, max_nodes, households, info.context.scope, as_of(info, as_of_date)
+        info.context.graph, code, depth, max_nodes, households, info.context.scope, as_of(info, as_of_date), kept
     )
     if drawing is None:
         raise UserError(f"找不到 {code} / no node with code {code} in your scope", NOT_FOUND)

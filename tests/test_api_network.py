@@ -73,3 +73,76 @@ async def test_partner_network_lists_every_report_and_service(client: AsyncClien
     assert network["services"] == len(by_units)
     assert network["hours"] == sum(float(s["hours"]) for s in by_units)
     assert network["unitCount"] == len({u for u, _ in pairs})
+
+
+LEVEL_OF_DETAIL = """
+query($root: String!, $types: [EntityType!]) {
+  network(root: $root, depth: 4, maxNodes: 2000, types: $types) {
+    truncated
+    nodes { code type hidden { type typeName count } }
+  }
+}"""
+#: A community's overview (issue 24): its chain, grids and compounds; buildings and central households left out.
+OVERVIEW = ["Community", "CommunityCommittee", "GridBranch", "BuildingGroup", "Grid", "Compound"]
+
+
+async def test_a_community_overview_leaves_buildings_out_and_counts_them_on_their_groups(
+    client: AsyncClient, small: dict[str, Any]
+) -> None:
+    rows = small["data"].rows
+    community = rows["Community"][0]["code"]
+    whole = (await data_of(client, LEVEL_OF_DETAIL, root=community, types=None))["network"]
+    overview = (await data_of(client, LEVEL_OF_DETAIL, root=community, types=OVERVIEW))["network"]
+    assert not overview["truncated"]
+    assert {n["type"] for n in overview["nodes"]} <= set(OVERVIEW)
+    assert len(overview["nodes"]) <= 150 < len(whole["nodes"])  # the whole community is too much for one view
+    assert all(n["hidden"] == [] for n in whole["nodes"])  # nothing left out, nothing counted
+    nodes = {n["code"]: n for n in overview["nodes"]}
+    groups = [g for g in rows["BuildingGroup"] if g["code"].split("-")[1] == community]
+    assert groups
+    centrals = Counter(c["group_code"] for c in rows["CentralHousehold"])
+    for group in groups:
+        hidden = {h["type"]: h["count"] for h in nodes[group["code"]]["hidden"]}
+        buildings = len([b for b in group["building_codes"].split(";") if b])
+        assert hidden.get("Building", 0) == buildings, group["code"]
+        assert hidden.get("CentralHousehold", 0) == centrals[group["code"]], group["code"]
+    names = {h["type"]: h["typeName"] for n in overview["nodes"] for h in n["hidden"]}
+    assert names["Building"] == "楼栋"
+    # opening a group: its buildings and central households, one step
+    group = groups[0]["code"]
+    opened = (await data_of(client, LEVEL_OF_DETAIL, root=group, types=["Building", "CentralHousehold"]))["network"]
+    types = Counter(n["type"] for n in opened["nodes"] if n["code"] != group)
+    assert types["Building"] == len([b for b in groups[0]["building_codes"].split(";") if b])
+    assert types["CentralHousehold"] == centrals[group]
+
+
+async def test_network_types_must_name_a_drawn_type(client: AsyncClient, small: dict[str, Any]) -> None:
+    community = small["data"].rows["Community"][0]["code"]
+    body = (
+        await client.post(
+            "/graphql", json={"query": LEVEL_OF_DETAIL, "variables": {"root": community, "types": ["Household"]}}
+        )
+    ).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "types" in body["errors"][0]["message"]
+
+
+SEARCH = """query($name: String!) { search(name: $name, first: 500) { totalCount edges { node { code type } } } }"""
+
+
+async def test_search_finds_compounds_red_stations_and_list_entries_by_a_chinese_substring(
+    client: AsyncClient, small: dict[str, Any]
+) -> None:
+    rows = small["data"].rows
+    for sheet, field, kind in (
+        ("Compound", "name", "Compound"),
+        ("RedStation", "name", "RedStation"),
+        ("Need", "title", "Need"),
+        ("Resource", "title", "Resource"),
+    ):
+        entry = rows[sheet][0]
+        term = entry[field][1:]  # the name without its first character: a substring, as people type it
+        found = (await data_of(client, SEARCH, name=term))["search"]
+        assert found["totalCount"] <= 500, (sheet, term)
+        hits = {(e["node"]["type"], e["node"]["code"]) for e in found["edges"]}
+        assert (kind, entry["code"]) in hits, (sheet, term)

@@ -3,6 +3,7 @@ localhost. Expected values come from the small city's generated rows and from th
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -219,6 +220,7 @@ async def test_a_street_too_big_to_draw_is_collapsed_to_counts(
         )
         assert f"住户 {households[code]:,}" in label
     assert "折叠" in await page.inner_text("#status")
+    assert not re.search(r"\d ms\b", await page.inner_text("#status"))  # no developer timings without ?debug=1
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "page-street-collapsed.png"))
 

@@ -15,6 +15,8 @@ const BUDGET = Math.min(2000, Math.max(1, Number.parseInt(params.get("maxNodes")
 /** Hops drawn from the scope: a street needs one more than a community to reach the central households. */
 const DEPTH = { street: 5, community: 4, grid: 4 };
 const EXPAND_BUDGET = 300;
+/** Developer timings in the status line only with `?debug=1` (people read counts, not milliseconds). */
+const DEBUG = params.get("debug") === "1";
 const HARD_CAP = 2000; // never more nodes than this on screen, expansions included
 /** Gap kinds of the organization chain a collapsed child is marked with (households are counted, not marked). */
 const CHAIN_METRICS = ["compounds", "buildings", "groups"];
@@ -156,7 +158,8 @@ async function pick(area) {
       state.firstDrawing = false;
     }
     performance.mark("grassroots:drawn", { detail: { scope: area.code, ms } });
-    status(`${message} · ${Math.round(ms)} ms`, document.body.dataset.mode === "collapsed" ? "warn" : "");
+    const shown = DEBUG ? `${message} · ${Math.round(ms)} ms` : message;
+    status(shown, document.body.dataset.mode === "collapsed" ? "warn" : "");
     document.body.dataset.drawn = area.code;
   } catch (err) {
     if (token !== state.token) return;
