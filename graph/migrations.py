@@ -116,6 +116,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "personal-data access log, newest first / 个人信息查看记录按时间",
         ("CREATE INDEX access_at IF NOT EXISTS FOR (n:_Access) ON (n.at)",),
     ),
+    Migration(
+        7,
+        "search the three lists by title / 三张清单按标题搜索",
+        (  # `search` reads a list entry's title (graph/entities.py `matches`): CONTAINS uses a text index
+            "CREATE TEXT INDEX resource_title IF NOT EXISTS FOR (n:Resource) ON (n.title)",
+            "CREATE TEXT INDEX need_title IF NOT EXISTS FOR (n:Need) ON (n.title)",
+            "CREATE TEXT INDEX service_title IF NOT EXISTS FOR (n:Service) ON (n.title)",
+        ),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"
