@@ -8,6 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from tests.browser import ARTIFACTS, guarded_page
 
@@ -65,7 +66,7 @@ async def _open(browser: Browser, base: str, outside: list[str], errors: list[st
 
 
 async def _drawn(page: Page, code: str) -> None:
-    await page.wait_for_function("(code) => document.body.dataset.drawn === code", arg=code, timeout=60_000)
+    await page.wait_for_function("(code) => document.body?.dataset.drawn === code", arg=code, timeout=60_000)
 
 
 async def _drawn_nodes(page: Page) -> list[dict[str, Any]]:
@@ -220,6 +221,28 @@ async def test_a_street_too_big_to_draw_is_collapsed_to_counts(
         )
         assert f"住户 {households[code]:,}" in label
     assert "折叠" in await page.inner_text("#status")
+    # Coloured by the chosen metric's rate (households' contact by default), as the API gives it; no red octagons.
+    coverage = _api(live_server, suite_headers, COVERAGE, scope=street)["coverage"]["children"]
+    shown = await page.evaluate(
+        "() => grassroots.drawing.cy.nodes('.rated').map((n) => [n.data('code'), n.data('rate'), n.data('fill')])"
+    )
+    assert {code for code, _, _ in shown} == set(communities)
+    api_rate = {c["area"]["code"]: c["figure"]["rate"] for c in coverage}
+    for code, rate, fill in shown:
+        assert rate == pytest.approx(api_rate[code]), code
+        assert fill == await page.evaluate(
+            "(rate) => import('/static/app/style.js').then((m) => m.rateColour(rate).fill)", rate
+        )
+    worst = min(shown, key=lambda s: s[1])
+    best = max(shown, key=lambda s: s[1])
+    if worst[1] < best[1]:  # a lower rate is a darker fill
+
+        def lightness(hex_: str) -> int:
+            return sum(int(hex_[i : i + 2], 16) for i in (1, 3, 5))
+
+        assert lightness(worst[2]) < lightness(best[2])
+    assert await page.evaluate("() => grassroots.drawing.cy.nodes('.collapsed.gap').length") == 0
+    assert await page.is_visible("#scale")
     assert not re.search(r"\d ms\b", await page.inner_text("#status"))  # no developer timings without ?debug=1
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "page-street-collapsed.png"))

@@ -93,7 +93,7 @@ async def _sign_in_through_the_form(page: Page, login: str) -> None:
 
 
 async def _drawn(page: Page, code: str) -> None:
-    await page.wait_for_function("(code) => document.body.dataset.drawn === code", arg=code, timeout=60_000)
+    await page.wait_for_function("(code) => document.body?.dataset.drawn === code", arg=code, timeout=60_000)
 
 
 async def _codes(page: Page, selector: str) -> list[str]:

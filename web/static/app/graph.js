@@ -142,8 +142,12 @@ export class Drawing {
     return added;
   }
 
-  /** A scope too big to draw: the scope and one count node per child area. */
-  async showCollapsed(scope, children, figuresText) {
+  /**
+   * A scope shown by its child areas: one node per child. With `rated` (a child → {rate, fill, light, size}), each
+   * is coloured on the rate scale and sized by its households instead of being marked red for any gap: the worst
+   * areas stand out, the gap count is on its label.
+   */
+  async showCollapsed(scope, children, figuresText, rated = null) {
     const root = { id: `area:${scope.code}`, code: scope.code, type: scope.type, typeName: scope.typeName,
       label: scope.name, level: 0, gaps: [], collapsed: false };
     const nodes = [{ group: "nodes", data: { ...root, display: root.label }, classes: "area root" }];
@@ -151,11 +155,17 @@ export class Drawing {
     for (const c of children) {
       const id = `area:${c.code}`;
       const gaps = c.gapKinds;
+      const shade = rated ? rated(c) : null;
+      const data = { id, code: c.code, type: c.type, typeName: c.typeName, label: c.name, level: 1, gaps,
+        collapsed: true, counts: c.counts, display: `${c.name}\n${figuresText(c)}` };
+      if (shade) {
+        Object.assign(data, { rate: shade.rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329",
+          w: shade.size, h: Math.round(shade.size * 0.46) });
+      }
       nodes.push({
         group: "nodes",
-        data: { id, code: c.code, type: c.type, typeName: c.typeName, label: c.name, level: 1, gaps,
-          collapsed: true, counts: c.counts, display: `${c.name}\n${figuresText(c)}` },
-        classes: "collapsed" + (gaps.length ? " gap" : ""),
+        data,
+        classes: "collapsed" + (shade ? " rated" : gaps.length ? " gap" : ""),
       });
       edges.push({ group: "edges", data: { id: `${root.id}|${id}|IN`, source: root.id, target: id, rel: "IN" },
         classes: "area-link" });
@@ -197,6 +207,16 @@ export class Drawing {
 
   fit() {
     this.cy.fit(undefined, 24);
+  }
+
+  /** Recolour the rated child areas (another metric chosen): `rated` as `showCollapsed` takes it. */
+  recolour(rated) {
+    this.cy.batch(() => {
+      this.cy.nodes(".rated").forEach((n) => {
+        const shade = rated(n.data());
+        n.data({ rate: shade.rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329" });
+      });
+    });
   }
 
   /** Counts of what is drawn, for the status line and the tests. */

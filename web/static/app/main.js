@@ -6,7 +6,7 @@ import { AREA_TREE, COVERAGE, HISTORY, NETWORK, gql } from "./api.js";
 import { Dashboard, renderFigures, renderTrends } from "./dashboard.js";
 import { Details } from "./details.js";
 import { Drawing } from "./graph.js";
-import { renderLegend } from "./style.js";
+import { rateColour, renderLegend, renderScale } from "./style.js";
 import { AreaTree, LEVELS, esc, rootAt } from "./tree.js";
 
 const params = new URLSearchParams(window.location.search);
@@ -65,8 +65,20 @@ function crumbs(code) {
   $("#crumbs").textContent = [...state.above.map((a) => a.name ?? a.code), ...names].join(" › ");
 }
 
-/** Count text of a collapsed child area. */
+/** A metric's name for people, from the API's CoverageMetric descriptions (Chinese part). */
+function metricName(metric) {
+  return String(state.metricDescriptions?.[metric] ?? metric).split(" / ")[0];
+}
+
+/** Count text of a collapsed child area: its rate of the colouring metric, its counts and its gaps. */
 function countsText(child) {
+  const chosen = child.figures[colourMetric()];
+  if (!chosen || !chosen.units) return baseCountsText(child);
+  const rate = ((chosen.covered / chosen.units) * 100).toFixed(1);
+  return `${metricName(colourMetric())} ${rate}%\n${baseCountsText(child)}`;
+}
+
+function baseCountsText(child) {
   const f = child.figures;
   const parts = [];
   if (f.compounds) parts.push(`小区 ${f.compounds.units}`);
@@ -74,6 +86,22 @@ function countsText(child) {
   if (f.households) parts.push(`住户 ${f.households.units.toLocaleString()}`);
   const gaps = CHAIN_METRICS.filter((m) => f[m]?.uncovered).map((m) => `${state.metricNames[m]}${f[m].uncovered}`);
   return parts.join(" · ") + (gaps.length ? `\n空白:${gaps.join(" ")}` : "");
+}
+
+/** The metric colouring collapsed areas: the dashboard's chart metric (households' contact by default). */
+function colourMetric() {
+  return $("#chart-metric").value || "households";
+}
+
+/** A child area's shade: its rate of the colouring metric on the scale, its size by households. */
+function shadeOf(maxHouseholds) {
+  return (child) => {
+    const f = child.counts[colourMetric()];
+    const rate = f && f.units ? f.covered / f.units : null;
+    const households = child.counts.households?.units ?? 0;
+    const size = Math.round(150 + 110 * Math.sqrt(households / Math.max(1, maxHouseholds)));
+    return { rate, size, ...rateColour(rate) };
+  };
 }
 
 async function drawCollapsed(area, coverage) {
@@ -87,11 +115,15 @@ async function drawCollapsed(area, coverage) {
         gapKinds: CHAIN_METRICS.filter((m) => figures[m]?.uncovered).map((m) => figures[m].gapKind),
       };
     });
+  const most = Math.max(0, ...children.map((c) => c.counts.households?.units ?? 0));
   await drawing.showCollapsed(
     { code: area.code, name: coverage.scope.area.name, type: area.type, typeName: LEVELS[area.level]?.name },
     children,
     countsText,
+    shadeOf(most),
   );
+  state.shade = shadeOf(most);
+  renderScale($("#scale"), metricName(colourMetric()));
   return children.length;
 }
 
@@ -120,7 +152,7 @@ async function pick(area) {
     const historyP = gql(HISTORY, { scope: area.code, to: asOf });
     historyP.catch(() => {}); // shown when it comes; its failure only leaves the trend cells empty
     let network = null;
-    if (level !== "city" && level !== "district") {
+    if (level === "community" || level === "grid") {
       const asked = { root: area.code, depth: DEPTH[level], max: BUDGET, households: false, asOf };
       network = (await gql(NETWORK, asked)).network;
     }
@@ -134,6 +166,7 @@ async function pick(area) {
       const s = drawing.summary();
       message = `已绘制 ${s.nodes} 个节点、${s.edges} 条边,空白点 ${s.gaps} 处 / ${s.nodes} nodes, ${s.edges} edges, ${s.gaps} with gaps`;
       document.body.dataset.mode = "network";
+      $("#scale").hidden = true;
     } else {
       const n = await drawCollapsed(area, coverage);
       message = network
@@ -227,6 +260,14 @@ async function main() {
   renderLegend($("#legend"));
   $("#fit").addEventListener("click", () => drawing.fit());
   $("#relayout").addEventListener("click", () => drawing.layout());
+  $("#chart-metric").addEventListener("change", () => {
+    if (document.body.dataset.mode !== "collapsed" || !state.shade) return;
+    drawing.recolour(state.shade);
+    drawing.cy.nodes(".rated").forEach((n) => {
+      n.data("display", `${n.data("label")}\n${countsText({ figures: n.data("counts") })}`);
+    });
+    renderScale($("#scale"), metricName(colourMetric()));
+  });
   const picker = $("#as-of");
   picker.max = new Date().toISOString().slice(0, 10);
   picker.value = state.asOf;
@@ -243,6 +284,7 @@ async function main() {
     return;
   }
   for (const v of data.gapKinds.enumValues) state.gapNames[v.name] = v.description;
+  state.metricDescriptions = Object.fromEntries(data.metrics.enumValues.map((v) => [v.name, v.description]));
   state.metricNames = Object.fromEntries(
     data.metrics.enumValues.map((v) => [v.name, { compounds: "小区", buildings: "楼栋", groups: "党小组" }[v.name] ?? v.name]),
   );

@@ -31,6 +31,41 @@ export const MARKS = [
 
 export const FAMILY_OF = Object.fromEntries(FAMILIES.flatMap((f) => f.types.map((t) => [t, f])));
 
+/**
+ * The sequential scale collapsed areas are coloured on by a metric's rate: dark red at 0 (the worst areas stand
+ * out) through orange and yellow to a pale yellow at 100 % (ColorBrewer YlOrRd, reversed). No rate: grey.
+ */
+export const RATE_STOPS = [
+  [0, [189, 0, 38]],
+  [0.5, [240, 59, 32]],
+  [0.8, [253, 141, 60]],
+  [0.9, [254, 204, 92]],
+  [1, [255, 255, 204]],
+];
+
+/** The fill of a rate on the scale (`#rrggbb`), and whether its label needs light text. */
+export function rateColour(rate) {
+  if (rate == null) return { fill: "#e0e3e7", light: false };
+  const r = Math.max(0, Math.min(1, rate));
+  let i = 1;
+  while (i < RATE_STOPS.length - 1 && RATE_STOPS[i][0] < r) i += 1;
+  const [a, ca] = RATE_STOPS[i - 1];
+  const [b, cb] = RATE_STOPS[i];
+  const t = b > a ? (r - a) / (b - a) : 0;
+  const rgb = ca.map((c, k) => Math.round(c + (cb[k] - c) * t));
+  const hex = `#${rgb.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
+  return { fill: hex, light: 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140 };
+}
+
+/** The scale's legend: a gradient bar from 0 to 100 % under the metric's name. */
+export function renderScale(el, metricName) {
+  const stops = RATE_STOPS.map(([at]) => `${rateColour(at).fill} ${at * 100}%`).join(", ");
+  el.innerHTML = `<span class="scale-name">色阶 / scale: ${metricName}</span><span>0%</span><span class="scale-bar"
+    style="background: linear-gradient(to right, ${stops})"></span><span>100%</span>
+    <span class="hint">颜色越深覆盖率越低;大小按住户数 / darker: lower rate; size: households</span>`;
+  el.hidden = false;
+}
+
 export function cyStyle() {
   const rules = [
     {
@@ -51,6 +86,9 @@ export function cyStyle() {
     { selector: "node.partial", style: { "border-color": "#ef6c00", "border-style": "dashed", "border-width": 3 } },
     { selector: "node.collapsed", style: { "background-color": "#f7f8fa", "border-color": "#4a78b0",
       "border-style": "double", "border-width": 5, shape: "barrel", width: 170, height: 76, "text-max-width": 160 } },
+    { selector: "node.rated", style: { "background-color": "data(fill)", color: "data(ink)", "border-style": "solid",
+      "border-width": 2, "border-color": "#5f6b7a", width: "data(w)", height: "data(h)", "font-size": 14,
+      "text-max-width": "data(w)" } },
     { selector: "node.gap", style: { "background-color": "#e53935", "border-color": "#7f0000", "border-width": 3,
       shape: "octagon", color: "#ffffff", "font-weight": "bold" } },
     { selector: "node.root", style: { "border-width": 4 } },
