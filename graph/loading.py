@@ -127,9 +127,8 @@ def upsert_nodes(label: str, write: Write = Write.MERGE, name_by: NameBy = NameB
     for j, link in enumerate(inline_links(label), start=len(fields) + 1):
         pattern, find = _link_pattern(link, "n", "m"), _find("m", _ident(link.targets[0]), f"r[{j}]", name_by)
         if write is Write.MERGE:  # a link the node has is kept (or reopened); else made: say how many were
-            links += (
-                f"CALL (n, r, fresh) {{ WITH * WHERE r[{j}] IS NOT NULL {find} {_keep_or_make(link)} AS made{j} }}\n"
-            )
+            keep = _keep_or_make(link.rel, link.incoming)
+            links += f"CALL (n, r, fresh) {{ WITH * WHERE r[{j}] IS NOT NULL {find} {keep} AS made{j} }}\n"
             made.append(f"made{j}")
         else:  # one relationship per row naming a target: counted by the caller, at no cost here
             links += f"CALL (n, r) {{ WITH * WHERE r[{j}] IS NOT NULL {find} CREATE {pattern} }}\n"
@@ -166,12 +165,12 @@ RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
     )
 
 
-def _keep_or_make(link: Link) -> str:
+def _keep_or_make(rel_type: str, incoming: bool) -> str:
     """Keep the open `link` between `n` and `m`; else reopen the one a load closed today; else make it, dated
     from $today unless the node is new (`fresh`: its first links carry no dates). Returns how many were made."""
-    rel = _ident(link.rel)
-    found = f"(m)-[lk:{rel}]->(n)" if link.incoming else f"(n)-[lk:{rel}]->(m)"
-    made = f"(m)-[:{rel} {{since: since}}]->(n)" if link.incoming else f"(n)-[:{rel} {{since: since}}]->(m)"
+    rel = _ident(rel_type)
+    found = f"(m)-[lk:{rel}]->(n)" if incoming else f"(n)-[lk:{rel}]->(m)"
+    made = f"(m)-[:{rel} {{since: since}}]->(n)" if incoming else f"(n)-[:{rel} {{since: since}}]->(m)"
     return (
         f"OPTIONAL MATCH {found} WHERE lk.until IS NULL OR lk.until = date($endedOn) "
         "WITH n, m, fresh, collect(lk) AS kept, CASE WHEN fresh THEN null ELSE date($today) END AS since "
@@ -214,7 +213,6 @@ def merge_links(
     new. `Write.CREATE` (no listed node existed) CREATEs them; else each is kept, reopened or made as an inline
     link is (`_keep_or_make`). Returns how many were made."""
     n, t = _ident(label), _ident(target)
-    link = Link("", "", rel, (target,), incoming=incoming)
     find = f"{_find('n', n, 'p[0]', name_by)}\n{_find('m', t, 'p[1]', name_by)}"
     if write is Write.CREATE:
         r = _ident(rel)
@@ -223,7 +221,7 @@ def merge_links(
     return cast(
         LiteralString,
         f"\nUNWIND $pairs AS p\n{find}\nWITH n, m, p[2] AS fresh\n"
-        f"CALL (n, m, fresh) {{ {_keep_or_make(link)} AS made }}\nRETURN sum(made) AS made\n",
+        f"CALL (n, m, fresh) {{ {_keep_or_make(rel, incoming)} AS made }}\nRETURN sum(made) AS made\n",
     )
 
 

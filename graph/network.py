@@ -60,11 +60,7 @@ RETURN elementId(a) AS from, elementId(r) AS rel, type(r) AS type, elementId(sta
 ORDER BY from, m.code
 """
 )
-_LIVES, _LIVES_TOO, _CONTACTS = (
-    walk("(a)<-[:IN]-(x:Household)"),
-    walk("(a)<-[:IN]-(x:Household)"),
-    walk("(a)-[:CONTACTS]->(x:Household)"),
-)
+_LIVES, _CONTACTS = walk("(a)<-[:IN]-(x:Household)"), walk("(a)-[:CONTACTS]->(x:Household)")
 HOUSEHOLD_COUNTS: LiteralString = cast(
     LiteralString,
     f"""
@@ -74,7 +70,7 @@ RETURN id,
   CASE WHEN a:Building THEN COUNT {{ {_LIVES[0]} WHERE {_LIVES[1]} AND {in_force("x", "Household")} }}
        ELSE COUNT {{ {_CONTACTS[0]} WHERE {_CONTACTS[1]} AND {in_force("x", "Household")} }} END AS households,
   CASE WHEN a:Building
-       THEN COUNT {{ {_LIVES_TOO[0]} WHERE {_LIVES_TOO[1]} AND {in_force("x", "Household")}
+       THEN COUNT {{ {_LIVES[0]} WHERE {_LIVES[1]} AND {in_force("x", "Household")}
                     AND NOT {HOUSEHOLD_HAS_CENTRAL} }}
        ELSE 0 END AS uncovered
 """,

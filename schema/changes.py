@@ -55,7 +55,7 @@ class Change:
     )
     relation: str | None = strawberry.field(
         description="关系 / For a relationship: its sheet, e.g. 任职 / Role, 单位报到 / UnitReport, or a link "
-        "column, e.g. 楼栋·所属网格编码 / Building.grid."
+        "column, e.g. 楼栋·所属网格编码 / Building.grid_code."
     )
     related: EntityRef | None = strawberry.field(
         description="关系另一端 / A relationship's other end (null when it lies outside the area you may read)."
