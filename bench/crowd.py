@@ -5,7 +5,8 @@ and its own seeded `random.Random`, so a run's mix is the same every time. A use
 area tree, `AREA_TREE`), then loops: think (uniform around `think` seconds), pick an action by its weight, send
 its requests, as web/static/app/*.js sends them (the same GraphQL documents, the same variables):
 
-- open a scope (main.js `pick`): `coverage` and `network` at once (a city or district: coverage only);
+- open a scope (main.js `pick`): `coverage`, its monthly `coverageHistory` and, for a community or a grid, its
+  `network`, sent at once (a street, district or city is drawn from `coverage`'s children: no network);
 - the tree (tree.js): a community's grids; the search box: a community's name, two characters of it;
 - a node of the last drawing (details.js): its responsibility chain, an area's coverage, or `node(id)`;
   expand it (main.js `expand`): `network` depth 1 around it;
@@ -57,6 +58,9 @@ COVERAGE = """query($scope: String!) {
     children { level area { code name } figures { metric units covered uncovered rate gapKind } }
   }
 }"""
+HISTORY = """query($scope: String!, $to: Date) {
+  coverageHistory(scope: $scope, to: $to, every: MONTH) { points { asOf figures { metric units covered rate } } }
+}"""
 CHAIN = """query($code: String!, $scope: String) {
   responsibilityChain(code: $code, scope: $scope) {
     complete
@@ -67,11 +71,13 @@ CHAIN = """query($code: String!, $scope: String) {
   }
 }"""
 NODE = "query($id: ID!) { node(id: $id) { id ... on Entity { code type typeName label } } }"
-#: main.js: hops drawn from the scope, the drawing's node budget, an expansion's.
-DEPTH = {"street": 5, "community": 4, "grid": 4}
+#: main.js: hops drawn from the scope (only a community or a grid is drawn as a network), the budgets.
+DEPTH = {"community": 4, "grid": 4}
 BUDGET, EXPAND_BUDGET = 1000, 300
+#: The type of a collapsed drawing's nodes: a street's child areas are communities, a district's streets.
+CHILD_TYPE = {"street": "Community", "district": "Street", "city": "District"}
 CHAIN_TYPES = {"Household", "Building", "Compound"}
-AREA_TYPES = {"Street", "Community", "Grid"}
+AREA_TYPES = {"District", "Street", "Community", "Grid"}
 
 # ---------------------------------------------------------------- the API's typical queries (bench/access.py)
 
@@ -248,8 +254,12 @@ class Crowd:
                         user.streets.append(street["code"])
                         user.communities += street["communities"]
 
-    async def open_scope(self, user: User, community: bool = False) -> None:
-        """main.js `pick`: coverage and (below a district) the network, sent together (`community`: of one)."""
+    async def open_scope(self, user: User, community: bool = False, area: tuple[str, str] | None = None) -> None:
+        """main.js `pick`: coverage, its history and (a community or grid) the network at once.
+
+        `community`: open one of the user's communities; `area`: open this (code, level), as a double-click on a
+        collapsed drawing's child area does.
+        """
         rng = user.rng
         roll = 1.0 if community else rng.random()
         if roll < 0.05 and user.areas:
@@ -262,18 +272,27 @@ class Crowd:
             code, level = rng.choice(user.communities)["code"], "community"
         if not code:
             code, level = rng.choice(user.communities)["code"], "community"
+        if area is not None:
+            code, level = area
         user.scope = code
-        coverage = self.gql(user, f"page: coverage of a {level}", COVERAGE, {"scope": code})
+        asked = [
+            self.gql(user, f"page: coverage of a {level}", COVERAGE, {"scope": code}),
+            self.gql(user, f"page: coverage history of a {level}", HISTORY, {"scope": code, "to": None}),
+        ]
         if level in DEPTH:
             variables = {"root": code, "depth": DEPTH[level], "max": BUDGET, "households": False}
-            network, _ = await asyncio.gather(
-                self.gql(user, f"page: network of a {level}", NETWORK, variables), coverage
-            )
-            if network is not None and not network["network"]["truncated"]:
-                user.nodes = network["network"]["nodes"]
-                user.buildings = [n["code"] for n in user.nodes if n["type"] == "Building"] or user.buildings
-        else:
-            await coverage
+            asked.append(self.gql(user, f"page: network of a {level}", NETWORK, variables))
+        answers = await asyncio.gather(*asked)
+        network = answers[2] if len(answers) > 2 else None
+        if network is not None and not network["network"]["truncated"]:
+            user.nodes = network["network"]["nodes"]
+            user.buildings = [n["code"] for n in user.nodes if n["type"] == "Building"] or user.buildings
+        elif answers[0] is not None and level not in DEPTH:
+            # main.js `drawCollapsed`: the child areas are the drawing's nodes (a click asks their coverage).
+            kind = CHILD_TYPE.get(level, "Street")
+            user.nodes = [
+                {"code": c["area"]["code"], "type": kind, "id": ""} for c in answers[0]["coverage"]["children"]
+            ] or user.nodes
 
     async def grids(self, user: User) -> None:
         """tree.js: opening a community's row lists its grids."""
@@ -308,6 +327,10 @@ class Crowd:
             await self.open_scope(user)
             return
         node = user.rng.choice(user.nodes)
+        if not node["id"]:
+            # A collapsed drawing's child area: a double-click opens it.
+            await self.open_scope(user, area=(node["code"], node["type"].lower()))
+            return
         households = node["type"] in ("Building", "CentralHousehold")
         variables = {"root": node["code"], "depth": 1, "max": EXPAND_BUDGET, "households": households}
         await self.gql(user, "page: expand a node", NETWORK, variables)
