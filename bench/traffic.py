@@ -319,6 +319,21 @@ async def _killer(svc: Service, phase: Phase, recorder: crowd.Recorder, kill: Ki
     kill.restarted_pid = svc.live_jvm()
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; None when it is gone."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spent(before: float | None, after: float | None) -> float | None:
+    return round(after - before, 1) if before is not None and after is not None else None
+
+
 async def _run_phase(setting: Setting, phase: Phase, seed: int, think: float) -> dict[str, Any]:
     svc = setting.svc
     recorder = crowd.Recorder()
@@ -331,6 +346,8 @@ async def _run_phase(setting: Setting, phase: Phase, seed: int, think: float) ->
     kill = Kill()
     bad = AbuserProcess(setting.target) if phase.kind == "abused" else None
     load_start = os.getloadavg()[0]
+    jvm = svc.live_jvm()
+    cpu_start = (cpu_seconds(svc.proc.pid), cpu_seconds(jvm), time.process_time())
     async with httpx.AsyncClient(base_url=svc.base_url, timeout=crowd.TIMEOUT, limits=limits) as client:
         people = crowd.Crowd(client, users, recorder, think)
         if bad:
@@ -354,6 +371,12 @@ async def _run_phase(setting: Setting, phase: Phase, seed: int, think: float) ->
         "load": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "service_rss_mib": rss_mib(svc.proc.pid),
         "neo4j_rss_mib": rss_mib(svc.live_jvm()),
+        # CPU seconds in the phase: the service, its Neo4j (the JVM that ran at the start), the users' client
+        "cpu_s": {
+            "service": _spent(cpu_start[0], cpu_seconds(svc.proc.pid)),
+            "neo4j": _spent(cpu_start[1], cpu_seconds(jvm)),
+            "users": round(time.process_time() - cpu_start[2], 1),
+        },
     }
     if abused is not None:
         out["abuser"] = abused
@@ -537,13 +560,18 @@ def _failures(failures: dict[str, int]) -> str:
 def _run_section(label: str, run: dict[str, Any]) -> list[str]:
     rows = [
         "| phase | requests | answered well / s | p50 | p95 | p99 | failures | load avg (start → end) | "
-        "service / Neo4j RSS |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "service / Neo4j RSS | CPU s: service / Neo4j / users' client / abuser |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in run["phases"]:
         rss = f"{p['service_rss_mib'] or 0:,.0f} / {p['neo4j_rss_mib'] or 0:,.0f} MiB"
+        cpu = p.get("cpu_s", {})
+        bad = (p.get("abuser") or {}).get(abuser.CPU)
+        spent = " / ".join(
+            "–" if v is None else f"{v:.1f}" for v in (cpu.get("service"), cpu.get("neo4j"), cpu.get("users"), bad)
+        )
         rows.append(f"| {p['phase']} | {p['requests']:,} | {p['ok_per_s']:.1f} | {_ms(p['p50'])} | **{_ms(p['p95'])}** "
-                    f"| {_ms(p['p99'])} | {_failures(p['failures'])} | {p['load'][0]} → {p['load'][1]} | {rss} |")  # fmt: skip
+                    f"| {_ms(p['p99'])} | {_failures(p['failures'])} | {p['load'][0]} → {p['load'][1]} | {rss} | {spent} |")  # fmt: skip
     lines = [
         f"### {label}",
         "",
