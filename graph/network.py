@@ -16,7 +16,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.model import LABELS
 from graph.driver import Graph
-from graph.entities import IN_SCOPE, label_of_code, node_map, scope_params
+from graph.entities import IN_SCOPE, in_scope, label_of_code, node_map, scope_params
 from graph.gaps import RULES
 from graph.metrics import HOUSEHOLD_HAS_CENTRAL, scope_filter
 from graph.scope import LEVEL_LABEL, AreaNotFound, Scope, area_query
@@ -119,6 +119,19 @@ RETURN id, collect([label, n]) AS counts
 )
 
 
+@cache
+def hidden_gaps_query(label: str) -> LiteralString:
+    """For drawn nodes (by elementId), how many of their neighbours of `label` (left out of the drawing) break a
+    gap rule on $asOf — an aggregate of them shows how many red octagons it holds."""
+    breaks = " OR ".join(f"({r.breaks})" for r in RULES if r.label == label)
+    return cast(
+        LiteralString,
+        f"UNWIND $ids AS id MATCH (a) WHERE elementId(a) = id "
+        f"MATCH (a)-[r]-(x:{_ident(label)}) WHERE {rel_in_force('r')} AND {in_scope('x')} AND ({breaks}) "
+        f"RETURN id, count(DISTINCT x) AS n",
+    )
+
+
 @dataclass
 class Drawing:
     """Nodes and edges of a drawn subgraph; `truncated` when the node budget cut it short."""
@@ -130,6 +143,8 @@ class Drawing:
     households: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: node elementId → {label: how many neighbours of that label the drawing leaves out (`types`)}
     hidden: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: node elementId → {label: how many of those left-out neighbours break a gap rule}
+    hidden_gaps: dict[str, dict[str, int]] = field(default_factory=dict)
     truncated: bool = False
     root: str | None = None
 
@@ -224,6 +239,12 @@ async def _network(
     if hidden:
         async for r in await tx.run(HIDDEN_COUNTS, {**params, "hidden": hidden, "ids": list(drawing.nodes)}):
             drawing.hidden[r["id"]] = {label: int(n) for label, n in r["counts"]}
+        ids = list(drawing.hidden)
+        for label in {label for counts in drawing.hidden.values() for label in counts}:
+            if ids and any(rule.label == label for rule in RULES):
+                async for r in await tx.run(hidden_gaps_query(label), {**params, "ids": ids}):
+                    if r["n"]:
+                        drawing.hidden_gaps.setdefault(r["id"], {})[label] = int(r["n"])
     return drawing
 
 

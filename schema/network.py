@@ -26,6 +26,13 @@ class HiddenNeighbours:
     type: str = strawberry.field(description="类型(英文标签) / Type (graph label).")
     type_name: str = strawberry.field(description="类型中文名 / Type in Chinese.")
     count: int = strawberry.field(description="个数 / How many.")
+    level: int = strawberry.field(
+        description="该类型在分层布局中的层(同 NetworkNode.level) / Row of that type in a hierarchical layout: a "
+        "count on a node of a lower row is of things above it."
+    )
+    gaps: int = strawberry.field(
+        description="其中存在空白点的个数 / How many of them break a gap rule (red octagons once opened)."
+    )
 
 
 @strawberry.type(description="图中的节点 / A node of a drawing (Cytoscape.js / AntV G6 ready).")
@@ -85,7 +92,13 @@ def _node(node_id: str, node: dict[str, Any], drawing: nw.Drawing) -> NetworkNod
         households=households[0] if households else None,
         households_without_central=households[1] if households and label == "Building" else None,
         hidden=[
-            HiddenNeighbours(type=t, type_name=SHEET_BY_LABEL[t].zh, count=n)
+            HiddenNeighbours(
+                type=t,
+                type_name=SHEET_BY_LABEL[t].zh,
+                count=n,
+                level=nw.DRAWN[t],
+                gaps=drawing.hidden_gaps.get(node_id, {}).get(t, 0),
+            )
             for t, n in sorted(drawing.hidden.get(node_id, {}).items(), key=lambda kv: nw.DRAWN[kv[0]])
         ],
     )

@@ -79,7 +79,8 @@ LEVEL_OF_DETAIL = """
 query($root: String!, $types: [EntityType!]) {
   network(root: $root, depth: 4, maxNodes: 2000, types: $types) {
     truncated
-    nodes { code type hidden { type typeName count } }
+    nodes { id code type level gaps hidden { type typeName count gaps level } }
+    edges { source target }
   }
 }"""
 #: A community's overview (issue 24): its chain, grids and compounds; buildings and central households left out.
@@ -114,6 +115,29 @@ async def test_a_community_overview_leaves_buildings_out_and_counts_them_on_thei
     types = Counter(n["type"] for n in opened["nodes"] if n["code"] != group)
     assert types["Building"] == len([b for b in groups[0]["building_codes"].split(";") if b])
     assert types["CentralHousehold"] == centrals[group]
+
+
+async def test_an_aggregate_counts_the_gaps_it_holds(client: AsyncClient, small: dict[str, Any]) -> None:
+    """Each hidden-type count carries how many of those neighbours break a rule: the same nodes the whole drawing
+    marks with gaps among that node's neighbours."""
+    held = 0
+    for community in small["data"].rows["Community"]:
+        whole = (await data_of(client, LEVEL_OF_DETAIL, root=community["code"], types=None))["network"]
+        overview = (await data_of(client, LEVEL_OF_DETAIL, root=community["code"], types=OVERVIEW))["network"]
+        assert not whole["truncated"]
+        by_id = {n["id"]: n for n in whole["nodes"]}
+        neighbours: dict[str, set[str]] = {}
+        for e in whole["edges"]:
+            neighbours.setdefault(e["source"], set()).add(e["target"])
+            neighbours.setdefault(e["target"], set()).add(e["source"])
+        for node in overview["nodes"]:
+            for h in node["hidden"]:
+                around = [by_id[i] for i in neighbours.get(node["id"], ()) if by_id[i]["type"] == h["type"]]
+                assert h["count"] == len(around), (node["code"], h["type"])
+                assert h["gaps"] == sum(1 for n in around if n["gaps"]), (node["code"], h["type"])
+                assert {h["level"]} == {n["level"] for n in around}  # the row those nodes are drawn on
+                held += h["gaps"]
+    assert held  # the small city has buildings without a group: some aggregate holds a gap
 
 
 async def test_network_types_must_name_a_drawn_type(client: AsyncClient, small: dict[str, Any]) -> None:

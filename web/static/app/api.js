@@ -73,15 +73,17 @@ export const AREA_TREE = `{
 export const GRIDS = `query($code: String!) { community(code: $code) { code grids { code name } } }`;
 
 export const SEARCH = `query($name: String!) {
-  search(name: $name, types: [Street, Community, Grid], first: 20) {
+  search(name: $name, first: 20) {
     totalCount edges { node { code type typeName label } }
   }
 }`;
 
-export const NETWORK = `query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!, $asOf: Date) {
-  network(root: $root, depth: $depth, maxNodes: $max, households: $households, asOf: $asOf) {
+export const NETWORK = `query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!, $asOf: Date,
+    $types: [EntityType!]) {
+  network(root: $root, depth: $depth, maxNodes: $max, households: $households, asOf: $asOf, types: $types) {
     root truncated
-    nodes { id code type typeName label level depth gaps households householdsWithoutCentral }
+    nodes { id code type typeName label level depth gaps households householdsWithoutCentral
+      hidden { type typeName count gaps level } }
     edges { id source target type }
   }
 }`;

@@ -26,17 +26,18 @@ export function renderFigures(el, coverage) {
   const rows = coverage.scope.figures
     .filter((f) => f.units > 0)
     .map(
-      (f) => `<tr data-metric="${f.metric}"><td>${esc(zh(f.description))}<div class="rate-bar ${grade(f.rate)}">
-        <span style="width:${((f.rate ?? 0) * 100).toFixed(1)}%"></span></div></td>
+      (f) => `<tr data-metric="${f.metric}"><td>${esc(zh(f.description))}<div class="bar-trend">
+        <div class="rate-bar ${grade(f.rate)}"><span style="width:${((f.rate ?? 0) * 100).toFixed(1)}%"></span></div>
+        <span class="trend" title="近12个月趋势 / the last 12 months"></span></div></td>
         <td class="num">${f.covered.toLocaleString()}/${f.units.toLocaleString()}</td>
         <td class="num">${pct(f.rate)}</td>
         <td class="num ${f.uncovered ? "chain-broken" : ""}" title="未覆盖 / uncovered">${
-          f.uncovered ? f.uncovered.toLocaleString() : ""}</td>
-        <td class="trend" title="近12个月趋势 / the last 12 months"></td></tr>`,
+          f.uncovered ? f.uncovered.toLocaleString() : ""}</td></tr>`,
     );
+  // The trend sits beside the rate bar, inside the metric's cell, so the table fits the right column at 1366 px.
   el.innerHTML = `<p class="hint">${esc(coverage.scope.area.name)} · 判定日期 / as of ${esc(coverage.asOf)}</p>
-    <table class="figures"><thead><tr><th>指标 / metric</th><th>已覆盖/应覆盖</th><th>覆盖率</th><th>空白</th>
-    <th>趋势</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    <table class="figures"><thead><tr><th>指标 · 趋势 / metric</th><th>已覆盖/应覆盖</th><th>覆盖率</th>
+    <th>空白</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 /** A small line of one metric's rate over a history's days (0–100 %, the last day marked); "" with no rate. */
@@ -59,7 +60,7 @@ export function sparkline(points, metric, width = 56, height = 20) {
 /** Fill the trend cells of `renderFigures`' table from a `coverageHistory` answer. */
 export function renderTrends(el, history) {
   for (const row of el.querySelectorAll("tr[data-metric]")) {
-    const cell = row.querySelector("td.trend");
+    const cell = row.querySelector(".trend");
     if (cell) cell.innerHTML = sparkline(history.points, row.dataset.metric);
   }
 }

@@ -32,11 +32,13 @@ export function renderChain(chain) {
 }
 
 export class Details {
-  constructor(el, gapNames, { onExpand, onOpen, scope }) {
+  constructor(el, gapNames, { onExpand, onMore = () => {}, onOpen, onChain = () => {}, scope }) {
     this.el = el;
     this.gapNames = gapNames;
     this.onExpand = onExpand;
+    this.onMore = onMore;
     this.onOpen = onOpen;
+    this.onChain = onChain;
     this.scope = scope;
     this.token = 0;
     el.addEventListener("click", (evt) => {
@@ -44,11 +46,14 @@ export class Details {
       if (!button || !this.node) return;
       if (button.dataset.action === "expand") this.onExpand(this.node);
       if (button.dataset.action === "open") this.onOpen(this.node);
+      if (button.dataset.action === "more") this.onMore(this.node);
+      if (button.dataset.action === "chain" && this.chain) this.onChain(this.chain);
     });
   }
 
   async show(node) {
     this.node = node;
+    this.chain = null;
     const token = ++this.token;
     const gaps = (node.gaps || [])
       .map((k) => `<li data-gap="${k}">${esc(this.gapNames[k] ?? k)}</li>`)
@@ -58,7 +63,11 @@ export class Details {
         node.householdsWithoutCentral != null ? `(未联系中心户 ${node.householdsWithoutCentral})` : ""}</dd>`
       : "";
     const isArea = AREA_TYPES.has(node.type);
+    const held = (node.more ?? [])
+      .map((m) => `<li>${esc(m.typeName)} ${m.count}${m.gaps ? `<span class="chain-broken">(空白 ${m.gaps})</span>` : ""}</li>`)
+      .join("");
     const actions = [
+      held ? `<button type="button" data-action="more">展开未绘出的下级 / Open what it holds</button>` : "",
       node.collapsed ? "" : `<button type="button" data-action="expand">展开邻居 / Expand neighbours</button>`,
       isArea ? `<button type="button" data-action="open">设为范围 / Open as scope</button>` : "",
     ].join("");
@@ -69,6 +78,7 @@ export class Details {
         ${counts}
       </dl>
       ${gaps ? `<h2>空白点 / Gaps</h2><ul class="gap-list">${gaps}</ul>` : ""}
+      ${held ? `<h2>未绘出 / Not drawn yet</h2><ul class="held">${held}</ul>` : ""}
       <div class="actions">${actions}</div>
       <div id="details-more"><p class="hint">加载中… / loading…</p></div>`;
     const more = this.el.querySelector("#details-more");
@@ -76,7 +86,9 @@ export class Details {
       let html = "";
       if (CHAIN_TYPES.has(node.type)) {
         const data = await gql(CHAIN, { code: node.code, scope: this.scope() });
-        html = renderChain(data.responsibilityChain);
+        this.chain = data.responsibilityChain;
+        html = renderChain(data.responsibilityChain) +
+          `<div class="actions"><button type="button" data-action="chain">在图中显示责任链 / Show the chain on the picture</button></div>`;
       } else if (isArea) {
         const data = await gql(COVERAGE, { scope: node.code });
         html = `<h2>覆盖率 / Coverage</h2><table class="figures">${data.coverage.scope.figures

@@ -1,16 +1,38 @@
 // The drawing: Cytoscape.js with a layered layout. dagre orders the nodes inside each row; every node then sits
-// on the row of its level in the four-level network (street 0 … central household 5, households 6).
-import { FAMILY_OF, cyStyle } from "./style.js";
+// on the row of its level in the four-level network (street 0 … central household 5, households 6). A row wider
+// than the window wraps onto more lines, so labels stay readable at "fit" (LABEL_PX at zoom 1).
+// Neighbours a level of detail leaves out (the API's `hidden`) are counted on the node the model makes their
+// parent (HOME) — "+楼栋 12 · 空白 2" under a grid's name, a red badge for the gaps they hold — and opened on
+// demand (double-click), so a view stays small without hiding where the gaps are.
+import { toSvg } from "./export.js";
+import { FAMILY_OF, HOME, cyStyle } from "./style.js";
 
-const ROW_GAP = 90; // vertical room between two rows (px)
+const ROW_GAP = 56; // vertical room between two rows (px)
+const LINE_GAP = 14; // vertical room between two lines of a wrapped row (px)
 const GAP_X = 14; // least horizontal room between two nodes of a row (px)
+/** Every label's font size (px at zoom 1): a drawing is readable at "fit" when its zoom is at least 1. */
+export const LABEL_PX = 12;
 
-/** What a node shows: its name, and the counts it carries. */
-function display(n) {
-  const lines = [n.label];
+/**
+ * A name that may break between any two characters: Cytoscape wraps labels only at white space or zero-width
+ * spaces, and a Chinese name has neither, so a long one (a property company's) would spill out of its shape.
+ * Only names: Cytoscape's `text-overflow-wrap: anywhere` would break the counts' numbers too.
+ */
+export function breakable(text) {
+  const chars = Array.from(String(text ?? ""));
+  return chars.length > 7 ? chars.join("\u200b") : String(text ?? "");
+}
+
+/** What a node shows: its name, the counts it carries, and what it holds that is not drawn yet. */
+function display(n, more = []) {
+  const lines = [breakable(n.label)];
   if (n.households != null) {
     lines.push(`${n.households}户` + (n.householdsWithoutCentral ? `(${n.householdsWithoutCentral}未联系)` : ""));
   }
+  const held = more.map((m) => `+${m.typeName} ${m.count}` + (m.gaps ? ` · 空白 ${m.gaps}` : ""));
+  // Two held types a line when there are many (a community holds partners, stations, committees…).
+  const pairs = held.length > 2;
+  for (let i = 0; i < held.length; i += pairs ? 2 : 1) lines.push(held.slice(i, i + (pairs ? 2 : 1)).join("  "));
   return lines.join("\n");
 }
 
@@ -23,25 +45,104 @@ function classes(n) {
 }
 
 /**
+ * Where each left-out type is shown as an aggregate: on nodes of its HOME type (its parent in the model) when
+ * those are drawn, else on the drawn type counting the most of them — one place per type, so no building is
+ * counted twice (a building is a neighbour of its grid, compound and group alike).
+ */
+function homes(nodes, already = {}) {
+  const totals = {}; // hidden type → owner type → count
+  for (const n of nodes) {
+    for (const h of (n.hidden ?? []).filter((x) => x.level >= n.level)) {
+      totals[h.type] ??= {};
+      totals[h.type][n.type] = (totals[h.type][n.type] ?? 0) + h.count;
+    }
+  }
+  const out = { ...already };
+  for (const [type, owners] of Object.entries(totals)) {
+    if (out[type]) continue;
+    out[type] = owners[HOME[type]] ? HOME[type] : Object.entries(owners).sort((a, b) => b[1] - a[1])[0][0];
+  }
+  return out;
+}
+
+/** The left-out neighbours counted on a node: of the types whose home is its type, on its row or below. */
+function moreOf(n, home) {
+  return (n.hidden ?? [])
+    .filter((h) => h.count && home[h.type] === n.type && h.level >= n.level)
+    .map((h) => ({ type: h.type, typeName: h.typeName, count: h.count, gaps: h.gaps }));
+}
+
+/** A node's data and classes for what it holds (`more`): its label lines, height and gap badge. */
+function withMore(data, more) {
+  const held = more.reduce((k, m) => k + m.gaps, 0);
+  const lines = data.display.split("\n").length;
+  const wide = more.length > 2;
+  return {
+    data: { ...data, more, gapCount: held, h: 40 + Math.max(0, lines - 2) * 15 + (wide ? 10 : 0), w: wide ? 190 : 112 },
+    classes: (more.length ? " has-more" : "") + (held ? " has-gaps" : ""),
+  };
+}
+
+/** A red badge with its gap count at the top right of each visible child area that has gaps. */
+function badges(cy) {
+  return cy.nodes(".has-gaps:visible").map((n) => {
+    const { x, y } = n.position();
+    return { group: "nodes", classes: "badge", selectable: false, grabbable: false,
+      data: { id: `badge:${n.id()}`, display: String(n.data("gapCount")), level: null, badgeOf: n.id() },
+      position: { x: x + n.width() / 2 - 4, y: y - n.height() / 2 + 4 } };
+  });
+}
+
+/**
  * Rows by level, top-down. A leaf (one neighbour, in a row above: e.g. a central household under its group) is
  * stacked with its siblings in a small block under that parent instead of widening the row; the items of a row
  * keep dagre's order and are pushed apart where they overlap.
  */
 function isLeaf(n) {
-  const nbrs = n.neighborhood("node");
+  const nbrs = n.neighborhood("node:visible");
   return nbrs.length === 1 && nbrs[0].data("level") < n.data("level");
 }
 
-function placeRows(cy) {
-  const levels = [...new Set(cy.nodes().map((n) => n.data("level")))].sort((a, b) => a - b);
+/** Items of a row (sorted by x), packed onto lines no wider than `maxWidth`. */
+function wrap(items, maxWidth) {
+  const lines = [[]];
+  let width = 0;
+  for (const item of items) {
+    const w = item.w + GAP_X;
+    if (lines.at(-1).length && width + w > maxWidth) {
+      lines.push([]);
+      width = 0;
+    }
+    lines.at(-1).push(item);
+    width += w;
+  }
+  return lines;
+}
+
+/** Columns of a block of `n` equal cells (cw × ch) that let it fit a `width` × `height` window at the largest zoom. */
+function bestColumns(n, cw, ch, width, height) {
+  let best = 1;
+  let zoom = 0;
+  for (let cols = 1; cols <= n; cols += 1) {
+    const z = Math.min(width / (cols * cw), height / (Math.ceil(n / cols) * ch));
+    if (z > zoom + 1e-9) [best, zoom] = [cols, z];
+  }
+  return best;
+}
+
+function placeRows(cy, maxWidth) {
+  const shown = cy.nodes(":visible");
+  const levels = [...new Set(shown.map((n) => n.data("level")))].sort((a, b) => a - b);
+  const xs = shown.map((n) => n.position("x"));
+  const centre = (Math.min(...xs) + Math.max(...xs)) / 2;
   let top = 0;
   const placed = new Map(); // node id → x, for leaves' parents in rows above
   for (const level of levels) {
-    const row = cy.nodes().filter((n) => n.data("level") === level);
+    const row = shown.filter((n) => n.data("level") === level);
     const blocks = new Map(); // parent id → leaves
     const items = [];
     row.forEach((n) => {
-      const parent = isLeaf(n) ? n.neighborhood("node")[0] : null;
+      const parent = isLeaf(n) ? n.neighborhood("node:visible")[0] : null;
       if (parent && placed.has(parent.id())) {
         if (!blocks.has(parent.id())) blocks.set(parent.id(), []);
         blocks.get(parent.id()).push(n);
@@ -50,38 +151,50 @@ function placeRows(cy) {
       }
     });
     for (const [parentId, leaves] of blocks) {
-      // Central households three abreast under their group; collapsed areas (counts) six abreast.
-      const cols = Math.min(leaves[0].hasClass("collapsed") ? 6 : 3, leaves.length);
+      // Central households three abreast under their group; collapsed areas in the block that fits the window
+      // at the largest zoom (the rows above take about one row's room).
       const cw = Math.max(...leaves.map((l) => l.outerWidth())) + GAP_X / 2;
       const ch = Math.max(...leaves.map((l) => l.outerHeight())) + 16;
+      const cols = leaves[0].hasClass("collapsed")
+        ? bestColumns(leaves.length, cw, ch, maxWidth, Math.max(200, cy.height() - 48 - top - ROW_GAP))
+        : Math.min(3, leaves.length);
       const rows = Math.ceil(leaves.length / cols);
       leaves.sort((a, b) => String(a.data("code")).localeCompare(String(b.data("code"))));
       items.push({ x: placed.get(parentId), w: cols * cw, h: rows * ch, nodes: leaves, cols, cw, ch });
     }
     items.sort((a, b) => a.x - b.x);
-    let right = -Infinity;
-    let height = 0;
-    for (const item of items) {
-      const x = Math.max(item.x, right + GAP_X + item.w / 2);
-      right = x + item.w / 2;
-      height = Math.max(height, item.h);
-      if (item.nodes.length === 1 && item.cols === 1 && !item.cw) {
-        item.nodes[0].position({ x, y: top + item.h / 2 });
-      } else {
-        item.nodes.forEach((n, i) => {
-          const col = i % item.cols;
-          const line = Math.floor(i / item.cols);
-          n.position({ x: x - item.w / 2 + item.cw * (col + 0.5), y: top + item.ch * (line + 0.5) });
-        });
+    const span = items.length ? items.at(-1).x + items.at(-1).w / 2 - (items[0].x - items[0].w / 2) : 0;
+    // A row that fits keeps dagre's x (pushed apart where items overlap); a wider one is packed onto lines
+    // centred on the drawing, as many as it needs.
+    const packed = span > maxWidth;
+    const lines = packed ? wrap(items, maxWidth) : [items];
+    for (const line of lines) {
+      const width = line.reduce((w, item) => w + item.w + GAP_X, 0);
+      let right = packed ? centre - width / 2 : -Infinity;
+      let height = 0;
+      for (const item of line) {
+        const x = packed ? right + GAP_X + item.w / 2 : Math.max(item.x, right + GAP_X + item.w / 2);
+        right = x + item.w / 2;
+        height = Math.max(height, item.h);
+        if (item.nodes.length === 1 && item.cols === 1 && !item.cw) {
+          item.nodes[0].position({ x, y: top + item.h / 2 });
+        } else {
+          item.nodes.forEach((n, i) => {
+            const col = i % item.cols;
+            const at = Math.floor(i / item.cols);
+            n.position({ x: x - item.w / 2 + item.cw * (col + 0.5), y: top + item.ch * (at + 0.5) });
+          });
+        }
+        for (const n of item.nodes) placed.set(n.id(), n.position("x"));
       }
-      for (const n of item.nodes) placed.set(n.id(), n.position("x"));
+      top += height + LINE_GAP;
     }
-    top += height + ROW_GAP;
+    top += ROW_GAP - LINE_GAP;
   }
 }
 
 export class Drawing {
-  constructor(container, { onSelect, onOpen }) {
+  constructor(container, { onSelect, onOpen, onMore }) {
     this.cy = cytoscape({
       container,
       style: cyStyle(),
@@ -91,12 +204,21 @@ export class Drawing {
       textureOnViewport: true,
       hideEdgesOnViewport: true,
     });
-    this.cy.on("tap", "node", (evt) => onSelect(evt.target.data()));
+    /** hidden type → the node type it is counted on, for this drawing (kept across merges). */
+    this.home = {};
+    /** Type families switched off (the legend's toggles), and whether only gaps are shown in full. */
+    this.off = new Set();
+    this.onlyGaps = false;
+    this.cy.on("tap", "node", (evt) => {
+      if (!evt.target.hasClass("badge")) onSelect(evt.target.data());
+    });
     this.cy.on("dbltap", "node.collapsed", (evt) => onOpen(evt.target.data()));
+    this.cy.on("dbltap", "node.has-more", (evt) => onMore(evt.target.data()));
   }
 
   clear() {
     this.cy.elements().remove();
+    this.home = {};
   }
 
   /** Elements (nodes and edges) for a network answer; nodes already drawn are skipped. */
@@ -107,9 +229,12 @@ export class Drawing {
       level[n.id()] ??= n.data("level");
     });
     const out = [];
-    for (const n of network.nodes) {
-      if (have(n.id)) continue;
-      out.push({ group: "nodes", data: { ...n, display: display(n) }, classes: classes(n) });
+    const fresh = network.nodes.filter((n) => !have(n.id));
+    this.home = homes(fresh, this.home);
+    for (const n of fresh) {
+      const more = moreOf(n, this.home);
+      const held = withMore({ ...n, display: display(n, more) }, more);
+      out.push({ group: "nodes", data: held.data, classes: classes(n) + held.classes });
     }
     for (const e of network.edges) {
       // Upper row first, so dagre ranks rows top-down; the relationship keeps its own direction in data.
@@ -129,16 +254,29 @@ export class Drawing {
       this.clear();
       this.cy.add(this._elements(network));
       this.cy.getElementById(network.root).addClass("root");
+      this._filter();
     });
     await this.layout();
   }
 
-  /** Merge a network answer into the drawing (expand a node's neighbours); how many nodes were added. */
-  async merge(network) {
-    const before = this.cy.nodes().length;
-    this.cy.batch(() => this.cy.add(this._elements(network)));
-    const added = this.cy.nodes().length - before;
-    if (added) await this.layout();
+  /**
+   * Merge a network answer into the drawing (expand a node's neighbours, open what it holds); how many nodes were
+   * added. `opened`: the node whose held counts are now drawn (its label loses them).
+   */
+  async merge(network, { opened = null } = {}) {
+    const before = this.cy.nodes().not(".badge").length;
+    this.cy.batch(() => {
+      this.cy.add(this._elements(network));
+      const node = opened ? this.cy.getElementById(opened) : null;
+      if (node && node.nonempty()) {
+        const data = node.data();
+        node.data(withMore({ ...data, display: display(data) }, []).data);
+        node.removeClass("has-more has-gaps");
+      }
+      this._filter();
+    });
+    const added = this.cy.nodes().not(".badge").length - before;
+    await this.layout();
     return added;
   }
 
@@ -157,15 +295,15 @@ export class Drawing {
       const gaps = c.gapKinds;
       const shade = rated ? rated(c) : null;
       const data = { id, code: c.code, type: c.type, typeName: c.typeName, label: c.name, level: 1, gaps,
-        collapsed: true, counts: c.counts, display: `${c.name}\n${figuresText(c)}` };
+        collapsed: true, counts: c.counts, display: `${breakable(c.name)}\n${figuresText(c)}`, gapCount: c.gapCount ?? 0 };
       if (shade) {
         Object.assign(data, { rate: shade.rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329",
-          w: shade.size, h: Math.round(shade.size * 0.46) });
+          w: shade.size, h: Math.round(shade.size * 0.5) });
       }
       nodes.push({
         group: "nodes",
         data,
-        classes: "collapsed" + (shade ? " rated" : gaps.length ? " gap" : ""),
+        classes: "collapsed" + (shade ? " rated" : gaps.length ? " gap" : "") + (data.gapCount ? " has-gaps" : ""),
       });
       edges.push({ group: "edges", data: { id: `${root.id}|${id}|IN`, source: root.id, target: id, rel: "IN" },
         classes: "area-link" });
@@ -173,19 +311,30 @@ export class Drawing {
     this.cy.batch(() => {
       this.clear();
       this.cy.add([...nodes, ...edges]);
+      this._filter();
     });
     await this.layout();
   }
 
-  /** dagre for the order inside rows, then each node on its level's row, leaves stacked under their parent. */
-  async layout() {
+  /**
+   * dagre for the order inside rows, then each node on its level's row, leaves stacked under their parent. Layouts
+   * run one at a time (a filter switched twice quickly, then an expansion, queue behind each other): two dagre
+   * runs over the same elements at once corrupt the positions.
+   */
+  layout() {
+    this._queue = (this._queue ?? Promise.resolve()).then(() => this._layout(), () => this._layout());
+    return this._queue;
+  }
+
+  async _layout() {
     const cy = this.cy;
-    if (cy.nodes().length === 0) return;
+    const shown = cy.nodes(":visible").not(".badge");
+    if (shown.length === 0) return;
     const started = performance.now();
     // Leaves are stacked under their parents afterwards: dagre orders the rest (a row of 200 leaves would
     // otherwise spread everything).
-    const leaves = cy.nodes().filter((n) => isLeaf(n));
-    const ranked = cy.nodes().not(leaves).union(cy.edges().not(".same-row").not(leaves.connectedEdges()));
+    const leaves = shown.filter((n) => isLeaf(n));
+    const ranked = shown.not(leaves).union(cy.edges(":visible").not(".same-row").not(leaves.connectedEdges()));
     await new Promise((resolve) => {
       const layout = ranked.layout({
         name: "dagre",
@@ -200,13 +349,52 @@ export class Drawing {
       layout.one("layoutstop", resolve);
       layout.run();
     });
-    cy.batch(() => placeRows(cy));
-    cy.fit(undefined, 24);
+    // Rows wrap at the window's width (zoom 1, where labels are LABEL_PX); when that makes the drawing taller than
+    // the window, wider lines are tried and the width that fits the window at the largest zoom is kept (a tall
+    // thin drawing would need a smaller zoom than a wide one). Each try starts from dagre's positions.
+    const full = Math.max(320, cy.width() - 48);
+    const dagre = new Map(shown.map((n) => [n.id(), { ...n.position() }]));
+    const tryWidth = (width) => {
+      shown.forEach((n) => n.position(dagre.get(n.id())));
+      placeRows(cy, width);
+      const box = shown.boundingBox();
+      return Math.min((cy.width() - 48) / box.w, (cy.height() - 48) / box.h);
+    };
+    cy.batch(() => {
+      cy.nodes(".badge").remove();
+      let best = full;
+      let zoom = tryWidth(full);
+      for (const factor of [1.5, 2, 3, 4]) {
+        if (zoom >= 1) break; // fits at zoom 1 already: labels are at their full size
+        const z = tryWidth(full * factor);
+        if (z > zoom * 1.02) [best, zoom] = [full * factor, z];
+      }
+      tryWidth(best);
+      cy.add(badges(cy));
+    });
+    this.fit();
     this.layoutMs = performance.now() - started;
   }
 
+  /** Fit what is shown into the window, but no closer than 1.6x (a three-node drawing stays a drawing). */
   fit() {
-    this.cy.fit(undefined, 24);
+    const shown = this.cy.elements(":visible");
+    this.cy.fit(shown, 24);
+    if (this.cy.zoom() > 1.6) {
+      this.cy.zoom(1.6);
+      this.cy.center(shown);
+    }
+  }
+
+  /** Rendered label heights (px) of the visible nodes at the current zoom: font size times zoom. */
+  labelHeights() {
+    const zoom = this.cy.zoom();
+    return this.cy.nodes(":visible").not(".badge").map((n) => Number.parseFloat(n.style("font-size")) * zoom);
+  }
+
+  /** Whether the drawing at "fit" shows every label at LABEL_PX or more. */
+  readable() {
+    return Math.min(...this.labelHeights()) >= LABEL_PX - 0.01;
   }
 
   /** Recolour the rated child areas (another metric chosen): `rated` as `showCollapsed` takes it. */
@@ -219,8 +407,73 @@ export class Drawing {
     });
   }
 
+  /** Type families to hide (the legend's toggles) and "only gaps" (the rest faded): applied, then re-laid out. */
+  async filter({ off, onlyGaps }) {
+    if (off) this.off = new Set(off);
+    if (onlyGaps != null) this.onlyGaps = onlyGaps;
+    this.cy.batch(() => this._filter());
+    await this.layout();
+  }
+
+  _filter() {
+    const cy = this.cy;
+    cy.nodes().not(".badge").forEach((n) => {
+      const family = FAMILY_OF[n.data("type")]?.key ?? "other";
+      n.toggleClass("off", this.off.has(family) && !n.hasClass("root") && !n.hasClass("collapsed"));
+    });
+    const marked = cy.nodes(".gap, .has-gaps, .root");
+    // "Only gaps": the gaps, what holds them, and the path up to the root stay; the rest is faded, not removed.
+    const keep = this.onlyGaps ? marked.union(marked.predecessors()).union(marked.successors(".gap")) : cy.elements();
+    cy.elements().removeClass("faded");
+    if (this.onlyGaps) {
+      const up = cy.elements().dijkstra({ root: cy.nodes(".root")[0] ?? cy.nodes()[0], directed: false });
+      let path = cy.collection();
+      marked.forEach((n) => {
+        path = path.union(up.pathTo(n));
+      });
+      cy.elements().not(keep.union(path)).addClass("faded");
+    }
+  }
+
+  /** Highlight the path from the drawing's root to a node (search "find and focus"); null when not drawn. */
+  focus(code) {
+    const cy = this.cy;
+    const node = cy.nodes().filter((n) => n.data("code") === code)[0];
+    cy.elements().removeClass("path");
+    if (!node) return null;
+    node.removeClass("off");
+    const root = cy.nodes(".root")[0] ?? node;
+    const path = cy.elements(":visible").dijkstra({ root, directed: false }).pathTo(node);
+    path.addClass("path");
+    node.select();
+    cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 250 });
+    return path;
+  }
+
+  /** Highlight these codes and the edges between them (a responsibility chain); how many are drawn. */
+  highlight(codes) {
+    const cy = this.cy;
+    const wanted = new Set(codes);
+    cy.elements().removeClass("path");
+    const nodes = cy.nodes().filter((n) => wanted.has(n.data("code")));
+    nodes.union(nodes.edgesWith(nodes)).addClass("path");
+    return nodes.length;
+  }
+
+  /** The current view as a PNG (Blob), at twice the screen's resolution. */
+  png() {
+    return this.cy.png({ output: "blob", full: false, scale: 2, bg: "#ffffff" });
+  }
+
+  /** The current view as SVG text: shapes, fills and labels as Cytoscape renders them (vector, for print). */
+  svg() {
+    return toSvg(this.cy);
+  }
+
   /** Counts of what is drawn, for the status line and the tests. */
   summary() {
-    return { nodes: this.cy.nodes().length, edges: this.cy.edges().length, gaps: this.cy.nodes(".gap").length };
+    const nodes = this.cy.nodes().not(".badge");
+    return { nodes: nodes.length, edges: this.cy.edges().length, gaps: nodes.filter(".gap").length,
+      holding: nodes.filter(".has-more").length, shown: nodes.filter(":visible").length };
   }
 }

@@ -5,15 +5,33 @@ import { applyGrants, showAccount } from "./account.js";
 import { AREA_TREE, COVERAGE, HISTORY, NETWORK, gql } from "./api.js";
 import { Dashboard, renderFigures, renderTrends } from "./dashboard.js";
 import { Details } from "./details.js";
-import { Drawing } from "./graph.js";
+import { save } from "./export.js";
+import { Drawing, breakable } from "./graph.js";
 import { rateColour, renderLegend, renderScale } from "./style.js";
 import { AreaTree, LEVELS, esc, rootAt } from "./tree.js";
 
 const params = new URLSearchParams(window.location.search);
-/** Node budget of one drawing: a bigger scope is collapsed to counts (`?maxNodes=` changes it, 1–2000). */
-const BUDGET = Math.min(2000, Math.max(1, Number.parseInt(params.get("maxNodes") ?? "", 10) || 1000));
-/** Hops drawn from the scope: a street needs one more than a community to reach the central households. */
-const DEPTH = { street: 5, community: 4, grid: 4 };
+/** Most nodes one view draws before the person asks for more (`?maxNodes=`, 1–2000). */
+const BUDGET = Math.min(2000, Math.max(1, Number.parseInt(params.get("maxNodes") ?? "", 10) || 150));
+/** Hops drawn from a community or a grid (a street or larger is drawn as its child areas). */
+const DEPTH = { community: 4, grid: 4 };
+/**
+ * Levels of detail of a community and a grid, most detail first: a view draws the first whose nodes stay within
+ * the budget and whose labels are readable at "fit"; what each leaves out is counted on the nodes that hold it.
+ * A community too big even for the last is drawn as its grids, coloured by rate like a street's communities.
+ */
+const LADDER = {
+  community: [
+    ["Community", "CommunityCommittee", "Grid", "GridBranch", "Compound", "BuildingGroup"],
+    ["Community", "CommunityCommittee", "Grid", "GridBranch", "Compound"],
+    ["Community", "CommunityCommittee", "Grid", "GridBranch"],
+  ],
+  grid: [
+    ["Grid", "GridBranch", "BuildingGroup", "Compound", "Building", "CentralHousehold"],
+    ["Grid", "GridBranch", "BuildingGroup", "Compound", "Building"],
+    ["Grid", "GridBranch", "BuildingGroup", "Compound"],
+  ],
+};
 const EXPAND_BUDGET = 300;
 /** Developer timings in the status line only with `?debug=1` (people read counts, not milliseconds). */
 const DEBUG = params.get("debug") === "1";
@@ -31,19 +49,25 @@ const status = (text, kind = "") => {
 
 /** `me`: the signed-in account; `above`: the areas above its scope; `outside`: a `?scope=` it may not see. */
 /** `asOf`: the day every figure and drawing is judged on ("" for today; `?asOf=` and the toolbar's picker). */
-const state = { scope: null, token: 0, firstDrawing: true, gapNames: {}, me: null, above: [], outside: null,
+const state = { scope: null, token: 0, types: [], firstDrawing: true, gapNames: {}, me: null, above: [], outside: null,
   asOf: /^\d{4}-\d{2}-\d{2}$/.test(params.get("asOf") ?? "") ? params.get("asOf") : "" };
-const drawing = new Drawing($("#graph"), { onSelect: (n) => select(n), onOpen: (n) => openNode(n) });
+const drawing = new Drawing($("#graph"), {
+  onSelect: (n) => select(n),
+  onOpen: (n) => openNode(n),
+  onMore: (n) => openMore(n),
+});
 const details = new Details($("#details-body"), state.gapNames, {
   onExpand: (n) => expand(n),
+  onMore: (n) => openMore(n),
   onOpen: (n) => openNode(n),
+  onChain: (chain) => showChain(chain),
   scope: () => state.scope?.code ?? null,
 });
 const dashboard = new Dashboard($("#children-table"), $("#chart"), $("#chart-metric"), (code, level, name) => {
   if (code) pick({ code, level, name, type: LEVELS[level]?.type });
 });
-const tree = new AreaTree($("#tree"), $("#search"), $("#search-hits"), (area) => pick(area));
-window.grassroots = { state, drawing, budget: BUDGET };
+const tree = new AreaTree($("#tree"), $("#search"), $("#search-hits"), (area) => pick(area), (hit) => find(hit));
+window.grassroots = { state, drawing, budget: BUDGET, pick: (area) => pick(area), find: (hit) => find(hit) };
 
 /** The level of an area code: 12-digit 统计用区划代码 (city, district, street, community) or a grid WG-…. */
 function levelOf(code) {
@@ -78,14 +102,10 @@ function countsText(child) {
   return `${metricName(colourMetric())} ${rate}%\n${baseCountsText(child)}`;
 }
 
+/** A child area's counts on its node: households (compounds, buildings and gaps: the table and the badge). */
 function baseCountsText(child) {
   const f = child.figures;
-  const parts = [];
-  if (f.compounds) parts.push(`小区 ${f.compounds.units}`);
-  if (f.buildings) parts.push(`楼栋 ${f.buildings.units}`);
-  if (f.households) parts.push(`住户 ${f.households.units.toLocaleString()}`);
-  const gaps = CHAIN_METRICS.filter((m) => f[m]?.uncovered).map((m) => `${state.metricNames[m]}${f[m].uncovered}`);
-  return parts.join(" · ") + (gaps.length ? `\n空白:${gaps.join(" ")}` : "");
+  return f.households ? `住户 ${f.households.units.toLocaleString()}` : "";
 }
 
 /** The metric colouring collapsed areas: the dashboard's chart metric (households' contact by default). */
@@ -99,7 +119,7 @@ function shadeOf(maxHouseholds) {
     const f = child.counts[colourMetric()];
     const rate = f && f.units ? f.covered / f.units : null;
     const households = child.counts.households?.units ?? 0;
-    const size = Math.round(150 + 110 * Math.sqrt(households / Math.max(1, maxHouseholds)));
+    const size = Math.round(124 + 76 * Math.sqrt(households / Math.max(1, maxHouseholds)));
     return { rate, size, ...rateColour(rate) };
   };
 }
@@ -113,6 +133,7 @@ async function drawCollapsed(area, coverage) {
       return {
         code: c.area.code, name: c.area.name, type: level.type, typeName: level.name, figures, counts: figures,
         gapKinds: CHAIN_METRICS.filter((m) => figures[m]?.uncovered).map((m) => figures[m].gapKind),
+        gapCount: CHAIN_METRICS.reduce((k, m) => k + (figures[m]?.uncovered ?? 0), 0),
       };
     });
   const most = Math.max(0, ...children.map((c) => c.counts.households?.units ?? 0));
@@ -151,28 +172,41 @@ async function pick(area) {
     const coverageP = gql(COVERAGE, { scope: area.code, asOf });
     const historyP = gql(HISTORY, { scope: area.code, to: asOf });
     historyP.catch(() => {}); // shown when it comes; its failure only leaves the trend cells empty
-    let network = null;
-    if (level === "community" || level === "grid") {
-      const asked = { root: area.code, depth: DEPTH[level], max: BUDGET, households: false, asOf };
-      network = (await gql(NETWORK, asked)).network;
+    let message;
+    let fetched = null;
+    let drawn = null; // the level of detail drawn, when a network was
+    for (const [step, types] of (LADDER[level] ?? []).entries()) {
+      const asked = { root: area.code, depth: DEPTH[level], max: BUDGET, households: false, asOf, types };
+      const network = (await gql(NETWORK, asked)).network;
+      if (token !== state.token) return;
+      fetched ??= performance.now();
+      if (network.truncated || network.nodes.length > BUDGET) continue;
+      await drawing.show(network);
+      const last = step === LADDER[level].length - 1;
+      if (drawing.readable() || (last && level === "grid")) {
+        drawn = { step, types };
+        break;
+      }
     }
     const coverage = (await coverageP).coverage;
     if (token !== state.token) return;
-    const fetched = performance.now();
+    fetched ??= performance.now();
     $("#scope-title").textContent = `${LEVELS[level].name}:${coverage.scope.area.name}`;
-    let message;
-    if (network && !network.truncated) {
-      await drawing.show(network);
+    state.types = drawn ? drawn.types : [];
+    if (drawn) {
       const s = drawing.summary();
-      message = `已绘制 ${s.nodes} 个节点、${s.edges} 条边,空白点 ${s.gaps} 处 / ${s.nodes} nodes, ${s.edges} edges, ${s.gaps} with gaps`;
+      const more = s.holding ? `;${s.holding} 个节点含未展开的下级(+,双击展开)/ ${s.holding} hold more (+, double-click)` : "";
+      message = `已绘制 ${s.nodes} 个节点,空白点 ${s.gaps} 处${more} / ${s.nodes} nodes, ${s.gaps} with gaps`;
       document.body.dataset.mode = "network";
+      document.body.dataset.detail = String(drawn.step);
       $("#scale").hidden = true;
     } else {
       const n = await drawCollapsed(area, coverage);
-      message = network
-        ? `范围过大(超过 ${BUDGET} 个节点),已折叠为 ${n} 个下级区域计数 / too big to draw (over ${BUDGET} nodes): ${n} child areas as counts; 双击展开 / double-click to open`
-        : `已折叠为 ${n} 个下级区域计数 / ${n} child areas as counts; 双击展开 / double-click to open`;
+      message = LADDER[level]
+        ? `范围过大,已折叠为 ${n} 个下级区域 / too big to draw readably: ${n} child areas; 双击展开 / double-click to open`
+        : `已折叠为 ${n} 个下级区域 / ${n} child areas; 双击展开 / double-click to open`;
       document.body.dataset.mode = "collapsed";
+      delete document.body.dataset.detail;
     }
     const laidOut = performance.now();
     renderFigures($("#coverage-figures"), coverage);
@@ -224,7 +258,7 @@ async function expand(node) {
       status(`节点过多(上限 ${HARD_CAP}),请缩小范围 / too many nodes (cap ${HARD_CAP}): narrow the scope`, "warn");
       return;
     }
-    const added = await drawing.merge(network);
+    const added = await drawing.merge(network, { opened: node.id });
     const s = drawing.summary();
     status(`展开 ${node.label}:新增 ${added} 个节点,共 ${s.nodes} 个 / expanded: ${added} new, ${s.nodes} in all` +
       (network.truncated ? `(已截断 / truncated at ${EXPAND_BUDGET})` : ""));
@@ -232,6 +266,86 @@ async function expand(node) {
   } catch (err) {
     status(err.message, "error");
   }
+}
+
+/**
+ * Open what a node holds (its "+楼栋 12" lines): those types one step from it, drawn beside it. Buildings come
+ * with the groups and compounds they belong to (two steps), so the drawing shows who answers for each.
+ */
+async function openMore(node) {
+  const held = node.more ?? [];
+  if (!held.length) return;
+  status(`展开 ${node.label}… / opening…`);
+  try {
+    const buildings = held.some((m) => m.type === "Building");
+    const types = [...new Set([...state.types, node.type, ...held.map((m) => m.type),
+      ...(buildings ? ["BuildingGroup", "Compound"] : [])])];
+    const asked = { root: node.code, depth: buildings ? 2 : 1, max: EXPAND_BUDGET, households: false,
+      asOf: state.asOf || null, types };
+    const network = (await gql(NETWORK, asked)).network;
+    if (drawing.summary().nodes + network.nodes.length > HARD_CAP) {
+      status(`节点过多(上限 ${HARD_CAP}),请缩小范围 / too many nodes (cap ${HARD_CAP}): narrow the scope`, "warn");
+      return;
+    }
+    const added = await drawing.merge(network, { opened: node.id });
+    const s = drawing.summary();
+    status(`已展开 ${node.label}:新增 ${added} 个节点,共 ${s.nodes} 个 / opened: ${added} new, ${s.nodes} in all` +
+      (network.truncated ? `(已截断 / truncated at ${EXPAND_BUDGET})` : ""));
+    document.body.dataset.expanded = node.code;
+  } catch (err) {
+    status(err.message, "error");
+  }
+}
+
+/** The community (or street) a code lies in, from its own code (`PREFIX-<12-digit area code>-…`). */
+function areaOfCode(code) {
+  const m = /^[A-Z]+-(\d{12})-/.exec(code);
+  return m ? m[1] : null;
+}
+
+/**
+ * Find a search hit in the picture: open its community when it lies in another, bring it in with its drawn
+ * neighbours when a level of detail left it out, then highlight the path from the scope to it.
+ */
+async function find(hit) {
+  const area = areaOfCode(hit.code);
+  const level = area ? levelOf(area) : null;
+  if (area && level === "community" && state.scope?.code !== area && !drawing.cy.nodes().some((n) => n.data("code") === hit.code)) {
+    await pick({ code: area, level });
+  }
+  let path = drawing.focus(hit.code);
+  if (!path && document.body.dataset.mode === "network") {
+    try {
+      const types = state.types.length ? state.types : null;
+      const asked = { root: hit.code, depth: 1, max: EXPAND_BUDGET, households: false, asOf: state.asOf || null, types };
+      const network = (await gql(NETWORK, asked)).network;
+      await drawing.merge(network);
+      path = drawing.focus(hit.code);
+    } catch (err) {
+      status(err.message, "error");
+      return;
+    }
+  }
+  const node = drawing.cy.nodes().filter((n) => n.data("code") === hit.code)[0];
+  details.show(node ? node.data() : { ...hit, gaps: [] });
+  status(path
+    ? `已找到 ${hit.label}(${hit.typeName}),蓝色为从 ${state.scope?.name ?? ""} 到它的路径 / found: the blue path leads to it`
+    : `${hit.label}(${hit.typeName})不在当前图中 / not in this picture`, path ? "" : "warn");
+  document.body.dataset.found = hit.code;
+}
+
+/** "Show on the picture": the responsibility chain's subject and organizations highlighted where drawn. */
+function showChain(chain) {
+  const codes = [chain.subject?.code, ...chain.links.map((l) => l.organization?.code)].filter(Boolean);
+  const drawnCount = drawing.highlight(codes);
+  status(`责任链 ${codes.length} 个环节中 ${drawnCount} 个在图中(蓝色)/ ${drawnCount} of ${codes.length} links of the chain drawn (blue)`);
+  document.body.dataset.chain = chain.subject?.code ?? "";
+}
+
+/** The picture's file name: the scope's name and the day it is judged on. */
+function pictureName(ext) {
+  const day = state.asOf || new Date().toISOString().slice(0, 10);
+  return `${state.scope?.name ?? state.scope?.code ?? "network"}-${day}.${ext}`.replace(/[\\/:*?"<>|]/g, "_");
 }
 
 /** The areas above the caller's scope: shown apart from the tree, by name and code, not to be picked. */
@@ -257,14 +371,29 @@ function startArea(root) {
 }
 
 async function main() {
-  renderLegend($("#legend"));
+  renderLegend($("#legend"), (off) => drawing.filter({ off }));
+  $("#gaps-only").addEventListener("change", (evt) => drawing.filter({ onlyGaps: evt.target.checked }));
+  $("#export-png").addEventListener("click", async () => save(await drawing.png(), pictureName("png")));
+  $("#export-svg").addEventListener("click", () =>
+    save(new Blob([drawing.svg()], { type: "image/svg+xml" }), pictureName("svg")));
+  for (const [button, cls] of [["#toggle-side", "no-side"], ["#toggle-right", "no-right"], ["#toggle-dash", "no-dash"]]) {
+    $(button).addEventListener("click", () => {
+      document.body.classList.toggle(cls);
+      $(button).setAttribute("aria-pressed", String(document.body.classList.contains(cls)));
+      drawing.cy.resize();
+      drawing.fit();
+    });
+  }
+  // A short window keeps the drawing tall: the dashboard starts folded (its button opens it).
+  if (window.innerHeight < 860) document.body.classList.add("no-dash");
+  $("#toggle-dash").setAttribute("aria-pressed", String(document.body.classList.contains("no-dash")));
   $("#fit").addEventListener("click", () => drawing.fit());
   $("#relayout").addEventListener("click", () => drawing.layout());
   $("#chart-metric").addEventListener("change", () => {
     if (document.body.dataset.mode !== "collapsed" || !state.shade) return;
     drawing.recolour(state.shade);
     drawing.cy.nodes(".rated").forEach((n) => {
-      n.data("display", `${n.data("label")}\n${countsText({ figures: n.data("counts") })}`);
+      n.data("display", `${breakable(n.data("label"))}\n${countsText({ figures: n.data("counts") })}`);
     });
     renderScale($("#scale"), metricName(colourMetric()));
   });

@@ -27,9 +27,34 @@ export const MARKS = [
     border: "#ef6c00", shape: "rectangle", dashed: true },
   { cls: "collapsed", name: "折叠的下级区域(双击展开)/ collapsed area: double-click", fill: "#f7f8fa",
     border: "#4a78b0", shape: "barrel", double: true },
+  { cls: "has-more", name: "含未展开的下级(+,双击展开;红色数字为其中空白)/ holds more (+): double-click; red badge: gaps in it",
+    fill: "#ffffff", border: "#5f6b7a", shape: "round-rectangle", dashed: true },
 ];
 
 export const FAMILY_OF = Object.fromEntries(FAMILIES.flatMap((f) => f.types.map((t) => [t, f])));
+
+/**
+ * The node type a left-out type is counted on ("+楼栋 12"): its parent link in core/model.py (`parent=True`;
+ * tests/test_page_lod.py checks this table against the model), and for the two without one, the node they serve.
+ */
+export const HOME = {
+  Street: "District",
+  Community: "Street",
+  Grid: "Community",
+  Compound: "Community",
+  Building: "Grid",
+  StreetWorkingCommittee: "Street",
+  CommunityCommittee: "Community",
+  GridBranch: "CommunityCommittee",
+  BuildingGroup: "GridBranch",
+  CentralHousehold: "BuildingGroup",
+  ResidentsCommittee: "Community",
+  OwnersCommittee: "Compound",
+  ServiceCenter: "Community",
+  RedStation: "Community",
+  Unit: "Community", // no parent: a partner unit reports to communities
+  PropertyCompany: "Compound", // no parent: a property company manages compounds
+};
 
 /**
  * The sequential scale collapsed areas are coloured on by a metric's rate: dark red at 0 (the worst areas stand
@@ -71,8 +96,8 @@ export function cyStyle() {
     {
       selector: "node",
       style: {
-        label: "data(display)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 96, "text-valign": "center",
-        "text-halign": "center", width: 100, height: 36, "border-width": 1.5, color: "#1f2329",
+        label: "data(display)", "font-size": 12, "text-wrap": "wrap", "text-max-width": 104, "text-valign": "center",
+        "text-halign": "center", width: 112, height: 40, "border-width": 1.5, color: "#1f2329",
         "min-zoomed-font-size": 6,
       },
     },
@@ -80,15 +105,26 @@ export function cyStyle() {
       selector: `node.${f.key}`,
       style: { "background-color": f.fill, "border-color": f.border, shape: f.shape },
     })),
-    { selector: "node.central", style: { width: 46, height: 40, "font-size": 8, "text-valign": "bottom",
-      "text-margin-y": 2 } },
-    { selector: "node.household", style: { width: 40, height: 22, "font-size": 8 } },
+    // A hexagon's text room is narrower than its box: long names (a property company's) wrap inside it.
+    { selector: "node.other", style: { "text-max-width": 84, height: 46 } },
+    { selector: "node.central", style: { width: 46, height: 40, "text-valign": "bottom", "text-margin-y": 2,
+      "text-max-width": 110 } },
+    { selector: "node.household", style: { width: 56, height: 26 } },
+    { selector: "node.has-more", style: { height: "data(h)", width: "data(w)", "text-max-width": "data(w)",
+      "border-style": "dashed" } },
     { selector: "node.partial", style: { "border-color": "#ef6c00", "border-style": "dashed", "border-width": 3 } },
     { selector: "node.collapsed", style: { "background-color": "#f7f8fa", "border-color": "#4a78b0",
       "border-style": "double", "border-width": 5, shape: "barrel", width: 170, height: 76, "text-max-width": 160 } },
     { selector: "node.rated", style: { "background-color": "data(fill)", color: "data(ink)", "border-style": "solid",
-      "border-width": 2, "border-color": "#5f6b7a", width: "data(w)", height: "data(h)", "font-size": 14,
+      "border-width": 2, "border-color": "#5f6b7a", width: "data(w)", height: "data(h)", "font-size": 13,
       "text-max-width": "data(w)" } },
+    { selector: "node.badge", style: { shape: "ellipse", width: 26, height: 26, "background-color": "#e53935",
+      "border-color": "#ffffff", "border-width": 2, color: "#ffffff", "font-size": 12, "font-weight": "bold",
+      events: "no" } },
+    { selector: "node.off", style: { display: "none" } },
+    { selector: ".faded", style: { opacity: 0.18 } },
+    { selector: "node.path", style: { "underlay-color": "#1565c0", "underlay-opacity": 0.35, "underlay-padding": 7 } },
+    { selector: "edge.path", style: { "line-color": "#1565c0", width: 4 } },
     { selector: "node.gap", style: { "background-color": "#e53935", "border-color": "#7f0000", "border-width": 3,
       shape: "octagon", color: "#ffffff", "font-weight": "bold" } },
     { selector: "node.root", style: { "border-width": 4 } },
@@ -117,13 +153,19 @@ function swatch(shape, fill, border, { dashed = false, double = false } = {}) {
     stroke-width="${width}"${dash}>${paths[shape]}</g></svg>`;
 }
 
-/** The legend: one swatch per type family and per mark. */
-export function renderLegend(el) {
-  const items = [
-    ...FAMILIES.map((f) => ({ name: f.name, svg: swatch(f.shape, f.fill, f.border), cls: f.key })),
-    ...MARKS.map((m) => ({ name: m.name, svg: swatch(m.shape, m.fill, m.border, m), cls: m.cls })),
-  ];
-  el.innerHTML = items
-    .map((i) => `<span class="item" data-legend="${i.cls}">${i.svg}<span>${i.name}</span></span>`)
-    .join("");
+/**
+ * The legend: one swatch per type family — each a switch that shows or hides that family in the drawing
+ * (`onToggle(familiesOff)`) — and one per mark.
+ */
+export function renderLegend(el, onToggle = () => {}) {
+  const families = FAMILIES.map((f) => `<label class="item toggle" data-legend="${f.key}" title="显示/隐藏 / show or hide">
+      <input type="checkbox" data-family="${f.key}" checked>${swatch(f.shape, f.fill, f.border)}<span>${f.name}</span></label>`);
+  const marks = MARKS.map((m) => `<span class="item" data-legend="${m.cls}">${swatch(m.shape, m.fill, m.border, m)}<span>${
+    m.name}</span></span>`);
+  el.innerHTML = [...families, ...marks].join("");
+  el.addEventListener("change", (evt) => {
+    if (!evt.target.matches("input[data-family]")) return;
+    const off = [...el.querySelectorAll("input[data-family]")].filter((i) => !i.checked).map((i) => i.dataset.family);
+    onToggle(off);
+  });
 }

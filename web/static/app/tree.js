@@ -18,10 +18,13 @@ function esc(text) {
 }
 
 export class AreaTree {
-  constructor(treeEl, searchEl, hitsEl, onPick) {
+  /** `onPick(area)`: an area row was picked; `onFind(entity)`: a search hit that is not an area (a compound, an
+   *  organization, a red station, a list entry…) was picked, to be found in the drawing. */
+  constructor(treeEl, searchEl, hitsEl, onPick, onFind = () => {}) {
     this.el = treeEl;
     this.hits = hitsEl;
     this.onPick = onPick;
+    this.onFind = onFind;
     this.byCode = new Map();
     this.searchToken = 0;
     let timer = null;
@@ -77,6 +80,10 @@ export class AreaTree {
     const row = evt.target.closest(".tree-row");
     if (!row) return;
     const code = row.dataset.code;
+    if (row.dataset.entity) {
+      this.onFind({ code, type: row.dataset.entity, label: row.dataset.name, typeName: row.dataset.typeName });
+      return;
+    }
     const li = row.parentElement;
     if (evt.target.classList.contains("twisty")) {
       await this.toggle(li);
@@ -167,7 +174,8 @@ export class AreaTree {
       if (token !== this.searchToken) return;
       const rows = data.search.edges.map(({ node }) => {
         const level = LEVEL_OF_TYPE[node.type];
-        return `<li><div class="tree-row" data-code="${esc(node.code)}" data-level="${level}" data-name="${
+        const what = level ? `data-level="${level}"` : `data-entity="${esc(node.type)}" data-type-name="${esc(node.typeName)}"`;
+        return `<li><div class="tree-row" data-code="${esc(node.code)}" ${what} data-name="${
           esc(node.label)}"><span class="twisty">·</span><span class="name">${esc(node.label)}</span><span class="kind">${
           esc(node.typeName)} ${esc(node.code)}</span></div></li>`;
       });
