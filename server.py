@@ -25,7 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from access import hygiene, oidc
-from access.concurrency import AccountConcurrency
+from access.concurrency import AccountConcurrency, AccountLimits
 from access.tokens import Signer, secret
 from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
 from graph import rollups
@@ -258,10 +258,12 @@ def create_app(
         Route("/reports/audit.{suffix:str}", audit_report, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    # one account's requests in flight, and its share of the database (refused before the body is read, and before
+    # the account is read: on the token's login, `access.concurrency`)
+    account_limits = AccountLimits(settings.account_concurrency, lambda who: graph_ref["graph"].db_time.over(who))
     signed_in = [
-        Middleware(RequireSignIn, authenticator),
-        # one account's requests in flight, and its share of the database (refused before the body is read)
-        Middleware(AccountConcurrency, settings.account_concurrency, lambda who: graph_ref["graph"].db_time.over(who)),
+        Middleware(RequireSignIn, authenticator, account_limits.refusal),
+        Middleware(AccountConcurrency, account_limits),
     ]
     limited = [Middleware(BodyLimit, limits)]  # a body over its limit is refused before it is read (schema/limits.py)
     app = Starlette(

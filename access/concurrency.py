@@ -8,8 +8,15 @@ affected. With each request running at most GRASSROOTS_REQUEST_CONCURRENCY trans
 one account holds at most the product of the two of the NEO4J_POOL_SIZE connections.
 
 An account that has used its share of the database for the minute (`graph.fairness`) is refused here too, before
-its request is read: `429 RATE_LIMITED` with `Retry-After` — a client looping on refusals costs the service a
-token check and an account read, not a parse and a plan.
+its request is read: `429 RATE_LIMITED` with `Retry-After`.
+
+Both refusals need only the login, so `access.web.RequireSignIn` asks `AccountLimits.refusal` as soon as the token
+is checked, before the account is read from the graph: a client looping on refusals costs the service a token
+check, not a database round trip (nor a parse and a plan). A refusal never lets anything through, so refusing on
+the token's login is no weaker than on the account's (the same login: the account is found by it); a revoked
+token of an account at its limits is told 429 instead of 401, and takes none of the account's slots. The check
+after the account is read (`AccountConcurrency`) stays the one that counts: nothing awaits between it and the
+count going up.
 
 Kept in memory: one process serves the API.
 """
@@ -20,7 +27,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import RATE_LIMITED, TOO_MANY_REQUESTS
@@ -32,15 +39,34 @@ log = logging.getLogger("grassroots.access")
 RETRY_AFTER = 1
 
 
-class AccountConcurrency:
-    """ASGI middleware: at most `limit` requests in flight per signed-in account; requests without a caller
-    (the open paths) pass uncounted."""
+class AccountLimits:
+    """What one account may have: at most `limit` requests in flight, and its share of the database
+    (`over_share`, None: no share to check); the requests in flight, counted by `AccountConcurrency`."""
 
-    def __init__(self, app: ASGIApp, limit: int, over_share: Callable[[str], OverShare | None] | None = None) -> None:
-        self.app = app
+    def __init__(self, limit: int, over_share: Callable[[str], OverShare | None] | None = None) -> None:
         self.limit = limit
         self.over_share = over_share
         self.in_flight: Counter[str] = Counter()
+
+    def refusal(self, login: str, path: str) -> Response | None:
+        """The 429 answer when `login` is over its share or has `limit` requests in flight (logged), else None."""
+        refused = self.over_share(login) if self.over_share is not None else None
+        if refused is not None:
+            log.warning("account_share_refused login=%s limit_s=%g path=%s", login, refused.limit, path)
+            return _refusal(path, RATE_LIMITED, str(refused), refused.retry_after)
+        if self.in_flight[login] >= self.limit:
+            log.warning("account_concurrency_refused login=%s limit=%d path=%s", login, self.limit, path)
+            return too_many(path, self.limit)
+        return None
+
+
+class AccountConcurrency:
+    """ASGI middleware: at most `limits.limit` requests in flight per signed-in account; requests without a caller
+    (the open paths) pass uncounted."""
+
+    def __init__(self, app: ASGIApp, limits: AccountLimits) -> None:
+        self.app = app
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller = scope.get("state", {}).get("caller") if scope["type"] == "http" else None
@@ -48,22 +74,18 @@ class AccountConcurrency:
             await self.app(scope, receive, send)
             return
         login = caller.login
-        refused = self.over_share(login) if self.over_share is not None else None
+        refused = self.limits.refusal(login, scope["path"])
         if refused is not None:
-            log.warning("account_share_refused login=%s limit_s=%g path=%s", login, refused.limit, scope["path"])
-            await _refusal(scope["path"], RATE_LIMITED, str(refused), refused.retry_after)(scope, receive, send)
+            await refused(scope, receive, send)
             return
-        if self.in_flight[login] >= self.limit:
-            log.warning("account_concurrency_refused login=%s limit=%d path=%s", login, self.limit, scope["path"])
-            await too_many(scope["path"], self.limit)(scope, receive, send)
-            return
-        self.in_flight[login] += 1
+        in_flight = self.limits.in_flight
+        in_flight[login] += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight[login] -= 1
-            if not self.in_flight[login]:
-                del self.in_flight[login]
+            in_flight[login] -= 1
+            if not in_flight[login]:
+                del in_flight[login]
 
 
 def too_many(path: str, limit: int) -> JSONResponse:

@@ -3,7 +3,9 @@
 Every request but the open ones (`OPEN`: liveness, readiness, the sign-in form, static assets) names an
 account, by `Authorization: Bearer <token>` (scripts, IDE header presets) or by the session cookie that
 `POST /login` sets (the page and the IDEs: HttpOnly, SameSite=Strict). The account is read as it is now on
-every request (`access.accounts.account_of`): a disabled account or a new password takes effect at once.
+every request let through (`access.accounts.account_of`): a disabled account or a new password takes effect at
+once. A request its login's limits refuse (`access.concurrency`: requests in flight, share of the database) is
+answered once its token is checked, before the account is read.
 
 A cookie-authenticated request that may change something (any method but GET and HEAD) must also carry the
 session's anti-forgery value in `X-CSRF-Token` (the value is in the signed session token and, readable by
@@ -102,19 +104,24 @@ class Authenticator:
 
     async def caller(self, request: Request) -> Caller:
         """The caller, or `Unauthenticated` / `Forged` saying why not."""
+        return await self.caller_of(await self.checked_claims(request))
+
+    async def checked_claims(self, request: Request) -> Claims:
+        """The claims of the request's bearer token or session cookie, checked (and a cookie-authenticated change
+        checked against forgery), or `Unauthenticated` / `Forged` saying why not; the account is not read yet."""
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthenticated(BAD_HEADER)
-            return await self._caller(await self._checked(token.strip()))
+            return await self._checked(token.strip())
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthenticated(NEED_SIGN_IN)
         claims = await self._checked(cookie)
         if request.method not in SAFE_METHODS:
             check_not_forged(request, claims)
-        return await self._caller(claims)
+        return claims
 
     async def _checked(self, token: str) -> Claims:
         try:
@@ -124,7 +131,9 @@ class Authenticator:
         except InvalidToken as exc:
             raise Unauthenticated(str(exc)) from None
 
-    async def _caller(self, claims: Claims) -> Caller:
+    async def caller_of(self, claims: Claims) -> Caller:
+        """The caller checked claims name: the account read now (`Unauthenticated` when it is gone, disabled, or
+        the token was revoked)."""
         try:
             return Caller.of(await account_of(self._graph(), claims))
         except InvalidToken as exc:
@@ -149,12 +158,20 @@ def check_not_forged(request: Request, claims: Claims) -> None:
 # ---------------------------------------------------------------- the middleware
 
 
-class RequireSignIn:
-    """ASGI middleware: every path but the open ones gets a caller (`request.state.caller`) or is refused."""
+#: Asked with a checked token's login and the path before the account is read: a refusal, or None to go on.
+EarlyRefusal = Callable[[str, str], Response | None]
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+
+class RequireSignIn:
+    """ASGI middleware: every path but the open ones gets a caller (`request.state.caller`) or is refused.
+
+    `early` (the per-account limits, `access.concurrency.AccountLimits.refusal`) may refuse a request once its
+    token is checked, before the account is read: a refused request costs no database round trip."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, early: EarlyRefusal | None = None) -> None:
         self.app = app
         self.authenticator = authenticator
+        self.early = early
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_open(scope["path"]):
@@ -162,7 +179,12 @@ class RequireSignIn:
             return
         request = Request(scope)
         try:
-            caller = await self.authenticator.caller(request)
+            claims = await self.authenticator.checked_claims(request)
+            refused = self.early(claims.login, scope["path"]) if self.early is not None else None
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+            caller = await self.authenticator.caller_of(claims)
         except Unauthenticated as exc:
             await refusal(request, str(exc))(scope, receive, send)
             return

@@ -6,7 +6,11 @@ In the order a request meets them (each refusal bilingual, naming the limit and 
    `Content-Length` is over the limit is answered 413 before a byte of it is read; a body sent without one
    (chunked) is read only until it passes the limit, then answered 413; a query string over its limit is
    answered 414. `/graphql` answers GraphQL-shaped (`errors[0].extensions.code` `BAD_USER_INPUT`), the other
-   routes `{"error": {"code", "message"}}`.
+   routes `{"error": {"code", "message"}}`. Any answer (these, or a refusal further in: 401, 429) sent while
+   more than `UNREAD_BODY` bytes (4 MiB, or the body limit when larger) of its request's body may still come
+   says `Connection: close`: the connection is closed a moment (`LINGER`) after it, and what the client still
+   sends is never read — otherwise the server reads, parses and drops the rest of the body (≈ 50 ms of CPU per
+   100 MB), however early it answered.
 2. **tokens**: the parser stops at `max_tokens` (strawberry's `MaxTokensLimiter`, graphql-core's `max_tokens`),
    so parsing is bounded whatever the document's size.
 3. **list arguments and cost** (`schema.cost`), before validation: a list argument over `max_list_items`
@@ -27,6 +31,7 @@ per-request budget and, for an account, its budget per minute and what remains o
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
@@ -310,6 +315,22 @@ def extensions(limits: Limits, cache_size: int) -> tuple[list[Any], Pricing]:
 # ---------------------------------------------------------------- HTTP: body and query string
 
 
+#: Bytes of a request's body that may still be coming when it is answered and the connection kept (or the route's
+#: body limit, when larger): past them (or a chunked body, its length unknown, not read to its end) the answer
+#: closes the connection (`BodyLimit`). Never below a body limit, so a body the service could accept is never the
+#: cause; up to it the server reads and drops the rest, for about what a small request costs (≈ 2 ms of CPU for
+#: 4 MiB), and keeps the connection. Past it, a client that reads its answer only after sending its whole body
+#: (httpx) may find the connection reset instead: the server closes with the rest unread (as Go's net/http does
+#: past 256 KB). A client sending megabytes past every limit gets a refusal it can read while sending, not the
+#: service's CPU for every byte.
+UNREAD_BODY = 4 << 20
+#: Seconds such an answer, sent whole (its Content-Length says where it ends), is held open before the connection
+#: is closed, nothing more read meanwhile: closing with data unread resets the connection, and a reset arriving
+#: before the client has read the answer would take it away (Go's net/http waits 500 ms for the same reason).
+LINGER = 1.0
+CLOSE = (b"connection", b"close")
+
+
 class _TooLarge(Exception):
     """The body went past its limit while it was read."""
 
@@ -317,7 +338,10 @@ class _TooLarge(Exception):
 class BodyLimit:
     """ASGI middleware: refuse a body over its limit before reading past it, and a query string over its own.
 
-    `/graphql` bodies may hold `limits.graphql_body` bytes, every other route's `limits.form_body`."""
+    `/graphql` bodies may hold `limits.graphql_body` bytes, every other route's `limits.form_body`. An answer sent
+    while more than `UNREAD_BODY` bytes of the body may still come (a refusal before the body was read, from here
+    or further in) closes the connection (`Connection: close`, `LINGER` seconds after), so the server never reads
+    the rest."""
 
     def __init__(self, app: ASGIApp, limits: Limits) -> None:
         self.app = app
@@ -329,33 +353,44 @@ class BodyLimit:
             return
         graphql = scope["path"].startswith("/graphql")
         limit = self.limits.graphql_body if graphql else self.limits.form_body
+        declared, chunked = _body_framing(scope)
+        keep = max(UNREAD_BODY, limit)  # bytes that may still come when answered, the connection kept
         query_string = scope.get("query_string", b"")
         if len(query_string) > self.limits.query_string:
-            await self._refuse(scope, receive, send, 414, _url_message(len(query_string), self.limits.query_string))
+            close = _unread(declared, chunked, 0, keep)
+            message = _url_message(len(query_string), self.limits.query_string)
+            await self._refuse(scope, receive, send, 414, message, close)
             return
-        declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await self._refuse(scope, receive, send, 413, _body_message(declared, limit))
+            close = _unread(declared, chunked, 0, keep)
+            await self._refuse(scope, receive, send, 413, _body_message(declared, limit), close)
             return
         seen = 0
-        started = over = False
+        started = over = ended = False
+        answer = send
 
         async def counted() -> Message:
-            nonlocal seen, over
+            nonlocal seen, over, ended
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                ended = not message.get("more_body", False)
                 if seen > limit:
                     over = True
                     raise _TooLarge
+            else:
+                ended = True  # disconnected: nothing more comes
             return message
 
         async def watched(message: Message) -> None:
-            nonlocal started
+            nonlocal started, answer
             if over and not started:
                 return  # whatever the application made of the cut body (it may catch the error): ours instead
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                if not ended and _unread(declared, chunked, seen, keep):
+                    answer = _closing(send)
+            await answer(message)
 
         try:
             await self.app(scope, counted, watched)
@@ -363,29 +398,58 @@ class BodyLimit:
             if started:
                 raise
         if over and not started:
-            await self._refuse(scope, receive, send, 413, _body_message(seen, limit, read=True))
+            await self._refuse(scope, receive, send, 413, _body_message(seen, limit, read=True), True)
 
     @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str, close: bool) -> None:
         request = Request(scope)
         if request.url.path.startswith("/graphql"):
             body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": BAD_USER_INPUT}}]}
         else:
             body = {"error": {"code": BAD_USER_INPUT, "message": message}}
-        # The application never reads the rest of the body; the server drops whatever more arrives. The
-        # connection is not closed at once: closing with unread data resets it, and the client loses the answer.
-        response = JSONResponse(body, status_code=status)
-        await response(scope, receive, send)
+        # The application never reads the rest of the body. Past `UNREAD_BODY` the answer closes the connection
+        # (the server would otherwise read and drop all the rest); below, the server drops the little that comes.
+        await JSONResponse(body, status_code=status)(scope, receive, _closing(send) if close else send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _closing(send: Send) -> Send:
+    """`send` for an answer that closes its connection, its request's body unread: `Connection: close` on its head,
+    its body sent at once, its end `LINGER` seconds later (the server reads nothing more while an answer is not
+    ended, and closes the connection once it is)."""
+
+    async def closing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), CLOSE]}
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            if message.get("body"):
+                await send({**message, "more_body": True})
+            await asyncio.sleep(LINGER)
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return closing
+
+
+def _body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """The body's declared `Content-Length` (None: none, or not a number) and whether it is chunked."""
+    declared, chunked = None, False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                declared = None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
+
+
+def _unread(declared: int | None, chunked: bool, seen: int, keep: int) -> bool:
+    """Whether more than `keep` bytes of a body of which `seen` were read may still come (a chunked body, its
+    length unknown, always may)."""
+    if chunked:
+        return True
+    return declared is not None and declared - seen > keep
 
 
 def _body_message(size: int, limit: int, *, read: bool = False) -> str:

@@ -7,10 +7,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from httpx import ASGITransport, AsyncClient, Response
+from starlette.types import Receive, Scope, Send
 
+from access.concurrency import AccountConcurrency, AccountLimits
+from access.tokens import Signer
+from access.web import Authenticator, RequireSignIn
 from graph import fairness
 from graph.bounds import RequestGraph
 from graph.driver import Graph
@@ -186,3 +192,34 @@ async def test_an_account_past_its_share_is_refused_and_another_is_answered(
         answered = (await light.post("/graphql", json={"query": "{ me { login } }"})).json()
         assert answered == {"data": {"me": {"login": LIGHT}}}
     assert shared_out.app.state.graph.db_time.used(HEAVY) >= 0.05
+
+
+async def test_a_login_at_its_limits_is_refused_before_its_account_is_read() -> None:
+    """The share of the database and the requests in flight need only the token's login: a refused request never
+    asks the graph for the account (an app with no graph at all shows it); one within its limits does."""
+
+    def no_graph() -> Graph:
+        raise AssertionError("the account was read")
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("let through")
+
+    signer = Signer(b"k" * 32)
+    limits = AccountLimits(1, lambda login: OverShare(1.0, 7) if login == HEAVY else None)
+    limits.in_flight["fair-busy"] = 1  # one request in flight: at its limit of 1
+    app = RequireSignIn(AccountConcurrency(inner, limits), Authenticator(no_graph, signer), limits.refusal)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+
+        async def ask(login: str) -> Response:
+            token = signer.issue(login, timedelta(minutes=5))
+            headers = {"Authorization": f"Bearer {token}"}
+            return await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+
+        for login, code, retry in ((HEAVY, "RATE_LIMITED", "7"), ("fair-busy", "TOO_MANY_REQUESTS", "1")):
+            refused = await ask(login)
+            assert refused.status_code == 429
+            assert refused.json()["errors"][0]["extensions"]["code"] == code
+            assert refused.headers["retry-after"] == retry
+        with pytest.raises(AssertionError, match="the account was read"):
+            await ask(LIGHT)
+    assert limits.in_flight == {"fair-busy": 1}

@@ -32,7 +32,7 @@ from graph.settings import PROJECT_ROOT, Settings
 from loaders.demo import PROFILES, generate
 from schema import build_schema
 from schema.cost import CITY, CostModel, per
-from schema.limits import COST_HEADER, Limits
+from schema.limits import COST_HEADER, UNREAD_BODY, Limits
 from tests.helpers import SUITE_CITY, own_app
 
 LIMITS = Limits()
@@ -201,6 +201,10 @@ async def test_a_body_declared_over_the_limit_is_refused_unread(client: AsyncCli
     assert response.status_code == 413
     error = _refusal(response.json(), BAD_USER_INPUT)
     assert f"{LIMITS.graphql_body:,}" in error["message"]
+    assert "connection" not in response.headers  # the little left unread is dropped, the connection kept
+    huge = await client.post("/graphql", content=b"a" * (UNREAD_BODY + 2), headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+    assert huge.headers["connection"] == "close"  # more than UNREAD_BODY left unread: never read, the connection closed
     small = await client.post("/graphql", json={"query": "{ __typename }"})
     assert small.status_code == 200
     assert small.json()["data"] == {"__typename": "Query"}
@@ -220,6 +224,19 @@ async def test_a_body_sent_without_a_length_is_read_only_to_the_limit(client: As
     assert response.status_code == 413
     _refusal(response.json(), BAD_USER_INPUT)
     assert sent <= LIMITS.graphql_body + 2 * 65536
+    assert response.headers["connection"] == "close"  # the rest, of unknown length, is never read
+
+
+async def test_a_refusal_before_a_chunked_body_is_read_closes_the_connection(anonymous: AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ __typename }"}'
+
+    unread = await anonymous.post("/graphql", content=chunks(), headers={"content-type": "application/json"})
+    assert unread.status_code == 401
+    assert unread.headers["connection"] == "close"
+    declared = await anonymous.post("/graphql", json={"query": "{ __typename }"})
+    assert declared.status_code == 401
+    assert "connection" not in declared.headers
 
 
 async def test_other_routes_have_their_own_smaller_body_limit(anonymous: AsyncClient) -> None:
