@@ -63,7 +63,7 @@ test-unit: setup
 
 ## screenshot: refresh the README's picture of the page (docs/screenshot-page.png) from the browser test
 screenshot: setup
-	$(BIN)/python -m pytest -q tests/test_page.py -k community
+	$(BIN)/python -m pytest -q tests/test_page_lod.py -k "community_opens"
 	cp test-artifacts/page-community.png docs/screenshot-page.png
 
 ## lint: ruff, and the layers (core ← graph ← loaders ← schema | reports; see pyproject.toml)
