@@ -513,12 +513,15 @@ def _line(r: dict[str, Any]) -> str:
 
 
 def _pairs(run: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each abused phase with the plain phase of as many users, same run."""
+    """Each abused phase with the unabused phase of as many users that had the lowest p95, same run: the first
+    phase of 100 users is cold (their first scopes' plans and pages), the one after the abuse warm; judging the
+    abuse against the warmer of the two keeps a cold phase from hiding it."""
     pairs = []
     for abused in (p for p in run["phases"] if p["kind"] == "abused"):
-        clean = next((p for p in run["phases"] if p["kind"] == "plain" and p["users"] == abused["users"]), None)
-        if clean is not None:
-            pairs.append((abused, clean))
+        clean = [p for p in run["phases"] if p["kind"] in ("plain", "after") and p["users"] == abused["users"]]
+        clean = [p for p in clean if p["p95"]]
+        if clean:
+            pairs.append((abused, min(clean, key=lambda p: p["p95"])))
     return pairs
 
 
@@ -545,7 +548,7 @@ def _verdict(run: dict[str, Any]) -> list[str]:
         goal = "not judged: a p95 at the time-out" if censored else ("✔" if r < GOAL else "✘")
         ok = abused["ok_per_s"] / clean["ok_per_s"] if clean["ok_per_s"] else float("nan")
         lines.append(
-            f"**{abused['users']} users: their p95 while abused / unabused (same run): {r:.2f}** — goal < "
+            f"**{abused['users']} users: their p95 while abused / unabused (“{clean['phase']}”, same run): {r:.2f}** — goal < "
             f"{GOAL:.2f}: {goal}. Requests answered well per second, abused / unabused: **{ok:.2f}**; failed: "
             f"{sum(abused['failures'].values()):,} of {abused['requests']:,} abused, "
             f"{sum(clean['failures'].values()):,} of {clean['requests']:,} unabused."
