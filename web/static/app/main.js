@@ -33,6 +33,38 @@ const LADDER = {
   ],
 };
 const EXPAND_BUDGET = 300;
+
+/**
+ * What opening a scope asks, in the order `pick` uses it: its coverage, its monthly history and each level of detail
+ * of its network (none for a street or larger: drawn from coverage's children). One builder, so a request sent
+ * early (`sendEarly`) has exactly the variables `pick` asks with.
+ */
+function scopeRequests(code, level, asOf) {
+  return {
+    coverage: [COVERAGE, { scope: code, asOf }],
+    history: [HISTORY, { scope: code, to: asOf }],
+    ladder: (LADDER[level] ?? []).map((types) => [NETWORK,
+      { root: code, depth: DEPTH[level], max: BUDGET, households: false, asOf, types }]),
+  };
+}
+
+/** Requests sent before they are needed (the URL's scope, while the area tree loads); each is taken once. */
+const early = new Map();
+const requestKey = ([query, variables]) => JSON.stringify([query, variables]);
+
+function sendEarly(request) {
+  const answer = gql(...request);
+  answer.catch(() => {}); // a scope the caller may not see: `pick` asks again and shows why
+  early.set(requestKey(request), answer);
+}
+
+/** The answer of a request: the early one when it was sent, else sent now. */
+function ask(request) {
+  const key = requestKey(request);
+  const answer = early.get(key);
+  early.delete(key);
+  return answer ?? gql(...request);
+}
 /** Developer timings in the status line only with `?debug=1` (people read counts, not milliseconds). */
 const DEBUG = params.get("debug") === "1";
 const HARD_CAP = 2000; // never more nodes than this on screen, expansions included
@@ -169,15 +201,21 @@ async function pick(area) {
   const started = performance.now();
   try {
     const asOf = state.asOf || null;
-    const coverageP = gql(COVERAGE, { scope: area.code, asOf });
-    const historyP = gql(HISTORY, { scope: area.code, to: asOf });
+    const requests = scopeRequests(area.code, level, asOf);
+    const coverageP = ask(requests.coverage);
+    const historyP = ask(requests.history);
     historyP.catch(() => {}); // shown when it comes; its failure only leaves the trend cells empty
+    // Every level of detail is asked at once (answers in parallel); the first that fits the budget and reads
+    // at "fit" is drawn.
+    const ladder = requests.ladder.map((request) => ask(request));
+    ladder.forEach((answer) => answer.catch(() => {}));
+    early.clear();
     let message;
     let fetched = null;
     let drawn = null; // the level of detail drawn, when a network was
-    for (const [step, types] of (LADDER[level] ?? []).entries()) {
-      const asked = { root: area.code, depth: DEPTH[level], max: BUDGET, households: false, asOf, types };
-      const network = (await gql(NETWORK, asked)).network;
+    for (const [step, answer] of ladder.entries()) {
+      const types = requests.ladder[step][1].types;
+      const network = (await answer).network;
       if (token !== state.token) return;
       fetched ??= performance.now();
       if (network.truncated || network.nodes.length > BUDGET) continue;
@@ -404,6 +442,12 @@ async function main() {
     state.asOf = /^\d{4}-\d{2}-\d{2}$/.test(picker.value) ? picker.value : "";
     if (state.scope) pick(state.scope);
   });
+  // The URL's scope is asked for while the area tree loads (a scope outside the caller's is refused and re-asked).
+  const wanted = params.get("scope");
+  if (wanted && /^(\d{12}|WG-\d{12}-[\w-]+)$/.test(wanted)) {
+    const first = scopeRequests(wanted, levelOf(wanted), state.asOf || null);
+    [first.coverage, first.history, ...first.ladder].forEach(sendEarly);
+  }
   let data;
   try {
     data = await gql(AREA_TREE);
