@@ -108,9 +108,9 @@ def _ms(values: list[float]) -> str:
 def main(profile: str = "city") -> None:
     result = run(profile)
     rows = [
-        "| scope | drawn | first drawing (from navigation) | of which: API answers | draw and layout "
-        "(layout alone) | to paint | runs |",
-        "|---|---|---|---|---|---|---|",
+        "| scope | drawn | first drawing (from navigation) | until the scope is picked (page, scripts, area tree) | "
+        "answers still awaited | draw and layout (layout alone) | to paint | levels of detail drawn | runs |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, scope in result["scopes"].items():
         runs = result["runs"][name]
@@ -123,8 +123,10 @@ def main(profile: str = "city") -> None:
         timing = [r["timing"] for r in runs]
         rows.append(
             f"| {name} {scope['name']} (`{scope['code']}`) | {drawn} | **{_ms([r['first'] for r in runs])}** | "
+            f"{_ms([r['first'] - t['total'] for r, t in zip(runs, timing, strict=True)])} | "
             f"{_ms([t['api'] for t in timing])} | {_ms([t['draw'] for t in timing])} "
             f"({_ms([t['layout'] for t in timing])}) | {_ms([t['paint'] for t in timing])} | "
+            f"{statistics.median([t.get('tried', 0) for t in timing]):.0f} | "
             + ", ".join(f"{r['first']:.0f}" for r in runs)
             + " |"
         )
@@ -137,8 +139,11 @@ def main(profile: str = "city") -> None:
             f"{RUNS} runs per scope after {WARMUP} warm-up, interleaved; medians. *First drawing* is the page's "
             "`grassroots:first-drawing` performance mark (laid out and painted), counted from the start of navigation: "
             "it includes loading the page, the area tree, the `network` and `coverage` answers, Cytoscape.js with "
-            "dagre, and painting. The breakdown is measured by the page from picking the scope. The page draws at "
-            "most 1,000 nodes (`?maxNodes=`); a bigger scope is drawn as its child areas with counts.",
+            "dagre, and painting. The page asks for the URL's scope (coverage, history, every level of detail of its "
+            "network) while the area tree loads, so answers may be in before the scope is picked; the rest of the "
+            "breakdown is measured by the page from picking the scope. A community or grid is drawn at the most "
+            'detailed level that stays within 150 nodes and reads at "fit" (labels ≥ 12 px; each level drawn to '
+            "see is counted); a street or larger is drawn as its child areas.",
             "",
             *rows,
         ]

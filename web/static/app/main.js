@@ -213,12 +213,14 @@ async function pick(area) {
     let message;
     let fetched = null;
     let drawn = null; // the level of detail drawn, when a network was
+    let tried = 0; // levels of detail drawn to see whether they read
     for (const [step, answer] of ladder.entries()) {
       const types = requests.ladder[step][1].types;
       const network = (await answer).network;
       if (token !== state.token) return;
       fetched ??= performance.now();
       if (network.truncated || network.nodes.length > BUDGET) continue;
+      tried += 1;
       await drawing.show(network);
       const last = step === LADDER[level].length - 1;
       if (drawing.readable() || (last && level === "grid")) {
@@ -257,7 +259,7 @@ async function pick(area) {
     const ms = performance.now() - started;
     /** Where the time went (the benchmark reports it): API answers, drawing and layout, the rest until painted. */
     state.timing = { scope: area.code, api: fetched - started, draw: laidOut - fetched,
-      layout: drawing.layoutMs ?? 0, paint: performance.now() - laidOut, total: ms };
+      layout: drawing.layoutMs ?? 0, paint: performance.now() - laidOut, total: ms, tried };
     if (state.firstDrawing) {
       performance.mark("grassroots:first-drawing", { detail: { scope: area.code } });
       state.firstDrawing = false;
