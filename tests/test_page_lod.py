@@ -112,6 +112,21 @@ async def test_a_community_opens_at_a_level_of_detail_under_the_cap(
     await page.wait_for_function(f"() => ({shown})('GridBranch') === {branches}")
     await page.click("#legend-box summary")
 
+    # An opened node folds back (a second double-click): what its opening added goes, its held counts return.
+    first = holders[0]
+    before = await page.evaluate("() => grassroots.drawing.summary()")
+    held = await page.evaluate("(id) => grassroots.drawing.cy.getElementById(id).data('more')", first["id"])
+    await page.evaluate("(id) => { grassroots.drawing.cy.getElementById(id).emit('dbltap'); }", first["id"])
+    await page.wait_for_function("(code) => document.body.dataset.expanded === code", arg=first["code"])
+    opened = await page.evaluate("() => grassroots.drawing.summary()")
+    assert opened["nodes"] > before["nodes"]
+    await page.evaluate("(id) => { grassroots.drawing.cy.getElementById(id).emit('dbltap'); }", first["id"])
+    await page.wait_for_function("(code) => document.body.dataset.folded === code", arg=first["code"])
+    assert await page.evaluate("() => grassroots.drawing.summary()") == before
+    assert await page.evaluate("(id) => grassroots.drawing.cy.getElementById(id).data('more')", first["id"]) == held
+    assert await page.evaluate("(id) => grassroots.drawing.cy.getElementById(id).hasClass('has-more')", first["id"])
+    await page.evaluate("() => { delete document.body.dataset.expanded; }")
+
     # Opening the grids draws every building, the ones no group covers as octagons (a person's double-clicks).
     for holder in holders:
         await page.evaluate("(id) => { grassroots.drawing.cy.getElementById(id).emit('dbltap'); }", holder["id"])

@@ -32,11 +32,12 @@ export function renderChain(chain) {
 }
 
 export class Details {
-  constructor(el, gapNames, { onExpand, onMore = () => {}, onOpen, onChain = () => {}, scope }) {
+  constructor(el, gapNames, { onExpand, onMore = () => {}, onFold = () => {}, onOpen, onChain = () => {}, scope }) {
     this.el = el;
     this.gapNames = gapNames;
     this.onExpand = onExpand;
     this.onMore = onMore;
+    this.onFold = onFold;
     this.onOpen = onOpen;
     this.onChain = onChain;
     this.scope = scope;
@@ -47,6 +48,7 @@ export class Details {
       if (button.dataset.action === "expand") this.onExpand(this.node);
       if (button.dataset.action === "open") this.onOpen(this.node);
       if (button.dataset.action === "more") this.onMore(this.node);
+      if (button.dataset.action === "fold") this.onFold(this.node);
       if (button.dataset.action === "chain" && this.chain) this.onChain(this.chain);
     });
   }
@@ -68,6 +70,7 @@ export class Details {
       .join("");
     const actions = [
       held ? `<button type="button" data-action="more">展开未绘出的下级 / Open what it holds</button>` : "",
+      node.opened ? `<button type="button" data-action="fold">收起 / Fold what it opened</button>` : "",
       node.collapsed ? "" : `<button type="button" data-action="expand">展开邻居 / Expand neighbours</button>`,
       isArea ? `<button type="button" data-action="open">设为范围 / Open as scope</button>` : "",
     ].join("");

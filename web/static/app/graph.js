@@ -194,7 +194,7 @@ function placeRows(cy, maxWidth) {
 }
 
 export class Drawing {
-  constructor(container, { onSelect, onOpen, onMore }) {
+  constructor(container, { onSelect, onOpen, onMore, onFold = () => {} }) {
     this.cy = cytoscape({
       container,
       style: cyStyle(),
@@ -214,11 +214,15 @@ export class Drawing {
     });
     this.cy.on("dbltap", "node.collapsed", (evt) => onOpen(evt.target.data()));
     this.cy.on("dbltap", "node.has-more", (evt) => onMore(evt.target.data()));
+    this.cy.on("dbltap", "node.opened", (evt) => onFold(evt.target.data()));
+    /** Per node opened (`merge` with `opened`): the nodes its opening added and its held counts, to fold it back. */
+    this.opened = new Map();
   }
 
   clear() {
     this.cy.elements().remove();
     this.home = {};
+    this.opened.clear();
   }
 
   /** Elements (nodes and edges) for a network answer; nodes already drawn are skipped. */
@@ -266,18 +270,51 @@ export class Drawing {
   async merge(network, { opened = null } = {}) {
     const before = this.cy.nodes().not(".badge").length;
     this.cy.batch(() => {
-      this.cy.add(this._elements(network));
+      const fresh = this.cy.add(this._elements(network)).nodes();
       const node = opened ? this.cy.getElementById(opened) : null;
       if (node && node.nonempty()) {
         const data = node.data();
-        node.data(withMore({ ...data, display: display(data) }, []).data);
-        node.removeClass("has-more has-gaps");
+        this.opened.set(opened, { added: fresh.map((n) => n.id()), data: { ...data },
+          classes: ["has-more", "has-gaps"].filter((c) => node.hasClass(c)) });
+        node.data({ ...withMore({ ...data, display: display(data) }, []).data, opened: true });
+        node.removeClass("has-more has-gaps").addClass("opened");
       }
       this._filter();
     });
     const added = this.cy.nodes().not(".badge").length - before;
     await this.layout();
     return added;
+  }
+
+  /**
+   * Fold an opened node back: the nodes its opening added go (those opened in turn are folded first), and it
+   * shows its held counts again; how many nodes went.
+   */
+  async fold(id) {
+    let removed = 0;
+    this.cy.batch(() => {
+      removed = this._fold(id);
+      this._filter();
+    });
+    await this.layout();
+    return removed;
+  }
+
+  _fold(id) {
+    const entry = this.opened.get(id);
+    if (!entry) return 0;
+    this.opened.delete(id);
+    let removed = 0;
+    for (const child of entry.added) removed += this._fold(child);
+    const gone = this.cy.collection(entry.added.map((i) => this.cy.getElementById(i)).filter((n) => n.nonempty()));
+    removed += gone.length;
+    gone.remove();
+    const node = this.cy.getElementById(id);
+    if (node.nonempty()) {
+      node.data({ ...entry.data, opened: false });
+      node.removeClass("opened").addClass(entry.classes.join(" "));
+    }
+    return removed;
   }
 
   /**

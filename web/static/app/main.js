@@ -87,10 +87,12 @@ const drawing = new Drawing($("#graph"), {
   onSelect: (n) => select(n),
   onOpen: (n) => openNode(n),
   onMore: (n) => openMore(n),
+  onFold: (n) => foldNode(n),
 });
 const details = new Details($("#details-body"), state.gapNames, {
   onExpand: (n) => expand(n),
   onMore: (n) => openMore(n),
+  onFold: (n) => foldNode(n),
   onOpen: (n) => openNode(n),
   onChain: (chain) => showChain(chain),
   scope: () => state.scope?.code ?? null,
@@ -328,6 +330,7 @@ async function openMore(node) {
       return;
     }
     const added = await drawing.merge(network, { opened: node.id });
+    if (details.node?.id === node.id) details.show(drawing.cy.getElementById(node.id).data());
     const s = drawing.summary();
     status(`已展开 ${node.label}:新增 ${added} 个节点,共 ${s.nodes} 个 / opened: ${added} new, ${s.nodes} in all` +
       (network.truncated ? `(已截断 / truncated at ${EXPAND_BUDGET})` : ""));
@@ -335,6 +338,15 @@ async function openMore(node) {
   } catch (err) {
     status(err.message, "error");
   }
+}
+
+/** Fold an opened node back to its held counts (double-click it again, or 收起 in its details). */
+async function foldNode(node) {
+  const removed = await drawing.fold(node.id);
+  const s = drawing.summary();
+  status(`已收起 ${node.label}:移除 ${removed} 个节点,共 ${s.nodes} 个 / folded: ${removed} removed, ${s.nodes} in all`);
+  if (details.node?.id === node.id) details.show({ ...node, ...drawing.cy.getElementById(node.id).data() });
+  document.body.dataset.folded = node.code;
 }
 
 /** The community (or street) a code lies in, from its own code (`PREFIX-<12-digit area code>-…`). */
