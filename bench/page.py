@@ -58,6 +58,7 @@ async def _first_drawing(browser: Browser, base: str, code: str, headers: dict[s
                  first: performance.getEntriesByName('grassroots:first-drawing')[0].startTime,
                  timing: grassroots.state.timing,
                  mode: document.body.dataset.mode,
+                 labels: grassroots.drawing.labelHeights().sort((a, b) => a - b),
                  ...grassroots.drawing.summary() })"""
         )
     finally:
@@ -109,8 +110,9 @@ def main(profile: str = "city") -> None:
     result = run(profile)
     rows = [
         "| scope | drawn | first drawing (from navigation) | until the scope is picked (page, scripts, area tree) | "
-        "answers still awaited | draw and layout (layout alone) | to paint | levels of detail drawn | runs |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "answers still awaited | draw and layout (layout alone) | to paint | levels of detail drawn | "
+        "labels at fit, least / median px | runs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, scope in result["scopes"].items():
         runs = result["runs"][name]
@@ -127,6 +129,7 @@ def main(profile: str = "city") -> None:
             f"{_ms([t['api'] for t in timing])} | {_ms([t['draw'] for t in timing])} "
             f"({_ms([t['layout'] for t in timing])}) | {_ms([t['paint'] for t in timing])} | "
             f"{statistics.median([t.get('tried', 0) for t in timing]):.0f} | "
+            f"{last['labels'][0]:.1f} / {statistics.median(last['labels']):.1f} | "
             + ", ".join(f"{r['first']:.0f}" for r in runs)
             + " |"
         )
