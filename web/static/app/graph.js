@@ -389,7 +389,7 @@ export class Drawing {
     // Rows wrap at the window's width (zoom 1, where labels are LABEL_PX); when that makes the drawing taller than
     // the window, wider lines are tried and the width that fits the window at the largest zoom is kept (a tall
     // thin drawing would need a smaller zoom than a wide one). Each try starts from dagre's positions.
-    const full = Math.max(320, cy.width() - 48);
+    const full = Math.max(320, cy.width() - 64); // the fit's padding (24 + 24) and borders that overhang the rows
     const dagre = new Map(shown.map((n) => [n.id(), { ...n.position() }]));
     const tryWidth = (width) => {
       shown.forEach((n) => n.position(dagre.get(n.id())));
