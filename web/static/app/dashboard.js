@@ -3,7 +3,8 @@ import { esc } from "./tree.js";
 
 /** The four levels of the network first, then the rest. */
 export const TABLE_METRICS = ["compounds", "buildings", "groups", "households", "propertyManaged", "membersReported"];
-const SHORT = {
+/** Short Chinese names of the metrics (the table's headings, the chart's choices, the collapsed areas' labels). */
+export const SHORT = {
   compounds: "小区覆盖", buildings: "楼栋覆盖", groups: "党小组有中心户", households: "住户联系",
   propertyManaged: "物业覆盖", serviceCenters: "服务中心", partnerReported: "单位报到", membersReported: "党员报到",
 };
