@@ -102,6 +102,7 @@ def _instructions(info: Any) -> None:
     for line in INSTRUCTION_LINES:
         info.append([line])
     info.append([])
+    tables = info.max_row + 1  # the lines above overflow to the right; the tables' cells wrap
     _table_header(info, SHEET_TABLE)
     for sheet in SHEETS:
         info.append(
@@ -126,7 +127,23 @@ def _instructions(info: Any) -> None:
     for row in info.iter_rows():
         for cell in row:
             text_cell(cell)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.row >= tables:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if row[0].row >= tables:
+            info.row_dimensions[row[0].row].height = _wrapped_height(info, row)
+    _print_wide(info)
+
+
+def _wrapped_height(ws: Any, cells: tuple[Any, ...]) -> float:
+    """A row's height (points) for its wrapped cells' lines: neither Excel nor LibreOffice fits it on opening.
+    A CJK character is two width units, any other one."""
+    lines = 1
+    for cell in cells:
+        if isinstance(cell.value, str):
+            width = max((ws.column_dimensions[cell.column_letter].width or 10) - 1, 1)
+            units = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in cell.value)
+            lines = max(lines, -(-units // int(width)))
+    return 15.0 * lines
 
 
 def _table_header(info: Any, titles: tuple[str, ...]) -> None:
@@ -157,6 +174,14 @@ def _entity_sheet(ws: Any, sheet: Sheet) -> None:
         if choices:
             ws.add_data_validation(_drop_down(item, choices, f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_DATA_ROW}"))
     ws.freeze_panes = "A2"
+    _print_wide(ws)
+
+
+def _print_wide(ws: Any) -> None:
+    """Printed (and rendered) landscape, all columns on a page's width."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _number_format(item: Column | Link) -> str | None:
