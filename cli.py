@@ -242,7 +242,7 @@ def _with_graph(work: Callable[[Graph], Awaitable[T]], *, migrate_first: bool = 
 
 @app.command()
 def template(out: Annotated[Path, typer.Argument(help="输出文件 / the .xlsx to write")]) -> None:
-    """写出空白导入模板 / Write the blank import workbook (with an instructions sheet)."""
+    """写出导入模板(说明、示例行、下拉列表)/ Write the import workbook to fill: 说明 sheet, example rows, drop-downs."""
     from loaders.workbooks import write_template
 
     write_template(out)

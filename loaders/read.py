@@ -1,9 +1,9 @@
 """Reading input: an `.xlsx` workbook (one sheet per entity) or a folder of CSV files (UTF-8, BOM or not).
 
 Reading only maps sheets and headers to the model and yields raw text cells with their row
-numbers; judging values is `loaders.validate`'s job. Structural problems (not a workbook, an
-unknown or duplicate sheet, a missing or unknown header, an empty sheet) are reported as
-`Problem`s like any bad cell, all at once.
+numbers (blank rows and example rows, `EXAMPLE_MARKER`, are passed over); judging values is `loaders.validate`'s
+job. Structural problems (not a workbook, an unknown or duplicate sheet, a missing or unknown header, an empty
+sheet) are reported as `Problem`s like any bad cell, all at once.
 
 Reading is bounded (`loaders.bounds`): a file is measured before it is opened, a workbook's zip before
 openpyxl opens it, a sheet's declared dimension and its counted rows and columns before its rows are read;
@@ -42,6 +42,14 @@ from loaders.problems import Problem
 
 INSTRUCTIONS = {"说明", "instructions", "readme"}
 EXCEL_MAX_ROWS = 1_048_576
+#: A data row whose first cell starts with this is an example (the template's row 2): never loaded, in .xlsx and
+#: CSV alike, wherever it stands. The template writes it (`loaders.examples`); docs/import.md explains it.
+EXAMPLE_MARKER = "【示例】"
+
+
+def is_example(cells: list[str]) -> bool:
+    """True for an example row: its first cell (column A) starts with `EXAMPLE_MARKER`, spaces aside."""
+    return bool(cells) and cells[0].strip().startswith(EXAMPLE_MARKER)
 
 
 def _norm(text: str) -> str:
@@ -195,7 +203,7 @@ class CsvRows:
                     if len(cells) > max_columns:
                         self._report(too_many_columns(name, name, len(cells), self.limits, row=number))
                         return
-                    if "".join(cells).strip():  # not a blank row
+                    if "".join(cells).strip() and not is_example(cells):  # not a blank or an example row
                         yield number, cells
                 if next(reader, None) is not None:  # a row past the limit
                     self._report(too_many_rows(name, name, None, self.limits))
@@ -331,7 +339,7 @@ class XlsxRows:
                 for col in self.scan.formulas.get(number, ()):
                     if col - 1 < len(cells) and cells[col - 1] == "":
                         found.append(_unsaved_formula(self.title, number, col))
-                if any(cells):
+                if any(cells) and not is_example(cells):
                     yield number, cells
         finally:
             wb.close()

@@ -1,4 +1,4 @@
-"""Workbooks we write for people: the blank import template and the error workbook of rejected rows."""
+"""Workbooks we write for people: the import template to fill and the error workbook of rejected rows."""
 
 from __future__ import annotations
 
@@ -6,101 +6,216 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.inert import text_cell
-from core.model import SHEETS, Column, Kind, Link
+from core.model import SHEETS, Column, Kind, Link, Sheet
 from core.privacy import mask, redact
 from loaders.demo import headers
+from loaders.examples import YES_NO, example_row
+from loaders.guide import after_text, code_format, column_format, header_note, required_text
 from loaders.plan import Plan
 from loaders.problems import Problem
+from loaders.read import EXAMPLE_MARKER
 from loaders.validate import CASCADE_REASON
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="B22222")
-KIND_HINTS = {
-    Kind.TEXT: "文本 / text",
-    Kind.INT: "整数 / whole number",
-    Kind.FLOAT: "数字 / number",
-    Kind.BOOL: "是/否 (yes/no)",
-    Kind.DATE: "日期 YYYY-MM-DD / date",
-    Kind.AREA_CODE: "12位统计用区划代码 / 12-digit area code",
-    Kind.USCC: "18位统一社会信用代码 / unified social credit code",
-    Kind.ID_NUMBER: "18位身份证号 / ID number (sensitive)",
-    Kind.CODE: "编码 PREFIX-区划代码-序号 / own code",
-    Kind.ENUM: "选项 / one of",
-}
+#: The template's header styles: a required column's header is red (and its comment says so), the rest black;
+#: the header texts stay the reader's own (`loaders.read.header_keys`).
+HEADER_FILL = PatternFill("solid", fgColor="E7E6E6")
+HEADER_FONT = Font(bold=True, color="000000")
+REQUIRED_FONT = Font(bold=True, color="C00000")
+EXAMPLE_FONT = Font(italic=True, color="808080")
+INFO_FILL = PatternFill("solid", fgColor="B22222")
+INFO_FONT = Font(bold=True, color="FFFFFF")
+#: Rows of a template sheet: the header, the example, then the data rows the drop-down lists cover.
+EXAMPLE_ROW, FIRST_DATA_ROW, LAST_DATA_ROW = 2, 3, 10_000
+TEXT_FORMAT, DATE_FORMAT = "@", "yyyy-mm-dd"
+#: Kinds whose cells are text, kept as typed (leading zeros, 18 digits); link columns hold codes, text too.
+TEXT_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.AREA_CODE, Kind.USCC, Kind.ID_NUMBER})
 
 
 def write_template(out: Path) -> None:
-    """The blank import workbook: an instructions sheet, then one sheet per entity with its headers."""
+    """The import workbook to fill: the 说明 sheet, then one sheet per model sheet (`SHEETS`, in model order).
+
+    Each sheet has its headers (required ones red, every one with a comment: required or not, format, the sheets a
+    link names), an example row (`loaders.examples`, grey italics, skipped by the loader), drop-down lists for
+    enum and yes/no columns, and text or date formats on its columns. Every cell is a plain value (inert)."""
     wb = Workbook()
-    info = wb.active
-    info.title = "说明"
-    info.append(["基层党建组织网络 导入模板 / Grassroots Graph import template"])
-    info["A1"].font = Font(bold=True, size=14)
-    info.append([])
-    for line in (
-        "每个工作表对应一类实体,每行一条记录;第一行是表头(中文或英文列名均可)。"
-        "/ One sheet per entity, one row per record; row 1 holds the headers (Chinese or English).",
-        "每行都有稳定的编码和上级编码;上级可以在本工作簿中,也可以已在数据库中。"
-        "/ Every row carries its code and its parent's code; the parent may be in this workbook or in the graph.",
-        "多个编码用分号分隔。/ Separate several codes with ';'.",
-        "导入前先校验全部数据:有任何错误则不写入任何数据,并列出所有问题。"
-        "/ All is validated before any write: with any problem nothing is written, and every problem is listed.",
-        "也可用同名 CSV 文件(UTF-8)组成的文件夹导入。/ A folder of UTF-8 CSV files named like the sheets loads too.",
-        "命令 / command: grassroots load 文件.xlsx [--skip-invalid] [--prune]",
-    ):
-        info.append([line])
-    info.append([])
-    info.append(
-        [
-            "工作表 / sheet",
-            "列 / column",
-            "英文列名 / English header",
-            "必填 / required",
-            "格式 / format",
-            "说明 / notes",
-        ]
-    )
-    for cell in info[info.max_row]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
+    _instructions(wb.active)
     for sheet in SHEETS:
-        for item in sheet.items:
-            fmt, required, notes = _describe(item)
-            info.append([f"{sheet.zh} {sheet.key}", item.zh, item.en, "是" if required else "", fmt, notes])
-    for col, width in zip("ABCDEF", (26, 24, 24, 10, 40, 60), strict=True):
-        info.column_dimensions[col].width = width
-    for sheet in SHEETS:
-        ws = wb.create_sheet(sheet.zh)
-        cols = headers(sheet.key)
-        ws.append([zh for _, zh in cols])
-        for i, _ in enumerate(cols, start=1):
-            c = ws.cell(row=1, column=i)
-            c.font = HEADER_FONT
-            c.fill = HEADER_FILL
-            c.alignment = Alignment(wrap_text=True)
-            ws.column_dimensions[get_column_letter(i)].width = 22
-        ws.freeze_panes = "A2"
+        _entity_sheet(wb.create_sheet(sheet.zh), sheet)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
 
 
-def _describe(item: Column | Link) -> tuple[str, bool, str]:
-    if isinstance(item, Column):
-        fmt = KIND_HINTS[item.kind]
-        if item.choices:
-            fmt += ": " + "、".join(item.choices)
-        if item.minimum is not None or item.maximum is not None:
-            low = "" if item.minimum is None else f"{item.minimum:g}"
-            high = "" if item.maximum is None else f"{item.maximum:g}"
-            fmt += f" [{low}–{high}]"
-        return fmt, item.required, item.doc
-    targets = " / ".join(item.targets)
-    fmt = f"编码 → {targets}" + (" (可多个 / several)" if item.many else "")
-    return fmt, item.required, item.doc
+INSTRUCTION_LINES = (
+    "每个工作表对应一类实体或关系,每行一条记录;第一行是表头(中文或英文列名均可)。"
+    "/ One sheet per entity or relationship, one row per record; row 1 holds the headers (Chinese or English).",
+    f"第{EXAMPLE_ROW}行是示例(灰色斜体,首格以「{EXAMPLE_MARKER}」开头):导入时跳过,可保留或删除;"
+    f"从第{FIRST_DATA_ROW}行起填写。"
+    f"/ Row {EXAMPLE_ROW} is an example (grey italics, its first cell starting with {EXAMPLE_MARKER}): the loader "
+    f"skips it; keep or delete it, and fill from row {FIRST_DATA_ROW}.",
+    "红色表头为必填列;把鼠标停在表头上可看格式与说明。/ Red headers are required; hover over a header for its format.",
+    "选项列与是/否列有下拉列表;日期列为日期格式;编码、身份证号、电话等列为文本格式,保留前导0与18位数字。"
+    "/ Choice and yes/no columns have drop-down lists; date columns are dates; codes, ID numbers and phones are text "
+    "(leading zeros and 18 digits kept).",
+    "每行都有稳定的编码和上级编码;上级可以在本工作簿中,也可以已在数据库中。按下表顺序,先填上级,再填引用它的表。"
+    "/ Every row carries its code and its parent's code; the parent may be in this workbook or in the graph. "
+    "Fill the sheets in the order below: a sheet after those it names.",
+    "自有编码为「前缀-12位区划代码-序号」,各表的前缀与格式见下表;区划用统计用区划代码,单位用统一社会信用代码。"
+    "/ Own codes are PREFIX-<12-digit area code>-<local part>, each sheet's prefix below; areas use their area code, "
+    "units their credit code.",
+    "多个编码用分号分隔。/ Separate several codes with ';'.",
+    "导入前先校验全部数据:有任何错误则不写入任何数据,并列出所有问题。"
+    "/ All is validated before any write: with any problem nothing is written, and every problem is listed.",
+    "也可用同名 CSV 文件(UTF-8)组成的文件夹导入。/ A folder of UTF-8 CSV files named like the sheets loads too.",
+    "命令 / command: grassroots load 文件.xlsx [--skip-invalid] [--prune]",
+)
+SHEET_TABLE = (
+    "工作表 / sheet",
+    "英文名 / key",
+    "用途 / purpose",
+    "编码前缀 / prefix",
+    "编码格式 / code format",
+    "先填 / fill first",
+    "必填列 / required columns",
+)
+COLUMN_TABLE = (
+    "工作表 / sheet",
+    "列 / column",
+    "英文列名 / English header",
+    "必填 / required",
+    "格式 / format",
+    "说明 / notes",
+)
+
+
+def _instructions(info: Any) -> None:
+    """The 说明 sheet: how to fill, one row per sheet (`SHEET_TABLE`), then one row per column (`COLUMN_TABLE`)."""
+    info.title = "说明"
+    info.append(["基层党建组织网络 导入模板 / Grassroots Graph import template"])
+    info["A1"].font = Font(bold=True, size=14)
+    info.append([])
+    for line in INSTRUCTION_LINES:
+        info.append([line])
+    info.append([])
+    tables = info.max_row + 1  # the lines above overflow to the right; the tables' cells wrap
+    _table_header(info, SHEET_TABLE)
+    for sheet in SHEETS:
+        info.append(
+            [
+                sheet.zh,
+                sheet.key,
+                sheet.doc,
+                sheet.prefix or "—",
+                code_format(sheet),
+                after_text(sheet),
+                required_text(sheet),
+            ]
+        )
+    info.append([])
+    _table_header(info, COLUMN_TABLE)
+    for sheet in SHEETS:
+        for item in sheet.items:
+            required = "是 / yes" if item.required else ""
+            info.append([f"{sheet.zh} {sheet.key}", item.zh, item.en, required, column_format(sheet, item), item.doc])
+    for col, width in zip("ABCDEFG", (26, 24, 40, 14, 44, 40, 40), strict=True):
+        info.column_dimensions[col].width = width
+    for row in info.iter_rows():
+        for cell in row:
+            text_cell(cell)
+            if cell.row >= tables:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if row[0].row >= tables:
+            info.row_dimensions[row[0].row].height = _wrapped_height(info, row)
+    _print_wide(info)
+
+
+def _wrapped_height(ws: Any, cells: tuple[Any, ...]) -> float:
+    """A row's height (points) for its wrapped cells' lines: neither Excel nor LibreOffice fits it on opening.
+    A CJK character is two width units, any other one."""
+    lines = 1
+    for cell in cells:
+        if isinstance(cell.value, str):
+            width = max((ws.column_dimensions[cell.column_letter].width or 10) - 1, 1)
+            units = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in cell.value)
+            lines = max(lines, -(-units // int(width)))
+    return 15.0 * lines
+
+
+def _table_header(info: Any, titles: tuple[str, ...]) -> None:
+    info.append(list(titles))
+    for cell in info[info.max_row]:
+        cell.font = INFO_FONT
+        cell.fill = INFO_FILL
+
+
+def _entity_sheet(ws: Any, sheet: Sheet) -> None:
+    """One sheet: marked headers with comments, the example row, the columns' formats and drop-down lists."""
+    example = example_row(sheet)
+    for i, item in enumerate(sheet.items, start=1):
+        letter = get_column_letter(i)
+        head = text_cell(ws.cell(row=1, column=i, value=item.zh))
+        head.font = REQUIRED_FONT if item.required else HEADER_FONT
+        head.fill = HEADER_FILL
+        head.alignment = Alignment(wrap_text=True)
+        head.comment = Comment(header_note(sheet, item), "grassroots", width=320, height=120)
+        cell = text_cell(ws.cell(row=EXAMPLE_ROW, column=i, value=example[i - 1]))
+        cell.font = EXAMPLE_FONT
+        number_format = _number_format(item)
+        if number_format is not None:
+            ws.column_dimensions[letter].number_format = number_format
+            cell.number_format = number_format
+        ws.column_dimensions[letter].width = 24
+        choices = _choices(item)
+        if choices:
+            ws.add_data_validation(_drop_down(item, choices, f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_DATA_ROW}"))
+    ws.freeze_panes = "A2"
+    _print_wide(ws)
+
+
+def _print_wide(ws: Any) -> None:
+    """Printed (and rendered) landscape, all columns on a page's width."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _number_format(item: Column | Link) -> str | None:
+    """Text for codes and text (`TEXT_KINDS`, link columns), a date format for dates, else Excel's own."""
+    if isinstance(item, Link) or item.kind in TEXT_KINDS:
+        return TEXT_FORMAT
+    return DATE_FORMAT if item.kind is Kind.DATE else None
+
+
+def _choices(item: Column | Link) -> tuple[str, ...]:
+    """The drop-down list of a column: an enum's choices, the yes/no words; none for other columns."""
+    if isinstance(item, Link):
+        return ()
+    if item.kind is Kind.ENUM:
+        return item.choices
+    return YES_NO if item.kind is Kind.BOOL else ()
+
+
+def _drop_down(item: Column, choices: tuple[str, ...], cells: str) -> DataValidation:
+    """An Excel list validation over `cells`: a value off the list is refused with the list in the message."""
+    listed = "、".join(choices)
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(choices) + '"',
+        allow_blank=not item.required,
+        showErrorMessage=True,
+        errorTitle="无效的值 / invalid value",
+        error=f"应为以下之一 / one of: {listed}",
+        showInputMessage=True,
+        promptTitle=item.zh[:32],
+        prompt=f"请选择 / choose: {listed}",
+    )
+    dv.add(cells)
+    return dv
 
 
 def _shown(items: tuple[Column | Link, ...], cells: list[str]) -> list[str]:
