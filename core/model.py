@@ -44,7 +44,14 @@ class Column:
     maximum: float | None = None
     sensitive: bool = False  # personal information (PIPL): masked unless the role allows
     past: bool = False  # a date that cannot lie in the future (reports, services, joining)
+    digits: bool = False  # a string of digits (a phone): must be typed as text, Excel would make it a number
     doc: str = ""
+
+    @property
+    def as_text(self) -> bool:
+        """Digits that must arrive as text: an ID number, an area or credit code, a phone. Excel stores digits
+        typed into a cell as a number and keeps 15 of them (`loaders.hints` says how to fix it)."""
+        return self.digits or self.kind in (Kind.ID_NUMBER, Kind.AREA_CODE, Kind.USCC)
 
 
 @dataclass(frozen=True)
@@ -404,7 +411,7 @@ _SHEETS: tuple[Sheet, ...] = (
             Column("inService", "是否在职党员", "in_service", Kind.BOOL),
             Column("joinedAt", "入党日期", "joined_at", Kind.DATE, past=True),
             FULL_SINCE,
-            Column("phone", "联系电话", "phone", sensitive=True),
+            Column("phone", "联系电话", "phone", sensitive=True, digits=True),
         ),
         links=(
             Link(
