@@ -233,7 +233,14 @@ _SHEETS: tuple[Sheet, ...] = (
             CODE,
             NAME,
             Column("address", "地址", "address"),
-            Column("centralCity", "是否中心城区", "central_city", Kind.BOOL),
+            Column(
+                "centralCity",
+                "是否中心城区",
+                "central_city",
+                Kind.BOOL,
+                doc="空则随所属社区;社区也空则物业覆盖不计入(导入时提示)/ empty: as its community's; both empty: "
+                "left out of the property figure",
+            ),
         ),
         links=(
             Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
@@ -469,7 +476,16 @@ _SHEETS: tuple[Sheet, ...] = (
         prefix="HSYZ",
         columns=(CODE, NAME, Column("address", "地址", "address")),
         links=(
-            Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
+            Link(
+                "所属社区或街道编码",
+                "community_code",
+                "IN",
+                ("Community", "Street"),
+                required=True,
+                parent=True,
+                doc="街道级驿站填街道编码(只在街道范围内可见)/ a street-level station names its street (seen in the "
+                "street's scope, in no community's)",
+            ),
             Link("所在小区编码", "compound_code", "IN_COMPOUND", ("Compound",), same_area="community"),
         ),
     ),
