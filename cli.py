@@ -340,6 +340,8 @@ def _report(result: LoadResult, path: Path, errors: Path | None) -> None:
     for key, c in summary.links.items():
         if any(c.values()):
             typer.echo(f"{key:<40} " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.items())))
+    for warning in result.warnings:
+        typer.echo(f"提示 / warning: {warning}", err=True)
     if result.skipped:
         target = errors or Path(path).with_name(Path(path).stem + ".errors.xlsx")
         count = write_error_workbook(result.plan, target)

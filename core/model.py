@@ -44,7 +44,14 @@ class Column:
     maximum: float | None = None
     sensitive: bool = False  # personal information (PIPL): masked unless the role allows
     past: bool = False  # a date that cannot lie in the future (reports, services, joining)
+    digits: bool = False  # a string of digits (a phone): must be typed as text, Excel would make it a number
     doc: str = ""
+
+    @property
+    def as_text(self) -> bool:
+        """Digits that must arrive as text: an ID number, an area or credit code, a phone. Excel stores digits
+        typed into a cell as a number and keeps 15 of them (`loaders.hints` says how to fix it)."""
+        return self.digits or self.kind in (Kind.ID_NUMBER, Kind.AREA_CODE, Kind.USCC)
 
 
 @dataclass(frozen=True)
@@ -226,7 +233,14 @@ _SHEETS: tuple[Sheet, ...] = (
             CODE,
             NAME,
             Column("address", "地址", "address"),
-            Column("centralCity", "是否中心城区", "central_city", Kind.BOOL),
+            Column(
+                "centralCity",
+                "是否中心城区",
+                "central_city",
+                Kind.BOOL,
+                doc="空则随所属社区;社区也空则物业覆盖不计入(导入时提示)/ empty: as its community's; both empty: "
+                "left out of the property figure",
+            ),
         ),
         links=(
             Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
@@ -404,7 +418,7 @@ _SHEETS: tuple[Sheet, ...] = (
             Column("inService", "是否在职党员", "in_service", Kind.BOOL),
             Column("joinedAt", "入党日期", "joined_at", Kind.DATE, past=True),
             FULL_SINCE,
-            Column("phone", "联系电话", "phone", sensitive=True),
+            Column("phone", "联系电话", "phone", sensitive=True, digits=True),
         ),
         links=(
             Link(
@@ -462,7 +476,16 @@ _SHEETS: tuple[Sheet, ...] = (
         prefix="HSYZ",
         columns=(CODE, NAME, Column("address", "地址", "address")),
         links=(
-            Link("所属社区编码", "community_code", "IN", ("Community",), required=True, parent=True),
+            Link(
+                "所属社区或街道编码",
+                "community_code",
+                "IN",
+                ("Community", "Street"),
+                required=True,
+                parent=True,
+                doc="街道级驿站填街道编码(只在街道范围内可见)/ a street-level station names its street (seen in the "
+                "street's scope, in no community's)",
+            ),
             Link("所在小区编码", "compound_code", "IN_COMPOUND", ("Compound",), same_area="community"),
         ),
     ),

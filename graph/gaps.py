@@ -20,6 +20,7 @@ from graph import rollups
 from graph.driver import Graph
 from graph.metrics import (
     BUILDING_HAS_GROUP,
+    CENTRAL_COMPOUND,
     COMPOUND_HAS_BRANCH,
     GRID_OF,
     GROUP_HAS_CENTRAL,
@@ -127,8 +128,9 @@ RULES: tuple[GapRule, ...] = (
             "社区户数不在3000–5000户之间", "the community has fewer than 3,000 or more than 5,000 households",
             "调研报告目标:社区规模3000–5000户 / report target: 3,000-5,000 households per community",
             STREET_COMMITTEE),
-    GapRule("compound_without_property_company", "Compound", f"x.centralCity = true AND NOT {MANAGED_NOW}",
-            "中心城区小区无在管物业服务企业", "a central-city compound with no property company in force",
+    GapRule("compound_without_property_company", "Compound", f"{CENTRAL_COMPOUND} AND NOT {MANAGED_NOW}",
+            "中心城区小区(空则随所属社区)无在管物业服务企业",
+            "a central-city compound (blank: as its community) with no property company in force",
             "调研报告目标:中心城区小区物业全覆盖 / report target: property service in every central-city compound",
             COMMUNITY_COMMITTEE),
     GapRule("unit_never_reported", "Unit", f"{MEMBER_UNIT} AND NOT {UNIT_HAS_REPORTED}",

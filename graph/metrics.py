@@ -61,6 +61,11 @@ BUILDING_HAS_GROUP = any_exists(*BUILDING_GROUPS)
 GROUP_HAS_CENTRAL = any_exists(*GROUP_CENTRALS)
 HOUSEHOLD_HAS_CENTRAL = any_exists(*HOUSEHOLD_CENTRALS)
 MANAGED_NOW = any_exists(*MANAGERS)
+#: A compound in the central city (中心城区): its own flag, or, left blank, its community's (an undated condition).
+CENTRAL_COMPOUND: LiteralString = (
+    "(x.centralCity = true OR (x.centralCity IS NULL AND "
+    "EXISTS { MATCH (cc:Community {code: x.communityCode}) WHERE cc.centralCity = true }))"
+)
 HAS_SERVICE_CENTER = any_exists(*SERVICE_CENTERS)
 UNIT_REPORTED = any_exists(*UNIT_REPORTS)
 MEMBER_REPORTED = any_exists(*MEMBER_REPORTS)
@@ -95,7 +100,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("households", "联系到党员中心户的住户", "households linked to a central household", "Household",
            HOUSEHOLD_CENTRALS, gap="household_without_central_household"),
     Metric("propertyManaged", "有物业服务的中心城区小区", "central-city compounds with a property company",
-           "Compound", MANAGERS, eligible="x.centralCity = true", gap="compound_without_property_company"),
+           "Compound", MANAGERS, eligible=CENTRAL_COMPOUND, gap="compound_without_property_company"),
     Metric("serviceCenters", "有党群服务中心的社区", "communities with a service center", "Community",
            SERVICE_CENTERS, gap="community_without_service_center"),
     Metric("partnerReported", "有共建单位报到的社区", "communities where at least one partner unit reported",

@@ -17,8 +17,9 @@ from core import codes
 from core.areas import check_area_code
 from core.model import Column, Kind, Link, Sheet
 from core.privacy import HIDDEN
+from loaders import hints
 from loaders.problems import Problem
-from loaders.read import RawSheet, col_letter
+from loaders.read import NumberCell, RawSheet, col_letter
 
 ENUM_ALIASES = {
     "full": "正式党员",
@@ -53,8 +54,9 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
     letters = {key: letter(pos) for key, pos in raw.columns.items()}
     width = max(raw.columns.values(), default=-1) + 1  # shorter rows are padded: no bounds test per cell
     columns = [
-        (c.name, raw.columns.get(c.name, -1), c.kind is Kind.TEXT, _converter(c, sheet), c) for c in sheet.columns
-    ]
+        (c.name, raw.columns.get(c.name, -1), c.kind is Kind.TEXT, _converter(c, sheet), c, c.as_text or c.sensitive)
+        for c in sheet.columns
+    ]  # the last: judged by how it arrived too (`loaders.hints`)
     links = [(lk.en, raw.columns.get(lk.en, -1), lk.many, lk) for lk in sheet.all_links]
     is_node = sheet.is_node
     source_name = raw.source
@@ -68,13 +70,19 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
             cells = [*cells, *[""] * (width - len(cells))]
         bad = False
         props: dict[str, Any] = {}
-        for name, pos, is_text, convert_, column in columns:
+        for name, pos, is_text, convert_, column, hinted in columns:
             text = cells[pos].strip() if pos >= 0 else ""
             if not text:
                 if column.required:
                     fail(number, name, "", *_required(column))
                     bad = True
                 continue
+            if hinted:
+                reason = _arrived_wrong(column, cells[pos], text, convert_)
+                if reason is not None:
+                    fail(number, name, HIDDEN if column.sensitive else text, *reason)
+                    bad = True
+                    continue
             if is_text and len(text) <= 500:
                 props[name] = text
                 continue
@@ -93,6 +101,10 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
                     fail(number, en, "", *_required(link))
                     bad = True
                 refs[en] = []
+            elif (type(cells[pos]) is NumberCell or "E+" in text) and hints.code_refused(text):
+                fail(number, en, text, *hints.stored_as_number(link))
+                bad = True
+                refs[en] = []
             elif not many:
                 refs[en] = [text.upper()]
             else:
@@ -106,6 +118,17 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         else:
             code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
         yield number, cells, code, props, refs, bad
+
+
+def _arrived_wrong(
+    column: Column, cell: str, text: str, convert_: Callable[[str], CellValue]
+) -> tuple[str, str] | None:
+    """Why a cell of digits or personal data is refused for how it arrived (`loaders.hints`), else None.
+    (`convert_`'s reason, when the number still converts, decides: a valid 12-digit area code stays.)"""
+    if hints.still_masked(column, text):
+        return hints.masked_reason(column)
+    refused = column.as_text and hints.arrived_as_number(cell)
+    return hints.stored_as_number(column) if refused and hints.number_refused(column, text, convert_(text)[1]) else None
 
 
 def _dates_wrong(sheet: Sheet, number: int, props: dict[str, Any], fail: Callable[..., None]) -> bool:

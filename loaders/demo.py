@@ -306,6 +306,7 @@ def _city(ds: Dataset, p: Profile, rng: random.Random, city_no: int) -> None:
     _grids(city)
     _compounds(city)
     _property_services(city)
+    _inherited_central_city(city)
     _red_stations(city)
     _buildings(city)
     plan = _branch_plan(city)
@@ -465,17 +466,35 @@ def _property_services(city: _City) -> None:
             ds.add("OwnersCommittee", code=f"YWH-{x[3:]}", name="业主委员会", compound_code=x, term_start=start)
 
 
+def _inherited_central_city(city: _City) -> None:
+    """The city's first compound with no property company in force (else its first) leaves its 中心城区 flag blank:
+    it inherits its community's ("是"), so the property figure and gap count it only through the inheritance.
+    No draw: the seeded order stays."""
+    ds = city.ds
+    mine = {x for xs in city.compounds_of.values() for x in xs}
+    managed = {r["compound_code"] for r in ds.rows["PropertyService"] if not r.get("until")}
+    rows = [r for r in ds.rows["Compound"] if r["code"] in mine]
+    blank = next((r for r in rows if r["code"] not in managed), rows[0])
+    blank["central_city"] = ""
+
+
+#: Which red station (by its number in the city, from 0) belongs to a street rather than a community.
+STREET_STATION = 1
+
+
 def _red_stations(city: _City) -> None:
-    """The profile's red stations (红色驿站), in every third compound (going round when there are too few)."""
+    """The profile's red stations (红色驿站), in every third compound (going round when there are too few); the
+    second is a street-level one, in its compound's street and no compound (`STREET_STATION`)."""
     compounds = list(city.compound_grids)
     for i in range(city.profile.red_stations):
         x = compounds[(i * 3) % len(compounds)]
+        area = x[3:12] + "000" if i == STREET_STATION else x[3:15]
         city.ds.add(
             "RedStation",
-            code=f"HSYZ-{x[3:15]}-{i + 1:04d}",
+            code=f"HSYZ-{area}-{i + 1:04d}",
             name=f"{city.rng.choice(PLACES)}红色驿站",
-            community_code=x[3:15],
-            compound_code=x,
+            community_code=area,
+            compound_code="" if i == STREET_STATION else x,
         )
 
 
@@ -898,13 +917,17 @@ def _organization_gaps(rows: _Rows, as_of: date) -> dict[str, int]:
 
 
 def _place_gaps(rows: _Rows) -> dict[str, int]:
-    """A community outside 3000–5000 households; a central-city compound with no property company in force."""
+    """A community outside 3000–5000 households; a central-city compound (its own flag, else its community's) with
+    no property company in force."""
     households = Counter(r["code"][3:15] for r in rows["Household"])
     managed = {r["compound_code"] for r in rows["PropertyService"] if not r.get("until")}
+    central = {r["code"]: r["central_city"] for r in rows["Community"]}  # a blank compound inherits its community's
     return {
         "community_size_out_of_range": sum(1 for r in rows["Community"] if not 3000 <= households[r["code"]] <= 5000),
         "compound_without_property_company": sum(
-            1 for r in rows["Compound"] if r["central_city"] == "是" and r["code"] not in managed
+            1
+            for r in rows["Compound"]
+            if (r["central_city"] or central.get(r["community_code"], "")) == "是" and r["code"] not in managed
         ),
     }
 

@@ -6,7 +6,7 @@ import contextlib
 import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from loaders.plan import Plan, build_plan
 from loaders.problems import InvalidInput, Problem
 from loaders.prune import prune
 from loaders.read import read_input
+from loaders.unknowns import load_warnings
 from loaders.write import write_plan
 from loaders.written import Summary
 
@@ -37,6 +38,7 @@ class LoadResult:
     summary: Summary
     seconds: float
     skipped: int
+    warnings: list[Problem] = field(default_factory=list)  # loaded, but left unknown (`loaders.unknowns`)
 
 
 def graph_lookup(graph: Graph) -> Lookup:
@@ -169,4 +171,5 @@ async def _load(
     await rollups.refresh(graph, [])  # every community: a load can touch any
     await statistics.refresh(graph)  # the rollups' own index, when they were new
     summary.seconds["coverage rollups"] = time.perf_counter() - t0
-    return LoadResult(plan, summary, time.perf_counter() - started, skipped)
+    warnings = await load_warnings(graph, plan)
+    return LoadResult(plan, summary, time.perf_counter() - started, skipped, warnings)

@@ -9,12 +9,12 @@ rejections cascade. Nothing is written to the graph.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from core.model import SHEETS
 from loaders.codeindex import CodeIndex, Lookup
 from loaders.problems import Problem
-from loaders.read import Input
+from loaders.read import Input, RawSheet, col_letter, item_key
 from loaders.rowstore import WORKER_MIN_BYTES, Chunk, Converter, Record, Row, RowStore
 from loaders.spool import Budget
 from loaders.validate import Checks
@@ -32,6 +32,7 @@ class Plan:
     index: CodeIndex  # every code of the input: its row and area path
     rejected: dict[str, set[int]]  # sheet key -> rows found bad after their chunk was stored
     reread: Callable[[str], dict[int, list[str]]]  # sheet key -> cells by row number, as read
+    raws: dict[str, RawSheet] = field(default_factory=dict)  # sheet key -> as read: its name and header positions
 
     def chunks(self, key: str) -> Iterator[Chunk]:
         """A sheet's rows in chunks, in input order, bad ones flagged."""
@@ -109,7 +110,20 @@ async def build_plan(
     problems.extend(data.problems[read_problems:])
     await checks.check_later_links(store)
     checks.finish(store)
-    return Plan(store, problems, checks.index, checks.rejected, _rereader(data))
+    problems[:] = _lettered(problems, data.sheets)
+    return Plan(store, problems, checks.index, checks.rejected, _rereader(data), raws)
+
+
+def _lettered(problems: list[Problem], sheets: list[RawSheet]) -> list[Problem]:
+    """Every problem naming a column by its header alone ("身份证号") gets the column's letter in the input as
+    well ("C 身份证号"): a person finds the cell, the error workbook marks it."""
+    named: dict[tuple[str, str], str] = {}
+    for raw in sheets:
+        for item in raw.sheet.items:
+            pos = raw.columns.get(item_key(item))
+            if pos is not None:
+                named[(raw.source, item.zh)] = f"{col_letter(pos + 1)} {item.zh}"
+    return [replace(p, column=named[key]) if (key := (p.sheet, p.column)) in named else p for p in problems]
 
 
 def _rereader(data: Input) -> Callable[[str], dict[int, list[str]]]:

@@ -22,7 +22,7 @@ class Problem:
 
     sheet: str
     row: int  # 1-based as the user sees it; 0 for the sheet or file as a whole
-    column: str  # the column's letter or header; empty for the whole row
+    column: str  # "C 身份证号": the column's letter and header (`Plan` adds a letter); empty for the whole row
     value: str
     reason_zh: str
     reason_en: str
@@ -34,11 +34,24 @@ class Problem:
             if isinstance(text, str) and text:
                 object.__setattr__(self, name, redact(text))
 
+    @property
+    def letter(self) -> str:
+        """The column's letter ("C"), when the problem names one; else empty."""
+        head = self.column.split(" ", 1)[0]
+        return head if head.isascii() and head.isalpha() and head.isupper() and len(head) <= 3 else ""
+
+    @property
+    def header(self) -> str:
+        """The column's header without its letter ("身份证号")."""
+        return self.column[len(self.letter) :].strip()
+
     def __str__(self) -> str:
         where = self.sheet
         if self.row:
             where += f" 第{self.row}行 row {self.row}"
-        if self.column:
+        if self.letter:
+            where += f" {' '.join(filter(None, (self.letter + '列', self.header)))} / column {self.letter}"
+        elif self.column:
             where += f" 列 column {self.column}"
         value = f" 值 value {self.value!r}" if self.value else ""
         return f"{where}{value}: {self.reason_zh} / {self.reason_en}"

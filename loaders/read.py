@@ -1,9 +1,13 @@
 """Reading input: an `.xlsx` workbook (one sheet per entity) or a folder of CSV files (UTF-8, BOM or not).
 
 Reading only maps sheets and headers to the model and yields raw text cells with their row
-numbers (blank rows and example rows, `EXAMPLE_MARKER`, are passed over); judging values is `loaders.validate`'s
-job. Structural problems (not a workbook, an unknown or duplicate sheet, a missing or unknown header, an empty
-sheet) are reported as `Problem`s like any bad cell, all at once.
+numbers (blank rows and example rows, `EXAMPLE_MARKER`, are passed over); judging values is `loaders.cells`' and
+`loaders.validate`'s job. A workbook cell Excel stored as a number stays marked as one (`NumberCell`, text all the
+same): digits that must be text (an ID number) are judged by how they arrived (`loaders.hints`). The error
+workbook's own additions — its summary sheet (`SUMMARY_SHEET`) and its problems column (`PROBLEMS_HEADER`) — are
+skipped quietly, exactly those names, so a corrected error workbook loads again. Structural problems (not a
+workbook, an unknown or duplicate sheet, a missing or unknown header, an empty sheet) are reported as `Problem`s
+like any bad cell, all at once.
 
 Reading is bounded (`loaders.bounds`): a file is measured before it is opened, a workbook's zip before
 openpyxl opens it, a sheet's declared dimension and its counted rows and columns before its rows are read;
@@ -41,6 +45,9 @@ from loaders.bounds import (
 from loaders.problems import Problem
 
 INSTRUCTIONS = {"说明", "instructions", "readme"}
+#: The error workbook's sheet listing every problem, and the column it adds to each sheet: ignored when read.
+SUMMARY_SHEET = "问题汇总"
+PROBLEMS_HEADER = "错误原因(导入时忽略)/ problems (ignored on load)"
 EXCEL_MAX_ROWS = 1_048_576
 #: A data row whose first cell starts with this is an example (the template's row 2): never loaded, in .xlsx and
 #: CSV alike, wherever it stands. The template writes it (`loaders.examples`); docs/import.md explains it.
@@ -389,6 +396,16 @@ class _Merges:
                 cells[c] = value
 
 
+class NumberCell(str):
+    """The text of a cell Excel stored as a number (an int or a float: "110105199001011000", "1.5").
+
+    A `str` like any other cell; its type says how it arrived, which a column of digits needs (`loaders.hints`:
+    an ID number typed as a number has lost its last digits). Methods returning a new string (`strip`) return
+    a plain `str`: test the cell as read."""
+
+    __slots__ = ()
+
+
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -396,10 +413,12 @@ def _cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return NumberCell(int(value))
+    if isinstance(value, int | float):
+        return NumberCell(value)
     return str(value).strip()
 
 
@@ -500,7 +519,7 @@ def _make_sheet(sheet: Sheet, source: str, header: list[str], problems: list[Pro
     ok = True
     for pos, text in enumerate(header):
         text = str(text).strip()
-        if not text:
+        if not text or text == PROBLEMS_HEADER:
             continue
         item = accepted.get(_norm(text))
         letter = col_letter(pos + 1)
@@ -535,11 +554,12 @@ def _make_sheet(sheet: Sheet, source: str, header: list[str], problems: list[Pro
 def _match_sheet(name: str, shown: str, seen: dict[str, str], problems: list[Problem]) -> Sheet | None:
     """The model sheet a sheet (or CSV file) name means; None, with a problem, if unknown or a duplicate.
 
-    The instructions sheet is skipped quietly. `seen` maps sheet keys to the names already taken.
+    The instructions sheet and the error workbook's summary are skipped quietly. `seen` maps sheet keys to the
+    names already taken.
     """
     sheet = _SHEET_NAMES.get(_norm(name))
     if sheet is None:
-        if _norm(name) not in INSTRUCTIONS:
+        if _norm(name) not in INSTRUCTIONS and name != SUMMARY_SHEET:
             problems.append(_unknown_sheet(shown))
         return None
     if sheet.key in seen:

@@ -1,4 +1,4 @@
-"""Workbooks we write for people: the import template to fill and the error workbook of rejected rows."""
+"""Workbooks we write for people: the import template to fill and the error workbook of rejected rows to correct."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.inert import text_cell
 from core.model import SHEETS, Column, Kind, Link, Sheet
 from core.privacy import mask, redact
-from loaders.demo import headers
 from loaders.examples import YES_NO, example_row
 from loaders.guide import after_text, code_format, column_format, header_note, required_text
 from loaders.plan import Plan
 from loaders.problems import Problem
-from loaders.read import EXAMPLE_MARKER
+from loaders.read import EXAMPLE_MARKER, PROBLEMS_HEADER, SUMMARY_SHEET, item_key
 from loaders.validate import CASCADE_REASON
 
 #: The template's header styles: a required column's header is red (and its comment says so), the rest black;
@@ -35,6 +34,9 @@ EXAMPLE_ROW, FIRST_DATA_ROW, LAST_DATA_ROW = 2, 3, 10_000
 TEXT_FORMAT, DATE_FORMAT = "@", "yyyy-mm-dd"
 #: Kinds whose cells are text, kept as typed (leading zeros, 18 digits); link columns hold codes, text too.
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.AREA_CODE, Kind.USCC, Kind.ID_NUMBER})
+FIX_FILL = PatternFill("solid", fgColor="FFC7CE")  # an error workbook's refused cell
+RETYPE_FILL = PatternFill("solid", fgColor="FFEB9C")  # an error workbook's masked cell
+RETYPE = "个人信息已遮盖,请从原始资料重新输入 / personal data masked: type it again from your source"
 
 
 def write_template(out: Path) -> None:
@@ -218,15 +220,11 @@ def _drop_down(item: Column, choices: tuple[str, ...], cells: str) -> DataValida
     return dv
 
 
-def _shown(items: tuple[Column | Link, ...], cells: list[str]) -> list[str]:
-    """A rejected row's cells as the error workbook shows them: personal columns masked, free text redacted."""
-    out = []
-    for item, cell in zip(items, cells, strict=False):
-        if cell and isinstance(item, Column) and item.sensitive:
-            out.append(mask(item, str(cell)))
-        else:
-            out.append(redact(cell) if isinstance(cell, str) else cell)
-    return out + list(cells[len(items) :])
+def _shown(item: Column | Link | None, cell: str) -> str:
+    """A rejected row's cell as the error workbook shows it: a personal column's masked, free text redacted."""
+    if cell and isinstance(item, Column) and item.sensitive:
+        return mask(item, str(cell))
+    return redact(str(cell))
 
 
 def _put_inert(ws: Any, row: int, values: list[Any]) -> None:
@@ -237,19 +235,29 @@ def _put_inert(ws: Any, row: int, values: list[Any]) -> None:
 
 
 def write_error_workbook(plan: Plan, out: Path) -> int:
-    """Rejected rows, as read, with their reasons (one sheet per input sheet); returns the row count.
+    """The rejected rows as a workbook to correct in place and load again; returns the row count.
 
-    The problems' values and reasons come redacted (`loaders.problems.Problem`); the rows are the input's own
-    cells, so that they can be corrected and loaded again — but a personal column's cell is masked and free text
-    redacted (`core.privacy`): personal data never leaves in an error workbook (retype it from the source file).
-    Every cell is inert: text that looks like a formula is stored as text.
+    Each input sheet with rejected rows comes back under its own name (a CSV file's under its sheet's Chinese
+    name) with its headers in their columns, so every problem's column letter still points at its cell; each
+    refused cell is filled red with a comment giving the reason, and a last column (`PROBLEMS_HEADER`) gives
+    the row's original number and every reason. A first sheet (`SUMMARY_SHEET`) lists every problem, those of
+    whole files and sheets too. The loader skips exactly that sheet and that column (`loaders.read`): once the
+    marked cells are corrected, the workbook loads as it is — after a `--skip-invalid` load, whose valid rows
+    its rows may name.
+
+    Personal data (the rule chosen): the workbook holds no personal value, not even the one the loading person
+    typed — it is a file that travels (mailed back to a community for fixing), and nothing marks who may read
+    it. A personal column's cell is masked (`core.privacy.mask`) and free text is redacted; such a cell is
+    filled yellow with a comment "retype it from your source", and a cell sent back still masked is refused
+    (`loaders.hints`). The problems' values and reasons come redacted (`loaders.problems.Problem`). Every cell
+    is inert: text that looks like a formula is stored as text.
     """
     reasons: dict[tuple[str, int], list[Problem]] = {}
     for p in plan.problems:
         reasons.setdefault((p.sheet, p.row), []).append(p)
     wb = Workbook()
     summary = wb.active
-    summary.title = "问题汇总"
+    summary.title = SUMMARY_SHEET
     summary.append(["工作表 sheet", "行 row", "列 column", "值 value", "原因 reason", "reason"])
     for n, p in enumerate(plan.problems, start=2):
         _put_inert(summary, n, [p.sheet, p.row or "", p.column, p.value, p.reason_zh, p.reason_en])
@@ -258,13 +266,47 @@ def write_error_workbook(plan: Plan, out: Path) -> int:
         bad = plan.bad_rows(sheet.key)
         if not bad:
             continue
-        ws = wb.create_sheet(bad[0].source_name[:31])
-        ws.append(["原行号 row", "原因 reason", *[zh for _, zh in headers(sheet.key)]])  # our own text
+        raw = plan.raws.get(sheet.key)
+        positions = raw.columns if raw is not None else {item_key(i): n for n, i in enumerate(sheet.items)}
+        by_pos = {pos: item for item in sheet.items if (pos := positions.get(item_key(item))) is not None}
+        ws = wb.create_sheet(_title(sheet.zh, bad[0].source_name))
+        width = max(by_pos, default=-1) + 1
+        _put_inert(ws, 1, [by_pos[i].zh if i in by_pos else None for i in range(width)] + [PROBLEMS_HEADER])
+        for cell in ws[1]:
+            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         for n, r in enumerate(bad, start=2):
-            own = reasons.get((r.source_name, r.number), [])
-            text = "; ".join(f"{p.column}: {p.reason_zh} / {p.reason_en}" for p in own) or " / ".join(CASCADE_REASON)
-            _put_inert(ws, n, [r.number, text, *_shown(sheet.items, r.cells)])
+            _error_row(
+                ws, n, r.number, [*r.cells, *[""] * width][:width], by_pos, reasons.get((r.source_name, r.number), [])
+            )
             count += 1
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return count
+
+
+def _title(zh: str, source: str) -> str:
+    """The error sheet's name: the input sheet's own, or the model's Chinese one for a CSV file."""
+    return zh if source.lower().endswith(".csv") else source[:31]
+
+
+def _error_row(
+    ws: Any, n: int, number: int, cells: list[str], by_pos: dict[int, Column | Link], problems: list[Problem]
+) -> None:
+    """Row `n` of an error sheet: the input row `number`'s cells (personal ones masked), its refused cells marked
+    red with their reasons, masked ones yellow, and its reasons in the last column."""
+    shown = [_shown(by_pos.get(i), c) for i, c in enumerate(cells)]
+    why = "; ".join(f"{p.column}: {p.reason_zh} / {p.reason_en}" for p in problems) or " / ".join(CASCADE_REASON)
+    _put_inert(ws, n, [*(s or None for s in shown), f"原第{number}行 / row {number}: {why}"])
+    for i, (cell, show) in enumerate(zip(cells, shown, strict=True)):
+        if cell and show != cell:
+            _mark(ws.cell(row=n, column=i + 1), RETYPE_FILL, RETYPE)
+    for p in problems:
+        if p.letter and column_index_from_string(p.letter) <= len(cells):
+            _mark(ws[f"{p.letter}{n}"], FIX_FILL, f"{p.reason_zh} / {p.reason_en}")
+
+
+def _mark(cell: Any, fill: PatternFill, reason: str) -> None:
+    """Fill a cell and add `reason` to its comment (a cell may have several)."""
+    cell.fill = fill
+    text = f"{cell.comment.text}\n{reason}" if cell.comment is not None else reason
+    cell.comment = Comment(text, "grassroots")

@@ -6,13 +6,16 @@ import re
 import sys
 from pathlib import Path
 
-from core.model import LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, Column, Kind
+from core.model import CODE, ENDED, FOUNDED, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SINCE, UNTIL, Column, Kind
 from graph.gaps import rules_of
 from graph.metrics import METRICS
 from graph.settings import PROJECT_ROOT
 from loaders.demo import PROFILES, RATES
+from loaders.hints import EXCEL_DIGITS
 
 DOC = PROJECT_ROOT / "docs" / "model.md"
+#: Columns every sheet shares: their notes are not repeated under each sheet.
+SHARED = (CODE, FOUNDED, ENDED, SINCE, UNTIL)
 
 
 def _kind(column: Column) -> str:
@@ -72,6 +75,8 @@ def render() -> str:
                     f"| {direction} `{link.rel}`{many} | {link.zh} | `{link.en}` | {targets} | "
                     f"{'yes' if link.required else ''} |"
                 )
+        notes = [f"- `{i.en}`: {i.doc}" for i in sheet.items if i.doc and not (isinstance(i, Column) and i in SHARED)]
+        out += ["", *notes] if notes else []
         out.append("")
     out += ["## Dated relationships / 关系表", ""]
     for sheet in LINK_SHEETS:
@@ -82,6 +87,8 @@ def render() -> str:
             f"- **{sheet.key} — {sheet.zh}**: ({'|'.join(sheet.source.targets)})-[`{sheet.rel}` {{{props}}}]->"
             f"({'|'.join(sheet.target.targets)}). {sheet.doc}"
         )
+    out += ["", "## Entry rules / 录入规则", ""]
+    out += _entry_rules()
     out += ["", "## Gap kinds / 空白点类型", ""]
     out += ["Defined in `graph/gaps.py` (one Cypher condition per kind and label); the API's `GapKind` and the"]
     out += ["demo manifest use the same names.", ""]
@@ -98,6 +105,18 @@ def render() -> str:
     out += ["", f"Labels: {len(SHEET_BY_LABEL)}; link sheets: {len(LINK_SHEETS)}.", ""]
     out += _demo_section()
     return "\n".join(out)
+
+
+def _entry_rules() -> list[str]:
+    """The rules a cell is judged by beyond its kind (`loaders.hints`), with the columns they apply to."""
+    digits = [f"{s.zh}.{c.zh}" for s in NODE_SHEETS for c in s.columns if c.as_text and c.name != "code"]
+    return [
+        "- Digits that must be text (" + "、".join(digits) + ", and every code column): a cell Excel stored as a",
+        "  number is refused with 请将该列设为文本格式 / format the column as text when it is an ID number, has more",
+        f"  than {EXCEL_DIGITS} digits (Excel keeps {EXCEL_DIGITS}), fails its check, or reads in scientific notation.",
+        "- A personal cell still holding an error workbook's mask (`*`) is refused: retype it from the source.",
+        "- Every problem names its sheet, row, column letter and header (C列 身份证号 / column C), and why.",
+    ]
 
 
 def _who(expression: str) -> str:

@@ -46,7 +46,7 @@ def dataset() -> Dataset:
         (f"XQ-{A}-01", A, "是", f"WG-{A}-01"),
         (f"XQ-{A}-02", A, "是", f"WG-{A}-02"),
         (f"XQ-{B}-01", B, "否", f"WG-{B}-01"),
-        (f"XQ-{B}-02", B, "是", ""),
+        (f"XQ-{B}-02", B, "", ""),  # central city by inheritance: community B is
     ):
         add("Compound", code=code, name="小区" + code[-5:], address="", central_city=central, community_code=community,
             grid_codes=grids)  # fmt: skip

@@ -125,7 +125,7 @@ async def test_problems_found_ahead_are_the_problems_found_in_process(tmp_path: 
     reasons = {p.reason_en for p in here.problems}
     assert len(here.problems) > 5
     assert any("not UTF-8" in r for r in reasons)
-    contacts = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.column == "联系党员中心户编码"]
+    contacts = [(p.row, p.reason_en.split(":")[0]) for p in here.problems if p.header == "联系党员中心户编码"]
     unknown = "unknown CentralHousehold ZXH-420602001001-9999999"
     assert contacts == [(7000, unknown), (len(households), "in another community")]
     assert worker.problems == spilled.problems == worker_spilled.problems == here.problems

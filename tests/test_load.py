@@ -479,11 +479,11 @@ async def test_skip_invalid_loads_valid_rows_and_writes_rejected_ones(empty: Gra
     assert write_error_workbook(result.plan, out) == 2
     wb = load_workbook(out)
     grid_rows = [list(r) for r in wb["网格"].iter_rows(min_row=2, values_only=True)]
-    assert grid_rows[0][0] == 3
-    assert "unknown Community 420602009999" in grid_rows[0][1]
-    assert grid_rows[0][2] == "WG-420602001001-02"
+    assert grid_rows[0][:3] == ["WG-420602001001-02", "第2网格", "420602009999"]  # the input's columns
+    assert grid_rows[0][-1].startswith("原第3行 / row 3")  # then the row's number and reasons
+    assert "unknown Community 420602009999" in grid_rows[0][-1]
     building_rows = [list(r) for r in wb["楼栋"].iter_rows(min_row=2, values_only=True)]
-    assert "a row it names was rejected" in building_rows[0][1]
+    assert "a row it names was rejected" in building_rows[0][-1]
 
 
 async def test_prune_ends_only_inside_the_workbooks_area(empty: Graph, tmp_path: Path) -> None:
