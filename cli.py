@@ -265,8 +265,10 @@ def load(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, max=100_000, help="每个事务的行数 / rows per transaction")
     ] = BATCH,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="显示各阶段用时 / show the phases' timings")] = False,
 ) -> None:
     """导入 / Validate everything, then load; with any problem nothing is written (unless --skip-invalid)."""
+    from loaders.history import record_load
     from loaders.load import load_file
 
     _logging()
@@ -288,10 +290,13 @@ def load(
                 batch_size=batch_size,
                 before_writes=migrations.done,
                 load_as=load_as,
+                measure_effect=True,
             )
         finally:
             migrations.join()
-        _report(result, path, errors)
+        _report(result, path, errors, verbose)
+        loaded, _ = await record_load(graph, path, result, load_as[0] if load_as else None)
+        typer.echo(f"已记入导入记录 / recorded in the history of loads: {loaded}")
         kept.append(result)  # not freed here, object by object: see below
 
     try:
@@ -326,26 +331,51 @@ async def _load_as(graph: Graph, login: str | None) -> tuple[str, Scope] | None:
     return caller.login, caller.scope
 
 
-def _report(result: LoadResult, path: Path, errors: Path | None) -> None:
-    """Print the per-entity summary; write rejected rows to the error workbook."""
+def _report(result: LoadResult, path: Path, errors: Path | None, verbose: bool) -> None:
+    """Print the summary in the reader's words (`loaders.wording`); write rejected rows to the error workbook."""
+    from loaders.wording import plural, problems_phrase, summary_lines
     from loaders.workbooks import write_error_workbook
 
-    summary = result.summary
-    typer.echo(f"导入完成 / loaded {summary.rows:,} rows in {result.seconds:.1f} s")
-    typer.echo("阶段 / phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items()))
-    typer.echo(f"{'实体 entity':<24}{'新建 created':>14}{'更新 updated':>14}{'未变 unchanged':>16}")
-    for label, c in summary.nodes.items():
-        pruned = f"{c['ended']:>12,} 已终止 ended" if c["ended"] else ""
-        typer.echo(f"{label:<24}{c['created']:>14,}{c['updated']:>14,}{c['unchanged']:>16,}{pruned}")
-    for key, c in summary.links.items():
-        if any(c.values()):
-            typer.echo(f"{key:<40} " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.items())))
+    for line in summary_lines(result.summary, result.seconds, result.effect, verbose):
+        typer.echo(line)
     for warning in result.warnings:
         typer.echo(f"提示 / warning: {warning}", err=True)
     if result.skipped:
         target = errors or Path(path).with_name(Path(path).stem + ".errors.xlsx")
         count = write_error_workbook(result.plan, target)
-        typer.echo(f"已跳过 {count} 行,原因见 / skipped {count} rows, reasons in {target}", err=True)
+        problems = problems_phrase(len(result.plan.problems))
+        typer.echo(
+            f"{problems};已跳过 {count:,} 行,原因见 / skipped {plural(count, 'row')}, reasons in {target}", err=True
+        )
+
+
+@app.command()
+def loads(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="条数 / how many")] = 20,
+    scope: Annotated[str | None, typer.Option(help="只看该范围内的导入 / only loads inside this area")] = None,
+) -> None:
+    """导入记录(最新在前) / The history of loads, newest first: file, who, scope, what changed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from graph import imports
+    from graph.scope import ScopeError
+    from loaders.wording import LOAD_COLUMNS, load_row
+
+    try:
+        within = Scope.parse(scope) if scope else None
+    except ScopeError as exc:
+        raise _fail(str(exc)) from None
+
+    async def work(graph: Graph) -> list[dict[str, Any]]:
+        return await imports.loads(graph, within, limit)
+
+    table = Table(title="导入记录 / loads")
+    for column in LOAD_COLUMNS:
+        table.add_column(column)
+    for entry in _with_graph(work, migrate_first=False):  # a read never writes
+        table.add_row(*load_row(entry))
+    Console().print(table)
 
 
 @app.command()

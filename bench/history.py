@@ -114,7 +114,7 @@ def _load(data: Path, uri: str, password: str) -> tuple[float, str]:
     """`grassroots load`: wall seconds and its line of phases."""
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "load", str(data)],
+        [sys.executable, "-m", "cli", "load", "--verbose", str(data)],
         cwd=PROJECT_ROOT,
         env={**os.environ, "NEO4J_URI": uri, "NEO4J_PASSWORD": password},
         capture_output=True,

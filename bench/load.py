@@ -168,7 +168,7 @@ def _load_once(profile: str, data: Path, rows: int, home: Path) -> dict[str, Any
         speed = speed_index()
         t0 = time.perf_counter()
         run = subprocess.run(
-            ["/usr/bin/time", "-v", sys.executable, "-m", "cli", "load", str(data)],
+            ["/usr/bin/time", "-v", sys.executable, "-m", "cli", "load", "--verbose", str(data)],
             cwd=PROJECT_ROOT,
             env=env,
             capture_output=True,

@@ -671,3 +671,47 @@ def later_links(sheet: Sheet) -> tuple[Link, ...]:
 
 for _sheet in SHEETS:
     assert all(len(lk.targets) == 1 for lk in later_links(_sheet)), _sheet.key
+
+
+#: How a relationship type reads between its two ends, in the model's direction ({a}: the relationship's start,
+#: {b}: its end), Chinese and English: "楼栋归属小区 / building in compound". A link sheet reads as its sheet's name.
+REL_PHRASES: dict[str, tuple[str, str]] = {
+    "IN": ("{a}属于{b}", "{a} in {b}"),
+    "IN_COMPOUND": ("{a}归属{b}", "{a} in {b}"),
+    "COVERS": ("{a}覆盖{b}", "{a} covers {b}"),
+    "LEADS": ("{a}领导{b}", "{a} leads {b}"),
+    "UNDER": ("{a}隶属{b}", "{a} under {b}"),
+    "AT": ("{a}位于{b}", "{a} at {b}"),
+    "CONTACTS": ("{a}联系{b}", "{a} keeps in touch with {b}"),
+    "MEMBER_OF": ("{a}组织关系在{b}", "{a} member of {b}"),
+    "LIVES_IN": ("{a}居住于{b}", "{a} lives in {b}"),
+    "WORKS_AT": ("{a}工作于{b}", "{a} works at {b}"),
+    "SERVES": ("{a}服务{b}", "{a} serves {b}"),
+    "OF": ("{a}属于{b}", "{a} of {b}"),
+    "FOR": ("{a}面向{b}", "{a} for {b}"),
+    "OFFERED_BY": ("{a}由{b}提供", "{a} offered by {b}"),
+    "RAISED_IN": ("{a}提出于{b}", "{a} raised in {b}"),
+    "CLAIMED_BY": ("{a}由{b}认领", "{a} claimed by {b}"),
+    "DELIVERED_BY": ("{a}由{b}提供", "{a} delivered by {b}"),
+    "FULFILS": ("{a}回应{b}", "{a} fulfils {b}"),
+}
+
+
+def label_words(label: str) -> str:
+    """A label in plain English words: "GridBranch" -> "grid branch"."""
+    return "".join(f" {ch.lower()}" if ch.isupper() else ch for ch in label).strip()
+
+
+def link_phrase(label: str, link: Link, target: str) -> tuple[str, str]:
+    """A link column's relationships in words, Chinese and English, in the model's direction (an `incoming` link
+    starts at its target): ("网格覆盖小区", "grid covers compound")."""
+    a, b = (target, label) if link.incoming else (label, target)
+    zh, en = REL_PHRASES[link.rel]
+    return (
+        zh.format(a=SHEET_BY_LABEL[a].zh, b=SHEET_BY_LABEL[b].zh),
+        en.format(a=label_words(a), b=label_words(b)),
+    )
+
+
+for _sheet in NODE_SHEETS:
+    assert all(lk.rel in REL_PHRASES for lk in _sheet.links), _sheet.key

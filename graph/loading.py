@@ -36,6 +36,13 @@ from graph.statistics import by_code
 _IDENT = re.compile(r"[A-Z][A-Za-z]*|[A-Z][A-Z_]*")
 
 
+#: A property a MERGE sets only when it creates (`ON CREATE SET`), read back to tell created from found, and
+#: dropped by the `SET x = {...}` that follows in the same statement. Comparing the old properties with the bare
+#: key cannot tell them apart: a row of a link sheet (or a node) with only its key was counted created and
+#: unchanged at once on every reload.
+MADE: LiteralString = "_madeByThisStatement"
+
+
 class Write(Enum):
     """Whether a statement MERGEs what may exist or CREATEs into an empty label (see the module's doc)."""
 
@@ -151,13 +158,14 @@ def upsert_nodes(label: str, write: Write = Write.MERGE, name_by: NameBy = NameB
         f"""
 UNWIND $rows AS r
 MERGE (n:{_ident(label)} {{code: r[0]}})
+ON CREATE SET n.{MADE} = true
 WITH n, r, properties(n) AS before
 SET n = {props}
-WITH n, r, before, properties(n) AS after, before = {{code: r[0]}} AS fresh
+WITH n, r, before, properties(n) AS after, before.{MADE} IS NOT NULL AS fresh
 {links}WITH r, id(n) AS id, fresh AS created, before = after AS unchanged{made_columns}
 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN NOT created AND NOT unchanged THEN 1 ELSE 0 END) AS updated,
-       sum(CASE WHEN unchanged THEN 1 ELSE 0 END) AS unchanged,
+       sum(CASE WHEN NOT created AND unchanged THEN 1 ELSE 0 END) AS unchanged,
        collect(CASE WHEN NOT created THEN r[0] END) AS existed,
        collect(id) AS ids,
        [{", ".join(f"sum({m})" for m in made)}] AS made
@@ -247,11 +255,13 @@ def upsert_links(
 UNWIND $rows AS row
 {find}
 MERGE (a)-[l:{r} {{key: row.key}}]->(b)
+ON CREATE SET l.{MADE} = true
 WITH l, row, properties(l) AS before
 SET l = row.props
-RETURN sum(CASE WHEN before = {{key: row.key}} THEN 1 ELSE 0 END) AS created,
-       sum(CASE WHEN before <> {{key: row.key}} AND before <> row.props THEN 1 ELSE 0 END) AS updated,
-       sum(CASE WHEN before = row.props THEN 1 ELSE 0 END) AS unchanged
+WITH before, properties(l) AS after, before.{MADE} IS NOT NULL AS fresh
+RETURN sum(CASE WHEN fresh THEN 1 ELSE 0 END) AS created,
+       sum(CASE WHEN NOT fresh AND before <> after THEN 1 ELSE 0 END) AS updated,
+       sum(CASE WHEN NOT fresh AND before = after THEN 1 ELSE 0 END) AS unchanged
 """,
     )
 

@@ -125,6 +125,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TEXT INDEX service_title IF NOT EXISTS FOR (n:Service) ON (n.title)",
         ),
     ),
+    Migration(
+        8,
+        "history of loads, newest first / 导入记录按时间",
+        (  # graph/imports.py: listed newest first; a load's `previous` is found by its id
+            "CREATE INDEX load_at IF NOT EXISTS FOR (n:_Load) ON (n.at)",
+            "CREATE CONSTRAINT load_id IF NOT EXISTS FOR (n:_Load) REQUIRE n.id IS UNIQUE",
+        ),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"

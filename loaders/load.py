@@ -21,6 +21,7 @@ from loaders.batches import BATCH
 from loaders.bounds import ImportLimits
 from loaders.codeindex import Lookup
 from loaders.confine import outside
+from loaders.effect import Effect, Figures, load_scope, measure
 from loaders.plan import Plan, build_plan
 from loaders.problems import InvalidInput, Problem
 from loaders.prune import prune
@@ -39,6 +40,7 @@ class LoadResult:
     seconds: float
     skipped: int
     warnings: list[Problem] = field(default_factory=list)  # loaded, but left unknown (`loaders.unknowns`)
+    effect: Effect | None = None  # coverage and gaps of the loaded scope before → after (`measure_effect`)
 
 
 def graph_lookup(graph: Graph) -> Lookup:
@@ -86,6 +88,7 @@ async def load_file(
     before_writes: Callable[[], Awaitable[None]] | None = None,
     load_as: tuple[str, Scope] | None = None,
     limits: ImportLimits | None = None,
+    measure_effect: bool = False,
 ) -> LoadResult:
     """Validate everything first; with problems, raise InvalidInput (nothing written) unless `skip_invalid`.
 
@@ -95,11 +98,14 @@ async def load_file(
     With `prune_missing`, what the workbook's sheets no longer list is deleted, inside its own area only.
     `before_writes` is awaited between validation and the first write (the CLI's migrations finishing).
     `limits`: the import's bounds (default: the settings'); an input past them is refused whole.
+    `measure_effect`: count the loaded scope's gaps and coverage before the first write and after the rollups
+    (`loaders.effect`), in the result's `effect`.
     """
     with _no_cycle_collection():  # one pause from reading to the rollups: the plan lives through all of it
         return await _load(
-            path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes, load_as, limits
-        )
+            path, graph, skip_invalid, show_progress, prune_missing, batch_size, before_writes, load_as, limits,
+            measure_effect,
+        )  # fmt: skip
 
 
 def _refuse(path: Path, plan: Plan, skip_invalid: bool, load_as: tuple[str, Scope] | None) -> None:
@@ -130,6 +136,7 @@ async def _load(
     before_writes: Callable[[], Awaitable[None]] | None,
     load_as: tuple[str, Scope] | None,
     limits: ImportLimits | None,
+    measure_effect: bool,
 ) -> LoadResult:
     started = time.perf_counter()
     plan = await validate_file(path, graph, limits)
@@ -138,6 +145,10 @@ async def _load(
     skipped = plan.row_count - sum(plan.valid_count(s.key) for s in SHEETS)  # no re-reading the input
     if before_writes is not None:
         await before_writes()
+    scope = load_scope(plan) if measure_effect else None
+    t0 = time.perf_counter()
+    effect = Effect(scope, await measure(graph, scope), Figures()) if scope else None
+    measuring = time.perf_counter() - t0
     total = plan.row_count - skipped
     if show_progress:
         columns = (
@@ -172,4 +183,8 @@ async def _load(
     await statistics.refresh(graph)  # the rollups' own index, when they were new
     summary.seconds["coverage rollups"] = time.perf_counter() - t0
     warnings = await load_warnings(graph, plan)
-    return LoadResult(plan, summary, time.perf_counter() - started, skipped, warnings)
+    if effect is not None:
+        t0 = time.perf_counter()
+        effect.after = await measure(graph, effect.scope)
+        summary.seconds["coverage and gaps before and after"] = measuring + time.perf_counter() - t0
+    return LoadResult(plan, summary, time.perf_counter() - started, skipped, warnings, effect)

@@ -61,5 +61,7 @@ class InvalidInput(Exception):
     """The input has problems; nothing was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} 个问题,未写入任何数据 / {len(problems)} problems: nothing was written")
+        n = len(problems)
+        noun = "problem" if n == 1 else "problems"
+        super().__init__(f"{n:,} 个问题,未写入任何数据 / {n:,} {noun}: nothing was written")
         self.problems = problems

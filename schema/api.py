@@ -25,6 +25,7 @@ from schema.errors import ErrorCodes, is_variable_error
 from schema.execution import FastFieldsExecution
 from schema.gaps import GapConnection, resolve_gaps
 from schema.history import CoverageHistory, Period, resolve_history
+from schema.imports import ImportRecord, resolve_imports
 from schema.limits import Limits, extensions
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_nodes, resolve_search
 from schema.mutations import AuditEntry, Mutation, resolve_audit_log
@@ -247,6 +248,17 @@ class Query:
         first: Annotated[int, strawberry.argument(description="条数(1–500) / How many (1-500).")] = 50,
     ) -> list[AccessEntry]:
         return await resolve_access_log(info, code, login, first)
+
+    @strawberry.field(
+        description="导入记录(最新在前,本范围内;管理员、编辑、审计员) / The history of loads inside your scope, "
+        "newest first (admins, editors, auditors)."
+    )
+    async def imports(
+        self,
+        info: Info[Context, None],
+        first: Annotated[int, strawberry.argument(description="条数(1–500) / How many (1-500).")] = 50,
+    ) -> list[ImportRecord]:
+        return await resolve_imports(info, first)
 
     @strawberry.field(description="账号(管理员:本范围内的账号) / The accounts inside your scope (admins).")
     async def accounts(self, info: Info[Context, None]) -> list[Account]:

@@ -54,7 +54,7 @@ from graphql.pyutils import Undefined
 from graphql.type.introspection import TypeMetaFieldDef
 
 from core.areas import level_of
-from core.model import GAP_KINDS, NODE_SHEETS, ORG_LABELS
+from core.model import GAP_KINDS, NODE_SHEETS, ORG_LABELS, SHEETS_BY_KEY
 from graph.history import MAX_POINTS, Every, series_days
 
 #: How many of each label (and of each link sheet's rows) a city holds: the `city` demo profile (28 streets,
@@ -177,6 +177,10 @@ def _model_rows() -> dict[tuple[str, str], Rows]:
         ("Query", "serverInfo"): _const(1),
         ("Query", "auditLog"): _arg("first", 50),
         ("Query", "accessLog"): _arg("first", 50),
+        ("Query", "imports"): _arg("first", 50),
+        ("ImportRecord", "counts"): _const(len(SHEETS_BY_KEY)),
+        ("ImportRecord", "gaps"): _const(len(GAP_KINDS)),
+        ("ImportRecord", "coverage"): _const(metrics),
         ("Query", "accounts"): _const(ACCOUNTS),
         ("Query", "nodes"): _length("ids", 1),
         ("ServerComponent", "versions"): _const(1),

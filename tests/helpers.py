@@ -61,7 +61,7 @@ def start_local(home: Path, port: int | None = None, config: str = "") -> LocalN
 
 #: Nodes, their properties and the relationships; migration records, rollups and accounts left out.
 COUNTS = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User AND NOT n:_Load
 WITH count(n) AS nodes, sum(size(keys(n))) AS props
 OPTIONAL MATCH ()-[r]->()
 RETURN nodes, props, count(r) AS rels
@@ -69,7 +69,7 @@ RETURN nodes, props, count(r) AS rels
 
 #: Every node (label, code, each property as text) in a stable order: two graphs equal iff their fingerprints do.
 FINGERPRINT = """
-MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User
+MATCH (n) WHERE NOT n:_Migration AND NOT n:_Rollup AND NOT n:_User AND NOT n:_Load
 WITH n ORDER BY labels(n)[0], n.code
 RETURN collect([labels(n)[0], n.code, [k IN keys(n) | [k, toString(n[k])]]]) AS nodes
 """

@@ -28,6 +28,7 @@ from graph.driver import Graph
 from graph.migrations import migrate
 from graph.settings import Settings
 from loaders.demo import Dataset, Profile, dataset_to_xlsx, generate, write_demo
+from loaders.history import record_load
 from loaders.load import load_file
 from tests import walk as w
 from tests.helpers import SUITE_ADMIN, bearer, clear, data_of, ensure_account, make_settings
@@ -138,7 +139,8 @@ async def city(graph: Graph, client: AsyncClient, tmp_path_factory: pytest.TempP
 async def load_city(graph: Graph, client: AsyncClient, folder: Path) -> dict[str, Any]:
     """The two-street city loaded into an emptied graph with its `bridges`; edits in every community by the
     suite's admin (a branch renamed, a unit's report, a service and a report by a member of the other street,
-    an account: audit entries) and a phone shown to it (an access-log entry); the three callers' accounts.
+    an account: audit entries), a phone shown to it (an access-log entry) and a grid loaded in each (the history
+    of loads); the three callers' accounts.
     Their `walk.Reader`s by name, and the city's `walk.Places`."""
     await migrate(graph)
     await clear(graph)
@@ -150,6 +152,14 @@ async def load_city(graph: Graph, client: AsyncClient, folder: Path) -> dict[str
     await load_file(folder / "bridges.xlsx", graph)
     for key, added in across.rows.items():
         rows[key] += added
+    for community in rows["Community"]:  # a load in every community: the history of loads (`imports`)
+        grid = {"code": f"WG-{community['code']}-95", "name": "导入记录网格", "community_code": community["code"]}
+        one = Dataset("history", SEED, date.today())
+        one.add("Grid", **grid)
+        path = folder / f"grid-{community['code']}.xlsx"
+        dataset_to_xlsx(one, path)
+        await record_load(graph, path, await load_file(path, graph, measure_effect=True), SUITE_ADMIN)
+        rows["Grid"].append(grid)
     communities = [c["code"] for c in rows["Community"]]
     for n, community in enumerate(rows["Community"]):
         there = communities[(n + len(communities) // 2) % len(communities)]  # a community of the other street
@@ -249,7 +259,8 @@ async def test_as_the_citys_admin_the_same_walk_finds_the_other_street(
     fed = {c.root for c in every if any(True for _ in w.find_foreign([v for _, v in c.args], foreign))}
     assert fed >= {"coverage", "gaps", "network", "node", "entity", "search", "street", "partyMember"}
     assert fed - set(found) == set(), f"given another street's codes, these showed none: {fed - set(found)}"
-    assert {"cities", "auditLog", "accessLog", "unit"} <= set(found)  # unasked: the admin sees the whole city
+    unasked = {"cities", "auditLog", "accessLog", "imports", "unit"}
+    assert unasked <= set(found)  # unasked: the admin sees the whole city
 
 
 def test_the_finder_sees_a_code_however_it_is_wrapped() -> None:
