@@ -60,7 +60,6 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
     links = [(lk.en, raw.columns.get(lk.en, -1), lk.many, lk) for lk in sheet.all_links]
     is_node = sheet.is_node
     source_name = raw.source
-    split = _SPLIT.split
 
     def fail(number: int, key: str, value: str, zh: str, en: str) -> None:
         problems.append(Problem(source_name, number, header(sheet, key, letters), value, zh, en))
@@ -93,31 +92,41 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
             elif value is not None:
                 props[name] = value
         bad = _dates_wrong(sheet, number, props, fail) or bad
-        refs: dict[str, list[str]] = {}
-        for en, pos, many, link in links:
-            text = cells[pos].strip() if pos >= 0 else ""
-            if not text:
-                if link.required:
-                    fail(number, en, "", *_required(link))
-                    bad = True
-                refs[en] = []
-            elif (type(cells[pos]) is NumberCell or "E+" in text) and hints.code_refused(text):
-                fail(number, en, text, *hints.stored_as_number(link))
-                bad = True
-                refs[en] = []
-            elif not many:
-                refs[en] = [text.upper()]
-            else:
-                found = [c.upper() for c in split(text) if c]
-                if len(set(found)) != len(found):
-                    fail(number, en, text, "同一编码重复填写", "the same code is listed twice")
-                    bad = True
-                refs[en] = found
+        refs, bad_refs = _refs(links, number, cells, fail)
+        bad = bad_refs or bad
         if is_node:
             code = str(props.get("code", ""))
         else:
             code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
         yield number, cells, code, props, refs, bad
+
+
+def _refs(
+    links: list[tuple[str, int, bool, Link]], number: int, cells: list[str], fail: Callable[..., None]
+) -> tuple[dict[str, list[str]], bool]:
+    """The codes a row's link columns name (upper case; several split on ; or ,), and whether any is wrong."""
+    bad = False
+    refs: dict[str, list[str]] = {}
+    for en, pos, many, link in links:
+        text = cells[pos].strip() if pos >= 0 else ""
+        if not text:
+            if link.required:
+                fail(number, en, "", *_required(link))
+                bad = True
+            refs[en] = []
+        elif (type(cells[pos]) is NumberCell or "E+" in text) and hints.code_refused(text):
+            fail(number, en, text, *hints.stored_as_number(link))
+            bad = True
+            refs[en] = []
+        elif not many:
+            refs[en] = [text.upper()]
+        else:
+            found = [c.upper() for c in _SPLIT.split(text) if c]
+            if len(set(found)) != len(found):
+                fail(number, en, text, "同一编码重复填写", "the same code is listed twice")
+                bad = True
+            refs[en] = found
+    return refs, bad
 
 
 def _arrived_wrong(

@@ -126,6 +126,29 @@ def _refuse(path: Path, plan: Plan, skip_invalid: bool, load_as: tuple[str, Scop
         raise InvalidInput([Problem(Path(path).name, 0, "", "", "没有可导入的数据行", "no data rows to load")])
 
 
+async def _write(graph: Graph, plan: Plan, total: int, show_progress: bool, batch_size: int) -> Summary:
+    """The plan's valid rows written, with a progress bar of `total` rows when asked."""
+    if not show_progress:
+        return await write_plan(graph, plan, batch_size=batch_size)
+    columns = (
+        TextColumn("导入 / loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} 行/秒 rows/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns) as bar:
+        task = bar.add_task("load", total=total, rate="-")
+        t0 = time.perf_counter()
+
+        def tick(n: int) -> None:
+            bar.advance(task, n)
+            done = bar.tasks[0].completed
+            bar.update(task, rate=f"{done / max(time.perf_counter() - t0, 1e-6):,.0f}")
+
+        return await write_plan(graph, plan, tick, batch_size)
+
+
 async def _load(
     path: Path,
     graph: Graph,
@@ -149,27 +172,7 @@ async def _load(
     t0 = time.perf_counter()
     effect = Effect(scope, await measure(graph, scope), Figures()) if scope else None
     measuring = time.perf_counter() - t0
-    total = plan.row_count - skipped
-    if show_progress:
-        columns = (
-            TextColumn("导入 / loading"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} 行/秒 rows/s"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns) as bar:
-            task = bar.add_task("load", total=total, rate="-")
-            t0 = time.perf_counter()
-
-            def tick(n: int) -> None:
-                bar.advance(task, n)
-                done = bar.tasks[0].completed
-                bar.update(task, rate=f"{done / max(time.perf_counter() - t0, 1e-6):,.0f}")
-
-            summary = await write_plan(graph, plan, tick, batch_size)
-    else:
-        summary = await write_plan(graph, plan, batch_size=batch_size)
+    summary = await _write(graph, plan, plan.row_count - skipped, show_progress, batch_size)
     summary.seconds["read and validate"] = validated
     if prune_missing:
         t0 = time.perf_counter()

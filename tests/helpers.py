@@ -16,7 +16,7 @@ from httpx import ASGITransport, AsyncClient
 
 from graph.driver import Graph
 from graph.local import LocalNeo4j, free_port
-from graph.settings import Settings
+from graph.settings import PROJECT_ROOT, Settings
 
 # ---------------------------------------------------------------- settings and servers
 
@@ -188,7 +188,9 @@ def run_cli(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`grassroots …` against the suite's Neo4j (NEO4J_URI set: the CLI starts nothing); `data_dir` is its
-    GRASSROOTS_DATA_DIR (the token secret's home); `env`: more environment variables."""
+    GRASSROOTS_DATA_DIR (the token secret's home); `env`: more environment variables. Run as `python -m cli` from
+    this checkout: the `grassroots` script runs the checkout the virtual environment was installed from, which a
+    git worktree sharing it is not."""
     env = {
         **os.environ,
         "NEO4J_URI": settings.neo4j_uri or "",
@@ -199,5 +201,12 @@ def run_cli(
     if data_dir is not None:
         env["GRASSROOTS_DATA_DIR"] = str(data_dir)
     return subprocess.run(
-        [str(GRASSROOTS), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
