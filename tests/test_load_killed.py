@@ -82,7 +82,7 @@ async def test_killed_load_then_rerun_equals_a_clean_load(graph: Graph, settings
     await _run(env, data)
     clean = (await graph_counts(graph), await graph.read_rows(FINGERPRINT))
     assert clean[0] == after_rerun[0]
-    # On a difference, name the nodes that differ (seen once in CI, 2026-12-07, not reproduced since).
+    # On a difference, name the nodes that differ.
     rerun_nodes = {(label, code): props for label, code, props in after_rerun[1][0]["nodes"]}
     clean_nodes = {(label, code): props for label, code, props in clean[1][0]["nodes"]}
     differ = sorted(k for k in rerun_nodes.keys() | clean_nodes.keys() if rerun_nodes.get(k) != clean_nodes.get(k))
