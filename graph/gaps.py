@@ -227,6 +227,14 @@ RETURN made + counted AS n
 
 
 @cache
+def codes_query(index: int, level: str) -> LiteralString:
+    """The codes of the entities breaking rule RULES[index] inside a scope of `level`, read from the entities
+    themselves (never the rollups): which gaps a load opened and closed needs the sets, not their sizes."""
+    rule = RULES[index]
+    return cast(LiteralString, f"{_match(rule, Scope(level, ''))} AND ({rule.breaks}) RETURN collect(x.code) AS codes")
+
+
+@cache
 def page_query(index: int, level: str) -> LiteralString:
     """The next entities (by code, after $after) that break rule RULES[index], with path and responsible org."""
     rule = RULES[index]

@@ -4,8 +4,12 @@ The area is the narrowest one holding every area the workbook's rows lie in (`lo
 highest area sheet's codes, else its rows' communities) — one community, street, district or the city. Before
 the first write and after the coverage rollups are refreshed, one read transaction each counts the scope's gaps
 per kind (`graph.gaps.count_query`, a count in Cypher: no gap is pulled into Python) and reads its coverage
-(`graph.coverage.coverage`). Counts per kind, not the sets: a kind's 38 → 31 is its net change, not how many
-gaps were opened and how many closed. A scope not in the graph yet (a first load) counts nothing before.
+(`graph.coverage.coverage`). A scope not in the graph yet (a first load) counts nothing before.
+
+In a community or a street (`SPLIT_LEVELS`) the gaps are read as sets of codes per kind (`graph.gaps.codes_query`,
+at most a street's entities: about 50,000 households), so the summary says how many the load opened and how many
+it closed ("38 → 31: 新增 2, 消除 9"). Above a street the coverage gaps are counted from the rollups, without
+reading millions of entities, and a kind's 38 → 31 is only its net change.
 """
 
 from __future__ import annotations
@@ -19,18 +23,23 @@ from neo4j import AsyncManagedTransaction
 from core.areas import AREA_LEVELS, area_code, level_of
 from graph.coverage import coverage
 from graph.driver import Graph
-from graph.gaps import RULES, count_query
+from graph.gaps import RULES, codes_query, count_query
 from graph.scope import Scope, area_query
 from loaders.plan import Plan
 from loaders.prune import prune_area
 
+#: The scope levels whose gaps are read as sets, so a load's opened and closed gaps can be told apart.
+SPLIT_LEVELS = frozenset({"community", "street"})
+
 
 @dataclass
 class Figures:
-    """A scope's gap counts per kind and coverage (units, covered) per metric, on one day."""
+    """A scope's gap counts per kind and coverage (units, covered) per metric, on one day; in `SPLIT_LEVELS`
+    also the codes of each kind's gaps (`codes`; None above a street)."""
 
     gaps: dict[str, int] = field(default_factory=dict)
     coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
+    codes: dict[str, set[str]] | None = None
 
 
 @dataclass
@@ -40,6 +49,20 @@ class Effect:
     scope: Scope
     before: Figures
     after: Figures
+
+    def split(self, kind: str) -> tuple[int, int] | None:
+        """How many gaps of `kind` the load opened and closed; None when the figures hold counts only."""
+        if self.before.codes is None or self.after.codes is None:
+            return None
+        was, now = self.before.codes.get(kind, set()), self.after.codes.get(kind, set())
+        return len(now - was), len(was - now)
+
+    def split_total(self) -> tuple[int, int] | None:
+        """How many gaps of every kind the load opened and closed; None when the figures hold counts only."""
+        splits = [self.split(kind) for kind in {r.kind for r in RULES}]
+        if any(s is None for s in splits):
+            return None
+        return sum(s[0] for s in splits if s), sum(s[1] for s in splits if s)
 
 
 def load_scope(plan: Plan) -> Scope | None:
@@ -58,11 +81,17 @@ def load_scope(plan: Plan) -> Scope | None:
 async def measure(graph: Graph, scope: Scope, as_of: date | None = None) -> Figures:
     """The scope's gap counts per kind and coverage on `as_of` (today); nothing when the scope is not in the graph."""
     day = (as_of or date.today()).isoformat()
-    counted = await graph.read(_gap_counts, scope, day)
-    if counted is None:
-        return Figures()
+    if scope.level in SPLIT_LEVELS:
+        codes = await graph.read(_gap_codes, scope, day)
+        if codes is None:
+            return Figures(codes={})
+        counted = {kind: len(found) for kind, found in codes.items()}
+    else:
+        codes, counted = None, await graph.read(_gap_counts, scope, day)
+        if counted is None:
+            return Figures()
     report = await coverage(graph, scope, day)
-    return Figures(counted, {k: (f.units, f.covered) for k, f in report.scope.figures.items()})
+    return Figures(counted, {k: (f.units, f.covered) for k, f in report.scope.figures.items()}, codes)
 
 
 async def _gap_counts(tx: AsyncManagedTransaction, scope: Scope, day: str) -> dict[str, int] | None:
@@ -74,3 +103,14 @@ async def _gap_counts(tx: AsyncManagedTransaction, scope: Scope, day: str) -> di
         record = await (await tx.run(count_query(index, scope.level), params)).single()
         counts[rule.kind] = counts.get(rule.kind, 0) + (record["n"] if record else 0)
     return counts
+
+
+async def _gap_codes(tx: AsyncManagedTransaction, scope: Scope, day: str) -> dict[str, set[str]] | None:
+    params: dict[str, Any] = {"scope": scope.code, "community": scope.community, "asOf": day}
+    if await (await tx.run(area_query(scope.level), params)).single() is None:
+        return None
+    codes: dict[str, set[str]] = {}
+    for index, rule in enumerate(RULES):
+        record = await (await tx.run(codes_query(index, scope.level), params)).single()
+        codes.setdefault(rule.kind, set()).update(record["codes"] if record else ())
+    return codes

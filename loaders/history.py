@@ -53,10 +53,17 @@ def _figures(figures: Figures) -> dict[str, Any]:
 
 
 def effect_of(effect: Effect | None) -> dict[str, Any] | None:
-    """The effect as stored: the gap counts and coverage (units, covered) before and after."""
+    """The effect as stored: the gap counts and coverage (units, covered) before and after, and where the scope
+    allows it (`loaders.effect.SPLIT_LEVELS`) how many gaps of each kind the load opened and closed."""
     if effect is None:
         return None
-    return {"before": _figures(effect.before), "after": _figures(effect.after)}
+    stored: dict[str, Any] = {"before": _figures(effect.before), "after": _figures(effect.after)}
+    kinds = set(effect.before.gaps) | set(effect.after.gaps)
+    splits = {kind: split for kind in sorted(kinds) if (split := effect.split(kind)) is not None}
+    if splits:
+        stored["opened"] = {kind: split[0] for kind, split in splits.items()}
+        stored["closed"] = {kind: split[1] for kind, split in splits.items()}
+    return stored
 
 
 async def record_load(graph: Graph, path: Path, result: LoadResult, account: str | None) -> tuple[str, str]:

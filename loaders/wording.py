@@ -78,11 +78,19 @@ def effect_lines(effect: Effect) -> list[str]:
     before, after = effect.before, effect.after
     lines = [f"范围 {effect.scope.code} / scope {effect.scope.level} {effect.scope.code}"]
     total = (sum(before.gaps.values()), sum(after.gaps.values()))
-    lines.append(f"空白点 {total[0]:,} → {total[1]:,} / gaps {total[0]:,} → {total[1]:,}")
-    for kind, zh in GAP_ZH.items():
+    both = effect.split_total()
+    zh, en = (
+        ("", "")
+        if both is None
+        else (f": 新增 {both[0]:,}, 消除 {both[1]:,}", f": {both[0]:,} opened, {both[1]:,} closed")
+    )
+    lines.append(f"空白点 {total[0]:,} → {total[1]:,}{zh} / gaps {total[0]:,} → {total[1]:,}{en}")
+    for kind, name in GAP_ZH.items():
         was, now = before.gaps.get(kind, 0), after.gaps.get(kind, 0)
+        split = effect.split(kind)
         if was or now:
-            lines.append(f"  {zh} {was:,} → {now:,} ({now - was:+,}) / {kind}")
+            change = f"{now - was:+,}" if split is None else f"{now - was:+,}; 新增 {split[0]:,}, 消除 {split[1]:,}"
+            lines.append(f"  {name} {was:,} → {now:,} ({change}) / {kind}")
     for key, (units, covered) in after.coverage.items():
         was_units, was_covered = before.coverage.get(key, (0, 0))
         if units or was_units:
@@ -123,7 +131,8 @@ LOAD_COLUMNS: tuple[str, ...] = (
 
 
 def load_row(entry: dict[str, Any]) -> list[str]:
-    """One `_Load` (`graph.imports`) as the history's cells: changes summed over its sheets, gaps before → after."""
+    """One `_Load` (`graph.imports`) as the history's cells: changes summed over its sheets, gaps before → after
+    (with how many opened and closed, when the load's scope was a community or a street)."""
     counts: Counter[str] = Counter()
     for sheet in json.loads(entry["counts"])["sheets"].values():
         counts.update(sheet)
@@ -132,6 +141,8 @@ def load_row(entry: dict[str, Any]) -> list[str]:
     gaps = "—"
     if effect:
         gaps = f"{sum(effect['before']['gaps'].values()):,} → {sum(effect['after']['gaps'].values()):,}"
+        if "opened" in effect:
+            gaps += f" (新增 {sum(effect['opened'].values()):,}, 消除 {sum(effect['closed'].values()):,})"
     who = entry["actor"] if entry["actorKind"] == "account" else f"{entry['actor']} (系统用户 / OS user)"
     return [
         entry["at"][:19].replace("T", " "),

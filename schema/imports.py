@@ -36,6 +36,14 @@ class ImportGapChange:
     kind: GapKind = strawberry.field(description="空白点类型 / Gap kind.")  # type: ignore[valid-type]
     before: int = strawberry.field(description="导入前 / Before the load.")
     after: int = strawberry.field(description="导入后 / After the load.")
+    opened: int | None = strawberry.field(
+        description="新增(本次导入产生的空白点;社区、街道范围才计) / Gaps this load opened (community or street scope "
+        "only; null above: only the net change is known)."
+    )
+    closed: int | None = strawberry.field(
+        description="消除(本次导入消除的空白点;社区、街道范围才计) / Gaps this load closed (community or street scope "
+        "only; null above)."
+    )
 
 
 @strawberry.type(description="一项覆盖率导入前后 / One coverage figure of the loaded scope, before → after.")
@@ -72,6 +80,7 @@ def record_of(entry: dict[str, Any]) -> ImportRecord:
     counts = json.loads(entry["counts"])["sheets"]
     effect = json.loads(entry["effect"]) if entry.get("effect") else None
     before, after = (effect["before"], effect["after"]) if effect else ({}, {})
+    opened, closed = (effect.get("opened", {}), effect.get("closed", {})) if effect else ({}, {})
     kinds = sorted(set(before.get("gaps", {})) | set(after.get("gaps", {})))
     metrics = [k for k in after.get("coverage", {}) if k in CoverageMetric.__members__]
     return ImportRecord(
@@ -89,7 +98,13 @@ def record_of(entry: dict[str, Any]) -> ImportRecord:
             if key in SHEETS_BY_KEY
         ],
         gaps=[
-            ImportGapChange(kind=GapKind[k], before=before["gaps"].get(k, 0), after=after["gaps"].get(k, 0))
+            ImportGapChange(
+                kind=GapKind[k],
+                before=before["gaps"].get(k, 0),
+                after=after["gaps"].get(k, 0),
+                opened=opened.get(k),
+                closed=closed.get(k),
+            )
             for k in kinds
             if k in GapKind.__members__
         ],

@@ -16,6 +16,7 @@ import pytest
 from httpx import AsyncClient
 
 from core.model import NODE_SHEETS, SHEETS, SHEETS_BY_KEY, link_phrase
+from graph import imports
 from graph.driver import Graph
 from graph.gaps import all_gaps
 from graph.migrations import migrate
@@ -26,7 +27,7 @@ from loaders.effect import Figures
 from loaders.history import record_load
 from loaders.load import LoadResult, load_file
 from loaders.problems import InvalidInput, Problem
-from loaders.wording import problems_phrase, summary_lines
+from loaders.wording import load_row, problems_phrase, summary_lines
 from loaders.written import link_key
 from tests.helpers import TEST_PASSWORD, bearer, clear, data_of, ensure_account, graph_counts
 
@@ -176,7 +177,7 @@ async def test_grassroots_load_prints_what_changed(
 
 
 HISTORY = """{ imports(first: 10) { id file sha256 actor actorKind scope rows
-  counts { sheet name created updated unchanged ended } gaps { kind before after }
+  counts { sheet name created updated unchanged ended } gaps { kind before after opened closed }
   coverage { metric unitsBefore coveredBefore unitsAfter coveredAfter } previous { id previous { id } } } }"""
 
 
@@ -219,6 +220,7 @@ async def test_loads_are_recorded_and_listed_newest_first(
     assert {g["kind"]: g["after"] for g in earlier["gaps"]} == first.effect.after.gaps  # type: ignore[union-attr]
     assert all(g["before"] == 0 for g in earlier["gaps"])
     assert all(g["before"] == g["after"] for g in latest["gaps"])
+    assert all(g["opened"] is None and g["closed"] is None for g in answer[0]["gaps"] + answer[1]["gaps"])  # a district
     assert {c["metric"] for c in latest["coverage"]} == set(second.effect.after.coverage)  # type: ignore[union-attr]
 
     community = rows["Community"][0]["code"]
@@ -237,3 +239,52 @@ async def test_loads_are_recorded_and_listed_newest_first(
     both = await asyncio.to_thread(_cli, settings, "loads", env=wide)
     assert both.stdout.count(latest["sha256"][:12]) == 2
     assert both.stdout.index("loader.someone") < both.stdout.index("系统用户 / OS user")  # newest first
+
+
+async def test_a_community_load_says_which_gaps_it_opened_and_closed(
+    graph: Graph, client: AsyncClient, reloaded: tuple[LoadResult, LoadResult], tmp_path: Path
+) -> None:
+    """A new building group covering two buildings without one closes their gaps and opens its own (no central
+    household yet): the summary's split equals the difference of the gap listings before and after."""
+    district, today = Scope("district", generate("small", SEED).rows["District"][0]["code"]), date.today().isoformat()
+    without: dict[str, list[str]] = {}
+    async for gap in all_gaps(graph, district, today, ("building_without_group",)):
+        without.setdefault(gap.community["code"] if gap.community else "", []).append(gap.code)
+    community, buildings = max(without.items(), key=lambda item: len(item[1]))
+    assert len(buildings) >= 2, without
+    scope = Scope("community", community)
+    before = {(g.rule.kind, g.code) async for g in all_gaps(graph, scope, today)}
+    bare = sorted(buildings)[:2]
+    branch = (await graph.read_rows(BRANCH_OF, {"community": community}))[0]["code"]
+    folder = tmp_path / "group"
+    folder.mkdir()
+    headers = ",".join(item.zh for item in SHEETS_BY_KEY["BuildingGroup"].items)
+    row = f"DXZ-{community}-9901,新党小组,{branch},{';'.join(bare)},,"
+    (folder / "BuildingGroup.csv").write_text(f"{headers}\n{row}\n", encoding="utf-8")
+    result = await load_file(folder, graph, measure_effect=True)
+    after = {(g.rule.kind, g.code) async for g in all_gaps(graph, scope, today)}
+    assert result.effect is not None
+    assert result.effect.scope == scope
+    opened, closed = after - before, before - after
+    assert {("building_without_group", code) for code in bare} <= closed
+    assert ("group_without_central_household", f"DXZ-{community}-9901") in opened
+    assert result.effect.split_total() == (len(opened), len(closed))
+    for kind in {k for k, _ in opened | closed}:
+        assert result.effect.split(kind) == (sum(k == kind for k, _ in opened), sum(k == kind for k, _ in closed))
+    text = "\n".join(summary_lines(result.summary, result.seconds, result.effect))
+    assert f"空白点 {len(before):,} → {len(after):,}: 新增 {len(opened)}, 消除 {len(closed)}" in text
+    assert f"{len(opened)} opened, {len(closed)} closed" in text
+    loaded, _ = await record_load(graph, folder, result, None)
+    stored = [e for e in await imports.loads(graph, scope, 50) if e["id"] == loaded]
+    assert load_row(stored[0])[-1].endswith(f" (新增 {len(opened)}, 消除 {len(closed)})")  # `grassroots loads`
+    listed = [e for e in (await data_of(client, SPLITS))["imports"] if e["id"] == loaded]
+    assert [g for g in listed[0]["gaps"] if g["opened"] or g["closed"]] == [
+        {"kind": kind, "opened": sum(k == kind for k, _ in opened), "closed": sum(k == kind for k, _ in closed)}
+        for kind in sorted({k for k, _ in opened | closed})
+    ]
+
+
+SPLITS = "{ imports(first: 50) { id gaps { kind opened closed } } }"
+
+
+BRANCH_OF = "MATCH (b:GridBranch) WHERE b.communityCode = $community RETURN b.code AS code ORDER BY b.code LIMIT 1"
