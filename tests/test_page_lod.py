@@ -349,3 +349,63 @@ async def test_the_layout_fits_the_window(
     assert outside == []
     assert errors == []
     await page.close()
+
+
+RATES = """query($s: String!) { coverage(scope: $s) {
+  scope { area { code } figures { metric units covered } } children { area { code } figures { metric units covered } }
+} }"""
+ORGS = """() => grassroots.drawing.cy.nodes()
+  .filter((n) => ['CommunityCommittee', 'GridBranch'].includes(n.data('type')))
+  .map((n) => ({ code: n.data('code'), gap: n.hasClass('gap'), rated: n.hasClass('org-rated'), rate: n.data('rate'),
+                 fill: n.style('background-color') }))"""
+
+
+async def test_committees_and_branches_are_coloured_by_their_areas_rates(
+    small: dict[str, Any], live_server: str, browser: Browser, suite_headers: dict[str, str]
+) -> None:
+    """A community's committee wears its community's rate of the chosen metric, a grid branch the rate of the grids
+    it covers (the generated rows say which), as the API counts them; a branch with a gap stays a red octagon."""
+    rows = small["data"].rows
+    community, _ = _community_with_most_gaps(small)
+    coverage = _api(live_server, suite_headers, RATES, s=community)["coverage"]
+    figures = {
+        a["area"]["code"]: {f["metric"]: f for f in a["figures"]} for a in [coverage["scope"], *coverage["children"]]
+    }
+    areas = {c["code"]: [community] for c in rows["CommunityCommittee"] if c["community_code"] == community}
+    areas |= {b["code"]: b["grid_codes"].split(";") for b in rows["GridBranch"] if b["code"][4:16] == community
+              and b["grid_codes"]}  # fmt: skip
+    outside: list[str] = []
+    errors: list[str] = []
+    page = await _open(browser, live_server, outside, errors, f"/?scope={community}")
+    await _drawn(page, community)
+    for metric in ("households", "buildings"):
+        chosen = await page.evaluate(CHOOSE, metric)
+        assert chosen == metric
+        drawn = await page.evaluate(ORGS)
+        rated = [o for o in drawn if o["rated"]]
+        assert {o["code"] for o in rated} == {o["code"] for o in drawn if not o["gap"] and o["code"] in areas}
+        assert len(rated) >= 2, drawn
+        for org in rated:
+            units = sum(figures[code][metric]["units"] for code in areas[org["code"]])
+            covered = sum(figures[code][metric]["covered"] for code in areas[org["code"]])
+            assert org["rate"] == (pytest.approx(covered / units) if units else None), org
+            fill = await page.evaluate(
+                "(rate) => import('/static/app/style.js').then((m) => m.rateColour(rate).fill)", org["rate"]
+            )
+            assert _rgb(org["fill"]) == _rgb(fill), org
+        assert await page.is_visible("#scale")
+    assert outside == []
+    assert errors == []
+    await page.close()
+
+
+#: Choose the metric colouring the picture (the dashboard's select, folded on a short window), as a person would.
+CHOOSE = """(metric) => { const s = document.querySelector('#chart-metric'); s.value = metric;
+  s.dispatchEvent(new Event('change')); return s.value; }"""
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    """A CSS colour, `#rrggbb` or `rgb(r,g,b)`, as its three numbers."""
+    if colour.startswith("#"):
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(x) for x in re.findall(r"\d+", colour)[:3])

@@ -5,7 +5,7 @@
 // parent (HOME) — "+楼栋 12 · 空白 2" under a grid's name, a red badge for the gaps they hold — and opened on
 // demand (double-click), so a view stays small without hiding where the gaps are.
 import { toSvg } from "./export.js";
-import { FAMILY_OF, HOME, cyStyle } from "./style.js";
+import { FAMILY_OF, HOME, cyStyle, rateColour } from "./style.js";
 
 const ROW_GAP = 56; // vertical room between two rows (px)
 const LINE_GAP = 14; // vertical room between two lines of a wrapped row (px)
@@ -432,6 +432,35 @@ export class Drawing {
   /** Whether the drawing at "fit" shows every label at LABEL_PX or more. */
   readable() {
     return Math.min(...this.labelHeights()) >= LABEL_PX - 0.01;
+  }
+
+  /**
+   * Colour the organizations that answer for drawn areas on the rate scale (`rates`: area code → {units, covered}
+   * of the colouring metric): a community committee by the community it leads, a grid branch by the grids it
+   * covers, summed. One without a figure (a compound's branch, or its grids not drawn) keeps its type's colour,
+   * and a gap entity stays a red octagon. How many were coloured.
+   */
+  rateOrganizations(rates) {
+    const led = { CommunityCommittee: "LEADS", GridBranch: "COVERS" };
+    let coloured = 0;
+    this.cy.batch(() => {
+      this.cy.nodes(".org-rated").removeClass("org-rated");
+      this.cy.nodes().forEach((n) => {
+        const rel = led[n.data("type")];
+        if (!rel || n.hasClass("gap")) return;
+        const areas = n.connectedEdges().filter((e) => e.data("rel") === rel && e.data("from") === n.id())
+          .map((e) => rates.get(this.cy.getElementById(e.data("to")).data("code"))).filter(Boolean);
+        if (!areas.length) return;
+        const units = areas.reduce((k, a) => k + a.units, 0);
+        const covered = areas.reduce((k, a) => k + a.covered, 0);
+        const rate = units ? covered / units : null;
+        const shade = rateColour(rate);
+        n.data({ rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329" });
+        n.addClass("org-rated");
+        coloured += 1;
+      });
+    });
+    return coloured;
   }
 
   /** Recolour the rated child areas (another metric chosen): `rated` as `showCollapsed` takes it. */

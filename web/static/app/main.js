@@ -144,6 +144,27 @@ function baseCountsText(child) {
   return f.households ? `住户 ${f.households.units.toLocaleString()}` : "";
 }
 
+/** The colouring metric's {units, covered} per area of a coverage answer: its scope's and its children's. */
+function areaRates(coverage) {
+  const metric = colourMetric();
+  const out = new Map();
+  for (const a of [coverage.scope, ...coverage.children]) {
+    const f = a.figures.find((x) => x.metric === metric);
+    if (a.area.code && f) out.set(a.area.code, { units: f.units, covered: f.covered });
+  }
+  return out;
+}
+
+const ORG_SCALE_HINT = "社区党委、网格党支部按所负责区域的覆盖率着色,颜色越深越低 / committees and branches: their areas' rate, darker is lower";
+
+/** Colour the drawn organizations by their areas' rates (a network view); the scale shown when any is. */
+function rateOrganizations() {
+  if (document.body.dataset.mode !== "network" || !state.coverage) return;
+  const coloured = drawing.rateOrganizations(areaRates(state.coverage));
+  if (coloured) renderScale($("#scale"), metricName(colourMetric()), ORG_SCALE_HINT);
+  $("#scale").hidden = !coloured;
+}
+
 /** The metric colouring collapsed areas: the dashboard's chart metric (households' contact by default). */
 function colourMetric() {
   return $("#chart-metric").value || "households";
@@ -241,13 +262,14 @@ async function pick(area) {
     fetched ??= performance.now();
     $("#scope-title").textContent = `${LEVELS[level].name}:${coverage.scope.area.name}`;
     state.types = drawn ? drawn.types : [];
+    state.coverage = coverage;
     if (drawn) {
       const s = drawing.summary();
       const more = s.holding ? `;${s.holding} 个节点含未展开的下级(+,双击展开)/ ${s.holding} hold more (+, double-click)` : "";
       message = `已绘制 ${s.nodes} 个节点,空白点 ${s.gaps} 处${more} / ${s.nodes} nodes, ${s.gaps} with gaps`;
       document.body.dataset.mode = "network";
       document.body.dataset.detail = String(drawn.step);
-      $("#scale").hidden = true;
+      rateOrganizations();
     } else {
       const n = await drawCollapsed(area, coverage);
       message = LADDER[level]
@@ -307,6 +329,7 @@ async function expand(node) {
       return;
     }
     const added = await drawing.merge(network, { opened: node.id });
+    rateOrganizations();
     const s = drawing.summary();
     status(`展开 ${node.label}:新增 ${added} 个节点,共 ${s.nodes} 个 / expanded: ${added} new, ${s.nodes} in all` +
       (network.truncated ? `(已截断 / truncated at ${EXPAND_BUDGET})` : ""));
@@ -336,6 +359,7 @@ async function openMore(node) {
       return;
     }
     const added = await drawing.merge(network, { opened: node.id });
+    rateOrganizations();
     if (details.node?.id === node.id) details.show(drawing.cy.getElementById(node.id).data());
     const s = drawing.summary();
     status(`已展开 ${node.label}:新增 ${added} 个节点,共 ${s.nodes} 个 / opened: ${added} new, ${s.nodes} in all` +
@@ -378,6 +402,7 @@ async function find(hit) {
       const asked = { root: hit.code, depth: 1, max: EXPAND_BUDGET, households: false, asOf: state.asOf || null, types };
       const network = (await gql(NETWORK, asked)).network;
       await drawing.merge(network);
+      rateOrganizations();
       path = drawing.focus(hit.code);
     } catch (err) {
       status(err.message, "error");
@@ -448,6 +473,7 @@ async function main() {
   $("#fit").addEventListener("click", () => drawing.fit());
   $("#relayout").addEventListener("click", () => drawing.layout());
   $("#chart-metric").addEventListener("change", () => {
+    rateOrganizations();
     if (document.body.dataset.mode !== "collapsed" || !state.shade) return;
     drawing.recolour(state.shade);
     drawing.cy.nodes(".rated").forEach((n) => {

@@ -83,11 +83,11 @@ export function rateColour(rate) {
 }
 
 /** The scale's legend: a gradient bar from 0 to 100 % under the metric's name. */
-export function renderScale(el, metricName) {
+export function renderScale(el, metricName, hint = "颜色越深覆盖率越低;大小按住户数 / darker: lower rate; size: households") {
   const stops = RATE_STOPS.map(([at]) => `${rateColour(at).fill} ${at * 100}%`).join(", ");
   el.innerHTML = `<span class="scale-name">色阶 / scale: ${metricName}</span><span>0%</span><span class="scale-bar"
     style="background: linear-gradient(to right, ${stops})"></span><span>100%</span>
-    <span class="hint">颜色越深覆盖率越低;大小按住户数 / darker: lower rate; size: households</span>`;
+    <span class="hint">${hint}</span>`;
   el.hidden = false;
 }
 
@@ -118,6 +118,7 @@ export function cyStyle() {
     { selector: "node.rated", style: { "background-color": "data(fill)", color: "data(ink)", "border-style": "solid",
       "border-width": 2, "border-color": "#5f6b7a", width: "data(w)", height: "data(h)", "font-size": 13,
       "text-max-width": "data(w)" } },
+    { selector: "node.org-rated", style: { "background-color": "data(fill)", color: "data(ink)" } },
     { selector: "node.badge", style: { shape: "ellipse", width: 26, height: 26, "background-color": "#e53935",
       "border-color": "#ffffff", "border-width": 2, color: "#ffffff", "font-size": 12, "font-weight": "bold",
       events: "no" } },
