@@ -272,6 +272,7 @@ def _export(code: str, out: Path) -> None:
     from graph.export import NotAnArea
     from graph.scope import AreaNotFound, ScopeError
     from loaders.export import export_scope
+    from loaders.workbooks import SheetFull
 
     try:
         scope = Scope.parse(code)
@@ -284,7 +285,7 @@ def _export(code: str, out: Path) -> None:
 
     try:
         rows = _with_graph(work, migrate_first=False)
-    except NotAnArea as exc:
+    except (NotAnArea, SheetFull) as exc:
         raise _fail(str(exc)) from None
     except AreaNotFound:
         raise _fail(f"找不到范围 {scope.code} / no area with code {scope.code}") from None

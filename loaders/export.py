@@ -93,11 +93,15 @@ async def export_scope(graph: Graph, scope: Scope, out: Path, today: date | None
     export = await needed(graph, scope, day)
     book = TemplateBook(notes(scope, str(found[0]["name"] or ""), day))
     counts: dict[str, int] = {}
-    for sheet in SHEETS:
-        rows = book.sheet(sheet)
-        async for values in sheet_rows(graph, export, sheet):
-            rows.append(values)
-        counts[sheet.key] = rows.close()
+    try:
+        for sheet in SHEETS:
+            rows = book.sheet(sheet)
+            async for values in sheet_rows(graph, export, sheet):
+                rows.append(values)
+            counts[sheet.key] = rows.close()
+    except BaseException:
+        book.discard()
+        raise
     save_private(book, out)
     return counts
 

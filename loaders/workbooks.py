@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,7 +20,7 @@ from loaders.examples import YES_NO, example_row
 from loaders.guide import after_text, code_format, column_format, header_note, required_text
 from loaders.plan import Plan
 from loaders.problems import Problem
-from loaders.read import EXAMPLE_MARKER, PROBLEMS_HEADER, SUMMARY_SHEET, item_key
+from loaders.read import EXAMPLE_MARKER, EXCEL_MAX_ROWS, PROBLEMS_HEADER, SUMMARY_SHEET, item_key
 from loaders.validate import CASCADE_REASON
 
 #: The template's header styles: a required column's header is red (and its comment says so), the rest black;
@@ -75,6 +76,20 @@ class TemplateBook:
             out.parent.mkdir(parents=True, exist_ok=True)
         self.wb.save(out)
 
+    def discard(self) -> None:
+        """Give up a workbook that will not be saved: each sheet's stream closed and its temporary file (rows written
+        so far, personal data in an export) deleted now, not when the process exits."""
+        for ws in self.wb.worksheets:
+            with contextlib.suppress(Exception):
+                if not ws.closed:
+                    ws.close()
+                if ws._writer is not None:  # openpyxl's write-only sheet writes its rows to a temporary file
+                    ws._writer.cleanup()
+
+
+class SheetFull(ValueError):
+    """A sheet given more rows than an Excel worksheet holds; the message is bilingual."""
+
 
 class EntitySheet:
     """One model sheet being written: marked headers with comments, the example row, the columns' formats, then
@@ -101,7 +116,13 @@ class EntitySheet:
         )
 
     def append(self, values: list[Any]) -> None:
-        """A data row below the example; text stays text (`core.inert`), dates are dates."""
+        """A data row below the example; text stays text (`core.inert`), dates are dates. `SheetFull` past the rows
+        an Excel sheet holds (the file would not open)."""
+        if FIRST_DATA_ROW + self.rows > EXCEL_MAX_ROWS:
+            raise SheetFull(
+                f"工作表「{self.sheet.zh}」超过 Excel 上限 {EXCEL_MAX_ROWS:,} 行,请缩小范围 / sheet {self.sheet.key} "
+                f"holds more rows than Excel's {EXCEL_MAX_ROWS:,}: choose a narrower scope"
+            )
         self.ws.append([_data_cell(self.ws, value, fmt) for value, fmt in zip(values, self.formats, strict=True)])
         self.rows += 1
 

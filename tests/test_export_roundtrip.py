@@ -27,6 +27,7 @@ from graph.driver import Graph
 from graph.migrations import migrate
 from graph.scope import Scope
 from graph.settings import Settings
+from loaders import workbooks
 from loaders.demo import write_demo
 from loaders.export import SEPARATOR, export_scope
 from loaders.load import LoadResult, load_file
@@ -240,3 +241,16 @@ async def test_a_community_exports_privately_and_loads_alone(
         {"community": COMMUNITY},
     )
     assert {r["label"]: set(r["codes"]) for r in loaded if r["label"] in LABELS} == dict(inside)
+
+
+def test_a_sheet_past_excels_rows_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet longer than Excel holds would not open: the export stops (and saves nothing) instead."""
+    monkeypatch.setattr(workbooks, "EXCEL_MAX_ROWS", 4)
+    grids = next(s for s in SHEETS if s.key == "Grid")
+    book = workbooks.TemplateBook()
+    rows = book.sheet(grids)
+    rows.append([f"WG-{COMMUNITY}-01", "第1网格", COMMUNITY, None, None])
+    rows.append([f"WG-{COMMUNITY}-02", "第2网格", COMMUNITY, None, None])
+    with pytest.raises(workbooks.SheetFull, match="Excel"):
+        rows.append([f"WG-{COMMUNITY}-03", "第3网格", COMMUNITY, None, None])
+    book.discard()
