@@ -269,14 +269,14 @@ def template(
 def _export(code: str, out: Path) -> None:
     """`template --with-data`: the scope's current graph in the import workbook, read only (no migration: a read
     never writes), written 0600."""
-    from graph.export import NotAnArea
+    from graph.export import NotAnArea, area_scope
     from graph.scope import AreaNotFound, ScopeError
     from loaders.export import export_scope
     from loaders.workbooks import SheetFull
 
     try:
-        scope = Scope.parse(code)
-    except ScopeError as exc:
+        scope = area_scope(Scope.parse(code))  # refused before any connection
+    except (ScopeError, NotAnArea) as exc:
         raise _fail(str(exc)) from None
     _logging()
 

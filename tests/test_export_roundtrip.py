@@ -11,6 +11,7 @@ name, and load alone into an empty graph.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import zipfile
 from collections import defaultdict
@@ -24,6 +25,7 @@ from openpyxl import load_workbook
 
 from core.model import LABELS, NODE_SHEETS, SHEETS, Sheet
 from graph.driver import Graph
+from graph.export import NotAnArea, area_scope
 from graph.migrations import migrate
 from graph.scope import Scope
 from graph.settings import Settings
@@ -212,6 +214,10 @@ async def test_a_community_exports_privately_and_loads_alone(
     done = run_cli(settings, "template", "--with-data", COMMUNITY, str(out))
     assert done.returncode == 0, done.stderr
     assert out.stat().st_mode & 0o777 == 0o600
+    absent = run_cli(settings, "template", "--with-data", "420602009001", str(tmp_path / "无.xlsx"))
+    assert absent.returncode == 1
+    assert "找不到范围 420602009001 / no area with code 420602009001" in absent.stderr
+    assert not [name for name in os.listdir(tmp_path) if "无" in name]  # nothing written, not even a part
     helped = " ".join(run_cli(settings, "template", "--help", env={"COLUMNS": "300"}).stdout.split())
     assert "--with-data" in helped
     assert "含未遮盖的个人信息" in helped
@@ -254,3 +260,10 @@ def test_a_sheet_past_excels_rows_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(workbooks.SheetFull, match="Excel"):
         rows.append([f"WG-{COMMUNITY}-03", "第3网格", COMMUNITY, None, None])
     book.discard()
+
+
+def test_a_grid_is_no_export_scope() -> None:
+    """An export is of an area (its rows are chosen by area properties): a grid code is refused, in both languages."""
+    with pytest.raises(NotAnArea, match=r"不能是网格.*not the grid"):
+        area_scope(Scope.parse(f"WG-{COMMUNITY}-01"))
+    assert area_scope(Scope.parse(COMMUNITY)) == Scope("community", COMMUNITY)
