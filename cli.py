@@ -241,12 +241,60 @@ def _with_graph(work: Callable[[Graph], Awaitable[T]], *, migrate_first: bool = 
 
 
 @app.command()
-def template(out: Annotated[Path, typer.Argument(help="输出文件 / the .xlsx to write")]) -> None:
-    """写出导入模板(说明、示例行、下拉列表)/ Write the import workbook to fill: 说明 sheet, example rows, drop-downs."""
+def template(
+    out: Annotated[Path, typer.Argument(help="输出文件 / the .xlsx to write")],
+    with_data: Annotated[
+        str | None,
+        typer.Option(
+            "--with-data",
+            metavar="SCOPE",
+            help="导出该范围(市、区、街道或社区的12位区划代码)的现行数据,原样导入不改变任何数据;含未遮盖的个人信息"
+            "(身份证号、联系电话),文件权限 0600 / export the current data of this scope (a 12-digit city, "
+            "district, street or community code) in the same workbook; loading it changes nothing. It holds "
+            "personal data unmasked (ID numbers, phones): the file is made 0600",
+        ),
+    ] = None,
+) -> None:
+    """写出导入模板(说明、示例行、下拉列表),或加 --with-data 导出某范围的数据 / Write the import workbook to fill
+    (说明 sheet, example rows, drop-downs), or with --with-data a scope's data in it."""
     from loaders.workbooks import write_template
 
-    write_template(out)
-    typer.echo(f"已写出模板 / template written: {out}")
+    if with_data is None:
+        write_template(out)
+        typer.echo(f"已写出模板 / template written: {out}")
+        return
+    _export(with_data, out)
+
+
+def _export(code: str, out: Path) -> None:
+    """`template --with-data`: the scope's current graph in the import workbook, read only (no migration: a read
+    never writes), written 0600."""
+    from graph.export import NotAnArea, area_scope
+    from graph.scope import AreaNotFound, ScopeError
+    from loaders.export import export_scope
+    from loaders.workbooks import SheetFull
+
+    try:
+        scope = area_scope(Scope.parse(code))  # refused before any connection
+    except (ScopeError, NotAnArea) as exc:
+        raise _fail(str(exc)) from None
+    _logging()
+
+    async def work(graph: Graph) -> dict[str, int]:
+        return await export_scope(graph, scope, out)
+
+    try:
+        rows = _with_graph(work, migrate_first=False)
+    except (NotAnArea, SheetFull) as exc:
+        raise _fail(str(exc)) from None
+    except AreaNotFound:
+        raise _fail(f"找不到范围 {scope.code} / no area with code {scope.code}") from None
+    total = sum(rows.values())
+    typer.echo(
+        f"已导出 {total:,} 行({len([n for n in rows.values() if n])} 个工作表有数据)/ exported {total:,} rows: {out}\n"
+        "文件含未遮盖的个人信息(身份证号、联系电话),权限 0600,请妥善保管 / the file holds personal data unmasked "
+        "(ID numbers, phones), mode 0600: keep it safe"
+    )
 
 
 @app.command()

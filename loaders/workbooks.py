@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.inert import text_cell
+from core.inert import needs_text_type, text_cell
 from core.model import SHEETS, Column, Kind, Link, Sheet
 from core.privacy import mask, redact
 from loaders.examples import YES_NO, example_row
 from loaders.guide import after_text, code_format, column_format, header_note, required_text
 from loaders.plan import Plan
 from loaders.problems import Problem
-from loaders.read import EXAMPLE_MARKER, PROBLEMS_HEADER, SUMMARY_SHEET, item_key
+from loaders.read import EXAMPLE_MARKER, EXCEL_MAX_ROWS, PROBLEMS_HEADER, SUMMARY_SHEET, item_key
 from loaders.validate import CASCADE_REASON
 
 #: The template's header styles: a required column's header is red (and its comment says so), the rest black;
@@ -28,6 +30,7 @@ HEADER_FONT = Font(bold=True, color="000000")
 REQUIRED_FONT = Font(bold=True, color="C00000")
 EXAMPLE_FONT = Font(italic=True, color="808080")
 INFO_FILL = PatternFill("solid", fgColor="B22222")
+TITLE_FONT = Font(bold=True, size=14)
 INFO_FONT = Font(bold=True, color="FFFFFF")
 #: Rows of a template sheet: the header, the example, then the data rows the drop-down lists cover.
 EXAMPLE_ROW, FIRST_DATA_ROW, LAST_DATA_ROW = 2, 3, 10_000
@@ -45,12 +48,123 @@ def write_template(out: Path) -> None:
     Each sheet has its headers (required ones red, every one with a comment: required or not, format, the sheets a
     link names), an example row (`loaders.examples`, grey italics, skipped by the loader), drop-down lists for
     enum and yes/no columns, and text or date formats on its columns. Every cell is a plain value (inert)."""
-    wb = Workbook()
-    _instructions(wb.active)
+    book = TemplateBook()
     for sheet in SHEETS:
-        _entity_sheet(wb.create_sheet(sheet.zh), sheet)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+        book.sheet(sheet).close()
+    book.save(out)
+
+
+class TemplateBook:
+    """The import workbook, streamed (openpyxl write-only mode): the 说明 sheet first, then the model's sheets as the
+    caller opens them (`sheet`, in model order), each with any data rows it is given after its example row.
+
+    Write-only sheets are written as they go: a sheet's widths, formats and frozen header are set before its first
+    row, its drop-down lists (`EntitySheet.close`) after its last. `notes` are lines under the 说明 sheet's title
+    (what an export holds)."""
+
+    def __init__(self, notes: tuple[str, ...] = ()) -> None:
+        self.wb = Workbook(write_only=True)
+        _instructions(self.wb.create_sheet("说明"), notes)
+
+    def sheet(self, sheet: Sheet) -> EntitySheet:
+        """The next model sheet: headers and example row written, ready for data rows."""
+        return EntitySheet(self.wb.create_sheet(sheet.zh), sheet)
+
+    def save(self, out: Path | IO[bytes]) -> None:
+        """Write the workbook (to a path, its folder made, or an open binary file)."""
+        if isinstance(out, Path):
+            out.parent.mkdir(parents=True, exist_ok=True)
+        self.wb.save(out)
+
+    def discard(self) -> None:
+        """Give up a workbook that will not be saved: each sheet's stream closed and its temporary file (rows written
+        so far, personal data in an export) deleted now, not when the process exits."""
+        for ws in self.wb.worksheets:
+            with contextlib.suppress(Exception):
+                if not ws.closed:
+                    ws.close()
+                if ws._writer is not None:  # openpyxl's write-only sheet writes its rows to a temporary file
+                    ws._writer.cleanup()
+
+
+class SheetFull(ValueError):
+    """A sheet given more rows than an Excel worksheet holds; the message is bilingual."""
+
+
+class EntitySheet:
+    """One model sheet being written: marked headers with comments, the example row, the columns' formats, then
+    data rows (`append`, typed values in `Sheet.items` order: a text column's cell is text, a date a date) and,
+    on `close`, the drop-down lists over every data row (rows 3 to 10000 at least)."""
+
+    def __init__(self, ws: Any, sheet: Sheet) -> None:
+        self.ws, self.sheet, self.rows = ws, sheet, 0
+        self.formats = [_number_format(item) for item in sheet.items]
+        for i, number_format in enumerate(self.formats, start=1):
+            letter = get_column_letter(i)
+            if number_format is not None:
+                ws.column_dimensions[letter].number_format = number_format
+            ws.column_dimensions[letter].width = 24
+        ws.freeze_panes = "A2"
+        _print_wide(ws)
+        ws.append([_header(ws, sheet, item) for item in sheet.items])
+        example = example_row(sheet)
+        ws.append(
+            [
+                _styled(ws, value, number_format, EXAMPLE_FONT)
+                for value, number_format in zip(example, self.formats, strict=True)
+            ]
+        )
+
+    def append(self, values: list[Any]) -> None:
+        """A data row below the example; text stays text (`core.inert`), dates are dates. `SheetFull` past the rows
+        an Excel sheet holds (the file would not open)."""
+        if FIRST_DATA_ROW + self.rows > EXCEL_MAX_ROWS:
+            raise SheetFull(
+                f"工作表「{self.sheet.zh}」超过 Excel 上限 {EXCEL_MAX_ROWS:,} 行,请缩小范围 / sheet {self.sheet.key} "
+                f"holds more rows than Excel's {EXCEL_MAX_ROWS:,}: choose a narrower scope"
+            )
+        self.ws.append([_data_cell(self.ws, value, fmt) for value, fmt in zip(values, self.formats, strict=True)])
+        self.rows += 1
+
+    def close(self) -> int:
+        """Add the drop-down lists over the data rows; the count of data rows written."""
+        last = max(LAST_DATA_ROW, FIRST_DATA_ROW + self.rows - 1)
+        for i, item in enumerate(self.sheet.items, start=1):
+            choices = _choices(item)
+            if choices:
+                letter = get_column_letter(i)
+                self.ws.data_validations.append(_drop_down(item, choices, f"{letter}{FIRST_DATA_ROW}:{letter}{last}"))
+        return self.rows
+
+
+def _header(ws: Any, sheet: Sheet, item: Column | Link) -> WriteOnlyCell:
+    """A header cell: the reader's own text, red when required, with its note (required or not, format, meaning)."""
+    head = _styled(ws, item.zh, None, REQUIRED_FONT if item.required else HEADER_FONT)
+    head.fill = HEADER_FILL
+    head.alignment = Alignment(wrap_text=True)
+    head.comment = Comment(header_note(sheet, item), "grassroots", width=320, height=120)
+    return head
+
+
+def _styled(ws: Any, value: Any, number_format: str | None, font: Font | None = None) -> WriteOnlyCell:
+    """A write-only cell with its format and font, text typed as text (`core.inert.text_cell`)."""
+    cell = WriteOnlyCell(ws, value=value)
+    if number_format is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return text_cell(cell)
+
+
+def _data_cell(ws: Any, value: Any, number_format: str | None) -> Any:
+    """A data cell: empty stays empty; a value in a text or date column carries the column's format (a cell's
+    own format wins over its column's, and an edited cell must stay text or a date); another value is written
+    bare unless it is text openpyxl would type as a formula or an error (`core.inert.needs_text_type`)."""
+    if value is None:
+        return None
+    if number_format is not None or needs_text_type(value):
+        return _styled(ws, value, number_format)
+    return value
 
 
 INSTRUCTION_LINES = (
@@ -95,19 +209,23 @@ COLUMN_TABLE = (
 )
 
 
-def _instructions(info: Any) -> None:
-    """The 说明 sheet: how to fill, one row per sheet (`SHEET_TABLE`), then one row per column (`COLUMN_TABLE`)."""
-    info.title = "说明"
-    info.append(["基层党建组织网络 导入模板 / Grassroots Graph import template"])
-    info["A1"].font = Font(bold=True, size=14)
-    info.append([])
-    for line in INSTRUCTION_LINES:
-        info.append([line])
-    info.append([])
-    tables = info.max_row + 1  # the lines above overflow to the right; the tables' cells wrap
-    _table_header(info, SHEET_TABLE)
+#: The 说明 sheet's column widths (its lines overflow to the right; its tables' cells wrap).
+INFO_WIDTHS = (26, 24, 40, 14, 44, 40, 40)
+
+
+def _instructions(info: Any, notes: tuple[str, ...] = ()) -> None:
+    """The 说明 sheet: how to fill, one row per sheet (`SHEET_TABLE`), then one row per column (`COLUMN_TABLE`).
+    `notes`: lines under the title (an export's scope and day)."""
+    for col, width in zip("ABCDEFG", INFO_WIDTHS, strict=True):
+        info.column_dimensions[col].width = width
+    _print_wide(info)  # its page set-up is written before the rows
+    info.append([_styled(info, "基层党建组织网络 导入模板 / Grassroots Graph import template", None, TITLE_FONT)])
+    for line in (*notes, "", *INSTRUCTION_LINES, ""):
+        info.append([_styled(info, line, None)] if line else [])
+    table = _InfoTable(info, info_row=len(notes) + len(INSTRUCTION_LINES) + 4)
+    table.put(list(SHEET_TABLE), header=True)
     for sheet in SHEETS:
-        info.append(
+        table.put(
             [
                 sheet.zh,
                 sheet.key,
@@ -118,65 +236,44 @@ def _instructions(info: Any) -> None:
                 required_text(sheet),
             ]
         )
-    info.append([])
-    _table_header(info, COLUMN_TABLE)
+    table.put([])
+    table.put(list(COLUMN_TABLE), header=True)
     for sheet in SHEETS:
         for item in sheet.items:
             required = "是 / yes" if item.required else ""
-            info.append([f"{sheet.zh} {sheet.key}", item.zh, item.en, required, column_format(sheet, item), item.doc])
-    for col, width in zip("ABCDEFG", (26, 24, 40, 14, 44, 40, 40), strict=True):
-        info.column_dimensions[col].width = width
-    for row in info.iter_rows():
-        for cell in row:
-            text_cell(cell)
-            if cell.row >= tables:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if row[0].row >= tables:
-            info.row_dimensions[row[0].row].height = _wrapped_height(info, row)
-    _print_wide(info)
+            table.put([f"{sheet.zh} {sheet.key}", item.zh, item.en, required, column_format(sheet, item), item.doc])
 
 
-def _wrapped_height(ws: Any, cells: tuple[Any, ...]) -> float:
-    """A row's height (points) for its wrapped cells' lines: neither Excel nor LibreOffice fits it on opening.
-    A CJK character is two width units, any other one."""
+class _InfoTable:
+    """The 说明 sheet's tables, row by row: wrapped top-aligned text, each row as tall as its longest cell needs
+    (set before the row is written: a write-only sheet writes a row's height with it)."""
+
+    def __init__(self, info: Any, info_row: int) -> None:
+        self.info, self.row = info, info_row
+
+    def put(self, values: list[Any], *, header: bool = False) -> None:
+        info = self.info
+        info.row_dimensions[self.row].height = _wrapped_height(values)
+        cells = []
+        for value in values:
+            cell = _styled(info, value, None, INFO_FONT if header else None)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if header:
+                cell.fill = INFO_FILL
+            cells.append(cell)
+        info.append(cells)
+        self.row += 1
+
+
+def _wrapped_height(values: list[Any]) -> float:
+    """A row's height (points) for its wrapped cells' lines (`INFO_WIDTHS`): neither Excel nor LibreOffice fits it
+    on opening. A CJK character is two width units, any other one."""
     lines = 1
-    for cell in cells:
-        if isinstance(cell.value, str):
-            width = max((ws.column_dimensions[cell.column_letter].width or 10) - 1, 1)
-            units = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in cell.value)
-            lines = max(lines, -(-units // int(width)))
+    for value, width in zip(values, INFO_WIDTHS, strict=False):
+        if isinstance(value, str):
+            units = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in value)
+            lines = max(lines, -(-units // max(width - 1, 1)))
     return 15.0 * lines
-
-
-def _table_header(info: Any, titles: tuple[str, ...]) -> None:
-    info.append(list(titles))
-    for cell in info[info.max_row]:
-        cell.font = INFO_FONT
-        cell.fill = INFO_FILL
-
-
-def _entity_sheet(ws: Any, sheet: Sheet) -> None:
-    """One sheet: marked headers with comments, the example row, the columns' formats and drop-down lists."""
-    example = example_row(sheet)
-    for i, item in enumerate(sheet.items, start=1):
-        letter = get_column_letter(i)
-        head = text_cell(ws.cell(row=1, column=i, value=item.zh))
-        head.font = REQUIRED_FONT if item.required else HEADER_FONT
-        head.fill = HEADER_FILL
-        head.alignment = Alignment(wrap_text=True)
-        head.comment = Comment(header_note(sheet, item), "grassroots", width=320, height=120)
-        cell = text_cell(ws.cell(row=EXAMPLE_ROW, column=i, value=example[i - 1]))
-        cell.font = EXAMPLE_FONT
-        number_format = _number_format(item)
-        if number_format is not None:
-            ws.column_dimensions[letter].number_format = number_format
-            cell.number_format = number_format
-        ws.column_dimensions[letter].width = 24
-        choices = _choices(item)
-        if choices:
-            ws.add_data_validation(_drop_down(item, choices, f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_DATA_ROW}"))
-    ws.freeze_panes = "A2"
-    _print_wide(ws)
 
 
 def _print_wide(ws: Any) -> None:
