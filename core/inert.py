@@ -6,6 +6,10 @@ Two rules, one per format:
   (`data_type "f"`) and one spelling an error code ("#N/A", "#REF!" …) as an error (`"e"`); `text_cell` sets
   such a cell back to `"s"`, which openpyxl writes as an inline string (`t="inlineStr"`): Excel shows it as the
   text it is and evaluates nothing. Numbers, dates and booleans keep their types.
+- **Both**: a character an xlsx file cannot hold (the C0 controls but tab, LF and CR; openpyxl raises
+  `IllegalCharacterError` on them, which would stop a whole audit or error workbook for one bad name) is shown
+  as U+FFFD (`visible`). The loader refuses such text on input (`loaders.cells`); this covers cells it writes
+  back (the error workbook's rejected rows) and data stored before that rule.
 - **CSV**: a file has no types, so a spreadsheet evaluates a field that starts with `= + - @`, a tab or a
   carriage return (OWASP, "CSV Injection"). `csv_field` prefixes such a *text* field with a single quote, which
   spreadsheets take as "this is text"; numbers are never touched (a negative number stays a number).
@@ -15,10 +19,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 
 #: The first characters that make a spreadsheet read a CSV field as a formula (OWASP CSV injection).
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: What `visible` puts in place of a character an xlsx cell cannot hold.
+REPLACEMENT = "\ufffd"
+
+
+def visible(value: Any) -> Any:
+    """The value with every character an xlsx cell cannot hold replaced by U+FFFD; other values as they are."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
+    return value
 
 
 def csv_field(value: Any) -> Any:

@@ -13,8 +13,11 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 from core import codes
 from core.areas import check_area_code
+from core.inert import visible
 from core.model import Column, Kind, Link, Sheet
 from core.privacy import HIDDEN
 from loaders import hints
@@ -79,15 +82,15 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
             if hinted:
                 reason = _arrived_wrong(column, cells[pos], text, convert_)
                 if reason is not None:
-                    fail(number, name, HIDDEN if column.sensitive else text, *reason)
+                    fail(number, name, HIDDEN if column.sensitive else visible(text), *reason)
                     bad = True
                     continue
-            if is_text and len(text) <= 500:
+            if is_text and len(text) <= 500 and (text.isprintable() or not CONTROL.search(text)):
                 props[name] = text
                 continue
             value, reason = convert_(text)
             if reason:
-                fail(number, name, HIDDEN if column.sensitive else text, *reason)
+                fail(number, name, HIDDEN if column.sensitive else visible(text), *reason)
                 bad = True
             elif value is not None:
                 props[name] = value
@@ -194,10 +197,22 @@ def _required(item: Column | Link) -> tuple[str, str]:
 
 
 _TOO_LONG = ("内容过长(超过500字)", "text longer than 500 characters")
+#: Control characters no spreadsheet cell holds (tab, LF and CR are kept: a cell may wrap): text pasted from
+#: another system sometimes carries them, and stored they would stop every workbook written from the graph.
+CONTROL = ILLEGAL_CHARACTERS_RE
+_CONTROL_REASON = (
+    "含不可见的控制字符(常见于从其他系统复制粘贴),请删除后重新输入(错误工作簿中显示为 \ufffd)",
+    "contains control characters (often pasted from another system): delete them and retype (shown as \ufffd "
+    "in the error workbook)",
+)
 
 
 def _text(text: str) -> tuple[Any, tuple[str, str] | None]:
-    return (text, None) if len(text) <= 500 else (None, _TOO_LONG)
+    if len(text) > 500:
+        return None, _TOO_LONG
+    if not text.isprintable() and CONTROL.search(text):
+        return None, _CONTROL_REASON
+    return text, None
 
 
 def _own_code(text: str, prefix: str) -> tuple[Any, tuple[str, str] | None]:

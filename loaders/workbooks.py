@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.inert import needs_text_type, text_cell
+from core.inert import needs_text_type, text_cell, visible
 from core.model import SHEETS, Column, Kind, Link, Sheet
 from core.privacy import mask, redact
 from loaders.examples import YES_NO, example_row
@@ -148,7 +148,7 @@ def _header(ws: Any, sheet: Sheet, item: Column | Link) -> WriteOnlyCell:
 
 def _styled(ws: Any, value: Any, number_format: str | None, font: Font | None = None) -> WriteOnlyCell:
     """A write-only cell with its format and font, text typed as text (`core.inert.text_cell`)."""
-    cell = WriteOnlyCell(ws, value=value)
+    cell = WriteOnlyCell(ws, value=visible(value))
     if number_format is not None:
         cell.number_format = number_format
     if font is not None:
@@ -162,6 +162,7 @@ def _data_cell(ws: Any, value: Any, number_format: str | None) -> Any:
     bare unless it is text openpyxl would type as a formula or an error (`core.inert.needs_text_type`)."""
     if value is None:
         return None
+    value = visible(value)
     if number_format is not None or needs_text_type(value):
         return _styled(ws, value, number_format)
     return value
@@ -328,7 +329,7 @@ def _put_inert(ws: Any, row: int, values: list[Any]) -> None:
     """Write a row whose text cells stay text (`core.inert.text_cell`: openpyxl would store "=…" as a formula,
     "#N/A" as an error). The row number is the caller's count: `ws.max_row` walks every cell each time."""
     for col, value in enumerate(values, start=1):
-        text_cell(ws.cell(row=row, column=col, value=value))
+        text_cell(ws.cell(row=row, column=col, value=visible(value)))
 
 
 def write_error_workbook(plan: Plan, out: Path) -> int:

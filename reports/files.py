@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.inert import csv_field, csv_row, needs_text_type, text_cell
+from core.inert import csv_field, csv_row, needs_text_type, text_cell, visible
 from reports.audit import Sheet, Table
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -133,7 +133,7 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
     ws.oddFooter.center.text = "第 &P 页 / 共 &N 页  page &P of &N"
 
     def cell(value: Any, font: Font | None = None, **style: Any) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
+        c = WriteOnlyCell(ws, value=visible(value))
         if font is not None:
             c.font = font
         for name, v in style.items():
@@ -179,7 +179,7 @@ def _styled_row(table: Table, index: int, values: Iterable[Any], cell: Callable[
         elif needs_text_type(value):
             out.append(cell(value))  # typed as text: openpyxl would store "=…" as a formula
         else:
-            out.append(value)
+            out.append(visible(value))
     return out
 
 

@@ -20,10 +20,10 @@ import pytest
 from httpx import AsyncClient
 from openpyxl import load_workbook
 
-from core.inert import FORMULA_LEADS, csv_field
+from core.inert import FORMULA_LEADS, csv_field, visible
 from graph.driver import Graph
 from graph.migrations import migrate
-from loaders.demo import Dataset, dataset_to_xlsx, generate
+from loaders.demo import Dataset, dataset_to_xlsx, generate, write_demo
 from loaders.load import load_file, validate_file
 from loaders.workbooks import write_error_workbook
 from reports.audit import Sheet, Table
@@ -159,3 +159,50 @@ async def test_error_workbook_keeps_bad_cells_as_text(tmp_path: Path) -> None:
     summary = load_workbook(out)["问题汇总"]
     values = {row[3] for row in summary.iter_rows(min_row=2, values_only=True)}
     assert '=HYPERLINK("http://x","y")' in values
+
+
+#: Text pasted from another system with a control character no xlsx cell can hold (BEL).
+CONTROL = "第一\x07网格"
+
+
+async def test_control_characters_are_refused_and_shown_replaced_in_the_error_workbook(tmp_path: Path) -> None:
+    """The loader refuses text with a control character (saying which cell and why), and the error workbook
+    that sends the row back shows the character as U+FFFD instead of failing to be written."""
+    folder = tmp_path / "csv"
+    write_demo("small", SEED, folder)
+    grids = folder / "Grid.csv"
+    lines = grids.read_text(encoding="utf-8").split("\n")
+    head, first = lines[0].split(","), lines[1].split(",")
+    first[head.index("名称")] = CONTROL
+    lines[1] = ",".join(first)
+    grids.write_text("\n".join(lines), encoding="utf-8")
+    plan = await validate_file(folder, None)
+    try:
+        refused = [p for p in plan.problems if p.header == "名称"]
+        assert [(p.sheet, p.row) for p in refused] == [("Grid.csv", 2)]
+        assert "控制字符" in refused[0].reason_zh
+        assert "control characters" in refused[0].reason_en
+        assert refused[0].value == visible(CONTROL) == "第一\ufffd网格"
+        out = tmp_path / "bad.errors.xlsx"
+        assert write_error_workbook(plan, out) > 0
+    finally:
+        plan.close()
+    shown = {c.value for c in _xlsx_cells(out.read_bytes())}
+    assert "第一\ufffd网格" in shown
+
+
+async def test_a_stored_control_character_does_not_stop_the_audit_workbook(
+    city: Path, graph: Graph, client: AsyncClient
+) -> None:
+    """Data stored before the loader refused control characters: the audit workbook still builds, the character
+    shown as U+FFFD."""
+    code = (await graph.read_rows("MATCH (g:Grid) RETURN g.code AS code, g.name AS name ORDER BY g.code LIMIT 1"))[0]
+    await graph.write_rows("MATCH (g:Grid {code: $code}) SET g.name = $name", {"code": code["code"], "name": CONTROL})
+    try:
+        response = await client.get("/reports/audit.xlsx", params={"scope": SUITE_CITY})
+        assert response.status_code == 200, response.text
+        assert "第一\ufffd网格" in {c.value for c in _xlsx_cells(response.content)}
+    finally:
+        await graph.write_rows(
+            "MATCH (g:Grid {code: $code}) SET g.name = $name", {"code": code["code"], "name": code["name"]}
+        )
