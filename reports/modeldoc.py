@@ -22,7 +22,7 @@ from core.model import (
 from graph.gaps import rules_of
 from graph.metrics import METRICS
 from graph.settings import PROJECT_ROOT
-from loaders.demo import PROFILES, RATES
+from loaders.demo import ELSEWHERE, PROFILES, RATES
 from loaders.hints import EXCEL_DIGITS
 
 DOC = PROJECT_ROOT / "docs" / "model.md"
@@ -168,7 +168,14 @@ def _demo_section() -> list[str]:
             f"{p.compounds * p.cities} | {p.units * p.cities} | {p.red_stations * p.cities} | "
             f"{p.list_entries * p.cities:,} |"
         )
-    out += ["", "Households: 3000-5000 per community, except the injected out-of-range ones.", ""]
+    out += [
+        "",
+        "Households: 3000-5000 per community, except the injected out-of-range ones. Members living outside the",
+    ]
+    out += [
+        f"generated area: {len(ELSEWHERE)} per street, in its first community, no household (one placed by a branch,"
+    ]
+    out += ["one by the community's code), changing no gap or figure.", ""]
     out += ["Injected rates (share of the eligible entities; the manifest has the exact resulting counts):", ""]
     out += ["| rate | value |", "|---|---|"]
     out += [f"| `{k}` | {v:.0%} |" for k, v in RATES.items()]

@@ -14,12 +14,15 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from openpyxl import load_workbook
 
+from core.privacy import mask_text
 from graph.driver import Graph
 from graph.migrations import migrate
 from graph.settings import Settings
 from loaders.demo import Dataset, dataset_to_xlsx
 from loaders.load import load_file, validate_file
+from loaders.workbooks import write_error_workbook
 from tests import handmade
 from tests.helpers import bearer, clear, data_of, ensure_account
 
@@ -87,6 +90,15 @@ async def test_a_member_placed_by_nothing_is_refused_naming_sheet_row_and_column
     assert "fill one of 'household_code', 'branch_code', 'community_code'" in found[0].reason_en
 
 
+async def test_the_error_workbook_masks_the_address_of_a_refused_member(tmp_path: Path) -> None:
+    path, out = tmp_path / "nowhere.xlsx", tmp_path / "nowhere.errors.xlsx"
+    dataset_to_xlsx(_street((f"DY-{A}-000103", "正式党员", "", "")), path)
+    assert write_error_workbook(await validate_file(path, None), out) == 1
+    cells = [str(c) for ws in load_workbook(out).worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    assert ADDRESS not in "\n".join(cells)
+    assert mask_text(ADDRESS) in cells
+
+
 async def test_a_community_code_must_be_the_community_its_branch_gives(tmp_path: Path) -> None:
     path = tmp_path / "across.xlsx"
     dataset_to_xlsx(_street((f"DY-{A}-000104", "正式党员", f"DZB-{A}-01", B)), path)
@@ -146,3 +158,27 @@ async def test_household_figures_and_gaps_are_the_hand_count_still(client: Async
     query = "query($s: String!, $d: Date) { gaps(scope: $s, first: 0, asOf: $d) { counts { kind count } } }"
     gaps = (await data_of(client, query, s=STREET, d=day))["gaps"]
     assert {c["kind"]: c["count"] for c in gaps["counts"]} == handmade.GAPS
+
+
+async def test_a_branch_moved_takes_its_members_living_elsewhere_along_and_no_one_else(
+    graph: Graph, tmp_path: Path
+) -> None:
+    """After a load that moves a branch to another community's committee (its members not in the load), a member
+    placed by the branch moves with it; one living in a household of 檀溪 stays there. Last in the module: it
+    loads a street of its own."""
+    moving, lodger, resident = f"DZB-{A}-09", f"DY-{A}-000105", f"DY-{A}-000106"
+    ds = _street((lodger, "正式党员", moving, ""))
+    ds.add("GridBranch", code=moving, name="流动党员党支部", dual_report="否", has_committee="否",
+           committee_code=f"SQDW-{A}-01", grid_codes="", compound_codes="")  # fmt: skip
+    ds.add("PartyMember", code=resident, name="本地党员", id_number="", status="正式党员", in_service="否",
+           joined_at="2010-07-01", phone="", branch_code=moving, household_code=f"HU-{A}-0003-102")  # fmt: skip
+    await clear(graph)
+    dataset_to_xlsx(ds, tmp_path / "street.xlsx")
+    assert (await load_file(tmp_path / "street.xlsx", graph)).skipped == 0
+    move = Dataset("move", 0, handmade.AS_OF)
+    move.add("GridBranch", code=moving, name="流动党员党支部", dual_report="否", has_committee="否",
+             committee_code=f"SQDW-{B}-01", grid_codes="", compound_codes="")  # fmt: skip
+    dataset_to_xlsx(move, tmp_path / "move.xlsx")
+    assert (await load_file(tmp_path / "move.xlsx", graph)).skipped == 0
+    assert await graph.read_rows(AREAS, {"code": lodger}) == [{"community": B, "street": STREET}]
+    assert await graph.read_rows(AREAS, {"code": resident}) == [{"community": A, "street": STREET}]
