@@ -251,8 +251,9 @@ def _living_elsewhere(ds: Dataset) -> None:
     for community in first.values():
         for n, (name, address) in enumerate(ELSEWHERE, start=1):
             branch = branches.get(community, "") if n == 1 else ""
-            ds.add("PartyMember", code=f"DY-{community}-{900000 + n:06d}", name=name, id_number="",
-                   status="预备党员" if branch else "正式党员", in_service="否",
+            body = f"{community[:6]}19800101{n:03d}"  # registered in the district, born 1980-01-01
+            ds.add("PartyMember", code=f"DY-{community}-{900000 + n:06d}", name=name,
+                   id_number=body + id_check_char(body), status="预备党员" if branch else "正式党员", in_service="否",
                    joined_at=ds.as_of - timedelta(days=400), phone="", address=address, branch_code=branch,
                    household_code="", unit_code="", community_code="" if branch else community)  # fmt: skip
 

@@ -77,7 +77,8 @@ async def _write_relationships(run: WriteRun, sheet: Sheet) -> None:
 
 
 async def _propagate(graph: Graph, summary: Summary) -> None:
-    """After moves, children inherit their new parent's area codes."""
+    """After moves, children inherit their new parent's area codes — a child placed by one of several links
+    (`Sheet.places`: a member's household, else branch, else community) from the first it has open."""
     moved = any(c["updated"] for c in summary.nodes.values()) or any(c["ended"] for c in summary.links.values())
     if not moved:
         return
