@@ -103,15 +103,28 @@ def _links(sheet: Sheet) -> tuple[list[Link], list[Link]]:
     return before, [lk for lk in others if lk not in before]
 
 
+def _placed(sheet: Sheet) -> str:
+    """The start of a node placed by the first of several links it fills (`Sheet.places`: a member's household,
+    else branch, else community): each matched when named; the first found (`p`) gives the area codes, the
+    parent (`p0`) its relationship."""
+    matches = "".join(f"  OPTIONAL {_match(f'p{i}', lk, _cell(lk.zh))}\n" for i, lk in enumerate(sheet.places))
+    return matches + f"  WITH row, p0, coalesce({', '.join(f'p{i}' for i in range(len(sheet.places)))}) AS p\n"
+
+
 def node_statement(sheet: Sheet, folder_url: str) -> LiteralString:
     """A node sheet: its nodes, their parents and the links to sheets before it."""
     props = [f"{c.name}: {_value(c)}" for c in sheet.columns] + _area_codes(sheet)
-    parent = sheet.parent
+    parent, several = sheet.parent, len(sheet.places) > 1
     body = ""
-    if parent is not None:
+    if several:
+        body += _placed(sheet)
+    elif parent is not None:
         body += f"  {_match('p', parent, _cell(parent.zh))}\n"
     body += f"  CREATE (n:{sheet.label} {{{', '.join(props)}}})\n"
-    if parent is not None:
+    if several and parent is not None:
+        made = _pattern(parent).replace("(m)", "(p0)")
+        body += f"  WITH n, row, p0 CALL (n, p0) {{ WITH * WHERE p0 IS NOT NULL CREATE {made} }}\n"
+    elif parent is not None:
         body += f"  WITH n, row, p CREATE {_pattern(parent).replace('(m)', '(p)')}\n"
     links, _ = _links(sheet)
     if links:

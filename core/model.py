@@ -68,6 +68,9 @@ class Link:
     parent: bool = False  # the row's place in the hierarchy (its area path is inherited from it)
     same_area: str = ""  # "community" or "street": the target must lie in the row's own community or street
     doc: str = ""
+    #: The row's area may come from this link's target when the parent link (and every earlier `locates` link)
+    #: is empty: a member living outside the loaded area is placed by its branch, else by its community.
+    locates: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,13 @@ class Sheet:
     def parent(self) -> Link | None:
         """The link that places the node in the hierarchy, if any."""
         return next((link for link in self.links if link.parent), None)
+
+    @property
+    def places(self) -> tuple[Link, ...]:
+        """The links that may give the node its area, in order: the parent, then the `locates` links. The first
+        one a row fills decides its area; when there are several, a row must fill at least one."""
+        parent = self.parent
+        return (*((parent,) if parent is not None else ()), *(lk for lk in self.links if lk.locates))
 
 
 CODE = Column("code", "编码", "code", Kind.CODE, required=True, doc="稳定编码 / stable code")
@@ -419,17 +429,45 @@ _SHEETS: tuple[Sheet, ...] = (
             Column("joinedAt", "入党日期", "joined_at", Kind.DATE, past=True),
             FULL_SINCE,
             Column("phone", "联系电话", "phone", sensitive=True, digits=True),
+            Column(
+                "address",
+                "居住地址",
+                "address",
+                sensitive=True,
+                doc="住在本地区以外(无住户编码)时填写 / where a member living outside the loaded area lives",
+            ),
         ),
+        # Where a member counts (per-area access): the household's area; without one the branch's; without
+        # either the community named. One of the three must be given (`Sheet.places`).
         links=(
             Link(
                 "党组织关系所在支部编码",
                 "branch_code",
                 "MEMBER_OF",
                 ("GridBranch",),
-                doc="在职党员的组织关系在工作单位,可空 / empty for in-service members (membership at the employer)",
+                locates=True,
+                doc="在职党员的组织关系在工作单位,可空;无住户时据此定所属社区 / empty for in-service members "
+                "(membership at the employer); without a household it places the member",
             ),
-            Link("居住住户编码", "household_code", "LIVES_IN", ("Household",), required=True, parent=True),
+            Link(
+                "居住住户编码",
+                "household_code",
+                "LIVES_IN",
+                ("Household",),
+                parent=True,
+                doc="住在本地区以外可空 / empty for a member living outside the loaded area",
+            ),
             Link("工作单位信用代码", "unit_code", "WORKS_AT", ("Unit",)),
+            Link(
+                "所属社区编码",
+                "community_code",
+                "IN",
+                ("Community",),
+                locates=True,
+                same_area="community",
+                doc="住户和支部都空时必填,定所属社区 / required when household and branch are both empty: places "
+                "the member",
+            ),
         ),
         gaps=("member_never_reported",),
     ),

@@ -1,7 +1,7 @@
 """Personal data (PIPL): which values are personal, and how they are masked wherever they leave.
 
-The model marks personal columns (`Column.sensitive`: a member's ID number and phone). Whatever shows them
-— the API, audit workbooks, the audit log, error messages — shows `mask(column, value)`, never the value;
+The model marks personal columns (`Column.sensitive`: a member's ID number, phone and home address). Whatever
+shows them — the API, audit workbooks, the audit log, error messages — shows `mask(column, value)`, never the value;
 free text (names, notes, addresses, a refused cell, a log line) is passed through `redact`, which masks any
 ID or phone number standing in it however it is written; a refused cell of a personal column is reported
 as `HIDDEN`, never as typed. Logs: `RedactingFilter` on every handler redacts each record.
@@ -35,10 +35,19 @@ def mask_phone(value: str) -> str:
     return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
 
 
+def mask_text(value: str) -> str:
+    """Personal free text (a home address): its first third, at most 6 characters, and a `*` for each of the
+    rest — 湖北省襄阳*********** style, the region shown and the street and door hidden."""
+    keep = min(6, len(value) // 3)
+    return value[:keep] + "*" * (len(value) - keep)
+
+
 def mask(column: Column, value: str) -> str:
-    """A personal column's value as it may be shown: an ID number by `mask_id_number`, any other personal
-    value (a phone) by `mask_phone`."""
-    return mask_id_number(value) if column.kind is Kind.ID_NUMBER else mask_phone(value)
+    """A personal column's value as it may be shown: an ID number by `mask_id_number`, a number typed as
+    digits (a phone) by `mask_phone`, any other personal text (an address) by `mask_text`."""
+    if column.kind is Kind.ID_NUMBER:
+        return mask_id_number(value)
+    return mask_phone(value) if column.digits else mask_text(value)
 
 
 def masked_row(sheet: Sheet, row: Mapping[str, Any]) -> dict[str, Any]:

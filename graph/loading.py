@@ -267,14 +267,20 @@ RETURN sum(CASE WHEN fresh THEN 1 ELSE 0 END) AS created,
 
 
 @cache
-def propagate_area(child: str, rel: str, parent: str) -> LiteralString:
-    """Copy the parent's area codes to children whose codes differ (after a move)."""
+def propagate_area(child: str, rel: str, parent: str, unless: tuple[tuple[str, str], ...] = ()) -> LiteralString:
+    """Copy the parent's area codes to children whose codes differ (after a move). `unless` lists the (type,
+    label) of the links that place a child before this one (`Sheet.places`): a child with one of them open keeps
+    the area that one gives (a member who lives in a household is not moved by its branch)."""
     c, r, p = _ident(child), _ident(rel), _ident(parent)
     sets = ", ".join(f"c.{k} = p.{k}" for k in AREA_PROPERTIES)
     differs = " OR ".join(f"coalesce(c.{k}, '') <> coalesce(p.{k}, '')" for k in AREA_PROPERTIES)
+    before = "".join(
+        f" AND NOT EXISTS {{ MATCH (c)-[e:{_ident(t)}]->(:{_ident(lb)}) WHERE e.until IS NULL }}" for t, lb in unless
+    )
     return cast(
         LiteralString,
-        f"MATCH (c:{c})-[r:{r}]->(p:{p}) WHERE r.until IS NULL AND ({differs}) SET {sets} RETURN count(c) AS moved",
+        f"MATCH (c:{c})-[r:{r}]->(p:{p}) WHERE r.until IS NULL AND ({differs}){before} SET {sets} "
+        "RETURN count(c) AS moved",
     )
 
 

@@ -18,7 +18,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from core import codes
 from core.areas import check_area_code
 from core.inert import visible
-from core.model import Column, Kind, Link, Sheet
+from core.model import Column, Kind, Link, Sheet, label_words
 from core.privacy import HIDDEN
 from loaders import hints
 from loaders.problems import Problem
@@ -61,6 +61,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         for c in sheet.columns
     ]  # the last: judged by how it arrived too (`loaders.hints`)
     links = [(lk.en, raw.columns.get(lk.en, -1), lk.many, lk) for lk in sheet.all_links]
+    places = [raw.columns.get(lk.en, -1) for lk in sheet.places] if len(sheet.places) > 1 else []
     is_node = sheet.is_node
     source_name = raw.source
 
@@ -97,6 +98,9 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         bad = _dates_wrong(sheet, number, props, fail) or bad
         refs, bad_refs = _refs(links, number, cells, fail)
         bad = bad_refs or bad
+        if places and not any(cells[pos].strip() for pos in places if pos >= 0):
+            fail(number, sheet.places[-1].en, "", *_unplaced(sheet))
+            bad = True
         if is_node:
             code = str(props.get("code", ""))
         else:
@@ -194,6 +198,18 @@ def _ends_before(sheet: Sheet, starts: tuple[str, ...]) -> tuple[str, str]:
 
 def _required(item: Column | Link) -> tuple[str, str]:
     return f"必填项「{item.zh}」为空", f"required value '{item.en}' is empty"
+
+
+def _unplaced(sheet: Sheet) -> tuple[str, str]:
+    """Why a row filling none of its sheet's `places` is refused: it would lie in no area (per-area access needs
+    one), naming the columns of which one must be filled, in the order that decides."""
+    zh = "、".join(f"「{lk.zh}」" for lk in sheet.places)
+    en = ", ".join(f"'{lk.en}'" for lk in sheet.places)
+    return (
+        f"{zh}至少填一项:每条{sheet.zh}记录须归属一个社区(住在本地区以外的填支部或社区编码)",
+        f"fill one of {en}: every {label_words(sheet.label)} must belong to a community (one living outside "
+        "the loaded area gives its branch or its community)",
+    )
 
 
 _TOO_LONG = ("内容过长(超过500字)", "text longer than 500 characters")

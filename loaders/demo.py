@@ -21,7 +21,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from core.codes import id_check_char, uscc_check_char
+from core.codes import id_check_char, own_code_area, uscc_check_char
 from core.inert import csv_field, needs_text_type, text_cell
 from core.model import GAP_KINDS, SHEETS, SHEETS_BY_KEY
 from loaders.read import EXCEL_MAX_ROWS
@@ -209,6 +209,7 @@ def generate_cities(profile_name: str | Profile, seed: int, as_of: date | None =
         ds = Dataset(profile.name, seed, as_of or date.today())
         _city(ds, profile, rng, city_no)
         _secretaries(ds)
+        _living_elsewhere(ds)
         yield ds
 
 
@@ -230,6 +231,31 @@ def _secretaries(ds: Dataset) -> None:
         candidates = by_community.get(community)
         if candidates:
             ds.add("Role", member_code=candidates.pop(0), organization_code=org, role="书记", since=since or "")
+
+
+#: Members living outside the generated area (issue 25): their names and the addresses they live at.
+ELSEWHERE = (("李居远", "湖北省武汉市江岸区沿江大道88号"), ("王外住", "湖北省宜昌市西陵区夷陵大道16号"))
+
+
+def _living_elsewhere(ds: Dataset) -> None:
+    """Two members per street living outside the generated area, in its first community, with no household: one
+    placed by that community's first branch (probationary, so no branch's count of full members changes), one
+    by the community's code alone. Neither is in service and no random number is drawn, so every other row, every
+    gap and every coverage figure of the city stays as it was."""
+    first: dict[str, str] = {}
+    for c in ds.rows["Community"]:
+        first.setdefault(c["street_code"], c["code"])
+    branches: dict[str, str] = {}
+    for b in ds.rows["GridBranch"]:
+        branches.setdefault(own_code_area(b["code"]), b["code"])
+    for community in first.values():
+        for n, (name, address) in enumerate(ELSEWHERE, start=1):
+            branch = branches.get(community, "") if n == 1 else ""
+            body = f"{community[:6]}19800101{n:03d}"  # registered in the district, born 1980-01-01
+            ds.add("PartyMember", code=f"DY-{community}-{900000 + n:06d}", name=name,
+                   id_number=body + id_check_char(body), status="预备党员" if branch else "正式党员", in_service="否",
+                   joined_at=ds.as_of - timedelta(days=400), phone="", address=address, branch_code=branch,
+                   household_code="", unit_code="", community_code="" if branch else community)  # fmt: skip
 
 
 def generate(profile_name: str | Profile, seed: int, as_of: date | None = None) -> Dataset:

@@ -82,8 +82,12 @@ def after_text(sheet: Sheet) -> str:
 
 
 def required_text(sheet: Sheet) -> str:
-    """The sheet's required columns, by their headers."""
-    return "、".join(item.zh for item in required_items(sheet))
+    """The sheet's required columns, by their headers; then, for a sheet placed by one of several links
+    (`Sheet.places`: a member's household, branch or community), those of which one must be filled."""
+    text = "、".join(item.zh for item in required_items(sheet))
+    if len(sheet.places) > 1:
+        text += f";{'、'.join(lk.zh for lk in sheet.places)}至少填一项 / one of these"
+    return text
 
 
 def column_format(sheet: Sheet, item: Column | Link) -> str:

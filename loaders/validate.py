@@ -216,17 +216,24 @@ def _unknown_problem(source: str, number: int, link: Link, code: str, index: Cod
 
 
 def _area_paths(sheet: Sheet, chunk: Chunk, index: CodeIndex, problems: list[Problem]) -> None:
-    """Each node's area path: from its own area code, or its parent's (parents' sheets come first)."""
+    """Each node's area path: from its own area code, or its parent's (parents' sheets come first) — or, with the
+    parent link empty, from the first of its other `places` the row fills (a member's branch, else its community).
+    """
     if not sheet.is_node:
         return
-    parent = sheet.parent
+    if not sheet.places:
+        if sheet.area_level:
+            for row in chunk:
+                row.area = areas.path(row.code, sheet.area_level) if row.code else {}
+        return
+    first, *others = (lk.en for lk in sheet.places)  # a city's millions of rows have one place: read it first
     parent_level = _parent_level(sheet.area_level) if sheet.area_level else ""
     for row in chunk:
         if sheet.area_level:
             row.area = areas.path(row.code, sheet.area_level) if row.code else {}
-        if parent is None:
-            continue
-        targets = row.resolved.get(parent.en) or []
+        targets = row.resolved.get(first)
+        if not targets and others:
+            targets = next((found for en in others if (found := row.resolved.get(en))), None)
         if not targets:
             continue
         label, code = targets[0]

@@ -77,16 +77,19 @@ async def _write_relationships(run: WriteRun, sheet: Sheet) -> None:
 
 
 async def _propagate(graph: Graph, summary: Summary) -> None:
-    """After moves, children inherit their new parent's area codes."""
+    """After moves, children inherit their new parent's area codes — a child placed by one of several links
+    (`Sheet.places`: a member's household, else branch, else community) from the first it has open."""
     moved = any(c["updated"] for c in summary.nodes.values()) or any(c["ended"] for c in summary.links.values())
     if not moved:
         return
     for sheet in NODE_SHEETS:
-        parent = sheet.parent
-        if parent is None or sheet.area_level:
+        if sheet.area_level:
             continue
-        for target in parent.targets:
-            await graph.write_rows(propagate_area(sheet.label, parent.rel, target))
+        earlier: tuple[tuple[str, str], ...] = ()
+        for place in sheet.places:  # the parent first; a later place moves only children the earlier leave
+            for target in place.targets:
+                await graph.write_rows(propagate_area(sheet.label, place.rel, target, earlier))
+            earlier += tuple((place.rel, target) for target in place.targets)
 
 
 async def write_plan_tx(tx: AsyncManagedTransaction, plan: Plan) -> Summary:

@@ -6,11 +6,23 @@ import re
 import sys
 from pathlib import Path
 
-from core.model import CODE, ENDED, FOUNDED, LINK_SHEETS, NODE_SHEETS, SHEET_BY_LABEL, SINCE, UNTIL, Column, Kind
+from core.model import (
+    CODE,
+    ENDED,
+    FOUNDED,
+    LINK_SHEETS,
+    NODE_SHEETS,
+    SHEET_BY_LABEL,
+    SINCE,
+    UNTIL,
+    Column,
+    Kind,
+    Sheet,
+)
 from graph.gaps import rules_of
 from graph.metrics import METRICS
 from graph.settings import PROJECT_ROOT
-from loaders.demo import PROFILES, RATES
+from loaders.demo import ELSEWHERE, PROFILES, RATES
 from loaders.hints import EXCEL_DIGITS
 
 DOC = PROJECT_ROOT / "docs" / "model.md"
@@ -77,6 +89,7 @@ def render() -> str:
                 )
         notes = [f"- `{i.en}`: {i.doc}" for i in sheet.items if i.doc and not (isinstance(i, Column) and i in SHARED)]
         out += ["", *notes] if notes else []
+        out += _places_note(sheet)
         out.append("")
     out += ["## Dated relationships / 关系表", ""]
     for sheet in LINK_SHEETS:
@@ -119,6 +132,26 @@ def _entry_rules() -> list[str]:
     ]
 
 
+def _places_note(sheet: Sheet) -> list[str]:
+    """The rule placing a node with several `places` in its area (a party member), Chinese first."""
+    if len(sheet.places) < 2:
+        return []
+    zh = " → ".join(lk.zh for lk in sheet.places)
+    en = " → ".join(f"`{lk.en}`" for lk in sheet.places)
+    return [
+        "",
+        f"**所属区域 / Where it counts**: 按 {zh} 的顺序,第一个填写的编码决定其所属社区(及街道、区、市),按区域的",
+        "访问权限据此限定;都不填的行被拒绝,错误指明工作表、行和列;所属社区编码须与住户或支部同一社区。住在本地区以外的",
+        "党员不填住户,只填支部或社区编码,居住地址(个人信息,无权限者脱敏)可填在「居住地址」;这样的党员不计入任何网格",
+        "(社区覆盖率中计入「无网格」),也不影响住户、中心户的覆盖率。",
+        f"/ The first of {en} a row fills gives its community (and street, district, city), which per-area access",
+        "reads; a row filling none is refused, naming sheet, row and column; a community code must be the household's",
+        "or the branch's community. A member living outside the loaded area gives no household, only a branch or a",
+        "community, and may give the address (personal data, masked without the right); such a member lies in no grid",
+        "(counted under 'no grid' in a community's coverage) and changes no household or central-household figure.",
+    ]
+
+
 def _who(expression: str) -> str:
     """The organization labels a responsible-organization expression can return, in order."""
     labels = re.findall(r"\(o:(\w+)\)", expression)
@@ -135,7 +168,14 @@ def _demo_section() -> list[str]:
             f"{p.compounds * p.cities} | {p.units * p.cities} | {p.red_stations * p.cities} | "
             f"{p.list_entries * p.cities:,} |"
         )
-    out += ["", "Households: 3000-5000 per community, except the injected out-of-range ones.", ""]
+    out += [
+        "",
+        "Households: 3000-5000 per community, except the injected out-of-range ones. Members living outside the",
+    ]
+    out += [
+        f"generated area: {len(ELSEWHERE)} per street, in its first community, no household (one placed by a branch,"
+    ]
+    out += ["one by the community's code), changing no gap or figure.", ""]
     out += ["Injected rates (share of the eligible entities; the manifest has the exact resulting counts):", ""]
     out += ["| rate | value |", "|---|---|"]
     out += [f"| `{k}` | {v:.0%} |" for k, v in RATES.items()]

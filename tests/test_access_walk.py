@@ -24,6 +24,7 @@ from httpx import ASGITransport, AsyncClient
 from starlette.applications import Starlette
 
 from core.codes import own_code_area
+from core.privacy import mask_text
 from graph.driver import Graph
 from graph.migrations import migrate
 from graph.settings import Settings
@@ -47,18 +48,25 @@ MEMBER_REPORT = "mutation($i: MemberReportInput!) { recordMemberReport(input: $i
 ACCOUNT = "mutation($l: String!, $s: String!) { addAccount(login: $l, role: viewer, scope: $s) { password } }"
 
 
+#: The local part of the code of each community's member living outside the loaded area (issue 25).
+ELSEWHERE = "990001"
+#: Their home address: personal data, masked for a caller not granted it.
+ADDRESS = "湖北省襄阳市襄城区檀溪路8号2单元"
+
+
 def bridges(rows: dict[str, list[dict[str, Any]]]) -> Dataset:
     """Links across every pair of communities, which the model allows and the generator does not make: the
     first member of each community holds a role in the others' committees and branches (and in the other
     street's working committee), reports to them, serves, claims a need and offers a resource there; every
     unit is a member unit of every committee (the streets' too) and reports to every community — but a unit
-    that never reported stays so."""
+    that never reported stays so. And a member living elsewhere in each community (`elsewhere`)."""
     ds = Dataset("bridges", SEED, date.today())
     day = date.today() - timedelta(days=30)
     communities = [c["code"] for c in rows["Community"]]
     member = {c: next(m["code"] for m in rows["PartyMember"] if own_code_area(m["code"]) == c) for c in communities}
     committee = {c["community_code"]: c["code"] for c in rows["CommunityCommittee"]}
     branch = {c: next(b["code"] for b in rows["GridBranch"] if own_code_area(b["code"]) == c) for c in communities}
+    elsewhere(ds, communities, branch, committee, day)
     streets = {c["code"]: c["street_code"] for c in rows["Community"]}
     for a in communities:
         for street in rows["StreetWorkingCommittee"]:
@@ -89,6 +97,21 @@ def bridges(rows: dict[str, list[dict[str, Any]]]) -> Dataset:
                 if not any(r["unit_code"] == unit and r["community_code"] == c for r in rows["UnitReport"]):
                     ds.add("UnitReport", unit_code=unit, community_code=c, date=day, receipt_returned="是")
     return ds
+
+
+def elsewhere(ds: Dataset, communities: list[str], branch: dict[str, str], committee: dict[str, str],
+              day: date) -> None:  # fmt: skip
+    """In every community a member with no household and a home address: in every other community placed by its
+    branch, else by the community's code alone; each is a committee member of its own community and of the
+    next (a head living in another area, whom that area's readers must not see)."""
+    for i, community in enumerate(communities):
+        code = f"DY-{community}-{ELSEWHERE}"
+        by_branch = branch[community] if i % 2 == 0 else ""
+        ds.add("PartyMember", code=code, name="异地党员", id_number="", status="正式党员", in_service="否",
+               joined_at=date(2010, 7, 1), phone="", address=ADDRESS, branch_code=by_branch, household_code="",
+               unit_code="", community_code="" if by_branch else community)  # fmt: skip
+        for org in (committee[community], committee[communities[(i + 1) % len(communities)]]):
+            ds.add("Role", member_code=code, organization_code=org, role="委员", since=day)
 
 
 #: The walk reads every field four levels deep, one document per root field: thousands of tokens, hundreds of
@@ -150,8 +173,8 @@ async def load_city(graph: Graph, client: AsyncClient, folder: Path) -> dict[str
     across = bridges(rows)
     dataset_to_xlsx(across, folder / "bridges.xlsx")
     await load_file(folder / "bridges.xlsx", graph)
-    for key, added in across.rows.items():
-        rows[key] += added
+    for key, added in across.rows.items():  # the members living elsewhere first: every sample starts with them
+        rows[key] = [*added, *rows[key]] if key == "PartyMember" else [*rows[key], *added]
     for community in rows["Community"]:  # a load in every community: the history of loads (`imports`)
         grid = {"code": f"WG-{community['code']}-95", "name": "导入记录网格", "community_code": community["code"]}
         one = Dataset("history", SEED, date.today())
@@ -261,6 +284,36 @@ async def test_as_the_citys_admin_the_same_walk_finds_the_other_street(
     assert fed - set(found) == set(), f"given another street's codes, these showed none: {fed - set(found)}"
     unasked = {"cities", "auditLog", "accessLog", "imports", "unit"}
     assert unasked <= set(found)  # unasked: the admin sees the whole city
+
+
+ELSEWHERE_MEMBER = "query($c: String!) { partyMember(code: $c) { code address household { code } } }"
+
+
+@pytest.mark.parametrize("who", ["street.viewer", "community.editor"])
+async def test_a_member_living_elsewhere_is_read_inside_its_area_only_and_its_address_masked(
+    anonymous: AsyncClient, client: AsyncClient, settings: Settings, city: dict[str, Any], who: str
+) -> None:
+    """Issue 25: a member with no household lies in the community its branch or its community code gives; a
+    reader sees it there only, its address masked (neither account is granted personal data); the city's admin
+    sees every one, the address as typed."""
+    reader = city["readers"][who]
+    members = [(code, area) for code, area in city["places"].by_label["PartyMember"] if code.endswith(ELSEWHERE)]
+    assert len(members) == 4
+    seen = 0
+    for code, area in members:
+        answer = await anonymous.post("/graphql", json={"query": ELSEWHERE_MEMBER, "variables": {"c": code}},
+                                      headers=bearer(settings, reader.login))  # fmt: skip
+        shown = answer.json()["data"]["partyMember"]
+        if reader.inside(area or ""):
+            assert shown == {"code": code, "address": mask_text(ADDRESS), "household": None}
+            assert shown["address"].startswith("湖北省襄阳")
+            assert shown["address"].count("*") == len(ADDRESS) - 5
+            seen += 1
+        else:
+            assert shown is None, (who, code)
+        admin = (await data_of(client, ELSEWHERE_MEMBER, c=code))["partyMember"]
+        assert admin == {"code": code, "address": ADDRESS, "household": None}
+    assert seen == (2 if who == "street.viewer" else 1)
 
 
 def test_the_finder_sees_a_code_however_it_is_wrapped() -> None:

@@ -50,9 +50,11 @@ def test_a_code_of_the_wrong_level_names_both_levels(code: str, level: str, zh: 
 
 def test_personal_columns_are_masked_in_rows_and_free_text() -> None:
     member = SHEET_BY_LABEL["PartyMember"]
-    id_number, phone = (c for c in member.columns if c.sensitive)
+    id_number, phone, address = (c for c in member.columns if c.sensitive)
     assert mask(id_number, "11010519491231002X") == "110105********002X"
     assert mask(phone, "13812345678") == "138****5678"
+    assert mask(address, "湖北省襄阳市樊城区人民路12号") == "湖北省襄阳" + "*" * 10
+    assert mask(address, "人民路12号") == "人民****"
     row = {"code": "DY-420602001001-000001", "id_number": "11010519491231002X", "phone": "13812345678", "name": "张三"}
     assert masked_row(member, row) == {**row, "id_number": "110105********002X", "phone": "138****5678"}
     assert masked_row(member, {**row, "phone": None})["phone"] is None

@@ -211,7 +211,7 @@ EVERY_KIND_OF_ERROR = [
     pytest.param("共建单位", 3, "expected one of 机关, 企事业单位, 两新组织", id="unit-kind-not-allowed"),
     pytest.param("党员", 2, "check character is wrong", id="member-id-number-check-character"),
     pytest.param("党员", 2, "cannot be in the future", id="member-joined-in-the-future"),
-    pytest.param("党员", 2, "required value 'household_code' is empty", id="member-household-missing"),
+    pytest.param("党员", 2, "fill one of 'household_code', 'branch_code', 'community_code'", id="member-in-no-area"),
     pytest.param("需求清单", 2, "no such date", id="need-no-such-date"),
 ]
 

@@ -176,14 +176,15 @@ def test_codes_dates_and_counts_are_left_alone(text: str) -> None:
 def test_every_value_of_a_generated_city_but_the_personal_columns_is_left_alone() -> None:
     data = generate("small", 3)
     personal = {(sheet.key, c.en) for sheet in SHEETS for c in sheet.columns if c.sensitive}
-    assert personal == {("PartyMember", "id_number"), ("PartyMember", "phone")}
+    assert personal == {("PartyMember", "id_number"), ("PartyMember", "phone"), ("PartyMember", "address")}
+    numbers = personal - {("PartyMember", "address")}  # an address is masked as its column's, not found by `redact`
     changed = set()
     for key, rows in data.rows.items():
         for row in rows:
             for column, value in row.items():
                 if value is not None and value != "" and redact(str(value)) != str(value):
                     changed.add((key, column))
-    assert changed == personal
+    assert changed == numbers
     members = data.rows["PartyMember"]
     assert all(redact(m["id_number"]) == mask_id_number(m["id_number"]) for m in members if m["id_number"])
     phones = [str(m["phone"]) for m in members if m.get("phone")]

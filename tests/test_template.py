@@ -179,7 +179,10 @@ def test_instructions_list_prefix_order_and_required_columns(book: Workbook) -> 
         later = [s.zh for s in SHEETS[position + 1 :] if s.label in named]
         for name in later:
             assert name in first.split("(", 1)[1], (sheet.key, name)
+        required, _, one_of = required.partition(";")  # a sheet placed by one of several links names them after
         assert required.split("、") == [i.zh for i in sheet.items if i.required], sheet.key
+        places = [lk.zh for lk in sheet.places] if len(sheet.places) > 1 else []
+        assert (one_of.split("至少填一项")[0].split("、") if one_of else []) == places, sheet.key
     for sheet in SHEETS:  # the column table: each link column with its targets' Chinese names
         for link in sheet.all_links:
             names = "或".join(SHEET_BY_LABEL[t].zh for t in link.targets)
