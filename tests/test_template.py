@@ -179,7 +179,8 @@ def test_instructions_list_prefix_order_and_required_columns(book: Workbook) -> 
         later = [s.zh for s in SHEETS[position + 1 :] if s.label in named]
         for name in later:
             assert name in first.split("(", 1)[1], (sheet.key, name)
-        assert required.split("、") == [i.zh for i in sheet.items if i.required], sheet.key
+        natural = [f"编码或自然键({'+'.join(p.zh for p in sheet.natural_parts)})"] if sheet.natural_key else []
+        assert required.split("、") == [i.zh for i in sheet.items if i.required] + natural, sheet.key
     for sheet in SHEETS:  # the column table: each link column with its targets' Chinese names
         for link in sheet.all_links:
             names = "或".join(SHEET_BY_LABEL[t].zh for t in link.targets)
