@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 
 from core.codes import id_check_char
-from core.model import SHEETS_BY_KEY
+from core.model import SHEETS, SHEETS_BY_KEY
 from graph.driver import Graph
 from loaders.demo import Dataset, dataset_to_xlsx
 from loaders.load import load_file, validate_file
+from loaders.plan import Plan, build_plan
 from loaders.problems import InvalidInput
+from loaders.read import read_input
+from loaders.spool import Budget
 from tests.helpers import FINGERPRINT
 from tests.test_entry_errors import emptied  # noqa: F401  (the fixture: the suite's graph, migrated and emptied)
 
@@ -227,3 +230,37 @@ async def test_a_blank_code_needs_its_natural_key_and_a_key_must_name_something(
     role = by_sheet[("任职", 2)]
     assert _id(9) not in role.value + role.reason_zh + role.reason_en
     assert "*" in role.value
+
+
+def _records(plan: Plan) -> dict[str, list[tuple[Any, ...]]]:
+    """What the writer reads of each sheet (`Plan.records` for node sheets, rows for link sheets)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for sheet in (s for s in SHEETS if plan.count(s.key)):
+        if sheet.is_node:
+            links = tuple(lk.en for lk in sheet.all_links if len(lk.targets) == 1)
+            out[sheet.key] = [(r.number, r.code, r.values, r.named) for c in plan.records(sheet.key, links) for r in c]
+        else:
+            out[sheet.key] = [(r.number, r.code, r.resolved) for r in plan.valid_rows(sheet.key)]
+    return out
+
+
+async def test_assigned_codes_reach_the_writer_whether_rows_stay_in_memory_or_spill(tmp_path: Path) -> None:
+    """The codes given to blank rows and the keys rewritten to codes are in the packed columns a spilled chunk and
+    the writer read (`Chunk.rekey`): a plan spilled chunk by chunk gives the writer what an in-memory plan does."""
+    path = _write(dataset(), tmp_path / "spill.xlsx")
+    in_memory = await build_plan(read_input(path), None, chunk_rows=2)
+    spilled = await build_plan(read_input(path), None, Budget(rows=0), chunk_rows=2)
+    try:
+        assert in_memory.problems == spilled.problems == []
+        assert spilled.store.spilled("Household")
+        records = _records(in_memory)
+        assert records == _records(spilled)
+        households = records["Household"]
+        assert [r[1] for r in households] == [f"HU-{A}-N0001", f"HU-{A}-N0002", f"HU-{A}-N0003"]
+        assert [r[2][0] for r in households] == [r[1] for r in households]  # the code column, as written
+        assert {r[3][0] for r in households} == {f"LD-{A}-N0001", f"LD-{A}-N0002"}  # the building, by code
+        roles = records["Role"]
+        assert [r[1] for r in roles] == [f"DY-{A}-N0001>DZB-{A}-N0001"]
+    finally:
+        in_memory.close()
+        spilled.close()
