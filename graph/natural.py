@@ -19,50 +19,74 @@ Rules the loader (`loaders.natural`) relies on:
 from __future__ import annotations
 
 from functools import cache
-from typing import LiteralString, cast
+from typing import Any, LiteralString, cast
+
+from neo4j import AsyncManagedTransaction
 
 from core.areas import AREA_PROPERTIES
 from core.model import SHEET_BY_LABEL, Link
 from graph.driver import Graph, Rows
-from graph.loading import _ident, _prop
+from graph.loading import _ident, _prop, count_label
 from graph.statistics import by_code
 
 #: Keys or stems asked in one statement.
 ASKED = 10_000
+#: Parents asked in one statement (each answers with every node under it: a building's households).
+ASKED_PARENTS = 1_000
 
 
 @cache
 def find_by_natural_key(label: str) -> LiteralString:
-    """The `label` nodes with the keys in $keys (each a list of strings, see the module's doc): per node found,
-    its key, code and area codes."""
+    """`label` nodes by natural key (see the module's doc), as one record: `found`, a list of [key parts..., code,
+    area codes in `AREA_PROPERTIES` order] — one record, not one per node: the driver's cost is per record.
+
+    A key with a link part: $keys holds the parents' codes, and every node under each parent is listed (the
+    caller keeps those it asked for) — each parent expanded once, not once per key (a building's households). A
+    key of columns only: $keys holds the keys, each sought in the index on its property."""
     sheet = SHEET_BY_LABEL[label]
     if not sheet.natural_key:
         raise ValueError(f"{label} has no natural key")
     n = _ident(label)
-    areas = ", ".join(f"n.{k} AS {k}" for k in AREA_PROPERTIES)
+    tail = ", ".join(["n.code", *(f"n.{k}" for k in AREA_PROPERTIES)])
     first = sheet.natural_parts[0]
     if isinstance(first, Link):
-        columns = sheet.natural_parts[1:]
-        same = " AND ".join(f"toUpper(toString(n.{_prop(c.name)})) = k[{i}]" for i, c in enumerate(columns, start=1))
-        match = (
-            f"{by_code('t', _ident(first.targets[0]), 'k[0]')}\n"
-            f"MATCH (n:{n})-[r:{_ident(first.rel)}]->(t) WHERE r.until IS NULL AND {same}"
+        rest = ", ".join(f"toUpper(toString(n.{_prop(c.name)}))" for c in sheet.natural_parts[1:])
+        return cast(
+            LiteralString,
+            f"UNWIND $keys AS p\n{by_code('t', _ident(first.targets[0]), 'p')}\n"
+            f"MATCH (n:{n})-[r:{_ident(first.rel)}]->(t) WHERE r.until IS NULL\n"
+            f"RETURN collect([p, {rest}, {tail}]) AS found",
         )
-    else:
-        same = " AND ".join(f"n.{_prop(c.name)} = k[{i}]" for i, c in enumerate(sheet.natural_parts))
-        match = f"MATCH (n:{n}) WHERE {same}"
-    return cast(LiteralString, f"UNWIND $keys AS k\n{match}\nRETURN k AS key, n.code AS code, {areas}")
+    same = " AND ".join(f"n.{_prop(c.name)} = k[{i}]" for i, c in enumerate(sheet.natural_parts))
+    return cast(LiteralString, f"UNWIND $keys AS k\nMATCH (n:{n}) WHERE {same}\nRETURN collect(k + [{tail}]) AS found")
+
+
+async def _found(tx: AsyncManagedTransaction, cypher: LiteralString, keys: list[Any]) -> list[list[Any]]:
+    """The one record's `found` list, read as the driver gives it (no per-value `data()` walk)."""
+    record = await (await tx.run(cypher, {"keys": Rows(keys)})).single()
+    return list(record["found"]) if record is not None else []
 
 
 async def find_natural(
     graph: Graph, label: str, keys: list[list[str]]
 ) -> dict[tuple[str, ...], tuple[str, dict[str, str]]]:
-    """Which of `keys` name `label` nodes in the graph: key -> (code, area path). Asked `ASKED` keys at a time."""
+    """Which of `keys` name `label` nodes in the graph: key -> (code, area path). Asked `ASKED` keys (or
+    `ASKED_PARENTS` parents) at a time; not at all while the label is empty (a first load: its count is read
+    from the count store)."""
     found: dict[tuple[str, ...], tuple[str, dict[str, str]]] = {}
-    for i in range(0, len(keys), ASKED):
-        rows = await graph.read_rows(find_by_natural_key(label), {"keys": Rows(keys[i : i + ASKED])})
-        for row in rows:
-            found[tuple(row["key"])] = (row["code"], {k: row[k] for k in AREA_PROPERTIES if row.get(k)})
+    if not keys or not (await graph.read_rows(count_label(label)))[0]["n"]:
+        return found
+    width = len(SHEET_BY_LABEL[label].natural_key)
+    wanted = {tuple(k) for k in keys}
+    by_parent = isinstance(SHEET_BY_LABEL[label].natural_parts[0], Link)
+    asked: list[Any] = sorted({k[0] for k in keys}) if by_parent else keys
+    step = ASKED_PARENTS if by_parent else ASKED
+    for i in range(0, len(asked), step):
+        for item in await graph.read(_found, find_by_natural_key(label), asked[i : i + step]):
+            key = tuple(item[:width])
+            if key in wanted:
+                area = {k: v for k, v in zip(AREA_PROPERTIES, item[width + 1 :], strict=True) if v}
+                found[key] = (item[width], area)
     return found
 
 

@@ -59,7 +59,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
     ]  # the last: judged by how it arrived too (`loaders.hints`)
     links = [(lk.en, raw.columns.get(lk.en, -1), lk.many, lk) for lk in sheet.all_links]
     is_node = sheet.is_node
-    natural, code_at = bool(sheet.natural_key), raw.columns.get("code", -1)
+    natural, code_at = sheet.natural_parts, raw.columns.get("code", -1)
     source_name = raw.source
 
     def fail(number: int, key: str, value: str, zh: str, en: str) -> None:
@@ -98,7 +98,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         if is_node:
             code = str(props.get("code", ""))
             if not code and natural and not bad and (code_at < 0 or not cells[code_at].strip()):
-                reason = natural_missing(sheet, props, refs)
+                reason = natural_missing(natural, props, refs)
                 if reason is not None:
                     fail(number, "code", "", *reason)
                     bad = True
@@ -107,10 +107,15 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         yield number, cells, code, props, refs, bad
 
 
-def natural_missing(sheet: Sheet, props: dict[str, Any], refs: dict[str, list[str]]) -> tuple[str, str] | None:
-    """Why a row without a code cannot be identified by its natural key (a part is empty, or a text part holds
-    "/", which separates the parts of a key named in a link cell: `loaders.natural`), else None."""
-    parts = sheet.natural_parts
+def natural_missing(
+    parts: tuple[Column | Link, ...], props: dict[str, Any], refs: dict[str, list[str]]
+) -> tuple[str, str] | None:
+    """Why a row without a code cannot be identified by its natural key (`Sheet.natural_parts`: a part is empty,
+    or a text part holds "/", which separates the parts of a key named in a link cell: `loaders.natural`)."""
+    texts = [props.get(p.name) for p in parts if isinstance(p, Column)]
+    if all(texts) and all(refs.get(p.en) for p in parts if isinstance(p, Link)):
+        slash = "/" in "".join(map(str, texts))
+        return ("自然键各项不能含有「/」", "a natural key's values cannot hold '/'") if slash else None
     empty = [p for p in parts if not (refs.get(p.en) if isinstance(p, Link) else props.get(p.name))]
     if empty:
         return (
@@ -118,8 +123,6 @@ def natural_missing(sheet: Sheet, props: dict[str, Any], refs: dict[str, list[st
             f"without a code, fill the natural key: {', '.join(p.en for p in parts)} "
             f"(missing {', '.join(p.en for p in empty)})",
         )
-    if any(isinstance(p, Column) and "/" in str(props[p.name]) for p in parts):
-        return ("自然键各项不能含有「/」", "a natural key's values cannot hold '/'")
     return None
 
 

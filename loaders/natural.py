@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from core.areas import AREA_PROPERTIES
 from core.codes import assigned_code, assigned_stem, check_id_number
@@ -59,10 +59,13 @@ class Naturals:
         self.tops: dict[str, int] = {}  # stem -> the highest number allocated or found
 
     async def assign(self, sheet: Sheet, chunk: Chunk, index: CodeIndex, rejected: set[int]) -> bool:
-        """Give each blank-code row of a chunk its code (after its area path is known); True when any got one."""
+        """Give each blank-code row of a chunk its code (after its area path is known); True when any got one.
+
+        A rejected row gets one too when its key is whole (it is never written): rows naming it by key then
+        resolve, and are rejected for naming a rejected row, not reported as naming nothing."""
         if not sheet.natural_key:
             return False
-        blank = [i for i, row in enumerate(chunk) if not row.code and not row.bad]
+        blank = [i for i, row in enumerate(chunk) if not row.code]
         if not blank:
             return False
         label = sheet.label
@@ -81,13 +84,18 @@ class Naturals:
         self, sheet: Sheet, chunk: Chunk, blank: list[int], index: CodeIndex, rejected: set[int]
     ) -> list[tuple[Row, str]]:
         """The blank-code rows with their keys; a second row with a key already held is a problem."""
-        position = {c.name: i for i, c in enumerate(sheet.columns)}
         parts, label = sheet.natural_parts, sheet.label
+        link = parts[0].en if isinstance(parts[0], Link) else None
+        position = {c.name: i for i, c in enumerate(sheet.columns)}
+        at = [position[p.name] for p in parts if isinstance(p, Column)]
         held, here = self.keys[label], {}
         out: list[tuple[Row, str]] = []
         for i, values in zip(blank, chunk.value_rows(blank), strict=True):
             row = chunk[i]
-            texts = [_part(row, values, position, p) for p in parts]
+            texts = [str(values[j]).upper() if values[j] is not None else "" for j in at]
+            if link is not None:
+                targets = row.resolved.get(link)
+                texts.insert(0, targets[0][1] if targets else "")  # none: rejected for its link already
             if not all(texts):
                 continue  # its link part named nothing valid: the row is rejected for that already
             key = "/".join(texts)
@@ -118,7 +126,11 @@ class Naturals:
 
     async def _allocate(self, sheet: Sheet, rows: list[Row]) -> None:
         """A new code for each row, in row order, one past the highest of its area's stem (graph or this load)."""
-        stems = [assigned_stem(sheet.prefix, area) if (area := _own_area(row)) else "" for row in rows]
+        areas: dict[int, str] = {}  # rows share their parent's area dict: each read once
+        for row in rows:
+            if id(row.area) not in areas:
+                areas[id(row.area)] = _own_area(row)
+        stems = [assigned_stem(sheet.prefix, area) if (area := areas[id(row.area)]) else "" for row in rows]
         new = sorted({s for s in stems if s and s not in self.tops})
         if new:
             tops = await self.lookups.tops(sheet.label, new) if self.lookups else {}
@@ -178,15 +190,6 @@ class Naturals:
         await self._look_up(label, {k for k in keys.values() if k not in held}, index)
         found = self.found[label]
         return {ref: code for ref, key in keys.items() if (code := held.get(key) or found.get(key))}
-
-
-def _part(row: Row, values: tuple[Any, ...], position: dict[str, int], part: Column | Link) -> str:
-    """One part of a row's key as text: its link's code, or its column's value upper-cased ("" when missing)."""
-    if isinstance(part, Link):
-        targets = row.resolved.get(part.en) or []
-        return targets[0][1] if targets else ""
-    value = values[position[part.name]]
-    return "" if value is None else str(value).strip().upper()
 
 
 def _is_key(ref: str, sheet: Sheet) -> bool:

@@ -209,9 +209,12 @@ async def _resolve(chunk: Chunk, links: tuple[Link, ...], index: CodeIndex, natu
 
 
 def _link_codes(sheet: Sheet, chunk: Chunk) -> None:
-    """A link sheet's rows' "source>target" codes again, from what they name now (a key rewritten to a code)."""
+    """A link sheet's rows' "source>target" codes again, from what they name now (a key rewritten to a code); a
+    rejected row keeps the code it was read with."""
     source, target = (end.en for end in sheet.ends)
     for row in chunk:
+        if row.bad:
+            continue
         ends = [(row.resolved.get(en) or [("", "")])[0][1] for en in (source, target)]
         row.code = ">".join(ends)
 

@@ -78,7 +78,8 @@ def render() -> str:
         out += _natural_key(sheet)
         out += ["| property | 列名 | header | kind | required |", "|---|---|---|---|---|"]
         for c in sheet.columns:
-            out.append(f"| `{c.name}` | {c.zh} | `{c.en}` | {_kind(c)} | {'yes' if c.required else ''} |")
+            required = "yes" if c.required else "或自然键 / or the natural key" if c is KEYED_CODE else ""
+            out.append(f"| `{c.name}` | {c.zh} | `{c.en}` | {_kind(c)} | {required} |")
         if sheet.links:
             out += ["", "| relationship | 列名 | header | to | required |", "|---|---|---|---|---|"]
             for link in sheet.links:

@@ -170,6 +170,39 @@ async def test_a_moved_member_and_a_building_of_another_grid_keep_their_codes(
     assert grid == [{"code": f"WG-{A}-02"}]
 
 
+def _with_groups(ds: Dataset) -> Dataset:
+    """A group covering both buildings and a central household at 1/1/102, all named by key: the group's branch
+    by committee/name, the central household's group by branch/name, its household (a later sheet) by
+    compound/楼号/单元/门牌, household 1/1/101's contact by group/name."""
+    branch = f"{A}/檀溪社区党委/檀溪第一支部"
+    ds.add("BuildingGroup", name="第一党小组", branch_code=branch, building_codes=f"{COMPOUND}/1;{COMPOUND}/2")
+    ds.add("CentralHousehold", name="中心户一", group_code=f"{branch}/第一党小组", household_code=f"{COMPOUND}/1/1/102")
+    ds.rows["Household"][0]["central_household_code"] = f"{branch}/第一党小组/中心户一"
+    return ds
+
+
+async def test_a_later_sheet_is_named_by_key_once_it_is_in_the_graph(emptied: Graph, tmp_path: Path) -> None:  # noqa: F811
+    """A central household names its household (a later sheet) by key: refused on a first load, where the
+    household is not in the graph yet (name it by code then), found once the households are loaded; keys nest
+    three deep (a household's contact: committee/branch/group/central household)."""
+    first = _write(_with_groups(dataset()), tmp_path / "first.xlsx")
+    plan = await validate_file(first, None)
+    plan.close()
+    assert [(p.sheet, p.column.split(" ")[-1]) for p in plan.problems] == [("党员中心户", "所在住户编码")]
+    await load_file(_write(dataset(), tmp_path / "households.xlsx"), emptied)
+    households = await _codes(emptied, "Household", "room")
+    result = await load_file(first, emptied)
+    assert result.skipped == 0
+    rows = await emptied.read_rows(
+        "MATCH (c:CentralHousehold)-[:UNDER]->(g:BuildingGroup)-[:COVERS]->(b:Building), (c)-[:AT]->(h:Household), "
+        "(c)-[:CONTACTS]->(k:Household) RETURN c.code AS c, g.code AS g, collect(DISTINCT b.number) AS b, "
+        "h.code AS h, k.code AS k"
+    )
+    assert [{**r, "b": sorted(r["b"])} for r in rows] == [
+        {"c": f"ZXH-{A}-N0001", "g": f"DXZ-{A}-N0001", "b": ["1", "2"], "h": households["102"], "k": households["101"]}
+    ]
+
+
 async def test_a_given_code_wins_over_assignment(emptied: Graph, tmp_path: Path) -> None:  # noqa: F811
     """A building given its code keeps it (rows name it by that code: a row with a code is named by its code);
     loaded again without it, it is found by its key and keeps it still; the building without a code beside it
