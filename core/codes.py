@@ -108,3 +108,19 @@ def check_own_code(code: str, prefix: str) -> Reason | None:
     if reason is not None:
         return (f"编码中的区划代码无效:{reason[0]}", f"the area code inside is invalid: {reason[1]}")
     return None
+
+
+# ---------------------------------------------------------------- codes the loader allocates
+#: A code the loader allocated for a row without one (`loaders.natural`) has a local part of this letter and a
+#: number: `LD-420602001001-N0001`. A department's own codes should not take this form.
+ASSIGNED = "N"
+
+
+def assigned_stem(prefix: str, area: str) -> str:
+    """The start of the codes allocated to `prefix` rows in the area with the 12-digit code `area`."""
+    return f"{prefix}-{area}-{ASSIGNED}"
+
+
+def assigned_code(stem: str, number: int) -> str:
+    """The `number`-th code allocated after `stem` (`assigned_stem`): four digits at least."""
+    return f"{stem}{number:04d}"

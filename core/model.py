@@ -94,6 +94,10 @@ class Sheet:
     #: Date columns besides `since` before which the row's fact is not yet in force (a member's joining day,
     #: a report's date, a need's raising day, a service's day). See `starts`.
     starts_with: tuple[str, ...] = field(default=())
+    #: What identifies a row that leaves its code blank (自然键): column names and at most one link (`Link.en`,
+    #: first: the row's place, named by its target's code or natural key). See `natural_parts` and
+    #: `loaders.natural`; a sheet with a natural key has an optional code column (`_keyed`).
+    natural_key: tuple[str, ...] = field(default=())
 
     @property
     def is_node(self) -> bool:
@@ -127,6 +131,12 @@ class Sheet:
     def ended_by(self) -> str | None:
         """The date property after which the row's fact is no longer in force (`until`), if the sheet has one."""
         return "until" if any(c.name == "until" for c in self.columns) else None
+
+    @property
+    def natural_parts(self) -> tuple[Column | Link, ...]:
+        """The columns and link of `natural_key`, in its order (empty when the sheet has none)."""
+        items = {c.name: c for c in self.columns} | {lk.en: lk for lk in self.links}
+        return tuple(items[name] for name in self.natural_key)
 
     @property
     def parent(self) -> Link | None:
@@ -273,9 +283,17 @@ _SHEETS: tuple[Sheet, ...] = (
         "楼栋 / building",
         label="Building",
         prefix="LD",
+        natural_key=("compound_code", "number"),
         columns=(
             CODE,
             NAME,
+            Column(
+                "number",
+                "楼号",
+                "number",
+                doc="小区内的楼号,如 3栋;无编码时与所属小区一起识别楼栋 / the building's "
+                "number in its compound (3栋); without a code, it and the compound identify the building",
+            ),
             Column("floors", "层数", "floors", Kind.INT, minimum=1, maximum=200),
             Column("units", "单元数", "units", Kind.INT, minimum=1, maximum=50),
         ),
@@ -298,6 +316,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "街道大工委",
         "街道\u201c大工委\u201d / street working committee",
         label="StreetWorkingCommittee",
+        natural_key=("street_code", "name"),
         prefix="DGW",
         columns=(CODE, NAME),
         links=(Link("所属街道编码", "street_code", "LEADS", ("Street",), required=True, parent=True),),
@@ -307,6 +326,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "社区党委",
         "社区党委(大党委) / community party committee",
         label="CommunityCommittee",
+        natural_key=("community_code", "name"),
         prefix="SQDW",
         columns=(
             CODE,
@@ -327,6 +347,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "网格党支部",
         "网格(小区)党支部 / grid or compound party branch",
         label="GridBranch",
+        natural_key=("committee_code", "name"),
         prefix="DZB",
         columns=(
             CODE,
@@ -349,6 +370,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "楼栋党小组",
         "楼栋(单元)党小组 / building or unit party group",
         label="BuildingGroup",
+        natural_key=("branch_code", "name"),
         prefix="DXZ",
         columns=(CODE, NAME),
         links=(
@@ -362,6 +384,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "党员中心户",
         "党员中心户 / party-member central household",
         label="CentralHousehold",
+        natural_key=("group_code", "name"),
         prefix="ZXH",
         columns=(CODE, NAME, SINCE),
         links=(
@@ -378,6 +401,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "户 / household",
         label="Household",
         prefix="HU",
+        natural_key=("building_code", "unit", "room"),
         columns=(
             CODE,
             Column("unit", "单元", "unit"),
@@ -419,6 +443,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "党员 / party member",
         label="PartyMember",
         prefix="DY",
+        natural_key=("idNumber",),
         starts_with=("joinedAt",),
         columns=(
             CODE,
@@ -476,6 +501,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "居委会",
         "居民委员会 / residents' committee",
         label="ResidentsCommittee",
+        natural_key=("community_code", "name"),
         prefix="JWH",
         columns=(CODE, NAME),
         links=(Link("所属社区编码", "community_code", "SERVES", ("Community",), required=True, parent=True),),
@@ -485,6 +511,7 @@ _SHEETS: tuple[Sheet, ...] = (
         "业委会",
         "业主委员会 / owners' committee",
         label="OwnersCommittee",
+        natural_key=("compound_code", "name"),
         prefix="YWH",
         columns=(CODE, NAME, TERM_START),
         links=(Link("所属小区编码", "compound_code", "OF", ("Compound",), required=True, parent=True),),
@@ -670,9 +697,27 @@ def _dated(sheet: Sheet) -> Sheet:
     return replace(sheet, columns=(*sheet.columns, *extra))
 
 
+#: The code column of a sheet with a natural key: optional in the import, where a blank one is assigned by the
+#: loader (`loaders.natural`); every node still has its code.
+KEYED_CODE = replace(CODE, required=False)
+
+
+def _keyed(sheet: Sheet) -> Sheet:
+    """A sheet with a natural key: its code column optional (`KEYED_CODE`). Its key's link, if any, comes first,
+    names one label by an outgoing relationship (the graph finds the node through it: `graph.natural`)."""
+    if not sheet.natural_key:
+        return sheet
+    links = [p for p in sheet.natural_parts if isinstance(p, Link)]
+    assert len(links) <= 1, sheet.key
+    assert not links or sheet.natural_parts[0] is links[0], sheet.key
+    assert all(len(lk.targets) == 1 and not lk.many and not lk.incoming for lk in links), sheet.key
+    columns = tuple(KEYED_CODE if c is CODE else c for c in sheet.columns)
+    return replace(sheet, columns=columns)
+
+
 #: The model: every sheet, in order; every node sheet and every link sheet carries its validity (`starts`,
 #: `ended_by`), so every fact can be asked about as of a day (graph/validity.py).
-SHEETS: tuple[Sheet, ...] = tuple(_dated(s) for s in _SHEETS)
+SHEETS: tuple[Sheet, ...] = tuple(_keyed(_dated(s)) for s in _SHEETS)
 SHEETS_BY_KEY: dict[str, Sheet] = {s.key: s for s in SHEETS}
 NODE_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if s.is_node)
 LINK_SHEETS: tuple[Sheet, ...] = tuple(s for s in SHEETS if not s.is_node)

@@ -133,6 +133,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT load_id IF NOT EXISTS FOR (n:_Load) REQUIRE n.id IS UNIQUE",
         ),
     ),
+    Migration(
+        9,
+        "members found by ID number, for rows without a code / 无编码党员按身份证号查找",
+        (  # graph/natural.py: a member row without a code is looked up by its natural key, the ID number
+            "CREATE INDEX party_member_id_number IF NOT EXISTS FOR (n:PartyMember) ON (n.idNumber)",
+        ),
+    ),
 )
 
 APPLIED_VERSIONS: LiteralString = "MATCH (m:_Migration) RETURN m.version AS version ORDER BY version"

@@ -63,6 +63,7 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
     links = [(lk.en, raw.columns.get(lk.en, -1), lk.many, lk) for lk in sheet.all_links]
     places = [raw.columns.get(lk.en, -1) for lk in sheet.places] if len(sheet.places) > 1 else []
     is_node = sheet.is_node
+    natural, code_at = sheet.natural_parts, raw.columns.get("code", -1)
     source_name = raw.source
 
     def fail(number: int, key: str, value: str, zh: str, en: str) -> None:
@@ -103,9 +104,33 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
             bad = True
         if is_node:
             code = str(props.get("code", ""))
+            if not code and natural and not bad and (code_at < 0 or not cells[code_at].strip()):
+                reason = natural_missing(natural, props, refs)
+                if reason is not None:
+                    fail(number, "code", "", *reason)
+                    bad = True
         else:
             code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
         yield number, cells, code, props, refs, bad
+
+
+def natural_missing(
+    parts: tuple[Column | Link, ...], props: dict[str, Any], refs: dict[str, list[str]]
+) -> tuple[str, str] | None:
+    """Why a row without a code cannot be identified by its natural key (`Sheet.natural_parts`: a part is empty,
+    or a text part holds "/", which separates the parts of a key named in a link cell: `loaders.natural`)."""
+    texts = [props.get(p.name) for p in parts if isinstance(p, Column)]
+    if all(texts) and all(refs.get(p.en) for p in parts if isinstance(p, Link)):
+        slash = "/" in "".join(map(str, texts))
+        return ("自然键各项不能含有「/」", "a natural key's values cannot hold '/'") if slash else None
+    empty = [p for p in parts if not (refs.get(p.en) if isinstance(p, Link) else props.get(p.name))]
+    if empty:
+        return (
+            f"编码为空时须填写自然键:{'、'.join(p.zh for p in parts)}(缺 {'、'.join(p.zh for p in empty)})",
+            f"without a code, fill the natural key: {', '.join(p.en for p in parts)} "
+            f"(missing {', '.join(p.en for p in empty)})",
+        )
+    return None
 
 
 def _refs(

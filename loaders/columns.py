@@ -72,7 +72,7 @@ def unpickle_values(data: bytes | bytearray) -> ValueColumns:
     return values
 
 
-def _pickle_flat(columns: Any) -> bytes:
+def pickle_flat(columns: Any) -> bytes:
     """Columns of codes and values pickled without the memo (`Pickler.fast`), several times faster and read
     back as fast. `fast` must never meet a shared or recursive object: columns of plain values have none."""
     out = io.BytesIO()
@@ -111,7 +111,7 @@ class _Gathered:
             column.append(get(name))
 
     def packed(self, problems: list[Problem]) -> PackedChunk:
-        return PackedChunk(_pickle_flat(tuple(self.keys)), _pickle_flat(self.values), problems[:])
+        return PackedChunk(pickle_flat(tuple(self.keys)), pickle_flat(self.values), problems[:])
 
 
 def convert_chunks(raw: RawSheet, size: int, problems: list[Problem] | None = None) -> Iterator[PackedChunk]:

@@ -115,6 +115,8 @@ async def save(
     `OutsideScope` (nothing written) when the entity lies, before or after, outside `allowed`."""
     sheet = SHEETS_BY_KEY[key]
     code = str(values.get("code") or "").strip().upper() if sheet.is_node else ""
+    if sheet.natural_key and not code:  # an edit names its node by code; natural keys are for imports
+        raise InvalidInput([Problem(SOURCE, 1, "code", "", "编码为必填项", "the code is required")])
     before = None
     if sheet.is_node and code:
         before = await graph.read(read_state, sheet.label, code)

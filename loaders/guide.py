@@ -42,7 +42,22 @@ def code_format(sheet: Sheet) -> str:
         pattern = KIND_HINTS[Kind.USCC]
     else:
         pattern = f"{sheet.prefix}-<12位区划代码>-<序号> / {sheet.prefix}-<12-digit area code>-<local part>"
-    return f"{pattern};例 / e.g. {example_code(sheet)}"
+    return f"{pattern};例 / e.g. {example_code(sheet)}{natural_text(sheet)}"
+
+
+def natural_text(sheet: Sheet) -> str:
+    """For a sheet with a natural key: that a blank code is allowed, and what identifies the row then."""
+    if not sheet.natural_key:
+        return ""
+    parts = sheet.natural_parts
+    return (
+        f";可空,空则按自然键({'+'.join(p.zh for p in parts)})识别并由导入分配编码 / may be blank: the row is then "
+        f"identified by its natural key ({' + '.join(p.en for p in parts)}) and the load assigns its code"
+    )
+
+
+#: A natural key's part in its header note (`header_note`).
+NATURAL_PART = "自然键之一:编码为空时必填 / part of the natural key: required when the code is blank"
 
 
 def sheet_code(sheet: Sheet) -> Column | None:
@@ -82,9 +97,12 @@ def after_text(sheet: Sheet) -> str:
 
 
 def required_text(sheet: Sheet) -> str:
-    """The sheet's required columns, by their headers; then, for a sheet placed by one of several links
-    (`Sheet.places`: a member's household, branch or community), those of which one must be filled."""
+    """The sheet's required columns, by their headers; with a natural key, then "编码或自然键(…)": the code, or
+    else every part of the key; then, for a sheet placed by one of several links (`Sheet.places`: a member's
+    household, branch or community), those of which one must be filled."""
     text = "、".join(item.zh for item in required_items(sheet))
+    if sheet.natural_key:
+        text += f"、编码或自然键({'+'.join(p.zh for p in sheet.natural_parts)})"
     if len(sheet.places) > 1:
         text += f";{'、'.join(lk.zh for lk in sheet.places)}至少填一项 / one of these"
     return text
@@ -111,6 +129,8 @@ def column_format(sheet: Sheet, item: Column | Link) -> str:
 def header_note(sheet: Sheet, item: Column | Link) -> str:
     """The comment on a column's header: required or not, its format, its own note."""
     lines = [REQUIRED if item.required else OPTIONAL, column_format(sheet, item)]
+    if item in sheet.natural_parts:
+        lines.append(NATURAL_PART)
     if item.doc:
         lines.append(item.doc)
     return "\n".join(lines)

@@ -16,12 +16,14 @@ from core.model import SHEETS
 from graph import rollups, statistics
 from graph.driver import Graph
 from graph.loading import find_codes
+from graph.natural import find_natural, top_sequences
 from graph.scope import Scope
 from loaders.batches import BATCH
 from loaders.bounds import ImportLimits
 from loaders.codeindex import Lookup
 from loaders.confine import outside
 from loaders.effect import Effect, Figures, load_scope, measure
+from loaders.natural import NaturalLookups
 from loaders.plan import Plan, build_plan
 from loaders.problems import InvalidInput, Problem
 from loaders.prune import prune
@@ -48,6 +50,11 @@ def graph_lookup(graph: Graph) -> Lookup:
     return partial(find_codes, graph)
 
 
+def graph_naturals(graph: Graph) -> NaturalLookups:
+    """Validation's look-ups of natural keys and allocated codes in the graph (`graph.natural`)."""
+    return NaturalLookups(partial(find_natural, graph), partial(top_sequences, graph))
+
+
 async def validate_file(path: Path, graph: Graph | None, limits: ImportLimits | None = None) -> Plan:
     """Read and validate; nothing is written. An input refused by its reading (`Problem.fatal`: past the import
     limits, `loaders.bounds`) is not validated further: its problems are the plan's."""
@@ -55,7 +62,9 @@ async def validate_file(path: Path, graph: Graph | None, limits: ImportLimits | 
         data = read_input(Path(path), limits)
         if any(p.fatal for p in data.problems):
             data.sheets = []
-        return await build_plan(data, graph_lookup(graph) if graph is not None else None)
+        if graph is None:
+            return await build_plan(data, None)
+        return await build_plan(data, graph_lookup(graph), naturals=graph_naturals(graph))
 
 
 @contextlib.contextmanager

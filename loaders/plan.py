@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from core.model import SHEETS
 from loaders.codeindex import CodeIndex, Lookup
+from loaders.natural import NaturalLookups
 from loaders.problems import Problem
 from loaders.read import Input, RawSheet, col_letter, item_key
 from loaders.rowstore import WORKER_MIN_BYTES, Chunk, Converter, Record, Row, RowStore
@@ -88,15 +89,17 @@ async def build_plan(
     budget: Budget | None = None,
     worker_min_bytes: int = WORKER_MIN_BYTES,
     chunk_rows: int = CHUNK,
+    naturals: NaturalLookups | None = None,
 ) -> Plan:
     """Validate everything, one sheet at a time in model order, `chunk_rows` rows at a time.
 
-    References not in the input are looked up in the graph through `lookup` (None: the input alone). CSV
+    References not in the input are looked up in the graph through `lookup` (None: the input alone), and rows
+    without a code by their natural key through `naturals` (None: codes are allocated as in an empty graph). CSV
     inputs of `worker_min_bytes` or more have their cells converted in a second process meanwhile.
     """
     problems = list(data.problems)
     read_problems = len(data.problems)  # reading streams: a file can still turn out unreadable
-    checks = Checks(lookup, problems)
+    checks = Checks(lookup, problems, naturals)
     store = RowStore(budget)
     raws = {raw.sheet.key: raw for raw in data.sheets}
     with Converter(data, chunk_rows, worker_min_bytes) as converter:

@@ -28,6 +28,7 @@ from loaders.columns import (
     codes_of,
     convert_chunks,
     named_codes,
+    pickle_flat,
     unpickle_keys,
     unpickle_values,
     value_dicts,
@@ -151,6 +152,25 @@ class Chunk(list[Row]):
                 row.props = props
         if not keep:
             self._values = None
+
+    def rekey(self) -> None:
+        """Make the packed columns say what validation changed in the rows: codes given to rows without one, and
+        links that named a row by its natural key now naming its code (`loaders.natural`). A spilled chunk and
+        the writer's records are read from these columns; a rejected row's links are left as they were read."""
+        if self._keys is not None:
+            keys = unpickle_keys(self._keys)
+            links = [
+                [
+                    old if row.bad or en not in row.resolved else _named(row.resolved[en])
+                    for row, old in zip(self, column, strict=True)
+                ]
+                for en, column in zip((lk.en for lk in self.sheet.all_links), keys.links, strict=True)
+            ]
+            self._keys = pickle_flat((keys.numbers, [row.code for row in self], links, keys.cells))
+        if self._values is not None and self.sheet.is_node:
+            values = unpickle_values(self._values)
+            values[0] = [row.code or None for row in self]  # a node sheet's first column is its code
+            self._values = pickle_flat(values)
 
     def value_rows(self, keep: list[int] | None) -> list[tuple[Any, ...]]:
         """Each row's values in `Sheet.columns` order (of the rows at `keep`, else all), read as columns

@@ -16,6 +16,7 @@ from core.areas import LEVEL
 from core.model import SHEET_BY_LABEL, SHEETS, Link, Sheet, later_links
 from loaders.cells import header
 from loaders.codeindex import AREA_BITS, CodeIndex, Lookup
+from loaders.natural import NaturalLookups, Naturals
 from loaders.problems import Problem
 from loaders.rowstore import RESOLVED, Chunk, Row, RowStore
 
@@ -30,9 +31,10 @@ class Checks:
     store flag them); the index holds every code seen and the codes of bad rows.
     """
 
-    def __init__(self, lookup: Lookup | None, problems: list[Problem]) -> None:
+    def __init__(self, lookup: Lookup | None, problems: list[Problem], naturals: NaturalLookups | None = None) -> None:
         self.index = CodeIndex(lookup)
         self.problems = problems
+        self.naturals = Naturals(naturals, problems)  # rows without a code, and link cells naming them by key
         self.rejected: dict[str, set[int]] = defaultdict(set)
         self._link_keys: dict[str, int] = {}  # a link sheet's "sheet|source>target|role" -> its first row
         #: sheet key -> per stored chunk, per later link: the (code, naming row's area code) pairs it names.
@@ -42,16 +44,23 @@ class Checks:
         """Resolve and check a chunk of `sheet` (sheets in model order): before it is stored."""
         later = later_links(sheet)
         earlier = tuple(lk for lk in sheet.all_links if lk not in later)
-        index, rejected = self.index, self.rejected[sheet.key]
-        await _resolve(chunk, earlier, index)
+        index, rejected, naturals = self.index, self.rejected[sheet.key], self.naturals
+        changed = await _resolve(chunk, earlier, index, naturals)
+        if any(SHEET_BY_LABEL[lk.targets[0]].natural_key for lk in later):  # a key names a node in the graph only
+            changed = await naturals.translate([(row, lk) for lk in later for row in chunk], index) or changed
         for link in later:  # checked once the target sheet is read; resolved to its one label now
             for row in chunk:
                 row.resolved[link.en] = [(link.targets[0], c) for c in row.refs.get(link.en, ())]
         _area_paths(sheet, chunk, index, self.problems)
+        changed = await naturals.assign(sheet, chunk, index, rejected) or changed
+        if changed and not sheet.is_node:
+            _link_codes(sheet, chunk)
         _same_area(chunk, earlier, index, self.problems)
         # after the area paths: a code is indexed with its row's area in one write (no sheet names its own label)
         _deduplicate(sheet, chunk, index, self._link_keys, rejected, self.problems)
         _finish(sheet, chunk, index, rejected)
+        if changed:
+            chunk.rekey()
         if later:
             self._later_names[sheet.key].append(_later_names(chunk, later))
 
@@ -153,11 +162,12 @@ def _deduplicate(
             index.bad[sheet.label].add(row.code)
 
 
-async def _resolve(chunk: Chunk, links: tuple[Link, ...], index: CodeIndex) -> None:
+async def _resolve(chunk: Chunk, links: tuple[Link, ...], index: CodeIndex, naturals: Naturals) -> bool:
     """Each named code → (label, code); an unknown code, or one of the wrong kind, is a problem.
 
     Nearly every code names a row of the input: those resolve in one pass over the chunk. Rows naming a
-    code the input does not hold (or a link with several possible labels) wait until the graph is asked.
+    code the input does not hold (or a link with several possible labels) wait until the graph is asked —
+    and only they can name a row by its natural key (`Naturals.translate`, first). True when one did.
     """
     waiting: list[tuple[Row, Link]] = []
     for link in links:
@@ -176,7 +186,8 @@ async def _resolve(chunk: Chunk, links: tuple[Link, ...], index: CodeIndex) -> N
                     continue
             waiting.append((row, link))
     if not waiting:
-        return
+        return False
+    changed = await naturals.translate(waiting, index)
     wanted: dict[str, set[str]] = defaultdict(set)
     for row, link in waiting:
         known = [index.codes[label] for label in link.targets]
@@ -194,6 +205,18 @@ async def _resolve(chunk: Chunk, links: tuple[Link, ...], index: CodeIndex) -> N
             else:
                 resolved.append((label, code))
         row.resolved[link.en] = resolved
+    return changed
+
+
+def _link_codes(sheet: Sheet, chunk: Chunk) -> None:
+    """A link sheet's rows' "source>target" codes again, from what they name now (a key rewritten to a code); a
+    rejected row keeps the code it was read with."""
+    source, target = (end.en for end in sheet.ends)
+    for row in chunk:
+        if row.bad:
+            continue
+        ends = [(row.resolved.get(en) or [("", "")])[0][1] for en in (source, target)]
+        row.code = ">".join(ends)
 
 
 def _unknown(row: Row, link: Link, code: str, index: CodeIndex) -> None:

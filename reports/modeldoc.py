@@ -10,6 +10,7 @@ from core.model import (
     CODE,
     ENDED,
     FOUNDED,
+    KEYED_CODE,
     LINK_SHEETS,
     NODE_SHEETS,
     SHEET_BY_LABEL,
@@ -27,7 +28,7 @@ from loaders.hints import EXCEL_DIGITS
 
 DOC = PROJECT_ROOT / "docs" / "model.md"
 #: Columns every sheet shares: their notes are not repeated under each sheet.
-SHARED = (CODE, FOUNDED, ENDED, SINCE, UNTIL)
+SHARED = (CODE, KEYED_CODE, FOUNDED, ENDED, SINCE, UNTIL)
 
 
 def _kind(column: Column) -> str:
@@ -74,9 +75,11 @@ def render() -> str:
         out += [f"### {sheet.label} — {sheet.zh}", "", sheet.doc, ""]
         code = f"`{sheet.prefix}-<12-digit area code>-<local>`" if sheet.prefix else sheet.code_kind.value
         out += [f"Code: {code}. Import sheet: `{sheet.zh}` or `{sheet.key}`.", ""]
+        out += _natural_key(sheet)
         out += ["| property | 列名 | header | kind | required |", "|---|---|---|---|---|"]
         for c in sheet.columns:
-            out.append(f"| `{c.name}` | {c.zh} | `{c.en}` | {_kind(c)} | {'yes' if c.required else ''} |")
+            required = "yes" if c.required else "或自然键 / or the natural key" if c is KEYED_CODE else ""
+            out.append(f"| `{c.name}` | {c.zh} | `{c.en}` | {_kind(c)} | {required} |")
         if sheet.links:
             out += ["", "| relationship | 列名 | header | to | required |", "|---|---|---|---|---|"]
             for link in sheet.links:
@@ -120,6 +123,19 @@ def render() -> str:
     return "\n".join(out)
 
 
+def _natural_key(sheet: Sheet) -> list[str]:
+    """A node sheet's natural key (`Sheet.natural_key`), when it has one: what identifies a row without a code."""
+    if not sheet.natural_key:
+        return []
+    parts = " + ".join(f"{p.zh} `{p.en}`" for p in sheet.natural_parts)
+    return [
+        f"自然键 / Natural key: {parts}. 编码可空:按自然键在工作簿和数据库中识别,新行由导入分配 "
+        f"`{sheet.prefix}-<区划代码>-N<序号>` / the code may be blank: the row is found by its key (workbook, then "
+        f"graph), a new one is assigned `{sheet.prefix}-<area code>-N<number>`.",
+        "",
+    ]
+
+
 def _entry_rules() -> list[str]:
     """The rules a cell is judged by beyond its kind (`loaders.hints`), with the columns they apply to."""
     digits = [f"{s.zh}.{c.zh}" for s in NODE_SHEETS for c in s.columns if c.as_text and c.name != "code"]
@@ -129,6 +145,10 @@ def _entry_rules() -> list[str]:
         f"  than {EXCEL_DIGITS} digits (Excel keeps {EXCEL_DIGITS}), fails its check, or reads in scientific notation.",
         "- A personal cell still holding an error workbook's mask (`*`) is refused: retype it from the source.",
         "- Every problem names its sheet, row, column letter and header (C列 身份证号 / column C), and why.",
+        "- 自然键 / Natural keys: a row whose code is blank is identified by its sheet's natural key (above); two",
+        "  such rows with one key are refused (自然键重复 / duplicate natural key, an ID number masked). A link cell",
+        "  may name such a row by its key, parts joined by `/` (`XQ-420602001001-01/3栋/2/301`; a member: the ID",
+        "  number); a row that has a code is named by its code. See docs/import.md.",
     ]
 
 

@@ -70,7 +70,8 @@ def _input_type(sheet: Sheet, name: str) -> type:
         else:
             py = list[str] if item.many else str
             doc = f"{item.zh} / {item.en}" + (" (必填 / required)" if item.required else "")
-        if field == "code":
+        if field == "code":  # an edit names its node by code, natural key or not (`loaders.edits`)
+            doc = f"{item.zh} / {item.en} (必填 / required)"
             ns["__annotations__"][field] = str
             ns[field] = strawberry.field(description=doc)
         else:

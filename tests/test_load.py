@@ -160,11 +160,12 @@ def bad_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ],
             "楼栋": [
                 _zh("Building"),
-                ["LD-420602001001-0001", "1栋", "0", "2", "WG-420602001001-01", "XQ-420602001001-01"],  # floors 0
-                ["LD-420602001001-0002", "2栋", "6", "2", "XQ-420602001001-01", ""],  # parent of wrong type
+                ["LD-420602001001-0001", "1栋", "", "0", "2", "WG-420602001001-01", "XQ-420602001001-01"],  # floors 0
+                ["LD-420602001001-0002", "2栋", "", "6", "2", "XQ-420602001001-01", ""],  # parent of wrong type
                 [
                     "LD-420602001002-0001",
                     "1栋",
+                    "",
                     "6",
                     "2",
                     "WG-420602001001-01",
@@ -462,8 +463,8 @@ async def test_skip_invalid_loads_valid_rows_and_writes_rejected_ones(empty: Gra
             ],
             "楼栋": [
                 _zh("Building"),
-                ["LD-420602001001-0001", "1栋", "6", "2", "WG-420602001001-01", ""],
-                ["LD-420602001001-0002", "2栋", "6", "2", "WG-420602001001-02", ""],  # names a rejected grid
+                ["LD-420602001001-0001", "1栋", "", "6", "2", "WG-420602001001-01", ""],
+                ["LD-420602001001-0002", "2栋", "", "6", "2", "WG-420602001001-02", ""],  # names a rejected grid
             ],
         },
     )
@@ -523,7 +524,7 @@ async def test_a_sheet_of_100000_rows(empty: Graph, tmp_path: Path) -> None:
     ws = wb.create_sheet("楼栋")
     ws.append(_zh("Building"))
     for b in range(1, 501):
-        ws.append([f"LD-420602001001-{b:04d}", f"{b}栋", 20, 5, "WG-420602001001-01", ""])
+        ws.append([f"LD-420602001001-{b:04d}", f"{b}栋", "", 20, 5, "WG-420602001001-01", ""])
     ws = wb.create_sheet("住户")
     ws.append(_zh("Household"))
     for i in range(100_000):

@@ -17,7 +17,7 @@ from typing import Any, LiteralString
 import pytest
 
 from core.model import LINK_SHEETS, NODE_SHEETS
-from graph import entities, statistics
+from graph import entities, natural, statistics
 from graph.driver import Graph
 from graph.loading import NameBy, existing_codes, merge_links, stale_links, upsert_links, upsert_nodes
 from graph.migrations import migrate
@@ -46,6 +46,9 @@ def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
             for hop in (forward, *backward):
                 yield f"read {hop}", entities.hop_query(hop)
         yield f"read {label} by code", entities.by_code_query(label)
+        if sheet.natural_key:  # a row without a code: its node found by natural key, a new code's number
+            yield f"natural key {label}", natural.find_by_natural_key(label)
+            yield f"top number {label}", natural.top_sequence(label)
     for sheet in LINK_SHEETS:
         outgoing, incoming = entities.link_sheet_hops(sheet)
         for hop in (*outgoing, *incoming):
@@ -61,7 +64,9 @@ def per_row_statements() -> Iterator[tuple[str, LiteralString]]:
                 )
 
 
-PARAMETERS: dict[str, Any] = {"rows": [], "pairs": [], "codes": [], "scope": None, "scopeProperty": None}
+PARAMETERS: dict[str, Any] = {
+    "rows": [], "pairs": [], "codes": [], "scope": None, "scopeProperty": None, "keys": [], "stems": [],
+}  # fmt: skip
 
 
 def _operators(plan: dict[str, Any]) -> Iterator[str]:

@@ -248,7 +248,7 @@ async def test_the_error_workbook_and_the_problems_show_no_typed_number(tmp_path
         ],
         "楼栋": [
             _zh("Building"),
-            ["LD-420602001001-0001", "1栋", "138-1234-5678", "2", "WG-420602001001-01", ""],  # floors
+            ["LD-420602001001-0001", "1栋", "", "138-1234-5678", "2", "WG-420602001001-01", ""],  # floors
         ],
     }
     for name, rows in sheets.items():

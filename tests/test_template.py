@@ -180,7 +180,8 @@ def test_instructions_list_prefix_order_and_required_columns(book: Workbook) -> 
         for name in later:
             assert name in first.split("(", 1)[1], (sheet.key, name)
         required, _, one_of = required.partition(";")  # a sheet placed by one of several links names them after
-        assert required.split("、") == [i.zh for i in sheet.items if i.required], sheet.key
+        natural = [f"编码或自然键({'+'.join(p.zh for p in sheet.natural_parts)})"] if sheet.natural_key else []
+        assert required.split("、") == [i.zh for i in sheet.items if i.required] + natural, sheet.key
         places = [lk.zh for lk in sheet.places] if len(sheet.places) > 1 else []
         assert (one_of.split("至少填一项")[0].split("、") if one_of else []) == places, sheet.key
     for sheet in SHEETS:  # the column table: each link column with its targets' Chinese names
