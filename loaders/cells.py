@@ -105,13 +105,24 @@ def convert_cells(raw: RawSheet, problems: list[Problem]) -> Iterator[Converted]
         if is_node:
             code = str(props.get("code", ""))
             if not code and natural and not bad and (code_at < 0 or not cells[code_at].strip()):
-                reason = natural_missing(natural, props, refs)
-                if reason is not None:
-                    fail(number, "code", "", *reason)
-                    bad = True
+                bad = _keyless(natural, number, props, refs, fail)
         else:
             code = f"{(refs.get(links[0][0]) or [''])[0]}>{(refs.get(links[1][0]) or [''])[0]}"
         yield number, cells, code, props, refs, bad
+
+
+def _keyless(
+    parts: tuple[Column | Link, ...],
+    number: int,
+    props: dict[str, Any],
+    refs: dict[str, list[str]],
+    fail: Callable[..., None],
+) -> bool:
+    """Whether a row without a code lacks part of its natural key (`natural_missing`), said on its code column."""
+    reason = natural_missing(parts, props, refs)
+    if reason is not None:
+        fail(number, "code", "", *reason)
+    return reason is not None
 
 
 def natural_missing(

@@ -297,3 +297,28 @@ async def test_assigned_codes_reach_the_writer_whether_rows_stay_in_memory_or_sp
     finally:
         in_memory.close()
         spilled.close()
+
+
+async def test_members_living_elsewhere_without_codes_get_their_communitys_codes(
+    emptied: Graph,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Natural keys meet the places rule: a member with no household and no code, placed by its branch (named by
+    key) or by its community code alone, gets a code counted in that community, the same on a reload."""
+    ds = dataset()
+    ds.add("PartyMember", name="异地党员甲", id_number=_id(4), status="预备党员", household_code="",
+           branch_code=f"{A}/檀溪社区党委/檀溪第一支部", community_code="")  # fmt: skip
+    ds.add("PartyMember", name="异地党员乙", id_number=_id(5), status="正式党员", household_code="",
+           branch_code="", community_code=A)  # fmt: skip
+    path = _write(ds, tmp_path / "elsewhere.xlsx")
+    await load_file(path, emptied)
+    members = await _codes(emptied, "PartyMember", "idNumber")
+    assert members[_id(4)] == f"DY-{A}-N0004"
+    assert members[_id(5)] == f"DY-{A}-N0005"
+    rows = await emptied.read_rows(
+        "MATCH (p:PartyMember) WHERE p.idNumber IN $ids RETURN DISTINCT p.communityCode AS c", {"ids": [_id(4), _id(5)]}
+    )
+    assert rows == [{"c": A}]
+    first = await _state(emptied)
+    await load_file(path, emptied)
+    assert await _state(emptied) == first
