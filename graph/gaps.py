@@ -287,6 +287,26 @@ def cursor_of(gap: Gap) -> tuple[int, str]:
     return RULES.index(gap.rule), gap.code
 
 
+async def count_kinds(
+    tx: AsyncManagedTransaction, rules: tuple[GapRule, ...], level: str, params: dict[str, Any]
+) -> dict[str, int]:
+    """How many entities break each of `rules` inside a scope of `level` (`count_query`), summed per kind."""
+    counts: dict[str, int] = {}
+    for rule in rules:
+        record = await (await tx.run(count_query(RULES.index(rule), level), params)).single()
+        counts[rule.kind] = counts.get(rule.kind, 0) + (record["n"] if record else 0)
+    return counts
+
+
+async def kind_codes(tx: AsyncManagedTransaction, level: str, params: dict[str, Any]) -> dict[str, set[str]]:
+    """The codes of the entities breaking each rule inside a scope of `level` (`codes_query`), per kind."""
+    codes: dict[str, set[str]] = {}
+    for index, rule in enumerate(RULES):
+        record = await (await tx.run(codes_query(index, level), params)).single()
+        codes.setdefault(rule.kind, set()).update(record["codes"] if record else ())
+    return codes
+
+
 async def gaps(
     graph: Graph,
     scope: Scope,
@@ -313,11 +333,7 @@ async def _gaps(
     params: dict[str, Any] = {"scope": scope.code, "community": scope.community, "asOf": as_of}
     if await (await tx.run(area_query(scope.level), params)).single() is None:
         raise AreaNotFound(scope.code)
-    counts: dict[str, int] = {}
-    if with_counts:
-        for rule in rules:
-            record = await (await tx.run(count_query(RULES.index(rule), scope.level), params)).single()
-            counts[rule.kind] = counts.get(rule.kind, 0) + (record["n"] if record else 0)
+    counts = await count_kinds(tx, rules, scope.level, params) if with_counts else {}
 
     async def fetch(index: int, start: str, limit: int) -> list[Gap]:
         rule = RULES[index]

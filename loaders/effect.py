@@ -23,7 +23,7 @@ from neo4j import AsyncManagedTransaction
 from core.areas import AREA_LEVELS, area_code, level_of
 from graph.coverage import coverage
 from graph.driver import Graph
-from graph.gaps import RULES, codes_query, count_query
+from graph.gaps import RULES, count_kinds, kind_codes
 from graph.scope import Scope, area_query
 from loaders.plan import Plan
 from loaders.prune import prune_area
@@ -81,36 +81,22 @@ def load_scope(plan: Plan) -> Scope | None:
 async def measure(graph: Graph, scope: Scope, as_of: date | None = None) -> Figures:
     """The scope's gap counts per kind and coverage on `as_of` (today); nothing when the scope is not in the graph."""
     day = (as_of or date.today()).isoformat()
-    if scope.level in SPLIT_LEVELS:
-        codes = await graph.read(_gap_codes, scope, day)
-        if codes is None:
-            return Figures(codes={})
-        counted = {kind: len(found) for kind, found in codes.items()}
-    else:
-        codes, counted = None, await graph.read(_gap_counts, scope, day)
-        if counted is None:
-            return Figures()
+    read = await graph.read(_gaps, scope, day)
+    if read is None:
+        return Figures(codes={} if scope.level in SPLIT_LEVELS else None)
+    counted, codes = read
     report = await coverage(graph, scope, day)
     return Figures(counted, {k: (f.units, f.covered) for k, f in report.scope.figures.items()}, codes)
 
 
-async def _gap_counts(tx: AsyncManagedTransaction, scope: Scope, day: str) -> dict[str, int] | None:
+async def _gaps(
+    tx: AsyncManagedTransaction, scope: Scope, day: str
+) -> tuple[dict[str, int], dict[str, set[str]] | None] | None:
+    """The scope's gap counts per kind, and in `SPLIT_LEVELS` their codes; None when the scope is not in the graph."""
     params: dict[str, Any] = {"scope": scope.code, "community": scope.community, "asOf": day}
     if await (await tx.run(area_query(scope.level), params)).single() is None:
         return None
-    counts: dict[str, int] = {}
-    for index, rule in enumerate(RULES):
-        record = await (await tx.run(count_query(index, scope.level), params)).single()
-        counts[rule.kind] = counts.get(rule.kind, 0) + (record["n"] if record else 0)
-    return counts
-
-
-async def _gap_codes(tx: AsyncManagedTransaction, scope: Scope, day: str) -> dict[str, set[str]] | None:
-    params: dict[str, Any] = {"scope": scope.code, "community": scope.community, "asOf": day}
-    if await (await tx.run(area_query(scope.level), params)).single() is None:
-        return None
-    codes: dict[str, set[str]] = {}
-    for index, rule in enumerate(RULES):
-        record = await (await tx.run(codes_query(index, scope.level), params)).single()
-        codes.setdefault(rule.kind, set()).update(record["codes"] if record else ())
-    return codes
+    if scope.level in SPLIT_LEVELS:
+        codes = await kind_codes(tx, scope.level, params)
+        return {kind: len(found) for kind, found in codes.items()}, codes
+    return await count_kinds(tx, RULES, scope.level, params), None
