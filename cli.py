@@ -82,6 +82,7 @@ def serve() -> None:
 
     _logging()
     settings = get_settings()
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with supervised_database(settings, supervise=settings.supervise) as (uri, supervisor):
             if settings.demo_profile != "none":
@@ -97,6 +98,21 @@ def serve() -> None:
             )
     except LocalNeo4jError as exc:
         raise _fail(str(exc)) from None
+    except _Terminated:
+        typer.echo("已停止 / stopped (SIGTERM)")
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: unwinds `serve` so the local Neo4j it started is stopped cleanly before the process ends."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM's handler in `serve`. uvicorn catches SIGTERM while it serves, shuts down, then raises the signal
+    again once its own handler is gone: with the default action the process would end there, before `serve`'s
+    `with` blocks stop the local Neo4j (the JVM then lingers until it notices, and its pid file stays behind).
+    Raised as an exception instead, the blocks unwind. A second SIGTERM meanwhile ends the process at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise _Terminated
 
 
 async def _load_demo_if_empty(profile: str, uri: str) -> None:
