@@ -8,7 +8,9 @@ affected. With each request running at most GRASSROOTS_REQUEST_CONCURRENCY trans
 one account holds at most the product of the two of the NEO4J_POOL_SIZE connections.
 
 An account that has used its share of the database for the minute (`graph.fairness`) is refused here too, before
-its request is read: `429 RATE_LIMITED` with `Retry-After`.
+its request is read: `429 RATE_LIMITED` with `Retry-After` — on the paths that spend database time
+(`DATABASE_PATHS`: the API and the reports) only. The page and the IDEs read nothing from the graph, so they are
+still served: the page then shows the API's refusal in its own words instead of a bare JSON answer.
 
 Both refusals need only the login, so `access.web.RequireSignIn` asks `AccountLimits.refusal` as soon as the token
 is checked, before the account is read from the graph: a client looping on refusals costs the service a token
@@ -37,6 +39,8 @@ log = logging.getLogger("grassroots.access")
 
 #: Seconds a refused client is told to wait (its own requests in flight are usually done by then).
 RETRY_AFTER = 1
+#: Where a signed-in request spends database time (path prefixes): only these are refused for the share.
+DATABASE_PATHS = ("/graphql", "/reports/")
 
 
 class AccountLimits:
@@ -50,7 +54,8 @@ class AccountLimits:
 
     def refusal(self, login: str, path: str) -> Response | None:
         """The 429 answer when `login` is over its share or has `limit` requests in flight (logged), else None."""
-        refused = self.over_share(login) if self.over_share is not None else None
+        over_share = self.over_share if path.startswith(DATABASE_PATHS) else None
+        refused = over_share(login) if over_share is not None else None
         if refused is not None:
             log.warning("account_share_refused login=%s limit_s=%g path=%s", login, refused.limit, path)
             return _refusal(path, RATE_LIMITED, str(refused), refused.retry_after)

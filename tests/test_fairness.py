@@ -198,6 +198,9 @@ async def test_an_account_past_its_share_is_refused_and_another_is_answered(
         assert 1 <= int(again.headers["retry-after"]) <= 60
         answered = (await light.post("/graphql", json={"query": "{ me { login } }"})).json()
         assert answered == {"data": {"me": {"login": LIGHT}}}
+        page = await heavy.get("/")  # the page reads nothing from the graph: still served, to say why in its words
+        assert page.status_code == 200
+        assert "text/html" in page.headers["content-type"]
     assert shared_out.app.state.graph.db_time.used(HEAVY) >= SHARE
 
 
