@@ -35,9 +35,9 @@ const LADDER = {
 const EXPAND_BUDGET = 300;
 
 /**
- * What opening a scope asks, in the order `pick` uses it: its coverage, its monthly history and each level of detail
- * of its network (none for a street or larger: drawn from coverage's children). One builder, so a request sent
- * early (`sendEarly`) has exactly the variables `pick` asks with.
+ * What opening a scope asks, in the order `pick` uses it: its coverage, each level of detail of its network (none
+ * for a street or larger: drawn from coverage's children) and, once drawn, its monthly history. One builder, so a
+ * request sent early (`sendEarly`) has exactly the variables `pick` asks with.
  */
 function scopeRequests(code, level, asOf) {
   return {
@@ -232,8 +232,6 @@ async function pick(area) {
     const asOf = state.asOf || null;
     const requests = scopeRequests(area.code, level, asOf);
     const coverageP = ask(requests.coverage);
-    const historyP = ask(requests.history);
-    historyP.catch(() => {}); // shown when it comes; its failure only leaves the trend cells empty
     // Every level of detail is asked at once (answers in parallel); the first that fits the budget and reads
     // at "fit" is drawn.
     const ladder = requests.ladder.map((request) => ask(request));
@@ -280,9 +278,6 @@ async function pick(area) {
     }
     const laidOut = performance.now();
     renderFigures($("#coverage-figures"), coverage);
-    historyP.then((h) => {
-      if (token === state.token) renderTrends($("#coverage-figures"), h.coverageHistory);
-    }, () => {});
     dashboard.show(coverage);
     if (token !== state.token) return;
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
@@ -298,6 +293,11 @@ async function pick(area) {
     const shown = DEBUG ? `${message} · ${Math.round(ms)} ms` : message;
     status(shown, document.body.dataset.mode === "collapsed" ? "warn" : "");
     document.body.dataset.drawn = area.code;
+    // The trend lines are asked once the picture is painted: a street's or larger area's history is the dearest of
+    // a scope's answers, and the picture should not share the server with it. Its failure leaves the cells empty.
+    ask(requests.history).then((h) => {
+      if (token === state.token) renderTrends($("#coverage-figures"), h.coverageHistory);
+    }, () => {});
   } catch (err) {
     if (token !== state.token) return;
     status(err.message, "error");
@@ -492,7 +492,7 @@ async function main() {
   const wanted = params.get("scope");
   if (wanted && /^(\d{12}|WG-\d{12}-[\w-]+)$/.test(wanted)) {
     const first = scopeRequests(wanted, levelOf(wanted), state.asOf || null);
-    [first.coverage, first.history, ...first.ladder].forEach(sendEarly);
+    [first.coverage, ...first.ladder].forEach(sendEarly);
   }
   let data;
   try {
@@ -500,6 +500,7 @@ async function main() {
   } catch (err) {
     status(err.message, "error");
     $("#tree").textContent = err.message;
+    document.body.dataset.drawn = "error";
     return;
   }
   for (const v of data.gapKinds.enumValues) state.gapNames[v.name] = v.description;
