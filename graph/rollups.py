@@ -100,10 +100,16 @@ def covered_property(key: str) -> LiteralString:
 def day_index(rollup: str, day: str = "date($asOf)") -> LiteralString:
     """The index into the rollup's timeline of the last change on or before `day` (a Cypher date expression), or
     -1 when `day` lies in its current stretch (no array is read then)."""
+    return timeline_index(f"{rollup}.currentFrom", f"{rollup}.currentUntil", f"{rollup}.days", day)
+
+
+def timeline_index(since: str, until: str, timeline: str, day: str) -> LiteralString:
+    """`day_index` from Cypher expressions for a rollup's current stretch (`since`, `until`) and its `timeline`
+    (e.g. variables a query read them into once)."""
     return cast(
         LiteralString,
-        f"CASE WHEN {rollup}.currentFrom <= {day} AND {day} <= {rollup}.currentUntil THEN -1 "
-        f"ELSE size([kt IN {rollup}.days WHERE kt <= {day}]) - 1 END",
+        f"CASE WHEN {since} <= {day} AND {day} <= {until} THEN -1 "
+        f"ELSE size([kt IN {timeline} WHERE kt <= {day}]) - 1 END",
     )
 
 
