@@ -251,3 +251,25 @@ async def test_responses_carry_chinese_as_utf8_not_escapes(client: AsyncClient, 
     response = await client.post("/graphql", json={"query": "{ cities { name } }"})
     assert city["name"] in response.text
     assert "\\u" not in response.text
+
+
+AREA_TREE = "{ cities { code name districts { code name streets { code name communities { code name } } } } }"
+
+
+async def test_the_area_tree_is_every_area_in_code_order(client: AsyncClient, graph: Graph) -> None:
+    """The page's area tree (read for each city in one query, `resolve_cities`) lists every area under its parent,
+    each level in code order, with its name: the graph's own list, read directly."""
+    data = await data_of(client, AREA_TREE)
+    got = [
+        (c["code"], d["code"], s["code"], (m["code"], m["name"]))
+        for c in data["cities"]
+        for d in c["districts"]
+        for s in d["streets"]
+        for m in s["communities"]
+    ]
+    rows = await graph.read_rows(
+        "MATCH (m:Community) RETURN m.cityCode AS c, m.districtCode AS d, m.streetCode AS s, m.code AS m, "
+        "m.name AS name ORDER BY c, d, s, m"
+    )
+    assert got == [(r["c"], r["d"], r["s"], (r["m"], r["name"])) for r in rows]
+    assert len(got) >= 4
