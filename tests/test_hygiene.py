@@ -7,6 +7,7 @@ generated on first use (0600, reused), never shared, and a server with the forme
 
 from __future__ import annotations
 
+import logging
 import stat
 from pathlib import Path
 
@@ -14,11 +15,13 @@ import pytest
 from httpx import AsyncClient
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
+from starlette.applications import Starlette
+from starlette.types import Message
 
 from graph.local import LocalNeo4j, database_uri, free_port
 from graph.password import FORMER_DEFAULT, PasswordMissing, neo4j_password, password_file
 from graph.settings import PROJECT_ROOT, Settings
-from tests.helpers import SUITE_ADMIN, make_settings, own_app
+from tests.helpers import SUITE_ADMIN, bearer, make_settings, own_app
 
 ME = {"query": "{ me { login } }"}
 INTROSPECT = {"query": "{ __schema { queryType { name } } }"}
@@ -74,6 +77,32 @@ async def test_every_answer_carries_the_hygiene_headers(client: AsyncClient, ano
     for answer in answers:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["referrer-policy"] == "same-origin"
+
+
+async def test_a_client_gone_mid_body_is_a_log_line_not_an_exception(
+    app: Starlette, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A signed-in POST whose client hangs up after part of its body (a closed tab): the app returns without raising
+    (the ASGI server would log "Exception in ASGI application" with a traceback), sends nothing, logs one line."""
+    token = bearer(settings, SUITE_ADMIN)["Authorization"].encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+             "client": ("127.0.0.1", 50000), "server": ("test", 80),
+             "headers": [(b"host", b"test"), (b"content-type", b"application/json"), (b"content-length", b"40"),
+                         (b"authorization", token)]}  # fmt: skip
+    messages = iter([{"type": "http.request", "body": b'{"query": "{ me', "more_body": True}])
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO, logger="grassroots.http"):
+        await app(scope, receive, send)
+    assert sent == []
+    assert any("client_disconnected" in r.getMessage() and "/graphql" in r.getMessage() for r in caplog.records)
 
 
 async def test_no_page_may_be_framed(client: AsyncClient) -> None:
