@@ -5,7 +5,7 @@
 // parent (HOME) — "+楼栋 12 · 空白 2" under a grid's name, a red badge for the gaps they hold — and opened on
 // demand (double-click), so a view stays small without hiding where the gaps are.
 import { toSvg } from "./export.js";
-import { FAMILY_OF, HOME, cyStyle, rateColour } from "./style.js";
+import { FAMILY_OF, HOME, cyStyle, rateData } from "./style.js";
 
 const ROW_GAP = 56; // vertical room between two rows (px)
 const LINE_GAP = 14; // vertical room between two lines of a wrapped row (px)
@@ -334,8 +334,7 @@ export class Drawing {
       const data = { id, code: c.code, type: c.type, typeName: c.typeName, label: c.name, level: 1, gaps,
         collapsed: true, counts: c.counts, display: `${breakable(c.name)}\n${figuresText(c)}`, gapCount: c.gapCount ?? 0 };
       if (shade) {
-        Object.assign(data, { rate: shade.rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329",
-          w: shade.size, h: Math.round(shade.size * 0.5) });
+        Object.assign(data, rateData(shade.rate, shade), { w: shade.size, h: Math.round(shade.size * 0.5) });
       }
       nodes.push({
         group: "nodes",
@@ -454,8 +453,7 @@ export class Drawing {
         const units = areas.reduce((k, a) => k + a.units, 0);
         const covered = areas.reduce((k, a) => k + a.covered, 0);
         const rate = units ? covered / units : null;
-        const shade = rateColour(rate);
-        n.data({ rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329" });
+        n.data(rateData(rate));
         n.addClass("org-rated");
         coloured += 1;
       });
@@ -468,7 +466,7 @@ export class Drawing {
     this.cy.batch(() => {
       this.cy.nodes(".rated").forEach((n) => {
         const shade = rated(n.data());
-        n.data({ rate: shade.rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329" });
+        n.data(rateData(shade.rate, shade));
       });
     });
   }

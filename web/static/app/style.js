@@ -82,6 +82,12 @@ export function rateColour(rate) {
   return { fill: hex, light: 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140 };
 }
 
+/** A rated node's data (`node.rated`, `node.org-rated` read them): its rate, its fill and the ink of its label.
+ *  `shade`: `rateColour(rate)`'s answer, when the caller has it already. */
+export function rateData(rate, shade = rateColour(rate)) {
+  return { rate, fill: shade.fill, ink: shade.light ? "#ffffff" : "#1f2329" };
+}
+
 /** The scale's legend: a gradient bar from 0 to 100 % under the metric's name. */
 export function renderScale(el, metricName, hint = "颜色越深覆盖率越低;大小按住户数 / darker: lower rate; size: households") {
   const stops = RATE_STOPS.map(([at]) => `${rateColour(at).fill} ${at * 100}%`).join(", ");
