@@ -255,7 +255,8 @@ class Crowd:
                         user.communities += street["communities"]
 
     async def open_scope(self, user: User, community: bool = False, area: tuple[str, str] | None = None) -> None:
-        """main.js `pick`: coverage, its history and (a community or grid) the network at once.
+        """main.js `pick`: coverage and (a community or grid) the network at once, then the history (the page asks
+        for it once the picture is painted).
 
         `community`: open one of the user's communities; `area`: open this (code, level), as a double-click on a
         collapsed drawing's child area does.
@@ -275,15 +276,13 @@ class Crowd:
         if area is not None:
             code, level = area
         user.scope = code
-        asked = [
-            self.gql(user, f"page: coverage of a {level}", COVERAGE, {"scope": code}),
-            self.gql(user, f"page: coverage history of a {level}", HISTORY, {"scope": code, "to": None}),
-        ]
+        asked = [self.gql(user, f"page: coverage of a {level}", COVERAGE, {"scope": code})]
         if level in DEPTH:
             variables = {"root": code, "depth": DEPTH[level], "max": BUDGET, "households": False}
             asked.append(self.gql(user, f"page: network of a {level}", NETWORK, variables))
         answers = await asyncio.gather(*asked)
-        network = answers[2] if len(answers) > 2 else None
+        await self.gql(user, f"page: coverage history of a {level}", HISTORY, {"scope": code, "to": None})
+        network = answers[1] if len(answers) > 1 else None
         if network is not None and not network["network"]["truncated"]:
             user.nodes = network["network"]["nodes"]
             user.buildings = [n["code"] for n in user.nodes if n["type"] == "Building"] or user.buildings

@@ -9,8 +9,9 @@ audit workbooks at a small share; each user its own account and bearer token) ru
 client on loopback, in phases of a fixed duration:
 
 1. warm-up (not reported); 2. 20 users; 3. 20 users and the abusive client (`bench.abuser`, its own process and
-account); 4. 100 users; 5. 100 users and the abusive client; 6. 100 users again, after the abuse; 7. 100 users,
-and kill -9 of the Neo4j JVM `KILL_AT` seconds in.
+account); 4. 100 users warming up (not reported: the first visits of their scopes pay first plans and pages, and
+the abused phase must not be charged for them); 5. 100 users; 6. 100 users and the abusive client; 7. 100 users
+again, after the abuse; 8. 100 users, and kill -9 of the Neo4j JVM `KILL_AT` seconds in.
 
 Per phase: requests answered well per second, latency p50/p95/p99 of every request (a failed one counts its own
 time, a timed-out one its `crowd.TIMEOUT`), failures by kind, the host's load average, the service's and
@@ -443,6 +444,7 @@ def phases(seconds: float, quick: bool, users: tuple[int, int]) -> list[Phase]:
         Phase("warm-up", "warm-up", few, min(10.0, seconds)),
         Phase(f"{few} users", "plain", few, seconds),
         Phase(f"{few} users + 1 abusive client", "abused", few, seconds),
+        Phase(f"{many} users, warm-up", "warm-up", many, seconds),
         Phase(f"{many} users", "plain", many, seconds),
         Phase(f"{many} users + 1 abusive client", "abused", many, seconds),
         Phase(f"{many} users, after the abuse", "after", many, seconds),
@@ -513,9 +515,9 @@ def _line(r: dict[str, Any]) -> str:
 
 
 def _pairs(run: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each abused phase with the unabused phase of as many users that had the lowest p95, same run: the first
-    phase of 100 users is cold (their first scopes' plans and pages), the one after the abuse warm; judging the
-    abuse against the warmer of the two keeps a cold phase from hiding it."""
+    """Each abused phase with the unabused phase of as many users that had the lowest p95, same run: the phases
+    before and after the abuse (since 2026-12-07 20:30 both follow a warm-up of as many users; before, the first
+    was cold); judging the abuse against the better of the two keeps a slow phase from hiding it."""
     pairs = []
     for abused in (p for p in run["phases"] if p["kind"] == "abused"):
         clean = [p for p in run["phases"] if p["kind"] in ("plain", "after") and p["users"] == abused["users"]]
@@ -642,8 +644,8 @@ def report(history: dict[str, dict[str, Any]]) -> str:
             "(one in ten an admin of the whole city, two in ten auditors of a street, the rest viewers of a "
             "street). A user loads the page (its area tree) and then, thinking "
             f"{newest['think'] / 2:.1f}–{newest['think'] * 1.5:.1f} s between actions, sends what the page sends (web/static/app: open a "
-            "scope = `coverage`, its monthly history and, for a community or grid, `network` at once (a street "
-            "or larger is drawn from coverage's children), a community's grids, the search box, a node's chain, coverage "
+            "scope = `coverage` and, for a community or grid, `network` at once (a street or larger is drawn "
+            "from coverage's children), then its monthly history, a community's grids, the search box, a node's chain, coverage "
             "or id, expanding a node), the API's typical queries (a street's first 50 gaps, the nested street, a "
             "building's households) and, for the auditors and admins, `/reports/audit.xlsx` of a community or "
             "their street (" + ", ".join(f"{k} {v} %" for k, v in crowd.WEIGHTS.items()) + " of actions). "
