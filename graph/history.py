@@ -97,7 +97,7 @@ def history_query(level: str, keys: tuple[str, ...]) -> LiteralString:
     ]
     arrays = ", ".join(f"c.{prop} AS {name}, c.now_{prop} AS now_{name}" for name, prop in props)
     carried = ", ".join(f"{name}, now_{name}" for name, _ in props)
-    sums = ", ".join(f"sum(CASE WHEN i < 0 THEN now_{name} ELSE {name}[i] END) AS {name}" for name, _ in props)
+    sums = ", ".join(f"sum({rollups.value_at(f'now_{name}', name, 'i')}) AS {name}" for name, _ in props)
     index = rollups.timeline_index("since", "until", "timeline", "day")
     return cast(
         LiteralString,

@@ -115,7 +115,13 @@ def timeline_index(since: str, until: str, timeline: str, day: str) -> LiteralSt
 
 def at_day(rollup: str, prop: str, index: str) -> LiteralString:
     """The rollup's `prop` (a units or covered property) at timeline index `index` (-1: its current value)."""
-    return cast(LiteralString, f"CASE WHEN {index} < 0 THEN {rollup}.now_{prop} ELSE {rollup}.{prop}[{index}] END")
+    return value_at(f"{rollup}.now_{prop}", f"{rollup}.{prop}", index)
+
+
+def value_at(now: str, timeline: str, index: str) -> LiteralString:
+    """`at_day` from Cypher expressions for a property's current value (`now`) and its array (`timeline`), e.g.
+    variables a query read them into once."""
+    return cast(LiteralString, f"CASE WHEN {index} < 0 THEN {now} ELSE {timeline}[{index}] END")
 
 
 def _now_values(rollup: str, index: str) -> str:
