@@ -5,8 +5,9 @@ and its own seeded `random.Random`, so a run's mix is the same every time. A use
 area tree, `AREA_TREE`), then loops: think (uniform around `think` seconds), pick an action by its weight, send
 its requests, as web/static/app/*.js sends them (the same GraphQL documents, the same variables):
 
-- open a scope (main.js `pick`): `coverage`, its monthly `coverageHistory` and, for a community or a grid, its
-  `network`, sent at once (a street, district or city is drawn from `coverage`'s children: no network);
+- open a scope (main.js `pick`): `coverage` and, for a community or a grid, its `network` (one request with its
+  levels of detail) at once, then its monthly `coverageHistory` (a street, district or city is drawn from
+  `coverage`'s children: no network);
 - the tree (tree.js): a community's grids; the search box: a community's name, two characters of it;
 - a node of the last drawing (details.js): its responsibility chain, an area's coverage, or `node(id)`;
   expand it (main.js `expand`): `network` depth 1 around it;
@@ -44,10 +45,11 @@ SEARCH = """query($name: String!) {
     totalCount edges { node { code type typeName label } }
   }
 }"""
-NETWORK = """query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!) {
-  network(root: $root, depth: $depth, maxNodes: $max, households: $households) {
-    root truncated
-    nodes { id code type typeName label level depth gaps households householdsWithoutCentral }
+NETWORK = """query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!, $levels: [LevelOfDetail!]) {
+  network(root: $root, depth: $depth, maxNodes: $max, households: $households, levelsOfDetail: $levels) {
+    root truncated levelOfDetail
+    nodes { id code type typeName label level depth gaps households householdsWithoutCentral
+      hidden { type typeName count gaps level } }
     edges { id source target type }
   }
 }"""
@@ -73,7 +75,21 @@ CHAIN = """query($code: String!, $scope: String) {
 NODE = "query($id: ID!) { node(id: $id) { id ... on Entity { code type typeName label } } }"
 #: main.js: hops drawn from the scope (only a community or a grid is drawn as a network), the budgets.
 DEPTH = {"community": 4, "grid": 4}
-BUDGET, EXPAND_BUDGET = 1000, 300
+BUDGET, EXPAND_BUDGET = 150, 300
+#: main.js LADDER: a scope's levels of detail, asked in one request (each level's budget is the page's BUDGET
+#: here; a small window asks less).
+LADDER = {
+    "community": [
+        ["Community", "CommunityCommittee", "Grid", "GridBranch", "Compound", "BuildingGroup"],
+        ["Community", "CommunityCommittee", "Grid", "GridBranch", "Compound"],
+        ["Community", "CommunityCommittee", "Grid", "GridBranch"],
+    ],
+    "grid": [
+        ["Grid", "GridBranch", "BuildingGroup", "Compound", "Building", "CentralHousehold"],
+        ["Grid", "GridBranch", "BuildingGroup", "Compound", "Building"],
+        ["Grid", "GridBranch", "BuildingGroup", "Compound"],
+    ],
+}
 #: The type of a collapsed drawing's nodes: a street's child areas are communities, a district's streets.
 CHILD_TYPE = {"street": "Community", "district": "Street", "city": "District"}
 CHAIN_TYPES = {"Household", "Building", "Compound"}
@@ -278,7 +294,8 @@ class Crowd:
         user.scope = code
         asked = [self.gql(user, f"page: coverage of a {level}", COVERAGE, {"scope": code})]
         if level in DEPTH:
-            variables = {"root": code, "depth": DEPTH[level], "max": BUDGET, "households": False}
+            levels = [{"types": types, "maxNodes": BUDGET} for types in LADDER[level]]
+            variables = {"root": code, "depth": DEPTH[level], "max": BUDGET, "households": False, "levels": levels}
             asked.append(self.gql(user, f"page: network of a {level}", NETWORK, variables))
         answers = await asyncio.gather(*asked)
         await self.gql(user, f"page: coverage history of a {level}", HISTORY, {"scope": code, "to": None})

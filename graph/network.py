@@ -147,6 +147,16 @@ class Drawing:
     hidden_gaps: dict[str, dict[str, int]] = field(default_factory=dict)
     truncated: bool = False
     root: str | None = None
+    #: the index in the ladder of the level of detail drawn (`network`'s `ladder`)
+    detail: int = 0
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A level of detail: the labels a drawing keeps (None: every drawn label) and its node budget."""
+
+    labels: tuple[str, ...] | None
+    max_nodes: int
 
 
 def scope_of_node(label: str, node: dict[str, Any]) -> Scope | None:
@@ -163,33 +173,32 @@ async def network(
     graph: Graph,
     code: str,
     depth: int,
-    max_nodes: int,
     with_households: bool,
     caller: Scope | None,
     as_of: str,
-    types: tuple[str, ...] | None = None,
+    ladder: tuple[Detail, ...],
 ) -> Drawing | None:
     """The subgraph around `code`, or None when no such node lies inside the caller's scope.
 
-    `types` (None: every drawn label) keeps the walk to those labels — a level of detail: a community's chain
-    without its buildings — and counts on each drawn node its neighbours of the drawn labels left out
-    (`Drawing.hidden`), so a drawing can show them as one aggregate to open on demand."""
-    return await graph.read(_network, code, depth, max_nodes, with_households, caller, as_of, types)
+    `ladder` holds levels of detail, most detail first; the drawing is of the first whose walk stays within its
+    node budget (the last, truncated, when none does), all in one read transaction: a level that overflows is
+    left as soon as it does, and only the level drawn pays for its gap flags and counts. A level keeps the walk
+    to its labels — a community's chain without its buildings — and counts on each drawn node its neighbours of
+    the drawn labels left out (`Drawing.hidden`), so a drawing can show them as one aggregate to open on demand."""
+    if not ladder:
+        raise ValueError("a ladder holds at least one level of detail")
+    return await graph.read(_network, code, depth, with_households, caller, as_of, ladder)
 
 
 async def _network(
     tx: AsyncManagedTransaction,
     code: str,
     depth: int,
-    max_nodes: int,
     with_households: bool,
     caller: Scope | None,
     as_of: str,
-    types: tuple[str, ...] | None,
+    ladder: tuple[Detail, ...],
 ) -> Drawing | None:
-    labels = [label for label in DRAWN if types is None or label in types]
-    hidden = [label for label in DRAWN if label not in labels]
-    labels += ["Household"] if with_households else []
     node_row = None
     for label in label_of_code(code):
         node_row = await (await tx.run(root_query(label), {"code": code, **scope_params(caller, as_of)})).single()
@@ -197,17 +206,34 @@ async def _network(
             break
     if node_row is None:
         return None
-    root_id = node_row["id"]
-    drawing = Drawing(root=root_id)
     root = node_row["node"]
-    drawing.nodes[root_id] = root
-    drawing.depth[root_id] = 0
     area = scope_of_node(root["_label"], root)
     if caller is not None and (area is None or not area.within(caller)):
         area = caller  # a root above the caller's scope (or city-wide) is drawn with the caller's area only
     # the drawing stays inside its area: no areas above it are drawn (but the root itself)
-    params = {"labels": labels, **scope_params(area, as_of), "above": []}
-    frontier = [root_id]
+    params = {**scope_params(area, as_of), "above": []}
+    for step, detail in enumerate(ladder):
+        labels = [label for label in DRAWN if detail.labels is None or label in detail.labels]
+        labels += ["Household"] if with_households else []
+        last = step == len(ladder) - 1
+        drawing = Drawing(root=node_row["id"], detail=step)
+        drawing.nodes[node_row["id"]] = root
+        drawing.depth[node_row["id"]] = 0
+        await _walk(tx, drawing, {**params, "labels": labels}, depth, detail.max_nodes, stop_early=not last)
+        if drawing.truncated and not last:
+            continue
+        hidden = [label for label in DRAWN if label not in labels]
+        await _finish(tx, drawing, {**params, "labels": labels}, hidden, as_of)
+        return drawing
+    raise AssertionError("unreachable: the last level of detail is always drawn")
+
+
+async def _walk(
+    tx: AsyncManagedTransaction, drawing: Drawing, params: dict[str, Any], depth: int, max_nodes: int, stop_early: bool
+) -> None:
+    """Breadth first from the root, one query per hop, up to `max_nodes`: past it the drawing is `truncated`
+    and, with `stop_early` (a level the ladder will not draw), the walk ends there."""
+    frontier = [next(iter(drawing.nodes))]
     for level in range(1, depth + 1):
         if not frontier or drawing.truncated:
             break
@@ -216,6 +242,8 @@ async def _network(
             if r["id"] not in drawing.nodes:
                 if len(drawing.nodes) >= max_nodes:
                     drawing.truncated = True
+                    if stop_early:
+                        return
                     continue
                 drawing.nodes[r["id"]] = r["node"]
                 drawing.depth[r["id"]] = level
@@ -225,6 +253,12 @@ async def _network(
                 target = r["id"] if source == r["from"] else r["from"]
                 drawing.edges[r["rel"]] = (source, target, r["type"])
         frontier = following
+
+
+async def _finish(
+    tx: AsyncManagedTransaction, drawing: Drawing, params: dict[str, Any], hidden: list[str], as_of: str
+) -> None:
+    """The drawn nodes' gap flags, collapsed household counts and, for the labels left out, hidden counts."""
     by_label: dict[str, list[str]] = {}
     for node_id, node in drawing.nodes.items():
         by_label.setdefault(node["_label"], []).append(node_id)
@@ -245,7 +279,6 @@ async def _network(
                 async for r in await tx.run(hidden_gaps_query(label), {**params, "ids": ids}):
                     if r["n"]:
                         drawing.hidden_gaps.setdefault(r["id"], {})[label] = int(r["n"])
-    return drawing
 
 
 # ---------------------------------------------------------------- partner units

@@ -29,7 +29,7 @@ from schema.imports import ImportRecord, resolve_imports
 from schema.limits import Limits, extensions
 from schema.lookup import EntityConnection, resolve_entity, resolve_node, resolve_nodes, resolve_search
 from schema.mutations import AuditEntry, Mutation, resolve_audit_log
-from schema.network import Network, PartnerNetwork, resolve_network, resolve_partner_network
+from schema.network import LevelOfDetail, Network, PartnerNetwork, resolve_network, resolve_partner_network
 
 __all__ = ["Context", "Query", "build_schema"]
 
@@ -223,8 +223,17 @@ class Query:
                 "(level of detail): neighbours of the other types are counted in each node's `hidden`. Default: all."
             ),
         ] = None,
+        levels_of_detail: Annotated[
+            list[LevelOfDetail] | None,
+            strawberry.argument(
+                description="分层细节阶梯(最详细在前):绘出第一个节点数不超过其上限的层,见 levelOfDetail;"
+                "与 types 二选一 / Levels of detail, most detail first: the first whose nodes stay within its "
+                "budget is drawn (the last, truncated, when none does), and `levelOfDetail` says which — one "
+                "request instead of one per level. Not with `types`."
+            ),
+        ] = None,
     ) -> Network:
-        return await resolve_network(info, root_code, depth, max_nodes, households, as_of, types)
+        return await resolve_network(info, root_code, depth, max_nodes, households, as_of, types, levels_of_detail)
 
     @strawberry.field(description="审计日志(最新在前) / The audit log, newest first.")
     async def audit_log(

@@ -14,11 +14,13 @@ from core.privacy import redact
 from graph import network as nw
 from graph.scope import AreaNotFound
 from schema.common import Context, GapKind, Place, area_not_found, as_of, scope_of, to_date
-from schema.entities import Entity, global_id, make_entity
+from schema.entities import Entity, EntityType, global_id, make_entity
 from schema.errors import UserError
 
 MAX_NODES = 2000
 MAX_DEPTH = 6
+#: Most levels of detail one `network` request may try.
+MAX_LEVELS = 6
 
 
 @strawberry.type(description="未绘出的邻居 / Neighbours of one type a drawing left out (`types`): one aggregate.")
@@ -75,6 +77,22 @@ class Network:
     truncated: bool = strawberry.field(
         description="超出节点上限而被截断 / True when the node budget stopped the walk: narrow the root or depth."
     )
+    level_of_detail: int | None = strawberry.field(
+        description="绘出的是 levelsOfDetail 中的第几层(从 0 起;未给 levelsOfDetail 时为空) / Which of "
+        "`levelsOfDetail` was drawn, from 0 (null without `levelsOfDetail`)."
+    )
+
+
+@strawberry.input(description="一层细节 / A level of detail: the types it draws, and its node budget.")
+class LevelOfDetail:
+    types: list[EntityType] = strawberry.field(  # type: ignore[valid-type]
+        description="只绘这些类型 / Draw only these types (as `network`'s `types`)."
+    )
+    max_nodes: int | None = strawberry.field(
+        default=None,
+        description="该层节点上限(不超过 maxNodes;默认 maxNodes) / This level's node budget, at most the request's "
+        "maxNodes (default: maxNodes) — e.g. the nodes a window can show readably at this level.",
+    )
 
 
 def _node(node_id: str, node: dict[str, Any], drawing: nw.Drawing) -> NetworkNode:
@@ -112,6 +130,7 @@ async def resolve_network(
     households: bool,
     as_of_date: date | None,
     types: list[Any] | None = None,
+    levels_of_detail: list[LevelOfDetail] | None = None,
 ) -> Network:
     """Resolver of `Query.network`."""
     if not 0 <= depth <= MAX_DEPTH:
@@ -119,12 +138,9 @@ async def resolve_network(
     if not 1 <= max_nodes <= MAX_NODES:
         raise UserError(f"maxNodes 应在 1–{MAX_NODES} 之间 / maxNodes must be between 1 and {MAX_NODES}")
     code = root.strip().upper()
-    kept = None if types is None else tuple(t.name for t in types)
-    if kept is not None and not set(kept) & set(nw.DRAWN):
-        drawn = ", ".join(nw.DRAWN)
-        raise UserError(f"types 中没有可绘制的类型 / types names none of the drawn types ({drawn})", BAD_USER_INPUT)
+    ladder = _ladder(types, levels_of_detail, max_nodes)
     drawing = await nw.network(
-        info.context.graph, code, depth, max_nodes, households, info.context.scope, as_of(info, as_of_date), kept
+        info.context.graph, code, depth, households, info.context.scope, as_of(info, as_of_date), ladder
     )
     if drawing is None:
         raise UserError(f"找不到 {code} / no node with code {code} in your scope", NOT_FOUND)
@@ -139,7 +155,39 @@ async def resolve_network(
         nodes=[_node(node_id, n, drawing) for node_id, n in drawing.nodes.items()],
         edges=edges,
         truncated=drawing.truncated,
+        level_of_detail=None if levels_of_detail is None else drawing.detail,
     )
+
+
+def _ladder(
+    types: list[Any] | None, levels_of_detail: list[LevelOfDetail] | None, max_nodes: int
+) -> tuple[nw.Detail, ...]:
+    """The levels of detail to try: `types` (one level) or `levelsOfDetail`, each keeping a drawn type, each
+    budget within the request's `maxNodes` (what the request's cost was judged by)."""
+    if types is not None and levels_of_detail is not None:
+        both = "types 与 levelsOfDetail 只能给一个 / give `types` or `levelsOfDetail`, not both"
+        raise UserError(both, BAD_USER_INPUT)
+    if levels_of_detail is None:
+        ladder = [nw.Detail(None if types is None else tuple(t.name for t in types), max_nodes)]
+    elif not 1 <= len(levels_of_detail) <= MAX_LEVELS:
+        raise UserError(
+            f"levelsOfDetail 应有 1–{MAX_LEVELS} 层 / levelsOfDetail holds 1 to {MAX_LEVELS} levels", BAD_USER_INPUT
+        )
+    else:
+        ladder = [
+            nw.Detail(tuple(t.name for t in level.types), level.max_nodes or max_nodes) for level in levels_of_detail
+        ]
+    for detail in ladder:
+        if detail.labels is not None and not set(detail.labels) & set(nw.DRAWN):
+            drawn = ", ".join(nw.DRAWN)
+            raise UserError(f"types 中没有可绘制的类型 / types names none of the drawn types ({drawn})", BAD_USER_INPUT)
+        if not 1 <= detail.max_nodes <= max_nodes:
+            raise UserError(
+                f"levelsOfDetail 的 maxNodes 应在 1–{max_nodes}(请求的 maxNodes)之间 / a level's maxNodes must be "
+                f"between 1 and the request's maxNodes ({max_nodes})",
+                BAD_USER_INPUT,
+            )
+    return tuple(ladder)
 
 
 @strawberry.type(description="共建单位与社区的联系 / A partner unit linked to a community.")

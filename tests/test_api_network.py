@@ -170,3 +170,84 @@ async def test_search_finds_compounds_red_stations_and_list_entries_by_a_chinese
         assert found["totalCount"] <= 500, (sheet, term)
         hits = {(e["node"]["type"], e["node"]["code"]) for e in found["edges"]}
         assert (kind, entry["code"]) in hits, (sheet, term)
+
+
+LADDER = """
+query($root: String!, $max: Int!, $levels: [LevelOfDetail!], $types: [EntityType!]) {
+  network(root: $root, depth: 4, maxNodes: $max, levelsOfDetail: $levels, types: $types) {
+    truncated levelOfDetail
+    nodes { id code type level gaps hidden { type count gaps } }
+    edges { id source target type }
+  }
+}"""
+#: A community's levels of detail, as the page asks for them (web/static/app/main.js LADDER).
+COMMUNITY_LADDER = [
+    OVERVIEW,
+    ["Community", "CommunityCommittee", "Grid", "GridBranch", "Compound"],
+    ["Community", "CommunityCommittee", "Grid", "GridBranch"],
+]
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    """Two answers draw the same picture (edge ids are numbered per answer)."""
+    assert a["truncated"] == b["truncated"]
+    assert sorted(a["nodes"], key=lambda n: n["id"]) == sorted(b["nodes"], key=lambda n: n["id"])
+    edges = lambda x: sorted((e["source"], e["target"], e["type"]) for e in x["edges"])  # noqa: E731
+    assert edges(a) == edges(b)
+
+
+async def test_levels_of_detail_draw_the_first_level_within_its_budget(
+    client: AsyncClient, small: dict[str, Any]
+) -> None:
+    """One request with a ladder answers what the request for the first level that fits would (issue 24: the page
+    asks once instead of once per level); a level that overflows its own budget is passed over."""
+    community = small["data"].rows["Community"][0]["code"]
+    sizes = []
+    for types in COMMUNITY_LADDER:
+        alone = (await data_of(client, LADDER, root=community, max=2000, levels=None, types=types))["network"]
+        assert not alone["truncated"]
+        assert alone["levelOfDetail"] is None
+        sizes.append(len(alone["nodes"]))
+    assert sizes[0] > sizes[1] > sizes[2]
+    for budgets, expected in (
+        ([sizes[0], sizes[1], sizes[2]], 0),  # the first fits exactly
+        ([sizes[0] - 1, sizes[1], sizes[2]], 1),
+        ([sizes[0] - 1, sizes[1] - 1, 2000], 2),
+        ([sizes[0] - 1, 2000, 2000], 1),  # a later level's budget is its own
+    ):
+        levels = [{"types": t, "maxNodes": m} for t, m in zip(COMMUNITY_LADDER, budgets, strict=True)]
+        got = (await data_of(client, LADDER, root=community, max=2000, levels=levels, types=None))["network"]
+        assert got["levelOfDetail"] == expected, budgets
+        alone = await data_of(client, LADDER, root=community, max=2000, levels=None, types=COMMUNITY_LADDER[expected])
+        _same(got, alone["network"])
+    # None fits: the last level, cut at its budget, as `types` with that budget answers.
+    levels = [{"types": t, "maxNodes": 3} for t in COMMUNITY_LADDER]
+    got = (await data_of(client, LADDER, root=community, max=2000, levels=levels, types=None))["network"]
+    assert got["truncated"]
+    assert (got["levelOfDetail"], len(got["nodes"])) == (2, 3)
+    alone = await data_of(client, LADDER, root=community, max=3, levels=None, types=COMMUNITY_LADDER[2])
+    _same(got, alone["network"])
+    # A level without its own budget has the request's.
+    levels = [{"types": COMMUNITY_LADDER[0]}, {"types": COMMUNITY_LADDER[2]}]
+    got = (await data_of(client, LADDER, root=community, max=sizes[0] - 1, levels=levels, types=None))["network"]
+    assert (got["levelOfDetail"], len(got["nodes"])) == (1, sizes[2])
+
+
+async def test_levels_of_detail_are_checked_before_anything_is_read(client: AsyncClient, small: dict[str, Any]) -> None:
+    community = small["data"].rows["Community"][0]["code"]
+    cases = {
+        "not both": ([{"types": OVERVIEW}], OVERVIEW, 150),
+        "maxNodes": ([{"types": OVERVIEW, "maxNodes": 151}], None, 150),
+        "1 to 6": ([{"types": OVERVIEW}] * 7, None, 150),
+        "drawn types": ([{"types": ["Household"]}], None, 150),
+    }
+    for words, (levels, types, most) in cases.items():
+        response = await client.post(
+            "/graphql",
+            json={"query": LADDER, "variables": {"root": community, "max": most, "levels": levels, "types": types}},
+        )
+        body = response.json()
+        assert body["data"] is None, words
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", words
+        assert words in error["message"], (words, error["message"])

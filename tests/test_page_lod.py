@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bench.crowd import LADDER
+from bench.crowd import NETWORK as PAGE_NETWORK
 from core.model import SHEETS
 from graph.network import DRAWN
 from graph.settings import PROJECT_ROOT
-from tests.browser import ARTIFACTS
+from tests.browser import ARTIFACTS, guarded_page
 from tests.test_page import _api, _community_with_most_gaps, _drawn, _open
 
 if TYPE_CHECKING:
@@ -59,6 +61,49 @@ async def _view(page: Page) -> dict[str, Any]:
              };
            }"""
     )
+
+
+async def test_a_scope_asks_for_its_network_once_and_estimates_its_levels_as_the_layout_draws_them(
+    small: dict[str, Any], live_server: str, browser: Browser, suite_headers: dict[str, str]
+) -> None:
+    """Issue 24: opening a community asks for its levels of detail in one request (and the ladder from the next
+    level beside it, so passing over the first waits for no second round trip) — not one request per level. The
+    page passes over a level by its estimated zoom at "fit" (`Drawing.estimateZoom`, no layout): for every level
+    of the community and of one of its grids, the estimate comes within 0.15 of the zoom the layout gives it."""
+    community, _ = _community_with_most_gaps(small)
+    outside: list[str] = []
+    page = await guarded_page(browser, live_server, outside)
+    asked: list[dict[str, Any]] = []
+    page.on("request", lambda r: asked.append(r.post_data_json) if r.url.endswith("/graphql") and r.post_data else None)
+    await page.goto(f"{live_server}/?scope={community}")
+    await _drawn(page, community)
+    ladders = [a["variables"]["levels"] for a in asked if "levels" in (a.get("variables") or {})]
+    assert 1 <= len(ladders) <= 2, ladders
+    ladders.sort(key=len, reverse=True)
+    assert [level["types"] for level in ladders[0]] == LADDER["community"]
+    assert [[level["types"] for level in ladder] for ladder in ladders[1:]] in ([], [LADDER["community"][1:]])
+    assert all(0 < level["maxNodes"] <= 150 for ladder in ladders for level in ladder)
+    assert not any("types" in (a.get("variables") or {}) and a["variables"]["types"] for a in asked)
+    grid = next(g["code"] for g in small["data"].rows["Grid"] if g["code"][3:15] == community)
+    compared = 0
+    for root, ladder in ((community, LADDER["community"]), (grid, LADDER["grid"])):
+        for types in ladder:
+            levels = [{"types": types, "maxNodes": 2000}]
+            answer = _api(live_server, suite_headers, PAGE_NETWORK, root=root, depth=4, max=2000, households=False,
+                          levels=levels)["network"]  # fmt: skip
+            zooms = await page.evaluate(
+                """async (n) => {
+                     const estimate = grassroots.drawing.estimateZoom(n);
+                     await grassroots.drawing.show(n);
+                     return [estimate, grassroots.drawing.cy.zoom()];
+                   }""",
+                answer,
+            )
+            estimate, drawn = min(zooms[0], 1.6), zooms[1]  # "fit" never zooms in past 1.6
+            assert abs(estimate - drawn) <= 0.15, (root, types, zooms)
+            compared += 1
+    assert compared == 6
+    assert outside == []
 
 
 async def test_a_community_opens_at_a_level_of_detail_under_the_cap(

@@ -79,9 +79,10 @@ export const SEARCH = `query($name: String!) {
 }`;
 
 export const NETWORK = `query($root: String!, $depth: Int!, $max: Int!, $households: Boolean!, $asOf: Date,
-    $types: [EntityType!]) {
-  network(root: $root, depth: $depth, maxNodes: $max, households: $households, asOf: $asOf, types: $types) {
-    root truncated
+    $types: [EntityType!], $levels: [LevelOfDetail!]) {
+  network(root: $root, depth: $depth, maxNodes: $max, households: $households, asOf: $asOf, types: $types,
+      levelsOfDetail: $levels) {
+    root truncated levelOfDetail
     nodes { id code type typeName label level depth gaps households householdsWithoutCentral
       hidden { type typeName count gaps level } }
     edges { id source target type }

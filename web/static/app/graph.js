@@ -10,6 +10,8 @@ import { FAMILY_OF, HOME, cyStyle, rateData } from "./style.js";
 const ROW_GAP = 56; // vertical room between two rows (px)
 const LINE_GAP = 14; // vertical room between two lines of a wrapped row (px)
 const GAP_X = 14; // least horizontal room between two nodes of a row (px)
+/** A node's box (px at zoom 1) by its family's style (style.js), when it holds nothing left out. */
+const BOX = { central: [46, 40], other: [112, 46], household: [56, 26], default: [112, 40] };
 /** Every label's font size (px at zoom 1): a drawing is readable at "fit" when its zoom is at least 1. */
 export const LABEL_PX = 12;
 
@@ -117,6 +119,57 @@ function wrap(items, maxWidth) {
     width += w;
   }
   return lines;
+}
+
+/**
+ * The zoom at which `network` would fit a `width` × `height` window, estimated without laying it out: its rows
+ * built as placeRows builds them — a leaf's siblings in a block (three abreast) under their parent, the other nodes
+ * one item each — and packed onto lines of the window's width in no particular order, LINE_GAP between lines,
+ * ROW_GAP between rows. Boxes are the nodes' own (`withMore`, else their family's). An estimate, close to the
+ * layout's (which orders the items, dagre): a level far from readable need not be laid out to know it.
+ */
+function estimatedZoom(network, off, width, height) {
+  const home = homes(network.nodes, {});
+  const shown = new Map();
+  for (const n of network.nodes) {
+    const family = FAMILY_OF[n.type]?.key ?? "other";
+    if (off.has(family) && n.id !== network.root) continue;
+    const more = moreOf(n, home);
+    const held = more.length ? withMore({ ...n, display: display(n, more) }, more).data : null;
+    const [w, h] = held ? [held.w, held.h] : (BOX[family] ?? BOX.default);
+    shown.set(n.id, { level: n.level, w: w + 3, h: h + 3, near: [] }); // + borders
+  }
+  for (const e of network.edges) {
+    const [a, b] = [shown.get(e.source), shown.get(e.target)];
+    if (a && b && a !== b) {
+      a.near.push(b);
+      b.near.push(a);
+    }
+  }
+  const rows = new Map(); // level → items
+  const blocks = new Map(); // parent → leaves
+  for (const n of shown.values()) {
+    const parent = n.near.length === 1 && n.near[0].level < n.level ? n.near[0] : null;
+    if (parent) blocks.set(parent, [...(blocks.get(parent) ?? []), n]);
+    else rows.set(n.level, [...(rows.get(n.level) ?? []), { w: n.w, h: n.h }]);
+  }
+  for (const leaves of blocks.values()) {
+    const [cw, ch] = [Math.max(...leaves.map((l) => l.w)) + GAP_X / 2, Math.max(...leaves.map((l) => l.h)) + 16];
+    const cols = Math.min(3, leaves.length);
+    const level = leaves[0].level;
+    rows.set(level, [...(rows.get(level) ?? []), { w: cols * cw, h: Math.ceil(leaves.length / cols) * ch }]);
+  }
+  const full = Math.max(320, width - 64);
+  let top = 0;
+  let widest = 0;
+  for (const level of [...rows.keys()].sort((a, b) => a - b)) {
+    for (const line of wrap(rows.get(level), full)) {
+      widest = Math.max(widest, line.reduce((k, item) => k + item.w + GAP_X, 0) - GAP_X);
+      top += Math.max(...line.map((item) => item.h)) + LINE_GAP;
+    }
+    top += ROW_GAP - LINE_GAP;
+  }
+  return Math.min((width - 48) / widest, (height - 48) / (top - ROW_GAP));
 }
 
 /** Columns of a block of `n` equal cells (cw × ch) that let it fit a `width` × `height` window at the largest zoom. */
@@ -426,6 +479,24 @@ export class Drawing {
   labelHeights() {
     const zoom = this.cy.zoom();
     return this.cy.nodes(":visible").not(".badge").map((n) => Number.parseFloat(n.style("font-size")) * zoom);
+  }
+
+  /**
+   * The most nodes of these types a drawing in this window can hold and still read at "fit" (zoom 1 or more): at
+   * zoom 1 a node takes at least its smallest box (a central household's 46 px across, else 112; 40 px high) and
+   * the least room placeRows keeps beside it (GAP_X / 2 in a block of leaves) and under it (LINE_GAP), inside the
+   * window less the fit's padding. A level with more nodes cannot read, so it is neither asked for nor drawn; one
+   * with fewer may still not (its rows' shape): `readable` says after drawing it.
+   */
+  capacity(types) {
+    const across = (types.includes("CentralHousehold") ? 46 : 112) + GAP_X / 2;
+    const room = (this.cy.width() - 48 + GAP_X / 2) * (this.cy.height() - 48 + LINE_GAP);
+    return Math.max(1, Math.floor(room / (across * (40 + LINE_GAP))));
+  }
+
+  /** The zoom `network` would be drawn at in this window at "fit", estimated without drawing it (`estimatedZoom`). */
+  estimateZoom(network) {
+    return estimatedZoom(network, this.off, this.cy.width(), this.cy.height());
   }
 
   /** Whether the drawing at "fit" shows every label at LABEL_PX or more. */
