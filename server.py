@@ -28,7 +28,7 @@ from access import hygiene, oidc
 from access.concurrency import AccountConcurrency, AccountLimits
 from access.tokens import Signer, secret
 from access.web import Authenticator, FailedSignIns, RequireSignIn, SignIn
-from graph import rollups
+from graph import rollups, warmup
 from graph.driver import Graph, GraphUnavailable
 from graph.local import Supervisor
 from graph.migrations import migrate
@@ -204,6 +204,13 @@ async def _migrate_until_done(app: Starlette) -> None:
         return
 
 
+async def _warm_when_migrated(app: Starlette, supervisor: Supervisor | None) -> None:
+    """Once the schema is migrated, read the stored graph into Neo4j's page cache, and again after each restart
+    of the local Neo4j (graph/warmup.py): requests are answered meanwhile."""
+    await app.state.migrated.wait()
+    await warmup.warm_after_starts(app.state.graph, (lambda: supervisor.restarts) if supervisor else None)
+
+
 def create_app(
     settings: Settings | None = None, uri: str | None = None, supervisor: Supervisor | None = None
 ) -> Starlette:
@@ -222,6 +229,7 @@ def create_app(
         app.state.migrated = asyncio.Event()
         app.state.migration_error = None
         task = asyncio.create_task(_migrate_until_done(app))
+        warming = asyncio.create_task(_warm_when_migrated(app, supervisor)) if settings.warm_up else None
         try:
             # Give start-up a moment to finish migrations, so a fresh service is ready at once.
             with contextlib.suppress(TimeoutError):
@@ -232,9 +240,11 @@ def create_app(
             gc.freeze()
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for running in (task, warming):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
             await graph.close()
 
     limits = Limits.of(settings)  # request limits before execution (schema/limits.py)

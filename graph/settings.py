@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     #: Seconds between the service's checks that every community has a current coverage rollup (made when not,
     #: graph/rollups.py `keep_current`); 0: never.
     rollup_check: float = Field(default=60.0, ge=0, validation_alias="GRASSROOTS_ROLLUP_CHECK_SECONDS")
+    #: Read the stored graph once after each start of Neo4j (graph/warmup.py), so the first readers do not pay for
+    #: a cold page cache.
+    warm_up: bool = Field(default=True, validation_alias="GRASSROOTS_WARM_UP")
     #: Requests one account may have in flight; past it, 429 with Retry-After (`access.concurrency`).
     account_concurrency: int = Field(default=8, ge=1, validation_alias="GRASSROOTS_ACCOUNT_CONCURRENCY")
     #: Audit workbooks built at the same time, server-wide (`reports.http`).

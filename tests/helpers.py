@@ -39,6 +39,7 @@ def make_settings(**overrides: object) -> Settings:
         # The suite loads and clears cities under the apps' feet: no background writer of rollups in its apps
         # (`keep_current` is tested on its own, tests/test_asof_reads.py).
         "GRASSROOTS_ROLLUP_CHECK_SECONDS": 0,
+        "GRASSROOTS_WARM_UP": False,  # tests count round trips; tests/test_warmup.py turns it on
         # Loopback as by default, plus the ASGI test clients' base URL `http://test`.
         "GRASSROOTS_ALLOWED_HOSTS": "127.0.0.1,localhost,::1,[::1],test",
     }
