@@ -142,11 +142,12 @@ def main(profile: str = "city") -> None:
             f"{RUNS} runs per scope after {WARMUP} warm-up, interleaved; medians. *First drawing* is the page's "
             "`grassroots:first-drawing` performance mark (laid out and painted), counted from the start of navigation: "
             "it includes loading the page, the area tree, the `network` and `coverage` answers, Cytoscape.js with "
-            "dagre, and painting. The page asks for the URL's scope (coverage, history, every level of detail of its "
-            "network) while the area tree loads, so answers may be in before the scope is picked; the rest of the "
-            "breakdown is measured by the page from picking the scope. A community or grid is drawn at the most "
-            'detailed level that stays within 150 nodes and reads at "fit" (labels ≥ 12 px; each level drawn to '
-            "see is counted); a street or larger is drawn as its child areas.",
+            "dagre, and painting. The page asks for the URL's scope (its coverage, and its network: the levels of "
+            "detail in one request, the ladder from the next level beside it) while the area tree loads, so answers "
+            "may be in before the scope is picked; the rest of the breakdown is measured by the page from picking the "
+            "scope (a level passed over by its estimated zoom is waited for under *answers*). A community or grid is "
+            'drawn at the most detailed level that stays within 150 nodes and reads at "fit" (labels ≥ 12 px; each '
+            "level drawn to see is counted); a street or larger is drawn as its child areas.",
             "",
             *rows,
         ]

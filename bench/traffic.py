@@ -10,13 +10,15 @@ client on loopback, in phases of a fixed duration:
 
 1. warm-up (not reported); 2. 20 users; 3. 20 users and the abusive client (`bench.abuser`, its own process and
 account); 4. 100 users warming up (not reported: the first visits of their scopes pay first plans and pages, and
-the abused phase must not be charged for them); 5. 100 users; 6. 100 users and the abusive client; 7. 100 users
-again, after the abuse; 8. 100 users, and kill -9 of the Neo4j JVM `KILL_AT` seconds in.
+the abused phase must not be charged for them); 5. 100 users without and with the abusive client in turn, half a
+phase each, A B A B A B A (`SEGMENTS`); 6. 100 users, and kill -9 of the Neo4j JVM `KILL_AT` seconds in.
 
 Per phase: requests answered well per second, latency p50/p95/p99 of every request (a failed one counts its own
 time, a timed-out one its `crowd.TIMEOUT`), failures by kind, the host's load average, the service's and
-Neo4j's memory. The abuse's effect is the users' p95 while abused over their p95 without it, as many users, same
-run (goal: below 1.20), at 20 and at 100 users. The kill: seconds from the kill to the first request sent after it that is answered well; requests
+Neo4j's memory. The abuse's effect is the users' p95 while abused over their p95 without it, same run (goal: below
+1.20), at 20 users (one phase each) and at 100 (the requests of the abused segments pooled against those of the
+unabused ones between and around them, so a drift of the host during the run falls on both sides). The phases start once
+the service has read the store after its start (graph/warmup.py), as people meet it after its first minute. The kill: seconds from the kill to the first request sent after it that is answered well; requests
 lost, split into those in flight at the kill and those sent while Neo4j was away.
 
 Runs are kept by `--label` in docs/benchmarks-traffic.json, so the section shows "before" and "after" runs
@@ -63,6 +65,8 @@ THINK = 10.0
 #: The kill -9 comes this many seconds into its phase; the phase then lasts at least `RECOVERY_WAIT` more.
 KILL_AT, RECOVERY_WAIT = 10.0, 60.0
 QUICK_KILL_AT, QUICK_RECOVERY_WAIT = 4.0, 40.0
+#: The many users' phases without and with the abusive client alternate, each half a phase long: A B A B A B A.
+SEGMENTS = 7
 #: The goal: the users' p95 while one client abuses the service moves by less than 20 %.
 GOAL = 1.20
 ADMIN, ABUSER = "bench-admin", "bench-abuser"
@@ -187,7 +191,7 @@ def service(store: Store, data_dir: Path, log: Path) -> Iterator[Service]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the service was not ready within 600 s: {log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{svc.base_url}/readyz", timeout=5).status_code == 200:
+                if httpx.get(f"{svc.base_url}/readyz", timeout=5).status_code == 200 and _warmed(log):
                     break
             time.sleep(0.5)
         yield svc
@@ -199,6 +203,13 @@ def service(store: Store, data_dir: Path, log: Path) -> Iterator[Service]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _warmed(log: Path) -> bool:
+    """The service has read the store into Neo4j's page cache once (graph/warmup.py), as it does after each start:
+    a run measures a warm service, as people meet it after its first minute."""
+    text = log.read_text(errors="replace")
+    return "warm-up done" in text or "warm-up left unfinished" in text
 
 
 # ---------------------------------------------------------------- accounts and what they see
@@ -379,6 +390,8 @@ async def _run_phase(setting: Setting, phase: Phase, seed: int, think: float) ->
             "users": round(time.process_time() - cpu_start[2], 1),
         },
     }
+    if phase.kind in ("plain", "abused", "after"):  # each request's time, for the verdict's pooled percentiles
+        out["times_ms"] = [round(s.seconds * 1000) for s in samples]
     if abused is not None:
         out["abuser"] = abused
     if phase.kill_at:
@@ -445,9 +458,12 @@ def phases(seconds: float, quick: bool, users: tuple[int, int]) -> list[Phase]:
         Phase(f"{few} users", "plain", few, seconds),
         Phase(f"{few} users + 1 abusive client", "abused", few, seconds),
         Phase(f"{many} users, warm-up", "warm-up", many, seconds),
-        Phase(f"{many} users", "plain", many, seconds),
-        Phase(f"{many} users + 1 abusive client", "abused", many, seconds),
-        Phase(f"{many} users, after the abuse", "after", many, seconds),
+        *(
+            Phase(f"{many} users + 1 abusive client ({i // 2 + 1})", "abused", many, seconds / 2)
+            if i % 2
+            else Phase(f"{many} users ({i // 2 + 1})", "plain", many, seconds / 2)
+            for i in range(SEGMENTS)
+        ),
         Phase(f"{many} users, kill -9 of Neo4j", "kill", many, kill_at + max(wait, seconds - kill_at), kill_at=kill_at),
     ]
 
@@ -487,7 +503,8 @@ def run(
         "commit": _commit(),
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "phases": results,
+        "pooled": _pool_by_users(results),
+        "phases": [{k: v for k, v in r.items() if k != "times_ms"} for r in results],
         # The supervisor's lines (graph/local.py): "… died: …", "… restarted (pid …) in … s".
         "deaths_logged": sum(" died" in line for line in service_log.splitlines()),
         "restarts_logged": sum(" restarted" in line for line in service_log.splitlines()),
@@ -514,46 +531,115 @@ def _line(r: dict[str, Any]) -> str:
             f"p95 {_ms(r['p95'])}, p99 {_ms(r['p99'])}, failures {r['failures']}, load {r['load']}{extra}")  # fmt: skip
 
 
-def _pairs(run: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each abused phase with the unabused phase of as many users that had the lowest p95, same run: the phases
-    before and after the abuse (since 2026-12-07 20:30 both follow a warm-up of as many users; before, the first
-    was cold); judging the abuse against the better of the two keeps a slow phase from hiding it."""
+def _pairs(run: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each abused phase with the unabused phases of as many users on either side of it, same run (A-B-A): the
+    phase just before and the one just after (one side when it has only one). Judged against their mean p95, a
+    drift during the run — the host's load, or a phase before still warming up — cancels out instead of being
+    charged to the abuse or hiding it; each side's own ratio is shown beside the verdict."""
     pairs = []
-    for abused in (p for p in run["phases"] if p["kind"] == "abused"):
-        clean = [p for p in run["phases"] if p["kind"] in ("plain", "after") and p["users"] == abused["users"]]
-        clean = [p for p in clean if p["p95"]]
-        if clean:
-            pairs.append((abused, min(clean, key=lambda p: p["p95"])))
+    phases_ = run["phases"]
+    for i, abused in enumerate(phases_):
+        if abused["kind"] != "abused":
+            continue
+        sides = []
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(phases_) and phases_[j]["users"] == abused["users"]:
+                if phases_[j]["kind"] in ("plain", "after") and phases_[j]["p95"]:
+                    sides.append(phases_[j])
+                    break
+                j += step
+        if sides:
+            pairs.append((abused, sides))
     return pairs
 
 
-def ratio(run: dict[str, Any], users: int | None = None) -> float | None:
-    """The users' p95 while abused over their p95 without the abuse, same run (the first abused phase, or the one
-    of `users` users)."""
-    pair = next((p for p in _pairs(run) if users is None or p[0]["users"] == users), None)
-    if pair is None or not pair[0]["p95"] or not pair[1]["p95"]:
+def _reference(sides: list[dict[str, Any]], key: str) -> float:
+    return sum(p[key] for p in sides) / len(sides)
+
+
+def _pooled(phases_: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """p95 and answers per second of these phases' requests taken together (None unless each kept its times)."""
+    if not phases_ or any("times_ms" not in p for p in phases_):
         return None
-    return pair[0]["p95"] / pair[1]["p95"]
+    times = [t / 1000 for p in phases_ for t in p["times_ms"]]
+    seconds = sum(p["seconds"] for p in phases_)
+    return {
+        "p95": _percentile(times, 0.95),
+        "ok_per_s": sum(p["ok"] for p in phases_) / seconds if seconds else 0.0,
+        "requests": len(times),
+        "failed": sum(sum(p["failures"].values()) for p in phases_),
+        "phases": len(phases_),
+    }
+
+
+def _pool_by_users(phases_: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per number of users that had an abused phase, its abused and its unabused phases pooled (`_pooled`)."""
+    out = {}
+    for users in sorted({p["users"] for p in phases_ if p["kind"] == "abused"}):
+        bad = _pooled([p for p in phases_ if p["kind"] == "abused" and p["users"] == users])
+        clean = _pooled([p for p in phases_ if p["kind"] in ("plain", "after") and p["users"] == users])
+        if bad and clean:
+            out[str(users)] = {"abused": bad, "unabused": clean}
+    return out
+
+
+def _judged(run: dict[str, Any]) -> list[tuple[int, dict[str, Any], dict[str, Any], str]]:
+    """Per number of users that had an abused phase: (users, abused, unabused, how) — since 2026-12-07 23:00 the
+    abused and unabused segments alternate (A B A B A B A) and each side is all its segments' requests pooled;
+    earlier runs (one abused phase, times not kept) are judged A-B-A against the mean of the phases beside it."""
+    out = []
+    for users in sorted({p["users"] for p in run["phases"] if p["kind"] == "abused"}):
+        pooled = run.get("pooled", {}).get(str(users))
+        if pooled:
+            bad, clean = pooled["abused"], pooled["unabused"]
+            how = f"{bad['phases']} abused and {clean['phases']} unabused segments, each side's requests pooled"
+            out.append((users, bad, clean, how))
+            continue
+        pair = next((pr for pr in _pairs(run) if pr[0]["users"] == users), None)
+        if pair is None or not pair[0]["p95"]:
+            continue
+        abused, sides = pair
+        side = {
+            "p95": _reference(sides, "p95"),
+            "ok_per_s": _reference(sides, "ok_per_s"),
+            "requests": sum(p["requests"] for p in sides),
+            "failed": sum(sum(p["failures"].values()) for p in sides),
+        }
+        each = ", ".join(f"“{p['phase']}” {abused['p95'] / p['p95']:.2f}" for p in sides)
+        one = {"p95": abused["p95"], "ok_per_s": abused["ok_per_s"], "requests": abused["requests"],
+               "failed": sum(abused["failures"].values())}  # fmt: skip
+        out.append((users, one, side, f"A-B-A: the mean of the phases beside it; against each: {each}"))
+    return out
+
+
+def ratio(run: dict[str, Any], users: int | None = None) -> float | None:
+    """The users' p95 while abused over their p95 without the abuse, same run (`_judged`): the first number of users
+    judged, or `users`."""
+    found = next((j for j in _judged(run) if users is None or j[0] == users), None)
+    if found is None or not found[1]["p95"] or not found[2]["p95"]:
+        return None
+    return float(found[1]["p95"] / found[2]["p95"])
 
 
 def _verdict(run: dict[str, Any]) -> list[str]:
-    """Per abused phase, the p95 ratio against the goal and the throughput ratio beside it. A p95 at the users'
+    """Per number of users, the p95 ratio against the goal and the throughput ratio beside it. A p95 at the users'
     time-out is censored: the ratio can then not show the abuse (the host, or the users alone, already saturate
     the service)."""
     lines = []
-    for abused, clean in _pairs(run):
-        r = ratio(run, abused["users"])
+    for users, bad, clean, how in _judged(run):
+        r = ratio(run, users)
         if r is None:
             continue
         timeout = run["timeout"] * 0.99
-        censored = clean["p95"] >= timeout or abused["p95"] >= timeout
+        censored = bad["p95"] >= timeout or clean["p95"] >= timeout
         goal = "not judged: a p95 at the time-out" if censored else ("✔" if r < GOAL else "✘")
-        ok = abused["ok_per_s"] / clean["ok_per_s"] if clean["ok_per_s"] else float("nan")
+        ok = bad["ok_per_s"] / clean["ok_per_s"] if clean["ok_per_s"] else float("nan")
         lines.append(
-            f"**{abused['users']} users: their p95 while abused / unabused (“{clean['phase']}”, same run): {r:.2f}** — goal < "
-            f"{GOAL:.2f}: {goal}. Requests answered well per second, abused / unabused: **{ok:.2f}**; failed: "
-            f"{sum(abused['failures'].values()):,} of {abused['requests']:,} abused, "
-            f"{sum(clean['failures'].values()):,} of {clean['requests']:,} unabused."
+            f"**{users} users: their p95 while abused / unabused, same run: {r:.2f}** ({_ms(bad['p95'])} / "
+            f"{_ms(clean['p95'])}; {how}) — goal < {GOAL:.2f}: {goal}. Requests answered well per second, abused / "
+            f"unabused: **{ok:.2f}**; failed: {bad['failed']:,} of {bad['requests']:,} abused, {clean['failed']:,} of "
+            f"{clean['requests']:,} unabused."
         )
     return lines or ["**No ratio** (no abused phase)."]
 
@@ -644,7 +730,8 @@ def report(history: dict[str, dict[str, Any]]) -> str:
             "(one in ten an admin of the whole city, two in ten auditors of a street, the rest viewers of a "
             "street). A user loads the page (its area tree) and then, thinking "
             f"{newest['think'] / 2:.1f}–{newest['think'] * 1.5:.1f} s between actions, sends what the page sends (web/static/app: open a "
-            "scope = `coverage` and, for a community or grid, `network` at once (a street or larger is drawn "
+            "scope = `coverage` and, for a community or grid, `network` (its levels of detail in one request) at "
+            "once (a street or larger is drawn "
             "from coverage's children), then its monthly history, a community's grids, the search box, a node's chain, coverage "
             "or id, expanding a node), the API's typical queries (a street's first 50 gaps, the nested street, a "
             "building's households) and, for the auditors and admins, `/reports/audit.xlsx` of a community or "
@@ -655,8 +742,13 @@ def report(history: dict[str, dict[str, Any]]) -> str:
             "requests at once: 100,000 `__typename` aliases, `compounds`/`community` nested 8 deep (a new shape "
             "each time), 1,000 aliases of `gaps(first: 500)`, `nodes(ids:)` with 10,000 ids, a 100 MB body, and "
             f"{abuser.FLOOD} loops of heavy page requests from the same account (each loop sends again {abuser.PAUSE} s "
-            "after an answer, refusals included). The 2-core host is shared (other engineers' "
-            "test runs): the load average is shown per phase, and the ratio compares phases of the same run.",
+            "after an answer, refusals included). The service is measured warm, as people meet it after its "
+            "first minute: the phases start once it has read the store after its start (graph/warmup.py). The "
+            "2-core host is shared (other engineers' test runs): the load average is shown per phase. Since "
+            "2026-12-07 23:00 the 100 users' unabused and abused segments alternate (A B A B A B A, 30 s each) and "
+            "each side's requests are pooled, so a drift of the host during the run falls on both sides; earlier "
+            "runs (one abused phase) are judged A-B-A, against the mean p95 of the phases beside it (they had been "
+            "judged against the better side).",
             "",
             *(line for label, r in history.items() for line in (*_run_section(label, r), "")),
         ]
