@@ -214,16 +214,16 @@ async def _network(
     params = {**scope_params(area, as_of), "above": []}
     for step, detail in enumerate(ladder):
         labels = [label for label in DRAWN if detail.labels is None or label in detail.labels]
-        labels += ["Household"] if with_households else []
+        hidden = [label for label in DRAWN if label not in labels]
+        level = {**params, "labels": labels + (["Household"] if with_households else [])}
         last = step == len(ladder) - 1
         drawing = Drawing(root=node_row["id"], detail=step)
         drawing.nodes[node_row["id"]] = root
         drawing.depth[node_row["id"]] = 0
-        await _walk(tx, drawing, {**params, "labels": labels}, depth, detail.max_nodes, stop_early=not last)
+        await _walk(tx, drawing, level, depth, detail.max_nodes, stop_early=not last)
         if drawing.truncated and not last:
             continue
-        hidden = [label for label in DRAWN if label not in labels]
-        await _finish(tx, drawing, {**params, "labels": labels}, hidden, as_of)
+        await _finish(tx, drawing, level, hidden, as_of)
         return drawing
     raise AssertionError("unreachable: the last level of detail is always drawn")
 

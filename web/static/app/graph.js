@@ -5,13 +5,11 @@
 // parent (HOME) — "+楼栋 12 · 空白 2" under a grid's name, a red badge for the gaps they hold — and opened on
 // demand (double-click), so a view stays small without hiding where the gaps are.
 import { toSvg } from "./export.js";
-import { FAMILY_OF, HOME, cyStyle, rateData } from "./style.js";
+import { BOX, FAMILY_OF, HOME, cyStyle, rateData } from "./style.js";
 
 const ROW_GAP = 56; // vertical room between two rows (px)
 const LINE_GAP = 14; // vertical room between two lines of a wrapped row (px)
 const GAP_X = 14; // least horizontal room between two nodes of a row (px)
-/** A node's box (px at zoom 1) by its family's style (style.js), when it holds nothing left out. */
-const BOX = { central: [46, 40], other: [112, 46], household: [56, 26], default: [112, 40] };
 /** Every label's font size (px at zoom 1): a drawing is readable at "fit" when its zoom is at least 1. */
 export const LABEL_PX = 12;
 
@@ -483,15 +481,15 @@ export class Drawing {
 
   /**
    * The most nodes of these types a drawing in this window can hold and still read at "fit" (zoom 1 or more): at
-   * zoom 1 a node takes at least its smallest box (a central household's 46 px across, else 112; 40 px high) and
+   * zoom 1 a node takes at least its smallest box (style.js BOX: a central household's across, else the default) and
    * the least room placeRows keeps beside it (GAP_X / 2 in a block of leaves) and under it (LINE_GAP), inside the
    * window less the fit's padding. A level with more nodes cannot read, so it is neither asked for nor drawn; one
    * with fewer may still not (its rows' shape): `readable` says after drawing it.
    */
   capacity(types) {
-    const across = (types.includes("CentralHousehold") ? 46 : 112) + GAP_X / 2;
+    const across = (types.includes("CentralHousehold") ? BOX.central : BOX.default)[0] + GAP_X / 2;
     const room = (this.cy.width() - 48 + GAP_X / 2) * (this.cy.height() - 48 + LINE_GAP);
-    return Math.max(1, Math.floor(room / (across * (40 + LINE_GAP))));
+    return Math.max(1, Math.floor(room / (across * (BOX.default[1] + LINE_GAP))));
   }
 
   /** The zoom `network` would be drawn at in this window at "fit", estimated without drawing it (`estimatedZoom`). */

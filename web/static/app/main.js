@@ -42,15 +42,14 @@ const EXPAND_BUDGET = 300;
 const SURELY_UNREADABLE = 0.95;
 
 /**
- * What opening a scope asks, in the order `pick` uses it: its coverage, its network (none for a street or larger:
- * drawn from coverage's children) and, once drawn, its monthly history. One builder, so a request sent early
- * (`sendEarly`) has exactly the variables `pick` asks with.
+ * What opening a scope asks besides its network (`readableNetwork`: a community or grid; a street or larger is
+ * drawn from coverage's children): its coverage and, once drawn, its monthly history. One builder, so a request
+ * sent early (`sendEarly`) has exactly the variables `pick` asks with.
  */
 function scopeRequests(code, level, asOf) {
   return {
     coverage: [COVERAGE, { scope: code, asOf }],
     history: [HISTORY, { scope: code, to: asOf }],
-    network: LADDER[level] ? networkRequest(code, level, asOf, 0) : null,
   };
 }
 
@@ -93,10 +92,9 @@ function ask(request) {
  */
 async function readableNetwork(code, level, asOf, from = 0) {
   const last = LADDER[level].length - 1;
-  const next = from < last ? ask(networkRequest(code, level, asOf, from + 1)) : null;
-  next?.catch(() => {});
+  let spare = from < last ? ask(networkRequest(code, level, asOf, from + 1)) : null; // taken once
+  spare?.catch(() => {});
   let answer = ask(networkRequest(code, level, asOf, from));
-  let spare = next; // the ladder from `from + 1`, taken once
   for (;;) {
     const network = (await answer).network;
     if (network.truncated) return { network, step: null };
@@ -291,7 +289,7 @@ async function pick(area) {
     const coverageP = ask(requests.coverage);
     // The level of detail to draw: the first that fits this window and reads at "fit" (`readableNetwork`).
     const ladder = LADDER[level] ?? [];
-    let chosen = requests.network ? askNetwork(area.code, level, asOf) : null;
+    let chosen = LADDER[level] ? askNetwork(area.code, level, asOf) : null;
     chosen?.catch(() => {});
     early.clear();
     let message;
@@ -548,9 +546,9 @@ async function main() {
   // The URL's scope is asked for while the area tree loads (a scope outside the caller's is refused and re-asked).
   const wanted = params.get("scope");
   if (wanted && /^(\d{12}|WG-\d{12}-[\w-]+)$/.test(wanted)) {
-    const first = scopeRequests(wanted, levelOf(wanted), state.asOf || null);
-    sendEarly(first.coverage);
-    if (first.network) sendEarlyNetwork(wanted, levelOf(wanted), state.asOf || null);
+    const [level, asOf] = [levelOf(wanted), state.asOf || null];
+    sendEarly(scopeRequests(wanted, level, asOf).coverage);
+    if (LADDER[level]) sendEarlyNetwork(wanted, level, asOf);
   }
   let data;
   try {

@@ -97,13 +97,16 @@ export function renderScale(el, metricName, hint = "颜色越深覆盖率越低;
   el.hidden = false;
 }
 
+/** A node's box (px at zoom 1) by its family, when it holds nothing left out (`default`: every other family). */
+export const BOX = { default: [112, 40], other: [112, 46], central: [46, 40], household: [56, 26] };
+
 export function cyStyle() {
   const rules = [
     {
       selector: "node",
       style: {
         label: "data(display)", "font-size": 12, "text-wrap": "wrap", "text-max-width": 104, "text-valign": "center",
-        "text-halign": "center", width: 112, height: 40, "border-width": 1.5, color: "#1f2329",
+        "text-halign": "center", width: BOX.default[0], height: BOX.default[1], "border-width": 1.5, color: "#1f2329",
         "min-zoomed-font-size": 6,
       },
     },
@@ -112,10 +115,10 @@ export function cyStyle() {
       style: { "background-color": f.fill, "border-color": f.border, shape: f.shape },
     })),
     // A hexagon's text room is narrower than its box: long names (a property company's) wrap inside it.
-    { selector: "node.other", style: { "text-max-width": 84, height: 46 } },
-    { selector: "node.central", style: { width: 46, height: 40, "text-valign": "bottom", "text-margin-y": 2,
-      "text-max-width": 110 } },
-    { selector: "node.household", style: { width: 56, height: 26 } },
+    { selector: "node.other", style: { "text-max-width": 84, width: BOX.other[0], height: BOX.other[1] } },
+    { selector: "node.central", style: { width: BOX.central[0], height: BOX.central[1], "text-valign": "bottom",
+      "text-margin-y": 2, "text-max-width": 110 } },
+    { selector: "node.household", style: { width: BOX.household[0], height: BOX.household[1] } },
     { selector: "node.has-more", style: { height: "data(h)", width: "data(w)", "text-max-width": "data(w)",
       "border-style": "dashed" } },
     { selector: "node.partial", style: { "border-color": "#ef6c00", "border-style": "dashed", "border-width": 3 } },
