@@ -12,6 +12,11 @@ its request is read: `429 RATE_LIMITED` with `Retry-After` — on the paths that
 (`DATABASE_PATHS`: the API and the reports) only. The page and the IDEs read nothing from the graph, so they are
 still served: the page then shows the API's refusal in its own words instead of a bare JSON answer.
 
+A refusal is answered after a pause (`REFUSAL_PAUSE`, at most the Retry-After it gives) while the account has
+fewer than its `limit` refusals pausing; past that, at once. A client that ignores Retry-After and asks again at
+once costs the service one refusal a second per connection instead of hundreds: the pause is a sleeping
+coroutine, it holds no turn, slot, connection to Neo4j or count in flight. The refused answer itself is the same.
+
 Both refusals need only the login, so `access.web.RequireSignIn` asks `AccountLimits.refusal` as soon as the token
 is checked, before the account is read from the graph: a client looping on refusals costs the service a token
 check, not a database round trip (nor a parse and a plan). A refusal never lets anything through, so refusing on
@@ -25,6 +30,7 @@ Kept in memory: one process serves the API.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +45,8 @@ log = logging.getLogger("grassroots.access")
 
 #: Seconds a refused client is told to wait (its own requests in flight are usually done by then).
 RETRY_AFTER = 1
+#: Seconds a refusal waits before it is sent (at most its Retry-After).
+REFUSAL_PAUSE = 1.0
 #: Where a signed-in request spends database time (path prefixes): only these are refused for the share.
 DATABASE_PATHS = ("/graphql", "/reports/")
 
@@ -47,22 +55,47 @@ class AccountLimits:
     """What one account may have: at most `limit` requests in flight, and its share of the database
     (`over_share`, None: no share to check); the requests in flight, counted by `AccountConcurrency`."""
 
-    def __init__(self, limit: int, over_share: Callable[[str], OverShare | None] | None = None) -> None:
+    def __init__(
+        self, limit: int, over_share: Callable[[str], OverShare | None] | None = None, pause: float = REFUSAL_PAUSE
+    ) -> None:
         self.limit = limit
         self.over_share = over_share
+        self.pause = pause
         self.in_flight: Counter[str] = Counter()
+        self.pausing: Counter[str] = Counter()
 
-    def refusal(self, login: str, path: str) -> Response | None:
+    def refusal(self, login: str, path: str) -> ASGIApp | None:
         """The 429 answer when `login` is over its share or has `limit` requests in flight (logged), else None."""
         over_share = self.over_share if path.startswith(DATABASE_PATHS) else None
         refused = over_share(login) if over_share is not None else None
         if refused is not None:
             log.warning("account_share_refused login=%s limit_s=%g path=%s", login, refused.limit, path)
-            return _refusal(path, RATE_LIMITED, str(refused), refused.retry_after)
+            return self._paused(login, _refusal(path, RATE_LIMITED, str(refused), refused.retry_after))
         if self.in_flight[login] >= self.limit:
             log.warning("account_concurrency_refused login=%s limit=%d path=%s", login, self.limit, path)
-            return too_many(path, self.limit)
+            return self._paused(login, too_many(path, self.limit))
         return None
+
+    def _paused(self, login: str, response: Response) -> ASGIApp:
+        """`response`, sent after `pause` seconds (at most its Retry-After) while `login` has fewer than `limit`
+        refusals pausing, else at once."""
+        retry_after = float(response.headers.get("retry-after", 0))
+        pause = min(self.pause, retry_after)
+        if pause <= 0 or self.pausing[login] >= self.limit:
+            return response
+        pausing = self.pausing
+
+        async def paused(scope: Scope, receive: Receive, send: Send) -> None:
+            pausing[login] += 1
+            try:
+                await asyncio.sleep(pause)
+            finally:
+                pausing[login] -= 1
+                if not pausing[login]:
+                    del pausing[login]
+            await response(scope, receive, send)
+
+        return paused
 
 
 class AccountConcurrency:

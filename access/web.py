@@ -159,7 +159,7 @@ def check_not_forged(request: Request, claims: Claims) -> None:
 
 
 #: Asked with a checked token's login and the path before the account is read: a refusal, or None to go on.
-EarlyRefusal = Callable[[str, str], Response | None]
+EarlyRefusal = Callable[[str, str], ASGIApp | None]
 
 
 class RequireSignIn:

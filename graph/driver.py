@@ -107,7 +107,7 @@ class Graph:
         self.max_round_trips = settings.max_round_trips
         self.request_concurrency = settings.request_concurrency
         #: Each account's database seconds, and the server-wide turns of requests' transactions (`graph.fairness`).
-        self.db_time = DatabaseTime(settings.account_db_seconds)
+        self.db_time = DatabaseTime(settings.account_db_seconds, busy_per_minute=settings.account_db_seconds_busy)
         self.turns = FairTurns(settings.db_concurrency, self.db_time, settings.account_db_concurrency)
         #: True while the local Neo4j is known to be down (its supervisor says so): fail at once, don't connect.
         self.known_down: Callable[[], bool] = lambda: False

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from access.concurrency import AccountConcurrency, AccountLimits
@@ -42,6 +43,27 @@ def test_the_ledger_refuses_past_the_share_until_the_minute_has_passed() -> None
     ledger.check("b", now=111.0)  # another account is untouched
     ledger.check("a", now=160.5)
     assert ledger.used("a", now=170.5) == 0.0
+
+
+def test_an_account_has_the_busy_share_while_another_account_uses_the_database() -> None:
+    ledger = DatabaseTime(per_minute=6.0, window=60.0, busy_per_minute=2.0)
+    ledger.charge("a", 3.0, now=100.0)
+    assert ledger.share("a", now=101.0) == 6.0  # alone: the quiet share
+    ledger.check("a", now=101.0)  # 3 s of 6
+    ledger.charge("b", 0.01, now=102.0)  # another account reads
+    assert ledger.share("a", now=103.0) == 2.0
+    assert ledger.share("b", now=103.0) == 2.0  # a's transaction ended 3 s ago: b is not alone either
+    with pytest.raises(OverShare) as refused:
+        ledger.check("a", now=103.0)  # 3 s of the busy 2
+    assert refused.value.limit == 2.0
+    assert "GRASSROOTS_ACCOUNT_DB_SECONDS_BUSY" in str(refused.value)
+    assert refused.value.retry_after == 57  # its 3 s leave the window at 160
+    ledger.check("b", now=103.0)
+    quiet = 102.0 + fairness.BUSY_WINDOW + 0.1  # b's last transaction is out of the busy window
+    assert ledger.share("a", now=quiet) == 6.0
+    ledger.check("a", now=quiet)
+    assert DatabaseTime(per_minute=2.0, busy_per_minute=5.0).busy_per_minute == 2.0  # never more than the quiet one
+    assert DatabaseTime(per_minute=2.0, busy_per_minute=0).busy_per_minute == 2.0  # 0: the same
 
 
 def test_an_unlimited_ledger_never_refuses_but_still_counts() -> None:
@@ -132,6 +154,13 @@ async def test_a_heavy_account_waits_while_the_service_is_busy_and_runs_when_it_
     await asyncio.wait_for(second, 1)
     turns.release("heavy")
     assert turns.running == 0
+
+    busy_ledger = DatabaseTime(per_minute=30.0, busy_per_minute=3.0)
+    busy_ledger.charge("heavy", 1.5)  # a twentieth of its quiet share, half of its busy one
+    busy_turns = FairTurns(4, busy_ledger)
+    assert not busy_turns.heavy("heavy", busy_ledger.used("heavy"))  # alone
+    busy_ledger.charge("light", 0.01)
+    assert busy_turns.heavy("heavy", busy_ledger.used("heavy"))  # another account reads: heavy by its busy share
 
     monkeypatch.setattr(fairness, "HEAVY_WAIT", 0.05)
     for login in ("a", "b"):
@@ -226,10 +255,43 @@ async def test_a_login_at_its_limits_is_refused_before_its_account_is_read() -> 
             return await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
 
         for login, code, retry in ((HEAVY, "RATE_LIMITED", "7"), ("fair-busy", "TOO_MANY_REQUESTS", "1")):
+            started = time.monotonic()
             refused = await ask(login)
+            assert time.monotonic() - started >= 0.9  # paused a second before it is sent (REFUSAL_PAUSE)
             assert refused.status_code == 429
             assert refused.json()["errors"][0]["extensions"]["code"] == code
             assert refused.headers["retry-after"] == retry
         with pytest.raises(AssertionError, match="the account was read"):
             await ask(LIGHT)
     assert limits.in_flight == {"fair-busy": 1}
+
+
+async def test_refusals_are_paused_up_to_the_accounts_limit_then_sent_at_once() -> None:
+    """A client asking again at once after a refusal waits the pause; its pausing refusals are bounded (the
+    account's `limit`, here 2), the rest are answered at once, and a pausing refusal holds no slot in flight."""
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"data": {"ok": True}})(scope, receive, send)
+
+    signer = Signer(b"k" * 32)
+    limits = AccountLimits(2, lambda login: OverShare(1.0, 30) if login == HEAVY else None, pause=0.5)
+    app = RequireSignIn(AccountConcurrency(inner, limits), Authenticator(_no_graph, signer), limits.refusal)
+    headers = {"Authorization": f"Bearer {signer.issue(HEAVY, timedelta(minutes=5))}"}
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+
+        async def timed() -> tuple[float, int]:
+            started = time.monotonic()
+            response = await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+            return time.monotonic() - started, response.status_code
+
+        answers = await asyncio.gather(*(timed() for _ in range(5)))
+    assert [status for _, status in answers] == [429] * 5
+    waits = sorted(seconds for seconds, _ in answers)
+    assert all(seconds < 0.4 for seconds in waits[:3]), waits  # past the two pausing: at once
+    assert all(seconds >= 0.45 for seconds in waits[3:]), waits  # the two paused
+    assert not limits.pausing
+    assert not limits.in_flight
+
+
+def _no_graph() -> Graph:
+    raise AssertionError("the account was read")
