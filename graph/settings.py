@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     account_db_seconds: float = Field(default=15.0, ge=0, validation_alias="GRASSROOTS_ACCOUNT_DB_SECONDS")
     #: The same share while other accounts use the database too (one of theirs ran in the last 10 s): what one
     #: account takes from a busy service, the others wait for. At most GRASSROOTS_ACCOUNT_DB_SECONDS; 0: the same.
-    account_db_seconds_busy: float = Field(default=5.0, ge=0, validation_alias="GRASSROOTS_ACCOUNT_DB_SECONDS_BUSY")
+    account_db_seconds_busy: float = Field(default=10.0, ge=0, validation_alias="GRASSROOTS_ACCOUNT_DB_SECONDS_BUSY")
     #: GraphQL requests' transactions running at once, server-wide; a free turn goes to the least-used account.
     db_concurrency: int = Field(default=16, ge=1, validation_alias="GRASSROOTS_DB_CONCURRENCY")
     #: Of those, how many one account's requests may run at once (the others wait for their turn).
