@@ -13,9 +13,9 @@ its request is read: `429 RATE_LIMITED` with `Retry-After` — on the paths that
 still served: the page then shows the API's refusal in its own words instead of a bare JSON answer.
 
 A refusal is answered after a pause (`REFUSAL_PAUSE`, at most the Retry-After it gives) while the account has
-fewer than its `limit` refusals pausing; past that, at once. A client that ignores Retry-After and asks again at
-once costs the service one refusal a second per connection instead of hundreds: the pause is a sleeping
-coroutine, it holds no turn, slot, connection to Neo4j or count in flight. The refused answer itself is the same.
+fewer than `PAUSING` times its `limit` refusals pausing; past that, at once. A client that ignores Retry-After
+and asks again at once costs the service one refusal a second per connection instead of hundreds: the pause is a
+sleeping coroutine, it holds no turn, slot, connection to Neo4j or count in flight. The refused answer is the same.
 
 Both refusals need only the login, so `access.web.RequireSignIn` asks `AccountLimits.refusal` as soon as the token
 is checked, before the account is read from the graph: a client looping on refusals costs the service a token
@@ -47,6 +47,8 @@ log = logging.getLogger("grassroots.access")
 RETRY_AFTER = 1
 #: Seconds a refusal waits before it is sent (at most its Retry-After).
 REFUSAL_PAUSE = 1.0
+#: Refusals one account may have pausing at once, as a multiple of its requests in flight (`limit`).
+PAUSING = 4
 #: Where a signed-in request spends database time (path prefixes): only these are refused for the share.
 DATABASE_PATHS = ("/graphql", "/reports/")
 
@@ -77,11 +79,11 @@ class AccountLimits:
         return None
 
     def _paused(self, login: str, response: Response) -> ASGIApp:
-        """`response`, sent after `pause` seconds (at most its Retry-After) while `login` has fewer than `limit`
-        refusals pausing, else at once."""
+        """`response`, sent after `pause` seconds (at most its Retry-After) while `login` has fewer than `PAUSING`
+        times `limit` refusals pausing, else at once."""
         retry_after = float(response.headers.get("retry-after", 0))
         pause = min(self.pause, retry_after)
-        if pause <= 0 or self.pausing[login] >= self.limit:
+        if pause <= 0 or self.pausing[login] >= PAUSING * self.limit:
             return response
         pausing = self.pausing
 

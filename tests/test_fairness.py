@@ -15,7 +15,7 @@ from httpx import ASGITransport, AsyncClient, Response
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from access.concurrency import AccountConcurrency, AccountLimits
+from access.concurrency import PAUSING, AccountConcurrency, AccountLimits
 from access.tokens import Signer
 from access.web import Authenticator, RequireSignIn
 from graph import fairness
@@ -267,8 +267,9 @@ async def test_a_login_at_its_limits_is_refused_before_its_account_is_read() -> 
 
 
 async def test_refusals_are_paused_up_to_the_accounts_limit_then_sent_at_once() -> None:
-    """A client asking again at once after a refusal waits the pause; its pausing refusals are bounded (the
-    account's `limit`, here 2), the rest are answered at once, and a pausing refusal holds no slot in flight."""
+    """A client asking again at once after a refusal waits the pause; its pausing refusals are bounded (`PAUSING`
+    times the account's `limit`, here 2), the rest are answered at once, and a pausing refusal holds no slot in
+    flight."""
 
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
         await JSONResponse({"data": {"ok": True}})(scope, receive, send)
@@ -284,11 +285,12 @@ async def test_refusals_are_paused_up_to_the_accounts_limit_then_sent_at_once() 
             response = await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
             return time.monotonic() - started, response.status_code
 
-        answers = await asyncio.gather(*(timed() for _ in range(5)))
-    assert [status for _, status in answers] == [429] * 5
+        paused = PAUSING * limits.limit
+        answers = await asyncio.gather(*(timed() for _ in range(paused + 3)))
+    assert [status for _, status in answers] == [429] * (paused + 3)
     waits = sorted(seconds for seconds, _ in answers)
-    assert all(seconds < 0.4 for seconds in waits[:3]), waits  # past the two pausing: at once
-    assert all(seconds >= 0.45 for seconds in waits[3:]), waits  # the two paused
+    assert all(seconds < 0.4 for seconds in waits[:3]), waits  # past those pausing: at once
+    assert all(seconds >= 0.45 for seconds in waits[3:]), waits  # the paused ones
     assert not limits.pausing
     assert not limits.in_flight
 
