@@ -5,6 +5,7 @@ generated rows and the public API, never typed in."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from tests.browser import ARTIFACTS, guarded_page
 from tests.test_page import _api, _community_with_most_gaps, _drawn, _open
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Browser, Page, Route
 
 STYLE_JS = PROJECT_ROOT / "web" / "static" / "app" / "style.js"
 LOD = """
@@ -454,3 +455,51 @@ def _rgb(colour: str) -> tuple[int, ...]:
     if colour.startswith("#"):
         return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return tuple(int(x) for x in re.findall(r"\d+", colour)[:3])
+
+
+async def test_a_community_in_the_url_is_drawn_before_the_area_tree_answers(
+    small: dict[str, Any], live_server: str, browser: Browser
+) -> None:
+    """Issue 24 (time to first drawing): `/?scope=<community>` draws and paints the community's network as soon as
+    its answer is in, while the area tree is still on its way; the tree's row, the breadcrumbs, the figures and
+    `data-drawn` follow once the tree is there. Here the area tree's answer is held until the picture is painted."""
+    community, _ = _community_with_most_gaps(small)
+    outside: list[str] = []
+    page = await guarded_page(browser, live_server, outside)
+    release = asyncio.Event()
+    held: list[str] = []
+
+    async def hold_tree(route: Route) -> None:
+        if "gapKinds" in (route.request.post_data or ""):  # the area tree's request (api.js AREA_TREE)
+            held.append(route.request.url)
+            await release.wait()
+        await route.fallback()
+
+    await page.route("**/graphql", hold_tree)
+    await page.goto(f"{live_server}/?scope={community}")
+    await page.wait_for_function(
+        "() => performance.getEntriesByName('grassroots:first-drawing').length === 1", timeout=60_000
+    )
+    before = await page.evaluate(
+        """() => ({ drawn: document.body.dataset.drawn, nodes: grassroots.drawing.cy.nodes().length,
+                    crumbs: document.querySelector('#crumbs').textContent,
+                    rows: document.querySelectorAll('#tree li').length })"""
+    )
+    assert held, "the area tree was never asked for"
+    assert before["drawn"] == "", before  # the tree is held: nothing is marked drawn yet
+    assert before["rows"] == 0, before
+    assert before["crumbs"] == "", before
+    assert before["nodes"] > 1, before  # yet the community is drawn
+    release.set()
+    await _drawn(page, community)
+    after = await page.evaluate(
+        """(code) => ({ crumbs: document.querySelector('#crumbs').textContent,
+                        selected: document.querySelector('#tree .tree-row.selected')?.dataset.code,
+                        timing: grassroots.state.timing.scope, mode: document.body.dataset.mode })""",
+        community,
+    )
+    assert after["selected"] == community, after
+    assert after["crumbs"], after
+    assert after["timing"] == community, after
+    assert after["mode"] == "network", after
+    assert outside == []

@@ -264,8 +264,14 @@ async function drawCollapsed(area, coverage) {
   return children.length;
 }
 
-/** Pick a scope: draw it (or its children as counts when too big) and show its coverage. */
-async function pick(area) {
+/**
+ * Pick a scope: draw it (or its children as counts when too big) and show its coverage. With `treeReady` (the
+ * URL's scope, picked while the area tree still loads) the network is drawn and painted as soon as it is answered,
+ * and the rest — the tree's row, figures, status and `data-drawn` — waits for the tree; a refusal then is not shown
+ * (`main` picks what the tree allows). False when it failed (an early pick's refusal), else true (done, or
+ * superseded by a later pick).
+ */
+async function pick(area, treeReady = null) {
   const token = ++state.token;
   const level = area.level ?? levelOf(area.code);
   area = { ...area, level, type: area.type ?? LEVELS[level].type };
@@ -281,7 +287,11 @@ async function pick(area) {
   details.clear();
   status("加载中… / loading…");
   document.body.dataset.drawn = "";
-  tree.reveal(area.code).then(() => crumbs(area.code));
+  (treeReady ?? Promise.resolve()).then(async () => {
+    if (token !== state.token) return;
+    await tree.reveal(area.code);
+    if (token === state.token) crumbs(area.code);
+  });
   const started = performance.now();
   try {
     const asOf = state.asOf || null;
@@ -298,7 +308,7 @@ async function pick(area) {
     let tried = 0; // levels of detail drawn to see whether they read
     while (chosen) {
       const { network, step } = await chosen;
-      if (token !== state.token) return;
+      if (token !== state.token) return true;
       fetched ??= performance.now();
       if (step === null) break; // no level fits: the scope is drawn as its child areas
       tried += 1;
@@ -310,8 +320,19 @@ async function pick(area) {
       }
       chosen = last ? null : readableNetwork(area.code, level, asOf, step + 1); // the estimate was kind
     }
+    let first = null; // the timing of an early pick's picture, painted before the tree
+    if (treeReady) {
+      if (drawn) {
+        const laidOut = performance.now();
+        await painted();
+        first = timingOf(area.code, started, fetched, laidOut, tried);
+        markFirstDrawing(area.code);
+      }
+      await treeReady;
+      if (token !== state.token) return true;
+    }
     const coverage = (await coverageP).coverage;
-    if (token !== state.token) return;
+    if (token !== state.token) return true;
     fetched ??= performance.now();
     $("#scope-title").textContent = `${LEVELS[level].name}:${coverage.scope.area.name}`;
     state.types = drawn ? drawn.types : [];
@@ -334,16 +355,11 @@ async function pick(area) {
     const laidOut = performance.now();
     renderFigures($("#coverage-figures"), coverage);
     dashboard.show(coverage);
-    if (token !== state.token) return;
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    if (token !== state.token) return true;
+    await painted();
     const ms = performance.now() - started;
-    /** Where the time went (the benchmark reports it): API answers, drawing and layout, the rest until painted. */
-    state.timing = { scope: area.code, api: fetched - started, draw: laidOut - fetched,
-      layout: drawing.layoutMs ?? 0, paint: performance.now() - laidOut, total: ms, tried };
-    if (state.firstDrawing) {
-      performance.mark("grassroots:first-drawing", { detail: { scope: area.code } });
-      state.firstDrawing = false;
-    }
+    state.timing = first ?? timingOf(area.code, started, fetched, laidOut, tried);
+    markFirstDrawing(area.code);
     performance.mark("grassroots:drawn", { detail: { scope: area.code, ms } });
     const shown = DEBUG ? `${message} · ${Math.round(ms)} ms` : message;
     status(shown, document.body.dataset.mode === "collapsed" ? "warn" : "");
@@ -353,11 +369,33 @@ async function pick(area) {
     ask(requests.history).then((h) => {
       if (token === state.token) renderTrends($("#coverage-figures"), h.coverageHistory);
     }, () => {});
+    return true;
   } catch (err) {
-    if (token !== state.token) return;
+    if (token !== state.token) return true;
+    if (treeReady) return false;
     status(err.message, "error");
     document.body.dataset.drawn = "error";
+    return false;
   }
+}
+
+/** Where a pick's time went (the benchmark reports it): API answers, drawing and layout, the rest until painted. */
+function timingOf(scope, started, fetched, laidOut, tried) {
+  const now = performance.now();
+  return { scope, api: fetched - started, draw: laidOut - fetched, layout: drawing.layoutMs ?? 0, paint: now - laidOut,
+    total: now - started, tried };
+}
+
+/** Resolves once what was drawn has been painted (two animation frames). */
+function painted() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+}
+
+/** The `grassroots:first-drawing` mark, once: the first picture laid out and painted (the page benchmark's measure). */
+function markFirstDrawing(code) {
+  if (!state.firstDrawing) return;
+  performance.mark("grassroots:first-drawing", { detail: { scope: code } });
+  state.firstDrawing = false;
 }
 
 function select(node) {
@@ -543,17 +581,25 @@ async function main() {
     state.asOf = /^\d{4}-\d{2}-\d{2}$/.test(picker.value) ? picker.value : "";
     if (state.scope) pick(state.scope);
   });
-  // The URL's scope is asked for while the area tree loads (a scope outside the caller's is refused and re-asked).
+  // The URL's scope is asked for while the area tree loads (a scope outside the caller's is refused and re-asked),
+  // and a community's or grid's network drawn as soon as it is answered (`pick` with `treeReady`).
   const wanted = params.get("scope");
+  let treeRendered;
+  const treeReady = new Promise((resolve) => { treeRendered = resolve; });
+  let earlyPick = null;
   if (wanted && /^(\d{12}|WG-\d{12}-[\w-]+)$/.test(wanted)) {
     const [level, asOf] = [levelOf(wanted), state.asOf || null];
     sendEarly(scopeRequests(wanted, level, asOf).coverage);
-    if (LADDER[level]) sendEarlyNetwork(wanted, level, asOf);
+    if (LADDER[level]) {
+      sendEarlyNetwork(wanted, level, asOf);
+      earlyPick = pick({ code: wanted, level }, treeReady);
+    }
   }
   let data;
   try {
     data = await gql(AREA_TREE);
   } catch (err) {
+    state.token += 1; // the early pick stops here
     status(err.message, "error");
     $("#tree").textContent = err.message;
     document.body.dataset.drawn = "error";
@@ -569,6 +615,7 @@ async function main() {
   showAccount($("#account"), data.me);
   applyGrants(document, data.me);
   if (!data.cities.length) {
+    state.token += 1; // nothing to draw: the early pick stops
     $("#tree").textContent = "";
     status("没有可见的区域 / no areas to show: load data first", "warn");
     return;
@@ -579,7 +626,10 @@ async function main() {
   if (at) tree.render([at.root], at.level);
   else tree.render(data.cities);
   const start = startArea(at ? at.root : data.cities[0]);
-  await pick(start);
+  const keep = earlyPick && start.code === wanted;
+  if (earlyPick && !keep) state.token += 1; // the tree does not have it: the early pick stops
+  treeRendered();
+  if (!(keep && (await earlyPick))) await pick(start);
   if (state.outside && document.body.dataset.drawn !== "error") {
     status(`${state.outside} 不在您可查看的区域内,已显示您的范围 / ${state.outside} is not among the areas you may see: ` +
       "showing your scope instead", "warn");
