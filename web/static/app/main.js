@@ -88,13 +88,16 @@ function ask(request) {
  * no level fits). The server draws the first level that fits this window's budget (one request for the whole
  * ladder); a level whose estimated zoom at "fit" (`Drawing.estimateZoom`) is clearly below 1 is passed over before
  * anything is drawn — `pick` draws the one chosen and, should it still not read, goes on from the next. The ladder
- * from the next level is asked for at the same time, so passing over the first waits for no second round trip.
+ * from the next level is asked for too, right after the first (or once `spareAfter` settles), so passing over the
+ * first waits for no second round trip. Order matters: one account runs GRASSROOTS_ACCOUNT_DB_CONCURRENCY (2)
+ * transactions at once, the others wait their turn in the order they came.
  */
-async function readableNetwork(code, level, asOf, from = 0) {
+async function readableNetwork(code, level, asOf, from = 0, spareAfter = null) {
   const last = LADDER[level].length - 1;
-  let spare = from < last ? ask(networkRequest(code, level, asOf, from + 1)) : null; // taken once
-  spare?.catch(() => {});
   let answer = ask(networkRequest(code, level, asOf, from));
+  const next = () => ask(networkRequest(code, level, asOf, from + 1));
+  let spare = from < last ? (spareAfter ? spareAfter.then(next) : next()) : null; // taken once
+  spare?.catch(() => {});
   for (;;) {
     const network = (await answer).network;
     if (network.truncated) return { network, step: null };
@@ -106,11 +109,15 @@ async function readableNetwork(code, level, asOf, from = 0) {
   }
 }
 
-/** The URL's scope's network, chosen while the area tree loads (`readableNetwork`); taken once. */
+/**
+ * The URL's scope's network, chosen while the area tree loads (`readableNetwork`); taken once. Its spare ladder is
+ * asked once `spareAfter` settles (after the coverage and the area tree are asked): the first drawing waits for the
+ * ladder, the spare only matters when its first level does not read.
+ */
 let earlyNetwork = null;
 
-function sendEarlyNetwork(code, level, asOf) {
-  const answer = readableNetwork(code, level, asOf);
+function sendEarlyNetwork(code, level, asOf, spareAfter) {
+  const answer = readableNetwork(code, level, asOf, 0, spareAfter);
   answer.catch(() => {});
   earlyNetwork = { key: requestKey(networkRequest(code, level, asOf, 0)), answer };
 }
@@ -587,17 +594,19 @@ async function main() {
   let treeRendered;
   const treeReady = new Promise((resolve) => { treeRendered = resolve; });
   let earlyPick = null;
+  let treeAsked;
+  const spareAfter = new Promise((resolve) => { treeAsked = resolve; });
   if (wanted && /^(\d{12}|WG-\d{12}-[\w-]+)$/.test(wanted)) {
     const [level, asOf] = [levelOf(wanted), state.asOf || null];
+    if (LADDER[level]) sendEarlyNetwork(wanted, level, asOf, spareAfter); // asked first: the picture waits for it
     sendEarly(scopeRequests(wanted, level, asOf).coverage);
-    if (LADDER[level]) {
-      sendEarlyNetwork(wanted, level, asOf);
-      earlyPick = pick({ code: wanted, level }, treeReady);
-    }
+    if (LADDER[level]) earlyPick = pick({ code: wanted, level }, treeReady);
   }
+  const areaTree = gql(AREA_TREE);
+  treeAsked();
   let data;
   try {
-    data = await gql(AREA_TREE);
+    data = await areaTree;
   } catch (err) {
     state.token += 1; // the early pick stops here
     status(err.message, "error");
