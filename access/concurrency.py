@@ -72,16 +72,16 @@ class AccountLimits:
         refused = over_share(login) if over_share is not None else None
         if refused is not None:
             log.warning("account_share_refused login=%s limit_s=%g path=%s", login, refused.limit, path)
-            return self._paused(login, _refusal(path, RATE_LIMITED, str(refused), refused.retry_after))
+            retry = refused.retry_after
+            return self._paused(login, _refusal(path, RATE_LIMITED, str(refused), retry), retry)
         if self.in_flight[login] >= self.limit:
             log.warning("account_concurrency_refused login=%s limit=%d path=%s", login, self.limit, path)
-            return self._paused(login, too_many(path, self.limit))
+            return self._paused(login, too_many(path, self.limit), RETRY_AFTER)
         return None
 
-    def _paused(self, login: str, response: Response) -> ASGIApp:
-        """`response`, sent after `pause` seconds (at most its Retry-After) while `login` has fewer than `PAUSING`
+    def _paused(self, login: str, response: Response, retry_after: int) -> ASGIApp:
+        """`response`, sent after `pause` seconds (at most its `retry_after`) while `login` has fewer than `PAUSING`
         times `limit` refusals pausing, else at once."""
-        retry_after = float(response.headers.get("retry-after", 0))
         pause = min(self.pause, retry_after)
         if pause <= 0 or self.pausing[login] >= PAUSING * self.limit:
             return response

@@ -143,14 +143,14 @@ def main(profile: str = "city") -> None:
             f"{RUNS} runs per scope after {WARMUP} warm-up, interleaved; medians. *First drawing* is the page's "
             "`grassroots:first-drawing` performance mark (laid out and painted), counted from the start of navigation: "
             "it includes loading the page, Cytoscape.js with dagre, the `network` and `coverage` answers (for a street "
-            "the area tree too), and painting. The page asks for the URL's scope (its coverage, and its network: the levels of "
-            "detail in one request, the ladder from the next level beside it) while the area tree loads; a community "
-            "or grid is picked then and drawn as soon as its network is answered (the tree's row and figures follow "
-            "the tree), a street or larger once the tree is there. The rest of the breakdown is measured by the page "
-            "from picking the scope (a level passed over by its estimated zoom is waited for under *answers*). A "
-            "community or grid is "
-            'drawn at the most detailed level that stays within 150 nodes and reads at "fit" (labels ≥ 12 px; each '
-            "level drawn to see is counted); a street or larger is drawn as its child areas.",
+            "the area tree too), and painting. The page asks for the URL's scope (its coverage, and its network: the "
+            "levels of detail in one request, the ladder from the next level beside it) while the area tree loads; a "
+            "community or grid is picked then and drawn as soon as its network is answered (the tree's row and "
+            "figures follow the tree), a street or larger once the tree is there. The rest of the breakdown is "
+            "measured by the page from picking the scope (a level passed over by its estimated zoom is waited for "
+            "under *answers*). A community or grid is drawn at the most detailed level that stays within 150 nodes and "
+            'reads at "fit" (labels ≥ 12 px; each level drawn to see is counted); a street or larger is drawn as its '
+            "child areas.",
             "",
             *rows,
         ]

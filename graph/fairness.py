@@ -8,14 +8,14 @@ expected row counts; this module charges what its transactions really took, afte
   while it ran (`FairTurns.cost`: cores over the transactions running then, at most 1). A busy service slows
   everyone's transactions without charging them more; one account running heavy reads on an idle machine pays
   in full.
-- `DatabaseTime` keeps, per account, the core-seconds its GraphQL requests' transactions had over the last minute.
-  Its share is GRASSROOTS_ACCOUNT_DB_SECONDS while it is alone, and GRASSROOTS_ACCOUNT_DB_SECONDS_BUSY (smaller)
-  while other accounts use the database too (one of theirs ended a transaction in the last `BUSY_WINDOW` seconds):
-  what one account takes from a busy service, the others wait for. An account past its share is refused its next
-  transaction (`OverShare`, answered
-  `RATE_LIMITED` with `retryAfter`) until enough of that minute has passed. A transaction may run no longer than
-  the seconds its account has left (`remaining`, at least `FLOOR`): past them Neo4j stops it, and the answer is
-  the same refusal. So an account overruns its share by at most a `FLOOR` per transaction it runs at once.
+- `DatabaseTime` keeps, per account, the core-seconds its GraphQL requests' transactions had over the last minute. Its
+  share is GRASSROOTS_ACCOUNT_DB_SECONDS while it is alone, and GRASSROOTS_ACCOUNT_DB_SECONDS_BUSY (smaller) while
+  other accounts use the database too (one of theirs ended a transaction in the last `BUSY_WINDOW` seconds): what one
+  account takes from a busy service, the others wait for. An account past its share is refused its next transaction
+  (`OverShare`, answered `RATE_LIMITED` with `retryAfter`) until enough of that minute has passed. A transaction may
+  run no longer than the seconds its account has left (`remaining`, at least `FLOOR`): past them Neo4j stops it, and
+  the answer is the same refusal. So an account overruns its share by at most a `FLOOR` per transaction it runs at
+  once.
 - `FairTurns` lets at most GRASSROOTS_DB_CONCURRENCY such transactions run at once, server-wide, and at most
   GRASSROOTS_ACCOUNT_DB_CONCURRENCY of one account's; when more are waiting, the next turn goes to the waiting
   account that used the least time in the last minute (ties: first come), so a person's quick read is not queued
